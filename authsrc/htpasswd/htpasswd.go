@@ -1,0 +1,202 @@
+// Package htpasswd is an authsrc.Source over an Apache htpasswd file, with
+// an optional Apache group file (AuthGroupFile) whose groups become ticket
+// tokens. Every format Apache's htpasswd writes is read (see pwhash).
+//
+// The file is read whole into an immutable table and swapped in atomically,
+// so a reader sees one complete version or the previous one, never a mix.
+// Changes are picked up by Reload (tktd calls it on SIGHUP) and by a stat
+// of the files at most once per CheckInterval, done by whichever
+// Authenticate call comes first: no goroutine to start or leak, nothing to
+// close, and an idle server costs nothing. A file that turns bad or
+// disappears after a good load keeps the last good table, logged; only a
+// store that never loaded one (Lazy) answers ErrUnavailable.
+package htpasswd
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tkt-sso/tkt/authsrc"
+	"github.com/tkt-sso/tkt/authsrc/pwhash"
+)
+
+// Config configures a Store. Only Path is required.
+type Config struct {
+	// Path is the htpasswd file.
+	Path string
+	// GroupPath, if set, is an Apache group file: "group: user1 user2".
+	GroupPath string
+	// AllowPlain accepts plain-text passwords (htpasswd -p). Off by default.
+	AllowPlain bool
+	// Logger receives reload events; nil discards them.
+	Logger *slog.Logger
+	// Name identifies the store in errors and logs; default "htpasswd PATH".
+	Name string
+	// CheckInterval is how often, at most, Authenticate looks whether the
+	// files changed: 0 means one second, negative means never (only
+	// Reload re-reads them).
+	CheckInterval time.Duration
+	// Lazy lets New succeed without a usable file. Until one loads, the
+	// store answers ErrUnavailable, and it keeps trying at each check.
+	// For files provisioned after start; without it New fails fast.
+	Lazy bool
+}
+
+// Store is an authsrc.Source over one htpasswd file. It is safe for
+// concurrent use.
+type Store struct {
+	name     string
+	path     string
+	group    string
+	verifier pwhash.Verifier
+	log      *slog.Logger
+	interval time.Duration
+	// settle is how old a file's modification time must be before it is
+	// read: htpasswd rewrites its file in place (truncate, then write),
+	// so a file modified a moment ago may be half written.
+	settle time.Duration
+
+	table     atomic.Pointer[table]
+	nextCheck atomic.Int64 // UnixNano before which Authenticate doesn't stat
+	lastErr   atomic.Pointer[error]
+
+	mu       sync.Mutex // serialises loads; guards failed and failedAt
+	failed   bool       // the last load failed,
+	failedAt stamps     // with the files as they were then
+}
+
+// table is one loaded version of the files. It is never modified.
+type table struct {
+	users  userTable
+	groups groupTable
+	// dummy is a stored hash verified for unknown users, in the file's
+	// most common format and cost, so that they take as long as a wrong
+	// password; "" when the file has no users.
+	dummy string
+	at    stamps
+}
+
+const (
+	defaultInterval = time.Second
+	defaultSettle   = 100 * time.Millisecond
+)
+
+// New loads cfg.Path (and cfg.GroupPath) and returns a Store, or an error
+// naming the file, and the line for a malformed entry. With cfg.Lazy a
+// missing or bad file is logged instead and the store starts unavailable.
+func New(cfg Config) (*Store, error) {
+	return newWithSettle(cfg, defaultSettle)
+}
+
+func newWithSettle(cfg Config, settle time.Duration) (*Store, error) {
+	if cfg.Path == "" {
+		return nil, errors.New("htpasswd: no file path configured")
+	}
+	s := &Store{
+		name:     cfg.Name,
+		path:     cfg.Path,
+		group:    cfg.GroupPath,
+		verifier: pwhash.Verifier{AllowPlain: cfg.AllowPlain},
+		log:      cfg.Logger,
+		interval: cfg.CheckInterval,
+		settle:   settle,
+	}
+	if s.name == "" {
+		s.name = "htpasswd " + cfg.Path
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.interval == 0 {
+		s.interval = defaultInterval
+	}
+	if err := s.Reload(); err != nil && !cfg.Lazy {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Authenticate checks user's password against the file.
+func (s *Store) Authenticate(ctx context.Context, user, password string) (authsrc.Identity, error) {
+	if err := authsrc.CheckInput(ctx, user, password); err != nil {
+		return authsrc.Identity{}, err
+	}
+	s.maybeReload()
+	t := s.table.Load()
+	if t == nil {
+		cause := errors.New("never loaded")
+		if p := s.lastErr.Load(); p != nil {
+			cause = *p
+		}
+		return authsrc.Identity{}, authsrc.Unavailable(s.name, cause)
+	}
+	hash, ok := t.users[user]
+	if !ok {
+		if t.dummy == "" {
+			pwhash.Dummy(password, 0)
+		} else {
+			_, _ = s.verifier.Verify(t.dummy, password)
+		}
+		return authsrc.Identity{}, authsrc.ErrInvalidCredentials
+	}
+	match, err := s.verifier.Verify(hash, password)
+	if err != nil {
+		// Load checked every hash, so this is a hash whose parameters
+		// only fail when used: the file's fault, not the user's.
+		s.log.Error("htpasswd: unusable hash", "store", s.name, "user", user, "err", err)
+		return authsrc.Identity{}, authsrc.Unavailable(s.name, err)
+	}
+	if !match {
+		return authsrc.Identity{}, authsrc.ErrInvalidCredentials
+	}
+	return authsrc.Identity{User: user, Groups: slices.Clone(t.groups[user])}, nil
+}
+
+// dummyHash picks the stored hash of the file's most common scheme and
+// cost, the first of its kind.
+func dummyHash(users userTable) string {
+	count := map[string]int{}
+	first := map[string]string{}
+	best := ""
+	for _, h := range users {
+		k := schemeKey(h)
+		count[k]++
+		if f, ok := first[k]; !ok || h < f {
+			first[k] = h // smallest, so the choice doesn't follow map order
+		}
+		if count[k] > count[best] || count[k] == count[best] && k < best {
+			best = k
+		}
+	}
+	return first[best]
+}
+
+// schemeKey is what decides a hash's cost: its scheme and parameters,
+// without salt or digest.
+func schemeKey(h string) string {
+	switch {
+	case strings.HasPrefix(h, "$2") && len(h) > 7:
+		return h[:7] // "$2y$05$"
+	case strings.HasPrefix(h, "$"):
+		parts := strings.SplitN(h, "$", 4)
+		if len(parts) == 4 && (strings.Contains(parts[2], "=") || strings.HasPrefix(parts[1], "pbkdf2")) {
+			return parts[1] + "$" + parts[2]
+		}
+		if len(parts) > 1 {
+			return parts[1]
+		}
+	case strings.HasPrefix(h, "{"):
+		if end := strings.IndexByte(h, '}'); end > 0 {
+			return h[:end+1]
+		}
+	case len(h) == 13:
+		return "des"
+	}
+	return "other"
+}

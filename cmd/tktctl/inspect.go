@@ -1,0 +1,130 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/tkt-sso/tkt/ticket"
+)
+
+// maxStdinValue bounds what VALUE - reads: a cookie is at most a few KiB.
+const maxStdinValue = 1 << 20
+
+// inspectJSON is what inspect --json prints. "verified" is always false and
+// is there so that no script mistakes the output for a verdict.
+type inspectJSON struct {
+	Verified bool     `json:"verified"`
+	Digest   string   `json:"digest"`
+	Likely   []string `json:"likely"`
+	Time     string   `json:"time"`
+	TS       int64    `json:"ts"`
+	User     string   `json:"user"`
+	Tokens   string   `json:"tokens"`
+	Data     string   `json:"data"`
+	Ticket   string   `json:"ticket"`
+}
+
+func newInspectCmd(s *streams) *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "inspect [--json] VALUE",
+		Short: "Decode a ticket WITHOUT checking it (no secret needed)",
+		Long: `Decode a cookie value (or raw ticket text; VALUE - reads one value from stdin)
+and show its parts: the digest and the digest types its length fits, the time
+(UTC and Unix), the user id, tokens and data.
+
+Nothing is verified: anyone can write a ticket that decodes to any user. Use
+tktctl verify, with the secret, to know whether a ticket is genuine. Exit
+status 1 when VALUE is not a ticket.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			value, err := readValueArg(s, args[0])
+			if err != nil {
+				return err
+			}
+			in, err := ticket.Inspect(value)
+			if err != nil {
+				return &exitError{code: exitInvalid, err: fmt.Errorf("inspect: %w", err)}
+			}
+			if asJSON {
+				return emitJSON(s, inspectionJSON(in))
+			}
+			printInspection(s, in)
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, `print the parts as JSON (with "verified": false)`)
+	return c
+}
+
+func inspectionJSON(in ticket.Inspection) inspectJSON {
+	return inspectJSON{
+		Digest: in.Digest, Likely: digestNames(in.Likely),
+		Time: in.Time.UTC().Format(time.RFC3339), TS: in.Time.Unix(),
+		User: in.UID, Tokens: string(in.Tokens), Data: in.Data, Ticket: in.Raw,
+	}
+}
+
+// printInspection quotes the user's fields: a ticket is untrusted input and
+// must not be able to send escape sequences to the terminal.
+func printInspection(s *streams, in ticket.Inspection) {
+	fmt.Fprintln(s.out, "UNVERIFIED ticket (no secret was checked)")
+	printField(s, "digest", fmt.Sprintf("%s (%d hex digits: %s)", in.Digest, len(in.Digest), strings.Join(digestNames(in.Likely), " or ")))
+	printField(s, "time", formatTicketTime(in.Time))
+	printField(s, "uid", strconv.Quote(in.UID))
+	printField(s, "tokens", strconv.Quote(string(in.Tokens)))
+	printField(s, "data", strconv.Quote(in.Data))
+}
+
+func digestNames(ds []ticket.Digest) []string {
+	out := make([]string, len(ds))
+	for i, d := range ds {
+		out[i] = d.String()
+	}
+	return out
+}
+
+// printField prints one aligned "label: value" line of human output.
+func printField(s *streams, label, value string) {
+	fmt.Fprintf(s.out, "%-8s %s\n", label+":", value)
+}
+
+func formatTicketTime(t time.Time) string {
+	return fmt.Sprintf("%s (unix %d)", t.UTC().Format(time.RFC3339), t.Unix())
+}
+
+// readValueArg returns a command's VALUE argument; "-" reads it from stdin,
+// trimmed, so that tickets stay out of the process list and shell history.
+func readValueArg(s *streams, arg string) (string, error) {
+	if arg != "-" {
+		return arg, nil
+	}
+	b, err := io.ReadAll(io.LimitReader(s.in, maxStdinValue+1))
+	if err != nil {
+		return "", fmt.Errorf("reading stdin: %w", err)
+	}
+	if len(b) > maxStdinValue {
+		return "", usageError("stdin holds more than %d bytes: not a ticket", maxStdinValue)
+	}
+	v := strings.TrimSpace(string(b))
+	switch {
+	case v == "":
+		return "", usageError("stdin is empty: want one ticket value")
+	case strings.ContainsAny(v, "\r\n"):
+		return "", usageError("stdin holds more than one line: want one ticket value")
+	}
+	return v, nil
+}
+
+// emitJSON writes v as one line of JSON. HTML escaping is off: the output
+// goes to scripts, and "<" in user data should read as "<".
+func emitJSON(s *streams, v any) error {
+	enc := json.NewEncoder(s.out)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}

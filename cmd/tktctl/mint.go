@@ -1,0 +1,184 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/tkt-sso/tkt/ticket"
+)
+
+// mintJSON is what mint --json prints. Tokens stay the comma-separated
+// string that is in the ticket, as verify --json prints them.
+type mintJSON struct {
+	Cookie string `json:"cookie"`
+	Ticket string `json:"ticket"`
+	Digest string `json:"digest"`
+	User   string `json:"user"`
+	IP     string `json:"ip"`
+	TS     int64  `json:"ts"`
+	Tokens string `json:"tokens"`
+	Data   string `json:"data"`
+}
+
+const mintLong = `Mint a ticket signed with the shared secret and print its cookie value
+(padded standard base64, as mod_auth_tkt and Apache::AuthTkt write it) and a
+newline. --raw prints the ticket text instead, --json every part of it.
+
+The digest must be the verifier's TKTAuthDigestType: md5 (mod_auth_tkt's
+default), sha256 or sha512 for mod_auth_tkt and its Perl, Python and PHP
+libraries; hmac-sha256 is tkt's own, stronger format that only tkt reads.
+
+--ip binds the ticket to one client address; the default 0.0.0.0 mints an
+unbound ticket, for locations that ignore the IP (TKTAuthIgnoreIP on). Only
+hmac-sha256 binds IPv6 addresses and, with --ipv4-prefix/--ipv6-prefix,
+networks (the verifier needs the same prefixes). Blanks around the commas of
+--tokens are dropped, as Apache::AuthTkt does.
+
+Long-lived service accounts
+
+A ticket carries only the time it was minted; each verifier decides how long
+it lives (its timeout: TKTAuthTimeout, 2h by default in mod_auth_tkt and in
+tktctl verify). A ticket for a service account is therefore minted like any
+other, with --ts left at now, and checked at a location whose timeout is as
+long as the account needs:
+
+  tktctl mint --digest sha256 --secret-file /etc/tkt/secret \
+      --user svc-backup --tokens backup > /etc/backup/tkt-cookie
+
+  # the protected location (Apache):
+  #   TKTAuthTimeout 30d
+  #   TKTAuthIgnoreIP on
+  #   TKTAuthToken backup
+  # or checked by hand:
+  tktctl verify --digest sha256 --secret-file /etc/tkt/secret \
+      --timeout 720h --token backup - < /etc/backup/tkt-cookie
+
+WARNING: such a ticket is valid until its timestamp plus the verifier's
+timeout, wherever that secret and timeout apply, and it cannot be revoked on
+its own: the only way to end it early is to rotate the secret, which ends
+every ticket signed with it. Give service accounts their own token and a
+location with a long timeout rather than raising the timeout everywhere, and
+never mint a future --ts to stretch a ticket: verifiers refuse tickets more
+than 5 minutes ahead of their clock.`
+
+func newMintCmd(s *streams) *cobra.Command {
+	var (
+		sec                    secretFlags
+		digest                 = ticket.MD5
+		user, ip, tokens, data string
+		ts                     int64
+		raw, asJSON            bool
+		v4prefix, v6prefix     int
+	)
+	c := &cobra.Command{
+		Use:   "mint --user USER [flags]",
+		Short: "Mint a ticket and print its cookie value",
+		Long:  mintLong,
+		Example: `  TKT_SECRET=... tktctl mint --user alice
+  tktctl mint --secret-file secret --digest sha256 --user alice --ip 192.0.2.7 --tokens admin,finance --data 'uid=42'
+  tktctl mint --secret-file secret --digest hmac-sha256 --user bob --ip 2001:db8::7 --ipv6-prefix 64 --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if raw && asJSON {
+				return usageError("--raw and --json exclude each other")
+			}
+			if !cmd.Flags().Changed("user") {
+				return usageError("--user is required")
+			}
+			addr, err := netip.ParseAddr(ip)
+			if err != nil {
+				return usageError("--ip: %w", err)
+			}
+			if !cmd.Flags().Changed("ts") {
+				ts = time.Now().Unix()
+			}
+			secret, err := sec.current(s)
+			if err != nil {
+				return err
+			}
+			m := ticket.Minter{Digest: digest, Secret: secret, IPv4Prefix: v4prefix, IPv6Prefix: v6prefix}
+			t := ticket.Ticket{UID: user, Tokens: normalizeTokens(tokens), Data: data, Time: time.Unix(ts, 0)}
+			text, err := m.Mint(t, addr)
+			if err != nil {
+				return mintError(err)
+			}
+			switch {
+			case raw:
+				_, err = fmt.Fprintln(s.out, text)
+			case asJSON:
+				err = emitJSON(s, mintJSON{
+					Cookie: ticket.Encode(text), Ticket: text, Digest: digest.String(),
+					User: user, IP: addr.String(), TS: ts, Tokens: string(t.Tokens), Data: data,
+				})
+			default:
+				_, err = fmt.Fprintln(s.out, ticket.Encode(text))
+			}
+			return err
+		},
+	}
+	sec.register(c, false)
+	fl := c.Flags()
+	fl.Var(digestFlag{&digest}, "digest", "digest type: md5, sha256, sha512 or hmac-sha256 (must match the verifier's)")
+	fl.StringVar(&user, "user", "", "the `USER` id (REMOTE_USER); required")
+	fl.StringVar(&ip, "ip", "0.0.0.0", "client `ADDRESS` to bind the ticket to; 0.0.0.0 (or ::) means unbound")
+	fl.Int64Var(&ts, "ts", 0, "ticket time in `UNIX` seconds (default now)")
+	fl.StringVar(&tokens, "tokens", "", "comma-separated `TOKENS` (REMOTE_USER_TOKENS)")
+	fl.StringVar(&data, "data", "", "user `DATA` (REMOTE_USER_DATA)")
+	fl.BoolVar(&raw, "raw", false, "print the ticket text instead of the cookie value")
+	fl.BoolVar(&asJSON, "json", false, "print cookie, ticket and inputs as JSON")
+	fl.IntVar(&v4prefix, "ipv4-prefix", 0, "hmac-sha256: bind to the IPv4 network of this prefix length (`BITS`, e.g. 24) instead of the address")
+	fl.IntVar(&v6prefix, "ipv6-prefix", 0, "hmac-sha256: bind to the IPv6 network of this prefix length (`BITS`, e.g. 64) instead of the address")
+	return c
+}
+
+// normalizeTokens drops blanks around commas as Apache::AuthTkt does, so
+// "a, b" mints the bytes Perl mints. Anything else stays as given and Mint
+// refuses what could not be read back.
+func normalizeTokens(s string) ticket.Tokens {
+	if s == "" {
+		return ""
+	}
+	parts := strings.Split(s, ",")
+	for i, p := range parts {
+		parts[i] = strings.TrimSpace(p)
+	}
+	return ticket.JoinTokens(parts...)
+}
+
+// mintError maps Mint's refusals to exit codes: content that can't form a
+// ticket, an unknown digest or an address the digest can't bind are the
+// caller's input (exit 2); anything else is a failure (exit 1).
+func mintError(err error) error {
+	for _, target := range []error{ticket.ErrInvalid, ticket.ErrUnknownDigest, ticket.ErrIPMismatch, ticket.ErrNoSecret} {
+		if errors.Is(err, target) {
+			return &exitError{code: exitUsage, err: fmt.Errorf("mint: %w", err)}
+		}
+	}
+	return &exitError{code: exitInvalid, err: fmt.Errorf("mint: %w", err)}
+}
+
+// digestFlag is a --digest flag that accepts only known digest names, so a
+// typo is a flag error (exit 2) before anything runs.
+type digestFlag struct{ d *ticket.Digest }
+
+func (f digestFlag) String() string {
+	if f.d == nil {
+		return ""
+	}
+	return f.d.String()
+}
+
+func (f digestFlag) Set(v string) error {
+	d, err := ticket.ParseDigest(v)
+	if err != nil {
+		return err
+	}
+	*f.d = d
+	return nil
+}
+
+func (f digestFlag) Type() string { return "DIGEST" }

@@ -1,0 +1,19 @@
+// Package ticket mints, parses and verifies auth_tkt tickets: the signed
+// cookies of Apache mod_auth_tkt, byte-compatible with it for the MD5,
+// SHA-256 and SHA-512 digest types, plus tkt's own HMAC-SHA256 format.
+//
+// The package has no I/O and no global state and imports only the standard
+// library, so any Go service can vendor it to check tkt tickets itself: the
+// shared secret is all a validator needs.
+//
+// A ticket is text:
+//
+//	hex(digest) || ts_hex8 || uid || "!" || tokens || "!" || data
+//
+// carried in a cookie (default name auth_tkt) as padded standard base64.
+// Mint builds one, Verifier checks one, CookieValues finds the candidates in
+// a Cookie header and DecodeValue reads a cookie value as tolerantly as the
+// Apache module does. Where mod_auth_tkt is insecure (future timestamps
+// accepted forever, empty user ids, IPv6 clients) this package is stricter;
+// docs/ticket-format.md lists every difference.
+package ticket

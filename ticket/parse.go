@@ -1,0 +1,101 @@
+package ticket
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Ticket is what a ticket says: who, with which tokens and data, since when.
+type Ticket struct {
+	UID    string
+	Tokens Tokens
+	Data   string
+	// Time is when the ticket was issued (or last refreshed), to the second.
+	Time time.Time
+}
+
+// Parsed is raw ticket text split into its parts, not yet verified.
+type Parsed struct {
+	Ticket
+	// Digest is the digest as it stands in the ticket (lowercase hex).
+	Digest string
+	ts     uint32
+}
+
+// Parse splits raw ticket text minted with digest type d. It does not check
+// the signature: use a Verifier for that.
+//
+// Like mod_auth_tkt, it reads the timestamp hex in any case but requires a
+// lowercase digest; the user id runs to the first '!', the tokens to the
+// second if there is one, and the rest is data. Unlike mod_auth_tkt it
+// refuses an empty user id.
+func Parse(raw string, d Digest) (Parsed, error) {
+	n := d.HexLen()
+	if n == 0 {
+		return Parsed{}, fmt.Errorf("%w %d", ErrUnknownDigest, uint8(d))
+	}
+	if len(raw) < n+8+1 {
+		return Parsed{}, fmt.Errorf("%w: %d bytes is too short for a %s ticket", ErrMalformed, len(raw), d)
+	}
+	digest := raw[:n]
+	if !isLowerHex(digest) {
+		return Parsed{}, fmt.Errorf("%w: digest is not %d lowercase hex digits", ErrMalformed, n)
+	}
+	ts, ok := parseHex8(raw[n : n+8])
+	if !ok {
+		return Parsed{}, fmt.Errorf("%w: timestamp is not 8 hex digits", ErrMalformed)
+	}
+	rest := raw[n+8:]
+	uid, rest, found := strings.Cut(rest, "!")
+	if !found {
+		return Parsed{}, fmt.Errorf("%w: no '!' after the user id", ErrMalformed)
+	}
+	if uid == "" {
+		// mod_auth_tkt accepts this and sets REMOTE_USER to "".
+		return Parsed{}, fmt.Errorf("%w: empty user id", ErrMalformed)
+	}
+	var tokens string
+	if i := strings.IndexByte(rest, '!'); i >= 0 {
+		tokens, rest = rest[:i], rest[i+1:]
+	}
+	return Parsed{
+		Ticket: Ticket{UID: uid, Tokens: Tokens(tokens), Data: rest, Time: time.Unix(int64(ts), 0)},
+		Digest: digest,
+		ts:     ts,
+	}, nil
+}
+
+func (p *Parsed) fields() fields {
+	return fields{ts: p.ts, uid: p.UID, tokens: string(p.Tokens), data: p.Data}
+}
+
+func isLowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// parseHex8 reads exactly 8 hex digits of either case.
+func parseHex8(s string) (uint32, bool) {
+	var v uint32
+	for i := 0; i < 8; i++ {
+		c := s[i]
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		v = v<<4 | uint32(c)
+	}
+	return v, true
+}

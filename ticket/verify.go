@@ -1,0 +1,241 @@
+package ticket
+
+import (
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+)
+
+// DefaultMaxSkew is how far in the future a ticket's time may lie before it
+// is refused. mod_auth_tkt accepts any future time, so a ticket minted for
+// 2038 stays valid until then.
+const DefaultMaxSkew = 5 * time.Minute
+
+// Config mirrors mod_auth_tkt's TKTAuth* settings that concern one ticket.
+// Its zero value (plus a Secret) reads MD5 tickets bound to the client's IP
+// address with no time check. Note that mod_auth_tkt's own defaults are
+// TKTAuthTimeout 2h and TKTAuthTimeoutRefresh 0.5: set Timeout and Refresh
+// to behave like an unconfigured Apache location.
+type Config struct {
+	Digest Digest // TKTAuthDigestType; zero means MD5
+	Secret string // TKTAuthSecret: the current secret, used for re-issuing
+	// OldSecrets are still accepted (TKTAuthSecretOld); a ticket that only
+	// verifies with one of them should be re-issued with Secret.
+	OldSecrets []string
+	// Timeout is TKTAuthTimeout: a ticket is valid while its time plus
+	// Timeout has not passed. 0 means no time check at all.
+	Timeout time.Duration
+	// Refresh is TKTAuthTimeoutRefresh (0 to 1): a ticket is due for a new
+	// time once less than Refresh*Timeout of its life is left.
+	Refresh float64
+	// MaxSkew bounds how far in the future a ticket's time may be.
+	// 0 means DefaultMaxSkew; negative disables the check (mod_auth_tkt).
+	// It applies only when Timeout is set.
+	MaxSkew time.Duration
+	// IgnoreIP is TKTAuthIgnoreIP: tickets are minted for 0.0.0.0.
+	IgnoreIP bool
+	// IPv4Prefix and IPv6Prefix bind hmac-sha256 tickets to the client's
+	// network instead of its address; 0 means the whole address.
+	IPv4Prefix, IPv6Prefix int
+	// Tokens are the required tokens (TKTAuthToken), any one of which
+	// admits the ticket. Empty means no token is required.
+	Tokens []string
+}
+
+// Verifier checks tickets against a Config. It is immutable and safe for
+// concurrent use.
+type Verifier struct {
+	digest   Digest
+	keys     []key // keys[0] is the current secret
+	timeout  int64 // seconds
+	refresh  float64
+	maxSkew  int64 // seconds; <0 disables
+	bind     binding
+	required []string
+}
+
+// NewVerifier checks c and prepares its secrets.
+func NewVerifier(c Config) (*Verifier, error) {
+	d := c.Digest
+	if d == 0 {
+		d = MD5
+	}
+	var errs []error
+	if !d.valid() {
+		errs = append(errs, fmt.Errorf("%w %d", ErrUnknownDigest, uint8(d)))
+	}
+	if c.Secret == "" {
+		errs = append(errs, ErrNoSecret)
+	}
+	for i, s := range c.OldSecrets {
+		if s == "" {
+			errs = append(errs, fmt.Errorf("old secret %d is empty", i+1))
+		}
+	}
+	if c.Timeout < 0 {
+		errs = append(errs, fmt.Errorf("timeout %v is negative", c.Timeout))
+	}
+	if c.Refresh < 0 || c.Refresh > 1 {
+		errs = append(errs, fmt.Errorf("refresh %v is outside 0 to 1", c.Refresh))
+	}
+	b := binding{ignore: c.IgnoreIP, v4prefix: c.IPv4Prefix, v6prefix: c.IPv6Prefix, hmacFormat: d == HMACSHA256}
+	if err := b.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	for _, t := range c.Tokens {
+		if err := ValidToken(t); err != nil {
+			errs = append(errs, fmt.Errorf("required %w", err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("ticket config: %w", err)
+	}
+	v := &Verifier{
+		digest:   d,
+		timeout:  int64(c.Timeout / time.Second),
+		refresh:  c.Refresh,
+		maxSkew:  int64(c.MaxSkew / time.Second),
+		bind:     b,
+		required: append([]string(nil), c.Tokens...),
+	}
+	switch {
+	case c.MaxSkew == 0:
+		v.maxSkew = int64(DefaultMaxSkew / time.Second)
+	case c.MaxSkew < 0:
+		v.maxSkew = -1
+	}
+	v.keys = append(v.keys, newKey(d, c.Secret))
+	for _, s := range c.OldSecrets {
+		v.keys = append(v.keys, newKey(d, s))
+	}
+	return v, nil
+}
+
+// Digest returns the digest type the Verifier reads.
+func (v *Verifier) Digest() Digest { return v.digest }
+
+// Result is a ticket whose signature checked out.
+type Result struct {
+	Ticket
+	// SecretIndex is 0 when the current secret matched, i when
+	// OldSecrets[i-1] did.
+	SecretIndex int
+	// Refresh is set when the ticket is due for a new time (see
+	// Config.Refresh).
+	Refresh bool
+}
+
+// Reissue reports whether the caller should send a fresh ticket: the
+// ticket is due for refresh or was signed with an old secret.
+func (r Result) Reissue() bool { return r.Refresh || r.SecretIndex > 0 }
+
+// Verify checks a cookie or URL value (see DecodeValue) for a request
+// from client at time now.
+//
+// On success the error is nil. When the signature is good but the ticket
+// is expired, from the future or lacks a required token, Verify returns the
+// Result too, with an error matching ErrExpired, ErrFuture or
+// ErrMissingToken, so that callers can say whose ticket it was.
+func (v *Verifier) Verify(value string, client netip.Addr, now time.Time) (Result, error) {
+	raw, err := DecodeValue(value)
+	if err != nil {
+		return Result{}, err
+	}
+	return v.VerifyRaw(raw, client, now)
+}
+
+// VerifyRaw is Verify for raw ticket text.
+func (v *Verifier) VerifyRaw(raw string, client netip.Addr, now time.Time) (Result, error) {
+	p, err := Parse(raw, v.digest)
+	if err != nil {
+		return Result{}, err
+	}
+	if !v.bind.ignore && !client.IsValid() {
+		return Result{}, fmt.Errorf("%w: client address unknown", ErrIPMismatch)
+	}
+	addr, err := v.bind.addr16(client)
+	if err != nil {
+		return Result{}, err
+	}
+	f := p.fields()
+	idx := v.match(p.Digest, &addr, &f)
+	if idx < 0 {
+		return Result{}, v.badSignature(p.Digest, &addr, &f)
+	}
+	r := Result{Ticket: p.Ticket, SecretIndex: idx}
+	if v.timeout > 0 {
+		ts, nowS := int64(p.ts), now.Unix()
+		if v.maxSkew >= 0 && ts > nowS+v.maxSkew {
+			return r, fmt.Errorf("%w: issued %ds ahead of this server's clock", ErrFuture, ts-nowS)
+		}
+		left := ts + v.timeout - nowS
+		if left < 0 {
+			return r, fmt.Errorf("%w %ds ago", ErrExpired, -left)
+		}
+		r.Refresh = v.refresh > 0 && float64(left) < float64(v.timeout)*v.refresh
+	}
+	if len(v.required) > 0 && !p.Tokens.HasAny(v.required) {
+		return r, ErrMissingToken
+	}
+	return r, nil
+}
+
+// match returns the index of the secret that signed the ticket, or -1.
+// Every secret is tried so the time taken does not say which one matched.
+func (v *Verifier) match(digest string, addr *[16]byte, f *fields) int {
+	var buf [128]byte
+	idx := -1
+	for i := range v.keys {
+		want := v.keys[i].sign(buf[:0], addr, f)
+		if constantTimeEqual(want, digest) && idx < 0 {
+			idx = i
+		}
+	}
+	return idx
+}
+
+// badSignature explains a mismatch without revealing the expected digest.
+// A ticket minted unbound (0.0.0.0) for a location that binds is a common
+// misconfiguration worth naming; checking for it costs one more hash, on
+// the failure path only.
+func (v *Verifier) badSignature(digest string, addr *[16]byte, f *fields) error {
+	if *addr != ([16]byte{}) {
+		var buf [128]byte
+		var zero [16]byte
+		if constantTimeEqual(v.keys[0].sign(buf[:0], &zero, f), digest) {
+			return fmt.Errorf("%w: the ticket is not bound to an address but this location binds tickets to the client address", ErrIPMismatch)
+		}
+	}
+	return fmt.Errorf("%w (another secret, altered content, or minted for another client address)", ErrBadSignature)
+}
+
+// Reissue mints a fresh ticket for r with the current secret and time now,
+// in mod_auth_tkt's refresh layout "uid!tokens!data", and returns the cookie
+// value.
+func (v *Verifier) Reissue(t Ticket, client netip.Addr, now time.Time) (string, error) {
+	t.Time = now
+	raw, err := mint(&v.keys[0], v.bind, t, client, true)
+	if err != nil {
+		return "", err
+	}
+	return Encode(raw), nil
+}
+
+// Mint issues a new ticket under the Verifier's current secret, binding and
+// digest, so that it verifies here. It returns the raw ticket text.
+func (v *Verifier) Mint(t Ticket, client netip.Addr) (string, error) {
+	return mint(&v.keys[0], v.bind, t, client, v.digest == HMACSHA256)
+}
+
+func constantTimeEqual(a []byte, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	var x byte
+	for i := range a {
+		x |= a[i] ^ b[i]
+	}
+	return subtle.ConstantTimeByteEq(x, 0) == 1
+}
