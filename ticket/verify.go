@@ -229,13 +229,26 @@ func (v *Verifier) Mint(t Ticket, client netip.Addr) (string, error) {
 	return mint(&v.keys[0], v.bind, t, client, v.digest == HMACSHA256)
 }
 
+// constantTimeEqual compares a computed digest with the ticket's without
+// an early exit, eight bytes at a time (the compiler merges the byte loads).
 func constantTimeEqual(a []byte, b string) bool {
 	if len(a) != len(b) {
 		return false
 	}
-	var x byte
-	for i := range a {
-		x |= a[i] ^ b[i]
+	var x uint64
+	i := 0
+	for ; i+8 <= len(a); i += 8 {
+		x |= le64(a[i:]) ^ (uint64(b[i]) | uint64(b[i+1])<<8 | uint64(b[i+2])<<16 | uint64(b[i+3])<<24 |
+			uint64(b[i+4])<<32 | uint64(b[i+5])<<40 | uint64(b[i+6])<<48 | uint64(b[i+7])<<56)
 	}
-	return subtle.ConstantTimeByteEq(x, 0) == 1
+	for ; i < len(a); i++ {
+		x |= uint64(a[i] ^ b[i])
+	}
+	return subtle.ConstantTimeEq(int32(uint32(x>>32|x&0xffffffff)), 0) == 1
+}
+
+func le64(b []byte) uint64 {
+	_ = b[7]
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
 }
