@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tkt-sso/tkt/authsrc"
+	"github.com/tkt-sso/tkt/authsrc/authsrctest"
 )
 
 // stub is a fault-injection store: it answers every question the same way
@@ -49,26 +50,16 @@ func down(name string) *stub {
 	return &stub{err: authsrc.Unavailable(name, errors.New("connection refused"))}
 }
 
-// outcome is what a caller can tell apart.
-type outcome string
+// Short local names for the shared outcome vocabulary.
+type outcome = authsrctest.Outcome
 
 const (
-	accepted    outcome = "accepted"
-	invalid     outcome = "invalid"
-	unavailable outcome = "unavailable"
+	accepted    = authsrctest.Accepted
+	invalid     = authsrctest.Invalid
+	unavailable = authsrctest.Unavailable
 )
 
-func classify(err error) outcome {
-	switch {
-	case err == nil:
-		return accepted
-	case errors.Is(err, authsrc.ErrUnavailable):
-		return unavailable
-	case errors.Is(err, authsrc.ErrInvalidCredentials):
-		return invalid
-	}
-	return outcome("unclassified: " + err.Error())
-}
+func classify(err error) outcome { return authsrctest.Classify(err) }
 
 func TestChain(t *testing.T) {
 	tests := []struct {

@@ -2,79 +2,25 @@ package ticket_test
 
 import (
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"net/netip"
-	"os"
 	"testing"
 	"time"
 
+	"github.com/tkt-sso/tkt/internal/vectors"
 	"github.com/tkt-sso/tkt/ticket"
 )
 
-// The reference vectors: tickets minted by Perl's Apache::AuthTkt and
-// Python's paste.auth.auth_tkt, and the verdict of the real mod_auth_tkt on
-// each (copied from the project's shared vectors into testdata).
-type vectorFile struct {
-	Vectors []vector `json:"vectors"`
-}
+type vector = vectors.Vector
 
-type vector struct {
-	ID   string `json:"id"`
-	Desc string `json:"desc"`
-	Mint struct {
-		Secret string `json:"secret"`
-		Digest string `json:"digest"`
-		User   string `json:"user"`
-		IP     string `json:"ip"`
-		TS     int64  `json:"ts"`
-		Tokens string `json:"tokens"`
-		Data   string `json:"data"`
-	} `json:"mint"`
-	Ref struct {
-		Perl  *string `json:"perl"`
-		Paste *string `json:"paste"`
-	} `json:"reference_ticket_hex"`
-	Request struct {
-		ServerDigest  string   `json:"server_digest"`
-		ClientIP      string   `json:"client_ip"`
-		IgnoreIP      bool     `json:"ignore_ip"`
-		Timeout       int64    `json:"timeout_seconds"`
-		CookieValue   string   `json:"cookie_value"`
-		CookieHeaders []string `json:"cookie_headers"`
-	} `json:"request"`
-	Mutation string `json:"mutation"`
-	Apache   struct {
-		Accepted bool    `json:"accepted"`
-		User     *string `json:"remote_user"`
-		Tokens   *string `json:"remote_user_tokens"`
-		Data     *string `json:"remote_user_data"`
-	} `json:"apache"`
-}
-
-// apacheSecret is TKTAuthSecret of the Apache that judged the vectors.
-const apacheSecret = "S1 oracle secret 9f3b7c1e-4d2a-4b8e-a1f0-6c2d8e5b7a93"
+const apacheSecret = vectors.ApacheSecret
 
 // vectorNow stands for the moment Apache judged the vectors. Only the
 // timeout vectors look at it, and their tickets are either decades old or
 // far in the future, so any time in the 2020s gives Apache's verdict.
 var vectorNow = time.Unix(1_750_000_000, 0)
 
-func loadVectors(t testing.TB) []vector {
-	t.Helper()
-	b, err := os.ReadFile("../testdata/tickets.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var f vectorFile
-	if err := json.Unmarshal(b, &f); err != nil {
-		t.Fatal(err)
-	}
-	if len(f.Vectors) < 50 {
-		t.Fatalf("only %d vectors", len(f.Vectors))
-	}
-	return f.Vectors
-}
+func loadVectors(tb testing.TB) []vector { return vectors.Load(tb) }
 
 // mintDiffers lists the vectors where ticket.Mint deliberately does not
 // reproduce the reference bytes (ticket.md section 1).

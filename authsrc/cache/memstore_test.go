@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tkt-sso/tkt/authsrc"
+	"github.com/tkt-sso/tkt/authsrc/authsrctest"
 )
 
 // memStore is the Source behind the cache in these tests. It is a fake, and
@@ -141,23 +142,13 @@ func (n *counts) snapshot() hookCounts {
 	return hookCounts{n.hits.Load(), n.negativeHits.Load(), n.misses.Load(), n.evictions.Load()}
 }
 
-// outcome is what a caller of a Source can tell apart.
-type outcome string
+// Short local names for the shared outcome vocabulary.
+type outcome = authsrctest.Outcome
 
 const (
-	accepted    outcome = "accepted"
-	invalid     outcome = "invalid"
-	unavailable outcome = "unavailable"
+	accepted    = authsrctest.Accepted
+	invalid     = authsrctest.Invalid
+	unavailable = authsrctest.Unavailable
 )
 
-func classify(err error) outcome {
-	switch {
-	case err == nil:
-		return accepted
-	case errors.Is(err, authsrc.ErrUnavailable):
-		return unavailable
-	case errors.Is(err, authsrc.ErrInvalidCredentials):
-		return invalid
-	}
-	return outcome("unclassified: " + err.Error())
-}
+func classify(err error) outcome { return authsrctest.Classify(err) }

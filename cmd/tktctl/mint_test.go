@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/hex"
 	"encoding/json"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -11,45 +10,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/tkt-sso/tkt/internal/vectors"
 	"github.com/tkt-sso/tkt/ticket"
 )
 
-// refVector is the part of testdata/tickets.json these tests use: tickets
-// minted by Perl's Apache::AuthTkt (and Python's Paste) from known inputs.
-type refVector struct {
-	ID   string `json:"id"`
-	Mint struct {
-		Secret, Digest, User, IP, Tokens, Data string
-		TS                                     int64
-	} `json:"mint"`
-	Ref struct {
-		Perl  *string `json:"perl"`
-		Paste *string `json:"paste"`
-	} `json:"reference_ticket_hex"`
-	Request struct {
-		CookieValue string `json:"cookie_value"`
-	} `json:"request"`
-}
+type refVector = vectors.Vector
 
-func loadRefVectors(t testing.TB) map[string]refVector {
-	t.Helper()
-	b, err := os.ReadFile("../../testdata/tickets.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var f struct{ Vectors []refVector }
-	if err := json.Unmarshal(b, &f); err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]refVector{}
-	for _, v := range f.Vectors {
-		out[v.ID] = v
-	}
-	if len(out) < 50 {
-		t.Fatalf("only %d vectors", len(out))
-	}
-	return out
-}
+func loadRefVectors(t testing.TB) map[string]refVector { return vectors.ByID(t) }
 
 // mintArgs are the tktctl flags that mint v's inputs.
 func mintArgs(v refVector, extra ...string) []string {
