@@ -1,0 +1,50 @@
+package web
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/tkt-sso/tkt/ticket"
+)
+
+// benchServe serves r again and again, expecting status.
+func benchServe(b *testing.B, p *Portal, r *http.Request, status int) {
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		p.ServeHTTP(w, r)
+		if w.Code != status {
+			b.Fatal(w.Code)
+		}
+	}
+}
+
+func benchRequest(target string) *http.Request {
+	r := httptest.NewRequest("GET", "http://"+portalHost+target, nil)
+	r.RemoteAddr = testClient + ":1"
+	return r
+}
+
+// BenchmarkLoginPage is GET /login without a ticket: render the form.
+func BenchmarkLoginPage(b *testing.B) {
+	f := newFixture(b, nil)
+	benchServe(b, f.p, benchRequest("/login?back=https%3A%2F%2Fapp.example.com%2Fpage"), http.StatusOK)
+}
+
+// BenchmarkAutoLogin is GET /login with a valid ticket: verify and redirect.
+func BenchmarkAutoLogin(b *testing.B) {
+	f := newFixture(b, nil)
+	r := benchRequest("/login?back=%2F")
+	r.AddCookie(&http.Cookie{Name: "auth_tkt", Value: f.ticketFor(ticket.Ticket{UID: "alice"}, testSecret)})
+	benchServe(b, f.p, r, http.StatusSeeOther)
+}
+
+func BenchmarkRedirectCheck(b *testing.B) {
+	rd := testRedirects(b)
+	for b.Loop() {
+		if _, ok := rd.check("https://a.trusted.example.org/some/path?x=1"); !ok {
+			b.Fatal("refused")
+		}
+	}
+}

@@ -1,0 +1,91 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/tkt-sso/tkt/ticket"
+)
+
+// ticketCookie is the ticket cookie for value with the configured
+// attributes. HttpOnly and SameSite=Lax always: scripts never need the
+// ticket, and Lax still sends it on the top-level navigation back to an
+// application after login.
+func (s *state) ticketCookie(value string, ci clientInfo, now time.Time) *http.Cookie {
+	c := &http.Cookie{
+		Name:     s.cookie.Name,
+		Value:    value,
+		Path:     s.cookie.Path,
+		Domain:   s.cookie.Domain,
+		Secure:   s.cookie.Secure || ci.secure,
+		HttpOnly: true,
+		SameSite: http.SameSiteLaxMode,
+	}
+	if s.cookie.Expires > 0 {
+		c.MaxAge = int(s.cookie.Expires / time.Second)
+		c.Expires = now.Add(s.cookie.Expires).UTC()
+	}
+	return c
+}
+
+// expiredTicketCookie deletes the ticket cookie: same name, Domain and Path
+// (or the browser keeps the original), Max-Age=0 and an Expires in the past
+// for clients that ignore Max-Age.
+func (s *state) expiredTicketCookie(ci clientInfo) *http.Cookie {
+	c := s.ticketCookie("", ci, time.Time{})
+	c.MaxAge = -1 // net/http writes "Max-Age=0"
+	c.Expires = time.Unix(1, 0).UTC()
+	return c
+}
+
+// portalCookie is one of the portal's own small cookies (probe, loop
+// guard): host-only, for the whole portal. maxAge 0 makes a session cookie,
+// a negative one deletes the cookie.
+func portalCookie(name, value string, ci clientInfo, maxAge time.Duration) *http.Cookie {
+	if maxAge < 0 {
+		maxAge = -time.Second // net/http writes "Max-Age=0"
+	}
+	return &http.Cookie{
+		Name:     name,
+		Value:    value,
+		Path:     "/",
+		Secure:   ci.secure,
+		HttpOnly: true,
+		SameSite: http.SameSiteLaxMode,
+		MaxAge:   int(maxAge / time.Second),
+	}
+}
+
+// currentTicket verifies the ticket cookies the request carries.
+func (s *state) currentTicket(r *http.Request, ci clientInfo, now time.Time) (ticket.Result, error) {
+	return s.verifier.VerifyCookies(r.Header.Values("Cookie"), s.cookie.Name, ci.ip, now)
+}
+
+// cookiesWork reports whether the browser sent back a cookie of ours. The
+// rule: a POST to /login must carry the probe cookie set by the form (or a
+// ticket cookie, which proves cookies work as well). Without either, the
+// login would succeed and the next page would send the browser back here
+// with no cookie: an endless loop. The probe is a session cookie, so a
+// form left open across a browser restart fails once and the page that
+// says so sets the probe again.
+func (s *state) cookiesWork(r *http.Request) bool {
+	if _, err := r.Cookie(probeCookie); err == nil {
+		return true
+	}
+	_, err := r.Cookie(s.cookie.Name)
+	return err == nil
+}
+
+// autoLogins is the auto-login count of the loop guard.
+func autoLogins(r *http.Request) int {
+	c, err := r.Cookie(loopCookie)
+	if err != nil {
+		return 0
+	}
+	n, err := strconv.Atoi(c.Value)
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
+}

@@ -1,0 +1,290 @@
+package web
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tkt-sso/tkt/authsrc"
+	"github.com/tkt-sso/tkt/ticket"
+)
+
+// loginForm is GET /login: continue at once with a valid ticket, else show
+// the form saying why it is shown.
+func (s *state) loginForm(w http.ResponseWriter, r *http.Request) {
+	ci, now := s.proxies.client(r), s.now()
+	q := r.URL.Query()
+	back, backOK := s.redirects.check(q.Get(s.backArg))
+	marker := markerReason(q)
+	res, err := s.currentTicket(r, ci, now)
+	if err == nil && marker != reasonUnauthorized {
+		if n := autoLogins(r); n < loopMax {
+			s.autoLogin(w, r, ci, now, res, back, backOK, n)
+			return
+		}
+		// The application keeps sending a signed-in user back: most
+		// likely the ticket lacks a token it requires.
+		s.log.WarnContext(r.Context(), "auto-login loop stopped", "user", res.UID, "client_ip", ci.ip.String())
+		err = ticket.ErrMissingToken
+	}
+	d := s.page(reasonFor(err, marker))
+	if backOK {
+		d.Back = back.url
+	}
+	if err == nil || errors.Is(err, ticket.ErrMissingToken) {
+		d.CurrentUser = res.UID
+	}
+	http.SetCookie(w, portalCookie(probeCookie, "1", ci, 0))
+	s.render(w, r, http.StatusOK, pageLogin, d)
+}
+
+// autoLogin sends the holder of a valid ticket on to back, refreshing the
+// ticket when it is due (or signed with an old secret), and always when
+// back wants the ticket in its URL, so that the handed-over ticket is fresh.
+func (s *state) autoLogin(w http.ResponseWriter, r *http.Request, ci clientInfo, now time.Time, res ticket.Result, back target, backOK bool, n int) {
+	if !backOK {
+		back = target{url: s.defaultURL}
+	}
+	http.SetCookie(w, portalCookie(loopCookie, strconv.Itoa(n+1), ci, loopWindow))
+	var value string
+	if res.Reissue() || back.urlTicket {
+		v, err := s.verifier.Reissue(res.Ticket, ci.ip, now)
+		if err != nil {
+			s.log.ErrorContext(r.Context(), "ticket refresh failed", "user", res.UID, "client_ip", ci.ip.String(), "err", err)
+			s.fail(w, r, http.StatusInternalServerError, reasonMint)
+			return
+		}
+		value = v
+		http.SetCookie(w, s.ticketCookie(value, ci, now))
+		s.metrics.TicketIssued()
+	}
+	s.log.InfoContext(r.Context(), "auto-login", "user", res.UID, "client_ip", ci.ip.String(), "refreshed", value != "")
+	s.redirect(w, back, value)
+}
+
+// loginSubmit is POST /login: check the password (or issue a guest
+// ticket), set the cookie, go back.
+func (s *state) loginSubmit(w http.ResponseWriter, r *http.Request) {
+	ci, now := s.proxies.client(r), s.now()
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormSize)
+	if err := r.ParseForm(); err != nil {
+		s.logAttempt(r, slog.LevelWarn, resultBadRequest, "unreadable form: "+err.Error(), "", ci)
+		s.fail(w, r, http.StatusBadRequest, reasonBadRequest)
+		return
+	}
+	backRaw := r.PostForm.Get(s.backArg)
+	if backRaw == "" {
+		backRaw = r.URL.Query().Get(s.backArg)
+	}
+	back, backOK := s.redirects.check(backRaw)
+	user := strings.TrimSpace(r.PostForm.Get("user"))
+	password := r.PostForm.Get("password")
+
+	form := func(status int, rs reason, edit ...func(*pageData)) {
+		d := s.page(rs)
+		if backOK {
+			d.Back = back.url
+		}
+		d.User = user
+		for _, e := range edit {
+			e(&d)
+		}
+		http.SetCookie(w, portalCookie(probeCookie, "1", ci, 0))
+		s.render(w, r, status, pageLogin, d)
+	}
+	if !backOK {
+		if backRaw != "" {
+			// Only the host: the rest of a URL may hold someone's ticket.
+			s.log.WarnContext(r.Context(), "back URL refused", "back_host", hostOf(backRaw), "client_ip", ci.ip.String())
+		}
+		back = target{url: s.defaultURL}
+	}
+	if !s.cookiesWork(r) {
+		s.logAttempt(r, slog.LevelWarn, resultBadRequest, "browser sent no cookies", user, ci)
+		form(http.StatusBadRequest, reasonNoCookies)
+		return
+	}
+	if r.PostForm.Has("guest") {
+		s.guestLogin(w, r, ci, now, back)
+		return
+	}
+	if user == "" || password == "" {
+		s.logAttempt(r, slog.LevelInfo, resultBadRequest, "empty user name or password", user, ci)
+		form(http.StatusBadRequest, reasonMissing)
+		return
+	}
+
+	var att *attempt
+	if s.throttle != nil {
+		a, wait := s.throttle.begin(user, ci.ip, now)
+		if a == nil {
+			secs := retryAfter(wait)
+			s.metrics.Throttled()
+			s.logAttempt(r, slog.LevelWarn, resultThrottled, "too many failed attempts, retry in "+strconv.Itoa(secs)+"s", user, ci)
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+			form(http.StatusTooManyRequests, reasonThrottled, func(d *pageData) {
+				d.Message, d.RetryAfter = throttledMessage(secs), secs
+			})
+			return
+		}
+		att = a
+	}
+
+	ctx, cancel := context.WithTimeout(r.Context(), s.storeTimeout)
+	start := time.Now()
+	id, err := s.source.Authenticate(ctx, user, password)
+	cancel()
+	s.metrics.StoreLatency(time.Since(start))
+	switch {
+	case err == nil:
+		if att != nil {
+			att.succeeded()
+		}
+	case errors.Is(err, authsrc.ErrUnavailable) || !errors.Is(err, authsrc.ErrInvalidCredentials):
+		// Our fault, not the user's: the attempt does not count. An
+		// error that is neither sentinel is treated the same way (fail
+		// closed, and tell the operator).
+		if att != nil {
+			att.release()
+		}
+		s.logAttempt(r, slog.LevelError, resultUnavailable, err.Error(), user, ci)
+		form(http.StatusServiceUnavailable, reasonUnavailable)
+		return
+	default:
+		s.logAttempt(r, slog.LevelWarn, resultInvalid, "wrong user name or password", user, ci)
+		form(http.StatusUnauthorized, reasonWrong)
+		return
+	}
+
+	t := ticket.Ticket{UID: cmp.Or(id.User, user), Data: id.Data, Time: now}
+	var skipped []string
+	t.Tokens, skipped = tokensOf(id.Groups)
+	if len(skipped) > 0 {
+		s.log.WarnContext(r.Context(), "groups that cannot be ticket tokens left out", "user", t.UID, "groups", skipped)
+	}
+	if autoLogins(r) > 0 {
+		// A fresh login starts the loop guard over.
+		http.SetCookie(w, portalCookie(loopCookie, "", ci, -1))
+	}
+	if !s.issue(w, r, ci, now, t, back) {
+		return
+	}
+	s.logAttempt(r, slog.LevelInfo, resultOK, "password", t.UID, ci)
+}
+
+// guestLogin issues a ticket for a fresh guest user name.
+func (s *state) guestLogin(w http.ResponseWriter, r *http.Request, ci clientInfo, now time.Time, back target) {
+	if !s.guest.enabled {
+		s.logAttempt(r, slog.LevelWarn, resultBadRequest, "guest login is not enabled", "", ci)
+		s.fail(w, r, http.StatusForbidden, reasonNoGuest)
+		return
+	}
+	t := ticket.Ticket{UID: s.guest.name(), Time: now}
+	if s.issue(w, r, ci, now, t, back) {
+		s.logAttempt(r, slog.LevelInfo, resultOK, "guest", t.UID, ci)
+	}
+}
+
+// issue mints t, sets the cookie and redirects to back. On a mint failure
+// it answers 500 itself and reports false.
+func (s *state) issue(w http.ResponseWriter, r *http.Request, ci clientInfo, now time.Time, t ticket.Ticket, back target) bool {
+	raw, err := s.verifier.Mint(t, ci.ip)
+	if err != nil {
+		// E.g. a '!' in a user name, or an IPv6 client with a digest that
+		// binds only IPv4. The error never holds the secret.
+		s.logAttempt(r, slog.LevelError, resultUnavailable, "cannot issue ticket: "+err.Error(), t.UID, ci)
+		s.fail(w, r, http.StatusInternalServerError, reasonMint)
+		return false
+	}
+	value := ticket.Encode(raw)
+	http.SetCookie(w, s.ticketCookie(value, ci, now))
+	s.metrics.TicketIssued()
+	s.redirect(w, back, value)
+	return true
+}
+
+// redirect answers 303 to a checked target, with the ticket in the URL for
+// hosts that want it. The Location is written as checked: http.Redirect
+// would clean the path, changing what was approved.
+func (s *state) redirect(w http.ResponseWriter, t target, value string) {
+	loc := t.url
+	if t.urlTicket && value != "" {
+		loc = withTicket(loc, s.urlTicketArg, value)
+	}
+	w.Header().Set("Location", loc)
+	w.WriteHeader(http.StatusSeeOther)
+}
+
+// logAttempt writes the one log line of a login attempt and counts it.
+// Never a password or a ticket: the reason comes from our own messages or a
+// store's error, which by authsrc's contract holds neither.
+func (s *state) logAttempt(r *http.Request, level slog.Level, result, why, user string, ci clientInfo) {
+	s.metrics.Login(result)
+	s.log.LogAttrs(r.Context(), level, "login",
+		slog.String("result", result), slog.String("reason", why),
+		slog.String("user", user), slog.String("client_ip", ci.ip.String()))
+}
+
+// markerReason reads why an application sent the browser here, from the
+// query: "unauth" (mod_auth_tkt's TKTAuthUnauthURL can point at
+// /login?unauth=1), "timeout" and "logout", or reason=<name>.
+func markerReason(q map[string][]string) reason {
+	has := func(k string) bool { v := q[k]; return len(v) > 0 && v[0] != "" }
+	rv := ""
+	if v := q["reason"]; len(v) > 0 {
+		rv = v[0]
+	}
+	switch {
+	case has("unauth") || rv == "unauth" || rv == string(reasonUnauthorized):
+		return reasonUnauthorized
+	case has("timeout") || rv == "timeout" || rv == string(reasonExpired):
+		return reasonExpired
+	case has("logout") || rv == "logout" || rv == string(reasonLoggedOut):
+		return reasonLoggedOut
+	}
+	return ""
+}
+
+// reasonFor turns the verdict on the current cookie (and a marker) into the
+// reason the form gives. The cookie wins: it is what we can see.
+func reasonFor(err error, marker reason) reason {
+	switch {
+	case err == nil, errors.Is(err, ticket.ErrMissingToken):
+		return reasonUnauthorized
+	case errors.Is(err, ticket.ErrExpired):
+		return reasonExpired
+	case errors.Is(err, ticket.ErrNoTicket):
+		if marker != "" {
+			return marker
+		}
+		return reasonNone
+	}
+	return reasonInvalid
+}
+
+// tokensOf keeps the groups that can stand in a ticket's token list.
+func tokensOf(groups []string) (ticket.Tokens, []string) {
+	var ok, skipped []string
+	for _, g := range groups {
+		if ticket.ValidToken(g) == nil {
+			ok = append(ok, g)
+		} else {
+			skipped = append(skipped, g)
+		}
+	}
+	return ticket.JoinTokens(ok...), skipped
+}
+
+// hostOf is the host part of a URL for logs, or "?" when there is none.
+func hostOf(raw string) string {
+	if u, err := url.Parse(raw); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return "?"
+}

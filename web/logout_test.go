@@ -1,0 +1,141 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/tkt-sso/tkt/ticket"
+)
+
+func TestLogout(t *testing.T) {
+	tests := []struct {
+		name     string
+		method   string
+		back     string
+		cookie   CookieOptions
+		status   int
+		location string
+	}{
+		{"GET page", "GET", "", CookieOptions{}, 200, ""},
+		{"POST page", "POST", "", CookieOptions{}, 200, ""},
+		{"GET to allowed back", "GET", testBackURL, CookieOptions{}, 303, testBackURL},
+		{"POST to allowed back", "POST", "/bye", CookieOptions{}, 303, "/bye"},
+		{"refused back", "GET", "https://evil.com/", CookieOptions{}, 200, ""},
+		{"URL ticket host gets no ticket", "GET", "https://other.example.net/x", CookieOptions{}, 303, "https://other.example.net/x"},
+		{"domain and path", "GET", "", CookieOptions{Name: "sso", Domain: "example.com", Path: "/apps", Secure: true}, 200, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, func(o *Options) { o.Cookie = tt.cookie })
+			name := cmpOr(tt.cookie.Name, "auth_tkt")
+			r := req{method: tt.method, target: "/logout", cookies: []*http.Cookie{{Name: name, Value: f.ticketFor(ticket.Ticket{UID: "alice"}, testSecret)}}}
+			if tt.method == "POST" {
+				r.form = url.Values{"back": {tt.back}}
+			} else if tt.back != "" {
+				r.target += "?back=" + url.QueryEscape(tt.back)
+			}
+			w := f.do(r)
+			if w.Code != tt.status || w.Header().Get("Location") != tt.location {
+				t.Fatalf("status %d Location %q, want %d %q", w.Code, w.Header().Get("Location"), tt.status, tt.location)
+			}
+			line := setCookieLine(w, name)
+			want := regexp.MustCompile("^" + name + "=; Path=" + cmpOr(tt.cookie.Path, "/") + "(; Domain=" + tt.cookie.Domain + ")?; Expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=0; HttpOnly;( Secure;)? SameSite=Lax$")
+			if !want.MatchString(line) {
+				t.Errorf("Set-Cookie %q", line)
+			}
+			if tt.cookie.Domain != "" && !strings.Contains(line, "Domain="+tt.cookie.Domain) {
+				t.Errorf("Domain missing: %q", line)
+			}
+			if tt.status == 200 && reasonOf(w.Body.String()) != string(reasonLoggedOut) {
+				t.Errorf("reason %q", reasonOf(w.Body.String()))
+			}
+			if !strings.Contains(f.logs.String(), "msg=logout user=alice") {
+				t.Errorf("log %s", f.logs)
+			}
+		})
+	}
+}
+
+func TestHome(t *testing.T) {
+	f := newFixture(t, nil)
+	w := f.do(req{target: "/"})
+	if w.Code != 200 || reasonOf(w.Body.String()) != string(reasonNone) || !strings.Contains(w.Body.String(), `href="/login"`) {
+		t.Fatalf("signed out: %d %s", w.Code, w.Body)
+	}
+	tkt := ticket.Ticket{UID: "alice", Tokens: "staff,admin"}
+	w = f.do(req{target: "/", cookies: []*http.Cookie{ticketCookie(f.ticketFor(tkt, testSecret))}})
+	body := w.Body.String()
+	if !strings.Contains(body, "signed in as <strong>alice</strong>") || !strings.Contains(body, `<span class="token">admin</span>`) ||
+		!strings.Contains(body, `action="/logout"`) {
+		t.Fatalf("signed in: %s", body)
+	}
+	if setCookie(w, "auth_tkt") != nil {
+		t.Error("fresh ticket reissued")
+	}
+	tkt.Time = f.now.Add(-100 * 60e9)
+	w = f.do(req{target: "/", cookies: []*http.Cookie{ticketCookie(f.ticketFor(tkt, testSecret))}})
+	if c := setCookie(w, "auth_tkt"); c == nil || !verifyAs(t, f, c.Value, testClient).Time.Equal(f.now) {
+		t.Error("ticket due for refresh not refreshed on /")
+	}
+}
+
+func TestGuestLogin(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.Guest = GuestOptions{Enabled: true, User: "g%8U"} })
+	page := f.do(req{target: "/login?back=%2Fpub"}).Body.String()
+	if !strings.Contains(page, `name="guest" value="1"`) {
+		t.Fatalf("no guest button: %s", page)
+	}
+	w := f.do(req{method: "POST", target: "/login", form: url.Values{"guest": {"1"}, "back": {"/pub"}}, cookies: []*http.Cookie{probe()}})
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/pub" {
+		t.Fatalf("status %d Location %q", w.Code, w.Header().Get("Location"))
+	}
+	res := verifyAs(t, f, setCookie(w, "auth_tkt").Value, testClient)
+	if !regexp.MustCompile(`^g[0-9a-f]{8}$`).MatchString(res.UID) || res.Tokens != "" {
+		t.Errorf("guest ticket %+v", res)
+	}
+	if f.src.calls.Load() != 0 || f.metrics.logins[resultOK] != 1 {
+		t.Errorf("calls %d metrics %v", f.src.calls.Load(), f.metrics.logins)
+	}
+	// No guest button when disabled.
+	f = newFixture(t, nil)
+	if strings.Contains(f.do(req{target: "/login"}).Body.String(), `name="guest"`) {
+		t.Error("guest button shown while disabled")
+	}
+}
+
+func TestGuestUserPattern(t *testing.T) {
+	tests := []struct {
+		pattern string
+		re      string // "" = error
+	}{
+		{"", `^guest$`},
+		{"visitor", `^visitor$`},
+		{"%U", `^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`},
+		{"g%8U", `^g[0-9a-f]{8}$`}, // mod_auth_tkt drops the one-character prefix
+		{"guest-%1U-%36U", `^guest-[0-9a-f]-[0-9a-f-]{36}$`},
+		{"%0U", ""},
+		{"%37U", ""},
+		{"100%", ""},
+		{"%x", ""},
+		{"a!b", ""},
+	}
+	for _, tt := range tests {
+		g, err := newGuestUser(GuestOptions{User: tt.pattern})
+		if (err == nil) != (tt.re != "") {
+			t.Errorf("%q: err %v", tt.pattern, err)
+			continue
+		}
+		if err == nil {
+			a, b := g.name(), g.name()
+			if !regexp.MustCompile(tt.re).MatchString(a) {
+				t.Errorf("%q expands to %q", tt.pattern, a)
+			}
+			if strings.Contains(tt.pattern, "%") && a == b {
+				t.Errorf("%q: two guests share the name %q", tt.pattern, a)
+			}
+		}
+	}
+}

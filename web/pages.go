@@ -1,0 +1,156 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"strconv"
+)
+
+// reason says why a page is shown. Its string is stable: templates may
+// switch on it (data-reason) to word messages their own way.
+type reason string
+
+const (
+	reasonNone         reason = "no_ticket"
+	reasonExpired      reason = "expired"
+	reasonInvalid      reason = "invalid_ticket"
+	reasonUnauthorized reason = "unauthorized"
+	reasonLoggedOut    reason = "logged_out"
+	reasonWrong        reason = "wrong_credentials"
+	reasonMissing      reason = "missing_fields"
+	reasonUnavailable  reason = "unavailable"
+	reasonThrottled    reason = "throttled"
+	reasonNoCookies    reason = "cookies_disabled"
+	reasonCSRF         reason = "cross_origin"
+	reasonBadRequest   reason = "bad_request"
+	reasonNoGuest      reason = "guest_disabled"
+	reasonMint         reason = "cannot_issue"
+	reasonNotFound     reason = "not_found"
+	reasonMethod       reason = "method_not_allowed"
+	reasonNotSignedIn  reason = "not_signed_in"
+)
+
+// message is the default wording of each reason, and whether it reports a
+// problem (error) or just informs (info).
+func (r reason) message() (text, kind string) {
+	switch r {
+	case reasonNone:
+		return "Sign in to continue.", "info"
+	case reasonExpired:
+		return "Your session has expired. Please sign in again.", "info"
+	case reasonInvalid:
+		return "Your sign-in is not valid here (it may come from another server or network). Please sign in again.", "info"
+	case reasonUnauthorized:
+		return "You are not authorized to open that page. Sign in with an account that has access.", "error"
+	case reasonLoggedOut:
+		return "You have been signed out.", "info"
+	case reasonWrong:
+		return "Wrong user name or password.", "error"
+	case reasonMissing:
+		return "Enter your user name and password.", "error"
+	case reasonUnavailable:
+		return "The user store is unavailable. Please try again later.", "error"
+	case reasonThrottled:
+		return "Too many attempts, try again later.", "error"
+	case reasonNoCookies:
+		return "Your browser refuses cookies: enable them for this site, then sign in again.", "error"
+	case reasonCSRF:
+		return "This request came from another site and was refused. Open the sign-in page directly and try again.", "error"
+	case reasonBadRequest:
+		return "The request could not be understood.", "error"
+	case reasonNoGuest:
+		return "Guest access is not enabled.", "error"
+	case reasonMint:
+		return "A sign-in ticket could not be issued for this account. Please contact the administrator.", "error"
+	case reasonNotFound:
+		return "There is no such page.", "error"
+	case reasonMethod:
+		return "This page does not accept that kind of request.", "error"
+	case reasonNotSignedIn:
+		return "You are not signed in.", "info"
+	}
+	return "", "info"
+}
+
+// pageData is what every template sees. Fields are the template API:
+// overrides may use any of them, so renaming one breaks a site's branding.
+type pageData struct {
+	Title   string // brand title
+	Heading string // error page heading
+	Base    string // URL prefix of the portal's own pages, ends in '/'
+	Static  string // URL prefix of static files, ends in '/'
+	Logo    string // logo URL, "" for none
+
+	Reason  string // see reason constants
+	Message string
+	Kind    string // "error" or "info"
+
+	BackArg     string   // name of the back field
+	Back        string   // checked destination kept through a failed attempt
+	User        string   // user name to fill in again after a failure
+	CurrentUser string   // who holds the current ticket, if anyone
+	Tokens      []string // their tokens (home page)
+	Guest       bool     // offer "continue as guest"
+	RetryAfter  int      // seconds, when throttled
+}
+
+// sampleData fills every field, for the start-up check of templates.
+func sampleData() pageData {
+	return pageData{
+		Title: "Sign in", Heading: "Error", Base: "/", Static: "/static/", Logo: "/static/logo.svg",
+		Reason: string(reasonWrong), Message: "m", Kind: "error", BackArg: "back", Back: "/",
+		User: "u", CurrentUser: "u", Tokens: []string{"t"}, Guest: true, RetryAfter: 1,
+	}
+}
+
+// page starts the data of a page for reason rs.
+func (s *state) page(rs reason) pageData {
+	d := pageData{
+		Title:   s.title,
+		Heading: "Something went wrong",
+		Base:    "/",
+		Static:  "/static/",
+		Reason:  string(rs),
+		BackArg: s.backArg,
+		Guest:   s.guest.enabled,
+	}
+	if s.assets.logo != "" {
+		d.Logo = d.Static + s.assets.logo
+	}
+	d.Message, d.Kind = rs.message()
+	return d
+}
+
+// render writes page with status. Output is buffered so that a template
+// error becomes a clean 500 instead of half a page.
+func (s *state) render(w http.ResponseWriter, r *http.Request, status int, page string, d pageData) {
+	var buf bytes.Buffer
+	if err := s.assets.pages[page].ExecuteTemplate(&buf, "layout", d); err != nil {
+		s.log.ErrorContext(r.Context(), "template failed", "page", page, "err", err)
+		http.Error(w, "internal error rendering the page", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(buf.Bytes())
+	}
+}
+
+// fail renders the error page for rs.
+func (s *state) fail(w http.ResponseWriter, r *http.Request, status int, rs reason) {
+	d := s.page(rs)
+	d.Heading = http.StatusText(status)
+	if status == http.StatusNotFound {
+		d.Heading = "Page not found"
+	}
+	s.render(w, r, status, pageError, d)
+}
+
+// throttledMessage is the wording with the wait filled in.
+func throttledMessage(secs int) string {
+	return fmt.Sprintf("Too many attempts, try again in %d s.", secs)
+}

@@ -1,0 +1,163 @@
+// Package web is tkt's login portal: the HTTP handlers behind /login,
+// /logout, / and /static/, with the HTML templates embedded from
+// web/templates and overridable from a directory.
+//
+// A Portal holds its whole configuration (verifier, templates, options) in
+// one immutable state swapped atomically by Reload, so a request that has
+// started finishes with the state it began with.
+package web
+
+import (
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"sync/atomic"
+	"time"
+
+	"github.com/tkt-sso/tkt/authsrc"
+	"github.com/tkt-sso/tkt/ticket"
+)
+
+// Options configure a Portal. Apart from Ticket.Secret and Source, the zero
+// value of every field works.
+type Options struct {
+	// Ticket is how tickets are minted and read: digest, Secret,
+	// OldSecrets, Timeout, Refresh, IgnoreIP, IPv4Prefix, IPv6Prefix.
+	// Tokens (required tokens) is honoured on GET /login: a valid ticket
+	// without one of them shows the "not authorized" reason.
+	Ticket ticket.Config
+	// Source checks passwords; the caller chains and caches stores.
+	Source authsrc.Source
+	// Cookie is where the ticket cookie lives.
+	Cookie CookieOptions
+	// BackArg names the destination parameter (TKTAuthBackArgName);
+	// default "back".
+	BackArg string
+	// AllowedRedirects is the back URL allow-list: an exact host
+	// ("app.example.com", "app.example.com:8443") or a ".example.com"
+	// suffix, which admits example.com itself and every sub-domain.
+	// Relative paths on the portal are always allowed.
+	AllowedRedirects []string
+	// DefaultURL is where a login ends when back is missing or refused:
+	// default the portal's own "/" page. It must itself be a relative path
+	// or on the allow-list.
+	DefaultURL string
+	// URLTicketHosts are allow-listed hosts (same syntax as
+	// AllowedRedirects) in another cookie domain: a redirect there carries
+	// the ticket as the URLTicketArg query parameter so that host's
+	// validator can set its own cookie.
+	URLTicketHosts []string
+	// URLTicketArg names that parameter; default "auth_tkt".
+	URLTicketArg string
+	// Guest enables a "continue as guest" button.
+	Guest GuestOptions
+	// TemplateDir, when set, holds files that override the embedded ones
+	// by name: login.html, loggedout.html, home.html, error.html,
+	// layout.html, and static files (style.css, logo.svg, logo.png...).
+	TemplateDir string
+	// Title is the brand title shown on every page; default "Sign in".
+	Title string
+	// Throttle limits failed logins per user and per client IP.
+	Throttle ThrottleOptions
+	// TrustedProxies are the peers whose X-Forwarded-For is believed when
+	// finding the client IP (for ticket binding and throttling).
+	TrustedProxies []netip.Prefix
+	// StoreTimeout bounds one Source call; default 10s.
+	StoreTimeout time.Duration
+	// Logger receives one line per login attempt; nil discards.
+	Logger *slog.Logger
+	// Metrics may be nil.
+	Metrics Metrics
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// CookieOptions describe the ticket cookie.
+type CookieOptions struct {
+	// Name defaults to ticket.DefaultCookieName ("auth_tkt").
+	Name string
+	// Domain is the cookie's Domain attribute; empty means host-only.
+	Domain string
+	// Path defaults to "/".
+	Path string
+	// Secure forces the Secure attribute; it is set anyway when the
+	// request came over TLS.
+	Secure bool
+	// Expires makes a persistent cookie living this long; 0 means a session
+	// cookie (the ticket's own timeout still applies).
+	Expires time.Duration
+}
+
+// GuestOptions configure guest access (mod_auth_tkt's TKTAuthGuestLogin).
+type GuestOptions struct {
+	Enabled bool
+	// User is the guest user id pattern; default "guest". "%U" expands to
+	// a random UUID and "%<n>U" to its first n characters.
+	User string
+}
+
+// ThrottleOptions bound failed logins. Each user name and each client IP has
+// a token bucket holding MaxFailures attempts that refills one attempt per
+// Window/MaxFailures: MaxFailures failures in a row lock the key until a
+// token comes back. A successful login does not refill the bucket.
+type ThrottleOptions struct {
+	// Disabled turns throttling off (tests, or a front proxy does it).
+	Disabled bool
+	// MaxFailures is the burst of failed attempts allowed per user name;
+	// default 5.
+	MaxFailures int
+	// MaxIPFailures is the same per client address (IPv6: per /64);
+	// default 4*MaxFailures, since an address may be a NAT.
+	MaxIPFailures int
+	// Window is how long the full burst takes to refill; default 15m.
+	Window time.Duration
+	// MaxKeys bounds the number of tracked users and IPs (each, LRU);
+	// default 10000.
+	MaxKeys int
+}
+
+// Metrics receive portal events. Implementations must be safe for concurrent
+// use. Login's result is one of the fixed set "ok" (a guest login too),
+// "invalid", "unavailable", "throttled", "csrf" and "bad_request" (a
+// malformed form, or a browser that refuses cookies).
+type Metrics interface {
+	Login(result string)
+	TicketIssued()
+	Throttled()
+	StoreLatency(d time.Duration)
+}
+
+// Portal is the login portal's http.Handler.
+type Portal struct {
+	state atomic.Pointer[state]
+}
+
+// New validates o, reporting every problem at once (errors.Join), and
+// returns a ready Portal.
+func New(o Options) (*Portal, error) {
+	st, err := newState(o, nil)
+	if err != nil {
+		return nil, err
+	}
+	p := &Portal{}
+	p.state.Store(st)
+	return p, nil
+}
+
+// Reload validates o and swaps it in atomically: requests already running
+// finish with the previous state. On error the previous state stays.
+// Throttling counters survive a reload unless the throttle options changed.
+func (p *Portal) Reload(o Options) error {
+	st, err := newState(o, p.state.Load())
+	if err != nil {
+		return err
+	}
+	p.state.Store(st)
+	return nil
+}
+
+// ServeHTTP routes GET/POST /login, GET/POST /logout, GET / and
+// GET /static/... with the state current when the request arrived.
+func (p *Portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p.state.Load().handler.ServeHTTP(w, r)
+}

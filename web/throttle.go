@@ -1,0 +1,149 @@
+package web
+
+import (
+	"errors"
+	"math"
+	"net/netip"
+	"strings"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+	"golang.org/x/time/rate"
+)
+
+// Throttle defaults.
+const (
+	defaultMaxFailures = 5
+	defaultIPFactor    = 4 // an address may be a NAT with many users
+	defaultWindow      = 15 * time.Minute
+	defaultMaxKeys     = 10000
+)
+
+func (o ThrottleOptions) withDefaults() ThrottleOptions {
+	if o.MaxFailures == 0 {
+		o.MaxFailures = defaultMaxFailures
+	}
+	if o.MaxIPFailures == 0 {
+		o.MaxIPFailures = defaultIPFactor * o.MaxFailures
+	}
+	if o.Window == 0 {
+		o.Window = defaultWindow
+	}
+	if o.MaxKeys == 0 {
+		o.MaxKeys = defaultMaxKeys
+	}
+	return o
+}
+
+func (o ThrottleOptions) validate() error {
+	var errs []error
+	if o.MaxFailures < 0 {
+		errs = append(errs, errors.New("throttle: max failures must not be negative"))
+	}
+	if o.MaxIPFailures < 0 {
+		errs = append(errs, errors.New("throttle: max failures per IP must not be negative"))
+	}
+	if o.Window < 0 {
+		errs = append(errs, errors.New("throttle: window must not be negative"))
+	}
+	if o.MaxKeys < 0 {
+		errs = append(errs, errors.New("throttle: max keys must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+// throttler holds one token bucket per user name and one per client
+// network. Each failed login takes a token; a key with no token left is
+// locked until one refills. The buckets live in bounded LRU caches: a flood
+// of made-up user names evicts the oldest entries, which resets their
+// counters, but the flood itself comes from addresses whose own buckets
+// empty first.
+type throttler struct {
+	opts  ThrottleOptions
+	users *lru.Cache[string, *rate.Limiter]
+	ips   *lru.Cache[string, *rate.Limiter]
+}
+
+func newThrottler(o ThrottleOptions) *throttler {
+	// lru.New only fails for a size <= 0, which withDefaults rules out.
+	users, _ := lru.New[string, *rate.Limiter](o.MaxKeys)
+	ips, _ := lru.New[string, *rate.Limiter](o.MaxKeys)
+	return &throttler{opts: o, users: users, ips: ips}
+}
+
+// attempt is one login attempt holding a token from each bucket until its
+// outcome is known. A failure keeps the tokens: it counts.
+type attempt struct {
+	t       *throttler
+	userKey string
+	now     time.Time
+	res     []*rate.Reservation
+}
+
+// begin takes a token from the user's and the client's buckets. If either
+// is empty it gives back what it took and returns how long to wait: the
+// caller must then refuse without asking the user store.
+func (t *throttler) begin(user string, ip netip.Addr, now time.Time) (*attempt, time.Duration) {
+	a := &attempt{t: t, userKey: strings.ToLower(user), now: now}
+	buckets := []*rate.Limiter{get(t.users, a.userKey, t.opts.MaxFailures, t.opts.Window)}
+	if ip.IsValid() {
+		buckets = append(buckets, get(t.ips, ipKey(ip), t.opts.MaxIPFailures, t.opts.Window))
+	}
+	var wait time.Duration
+	for _, b := range buckets {
+		r := b.ReserveN(now, 1)
+		a.res = append(a.res, r)
+		if d := r.DelayFrom(now); d > wait {
+			wait = d
+		}
+	}
+	if wait > 0 {
+		a.release()
+		return nil, wait
+	}
+	return a, 0
+}
+
+// succeeded forgives the user's earlier failures and gives back the
+// attempt's tokens, so a correct password never brings a lock closer. The
+// address keeps its earlier failures: other people may share it.
+func (a *attempt) succeeded() {
+	a.release()
+	a.t.users.Remove(a.userKey)
+}
+
+// release gives back the tokens: the attempt did not count (the store was
+// down, or a bucket was empty).
+func (a *attempt) release() {
+	for _, r := range a.res {
+		r.CancelAt(a.now)
+	}
+}
+
+func get(c *lru.Cache[string, *rate.Limiter], key string, burst int, window time.Duration) *rate.Limiter {
+	if l, ok := c.Get(key); ok {
+		return l
+	}
+	l := rate.NewLimiter(rate.Limit(float64(burst)/window.Seconds()), burst)
+	if prev, ok, _ := c.PeekOrAdd(key, l); ok {
+		return prev
+	}
+	return l
+}
+
+// ipKey groups IPv6 clients by /64: one host usually owns a whole /64 and
+// could otherwise rotate through it.
+func ipKey(ip netip.Addr) string {
+	ip = ip.Unmap()
+	if ip.Is6() {
+		p, _ := ip.Prefix(64)
+		return p.String()
+	}
+	return ip.String()
+}
+
+// retryAfter rounds a wait up to whole seconds, at least 1, for the
+// Retry-After header and the message.
+func retryAfter(d time.Duration) int {
+	return max(1, int(math.Ceil(d.Seconds())))
+}

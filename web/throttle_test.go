@@ -1,0 +1,141 @@
+package web
+
+import (
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tkt-sso/tkt/authsrc/htpasswd"
+)
+
+func TestThrottlePerUser(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.Throttle = ThrottleOptions{MaxFailures: 3, Window: 3 * time.Minute} })
+	for i := range 3 {
+		if w := f.login("alice", "wrong", ""); w.Code != http.StatusUnauthorized {
+			t.Fatalf("attempt %d: status %d", i, w.Code)
+		}
+	}
+	calls := f.src.calls.Load()
+	// Locked: even the right password is refused without asking the store.
+	w := f.login("alice", alicePass, testBackURL)
+	if w.Code != http.StatusTooManyRequests {
+		t.Fatalf("status %d, want 429", w.Code)
+	}
+	if got := w.Header().Get("Retry-After"); got != "60" {
+		t.Errorf("Retry-After %q, want 60 (one attempt back per Window/MaxFailures)", got)
+	}
+	if !strings.Contains(w.Body.String(), "Too many attempts, try again in 60 s.") || reasonOf(w.Body.String()) != string(reasonThrottled) {
+		t.Errorf("body %s", w.Body)
+	}
+	if hiddenBack(w.Body.String()) != strings.ReplaceAll(testBackURL, "&", "&amp;") {
+		t.Error("back lost on the throttled page")
+	}
+	if f.src.calls.Load() != calls {
+		t.Error("a throttled attempt reached the Source")
+	}
+	if f.metrics.throttled != 1 || f.metrics.logins[resultThrottled] != 1 {
+		t.Errorf("metrics %+v", f.metrics)
+	}
+	// Another user from the same address is not locked by alice's failures.
+	if w := f.login("bob", bobPass, ""); w.Code != http.StatusSeeOther {
+		t.Fatalf("bob: status %d", w.Code)
+	}
+	// Half a token later still locked, with the wait counting down.
+	f.now = f.now.Add(30 * time.Second)
+	if w := f.login("alice", alicePass, ""); w.Code != 429 || w.Header().Get("Retry-After") != "30" {
+		t.Fatalf("after 30s: status %d, Retry-After %q", w.Code, w.Header().Get("Retry-After"))
+	}
+	f.now = f.now.Add(30 * time.Second)
+	if w := f.login("alice", alicePass, ""); w.Code != http.StatusSeeOther {
+		t.Fatalf("after the wait: status %d", w.Code)
+	}
+	// A success forgives the user's failures: a full burst again.
+	for i := range 3 {
+		if w := f.login("alice", "wrong", ""); w.Code != http.StatusUnauthorized {
+			t.Fatalf("after success, attempt %d: status %d", i, w.Code)
+		}
+	}
+	if w := f.login("ALICE", "wrong", ""); w.Code != http.StatusTooManyRequests {
+		t.Fatalf("user name case evades the lock: status %d", w.Code)
+	}
+}
+
+func TestThrottlePerIP(t *testing.T) {
+	f := newFixture(t, func(o *Options) {
+		o.Throttle = ThrottleOptions{MaxFailures: 100, MaxIPFailures: 4, Window: time.Hour}
+	})
+	for i := range 4 {
+		if w := f.login("user"+strconv.Itoa(i), "wrong", ""); w.Code != http.StatusUnauthorized {
+			t.Fatalf("attempt %d: status %d", i, w.Code)
+		}
+	}
+	calls := f.src.calls.Load()
+	w := f.login("bob", bobPass, "")
+	if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != "900" {
+		t.Fatalf("status %d, Retry-After %q", w.Code, w.Header().Get("Retry-After"))
+	}
+	if f.src.calls.Load() != calls {
+		t.Error("throttled attempt reached the Source")
+	}
+	// Another address is free.
+	w = f.do(req{method: "POST", target: "/login", form: map[string][]string{"user": {"bob"}, "password": {bobPass}}, cookies: []*http.Cookie{probe()}, remote: "198.51.100.1:1"})
+	if w.Code != http.StatusSeeOther {
+		t.Fatalf("other address: status %d", w.Code)
+	}
+}
+
+func TestThrottleStoreDownDoesNotCount(t *testing.T) {
+	f := newFixture(t, func(o *Options) {
+		store, err := htpasswd.New(htpasswd.Config{Path: t.TempDir() + "/missing", Lazy: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Source = store
+		o.Throttle = ThrottleOptions{MaxFailures: 2}
+	})
+	for i := range 5 {
+		if w := f.login("alice", alicePass, ""); w.Code != http.StatusServiceUnavailable {
+			t.Fatalf("attempt %d: status %d, want 503 (an outage must not lock users out)", i, w.Code)
+		}
+	}
+}
+
+func TestThrottleDisabled(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.Throttle = ThrottleOptions{Disabled: true, MaxFailures: 1} })
+	for i := range 5 {
+		if w := f.login("alice", "wrong", ""); w.Code != http.StatusUnauthorized {
+			t.Fatalf("attempt %d: status %d", i, w.Code)
+		}
+	}
+}
+
+func TestThrottleBoundedKeys(t *testing.T) {
+	th := newThrottler(ThrottleOptions{MaxFailures: 1, MaxIPFailures: 1000, Window: time.Hour, MaxKeys: 10})
+	now := time.Now()
+	for i := range 100 {
+		a, _ := th.begin("u"+strconv.Itoa(i), netip.MustParseAddr("192.0.2.1"), now)
+		if a == nil {
+			t.Fatalf("user %d throttled", i)
+		}
+	}
+	if th.users.Len() > 10 || th.ips.Len() > 10 {
+		t.Errorf("state grew: %d users, %d ips", th.users.Len(), th.ips.Len())
+	}
+}
+
+func TestIPKey(t *testing.T) {
+	tests := map[string]string{
+		"192.0.2.1":            "192.0.2.1",
+		"::ffff:192.0.2.1":     "192.0.2.1",
+		"2001:db8:1:2:3:4:5:6": "2001:db8:1:2::/64",
+		"2001:db8:1:2::ffff":   "2001:db8:1:2::/64",
+	}
+	for in, want := range tests {
+		if got := ipKey(netip.MustParseAddr(in)); got != want {
+			t.Errorf("ipKey(%s) = %s, want %s", in, got, want)
+		}
+	}
+}
