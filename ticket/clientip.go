@@ -1,0 +1,309 @@
+package ticket
+
+import (
+	"iter"
+	"net/http"
+	"net/netip"
+	"strings"
+)
+
+// The headers a trusted proxy can name the client in. Only one is read:
+// a proxy that writes X-Forwarded-For passes a client-sent Forwarded header
+// through untouched (and the other way round), so reading both would let a
+// client name itself.
+const (
+	HeaderXForwardedFor = "X-Forwarded-For"
+	HeaderForwarded     = "Forwarded"
+)
+
+// origin is what a request says about where it comes from, believed only
+// as far as the proxies it passed are trusted.
+type origin struct {
+	addr    netip.Addr // the client; invalid when a trusted chain is broken
+	proxied bool       // the peer is a trusted proxy
+	https   bool       // the client spoke TLS (to us or to the trusted edge)
+	host    string     // the host the client asked for, with any port
+}
+
+// clientResolver finds a request's client address.
+type clientResolver struct {
+	trusted   []netip.Prefix
+	forwarded bool // read Forwarded (RFC 7239) instead of X-Forwarded-For
+}
+
+func (c *clientResolver) isTrusted(a netip.Addr) bool {
+	for _, p := range c.trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// resolve reads the peer from RemoteAddr. Only when the peer is a trusted
+// proxy does it read the forwarding header, from the right: each hop
+// appends the address it saw, so the right-most address that is not one of
+// our proxies is the first one a client could not have forged. A
+// malformed entry before that point means a trusted hop wrote garbage: the
+// client is then unknown rather than guessed.
+func (c *clientResolver) resolve(r *http.Request) origin {
+	o := origin{addr: parsePeer(r.RemoteAddr), https: r.TLS != nil, host: r.Host}
+	if len(c.trusted) == 0 || !o.addr.IsValid() || !c.isTrusted(o.addr) {
+		return o
+	}
+	o.proxied = true
+	if c.forwarded {
+		c.fromForwarded(r.Header.Values(HeaderForwarded), &o)
+		return o
+	}
+	// Without the header the proxy itself is the client (a health check,
+	// say): the peer address stands.
+	if xff := r.Header.Values(HeaderXForwardedFor); len(xff) > 0 {
+		o.addr = c.walk(listFromRight(xff), o.addr)
+	}
+	if p := lastListValue(r.Header.Values("X-Forwarded-Proto")); p != "" {
+		o.https = strings.EqualFold(p, "https")
+	}
+	if h := lastListValue(r.Header.Values("X-Forwarded-Host")); validHost(h) {
+		o.host = h
+	}
+	return o
+}
+
+// walk goes through forwarded node names from the right, starting at the
+// trusted peer, and returns the first untrusted address; the left-most
+// address when every hop is trusted; an invalid Addr when the chain breaks.
+func (c *clientResolver) walk(nodes iter.Seq[string], peer netip.Addr) netip.Addr {
+	last := peer
+	broken := false
+	for n := range nodes {
+		a, ok := parseNode(n)
+		if !ok {
+			broken = true
+			break
+		}
+		last = a
+		if !c.isTrusted(a) {
+			break
+		}
+	}
+	if broken {
+		return netip.Addr{}
+	}
+	return last
+}
+
+func (c *clientResolver) fromForwarded(lines []string, o *origin) {
+	var elems []forwardedElement
+	for _, l := range lines {
+		elems = appendForwarded(elems, l)
+	}
+	if len(elems) == 0 {
+		return
+	}
+	chosen := -1
+	o.addr = c.walk(func(yield func(string) bool) {
+		for i := len(elems) - 1; i >= 0; i-- {
+			chosen = i
+			if !yield(elems[i].forNode) {
+				return
+			}
+		}
+	}, o.addr)
+	if !o.addr.IsValid() {
+		return
+	}
+	// The element that named the client was written by the proxy the
+	// client talked to: its proto and host are what the client used.
+	e := elems[chosen]
+	if e.proto != "" {
+		o.https = strings.EqualFold(e.proto, "https")
+	}
+	if validHost(e.host) {
+		o.host = e.host
+	}
+}
+
+// parsePeer reads RemoteAddr, "ip:port" as net/http sets it, or a bare
+// address as some test harnesses do. IPv4-mapped IPv6 counts as IPv4.
+func parsePeer(s string) netip.Addr {
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().Unmap()
+	}
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.Unmap()
+	}
+	return netip.Addr{}
+}
+
+// parseNode reads one forwarded node: "1.2.3.4", "1.2.3.4:80", "::1",
+// "[::1]" or "[::1]:80". "unknown" and obfuscated names ("_hidden") are
+// not addresses.
+func parseNode(s string) (netip.Addr, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return netip.Addr{}, false
+	}
+	if s[0] == '[' {
+		end := strings.IndexByte(s, ']')
+		if end < 0 {
+			return netip.Addr{}, false
+		}
+		rest := s[end+1:]
+		if rest != "" && !validPort(rest) {
+			return netip.Addr{}, false
+		}
+		s = s[1:end]
+		a, err := netip.ParseAddr(s)
+		if err != nil || !a.Is6() || a.Zone() != "" {
+			return netip.Addr{}, false
+		}
+		return a.Unmap(), true
+	}
+	if i := strings.IndexByte(s, ':'); i >= 0 && strings.IndexByte(s[i+1:], ':') < 0 {
+		// exactly one colon: IPv4 with a port
+		if !validPort(s[i:]) {
+			return netip.Addr{}, false
+		}
+		s = s[:i]
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil || a.Zone() != "" {
+		return netip.Addr{}, false
+	}
+	return a.Unmap(), true
+}
+
+// validPort checks ":digits" (RFC 7239 also allows obfuscated ports, which
+// say nothing we use, so those are accepted too).
+func validPort(s string) bool {
+	if len(s) < 2 || s[0] != ':' {
+		return false
+	}
+	for _, c := range []byte(s[1:]) {
+		if !('0' <= c && c <= '9' || c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// listFromRight yields the comma-separated elements of header lines, the
+// last element of the last line first, without allocating.
+func listFromRight(lines []string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for i := len(lines) - 1; i >= 0; i-- {
+			l := lines[i]
+			for {
+				j := strings.LastIndexByte(l, ',')
+				if !yield(strings.TrimSpace(l[j+1:])) {
+					return
+				}
+				if j < 0 {
+					break
+				}
+				l = l[:j]
+			}
+		}
+	}
+}
+
+// lastListValue is the right-most element of a comma-separated header:
+// the one the nearest (trusted) proxy wrote.
+func lastListValue(lines []string) string {
+	for v := range listFromRight(lines) {
+		return v
+	}
+	return ""
+}
+
+// validHost accepts what can stand in a URL's authority: a name, an IPv4
+// address or a bracketed IPv6 address, with an optional port. A forwarded
+// host goes into Location headers, so anything else is dropped.
+func validHost(h string) bool {
+	if h == "" || len(h) > 255 {
+		return false
+	}
+	for _, c := range []byte(h) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			c == '.' || c == '-' || c == '_' || c == ':' || c == '[' || c == ']') {
+			return false
+		}
+	}
+	return h[0] != ':'
+}
+
+// forwardedElement is one hop of a Forwarded header.
+type forwardedElement struct {
+	forNode, proto, host string
+}
+
+// appendForwarded parses one Forwarded header line (RFC 7239): elements
+// separated by ',', pairs by ';', values tokens or quoted strings. A pair
+// it cannot read ends its element with what was read so far; an element
+// without "for" has an empty node, which the walk treats as garbage.
+func appendForwarded(out []forwardedElement, line string) []forwardedElement {
+	var e forwardedElement
+	for i := 0; ; {
+		// skip whitespace
+		for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+			i++
+		}
+		if i >= len(line) {
+			return append(out, e)
+		}
+		switch line[i] {
+		case ',':
+			out = append(out, e)
+			e = forwardedElement{}
+			i++
+			continue
+		case ';':
+			i++
+			continue
+		}
+		eq := strings.IndexByte(line[i:], '=')
+		if eq < 0 {
+			return append(out, e)
+		}
+		key := strings.TrimSpace(line[i : i+eq])
+		i += eq + 1
+		var val string
+		val, i = forwardedValue(line, i)
+		switch strings.ToLower(key) {
+		case "for":
+			e.forNode = val
+		case "proto":
+			e.proto = val
+		case "host":
+			e.host = val
+		}
+	}
+}
+
+// forwardedValue reads a token or quoted string starting at line[i] and
+// returns it with the index after it.
+func forwardedValue(line string, i int) (string, int) {
+	if i < len(line) && line[i] == '"' {
+		var b strings.Builder
+		for i++; i < len(line); i++ {
+			switch c := line[i]; c {
+			case '\\':
+				if i+1 < len(line) {
+					i++
+					b.WriteByte(line[i])
+				}
+			case '"':
+				return b.String(), i + 1
+			default:
+				b.WriteByte(c)
+			}
+		}
+		return b.String(), i // unterminated: what there is
+	}
+	j := i
+	for j < len(line) && line[j] != ';' && line[j] != ',' {
+		j++
+	}
+	return strings.TrimSpace(line[i:j]), j
+}

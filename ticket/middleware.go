@@ -1,0 +1,297 @@
+package ticket
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"time"
+)
+
+// MiddlewareConfig mirrors the per-location TKTAuth* settings of
+// mod_auth_tkt for an http.Handler. Its zero value (plus Ticket.Secret)
+// protects a handler with MD5 tickets bound to the client address and
+// answers 401 to a request without a valid ticket.
+//
+// Where the module is insecure or buggy the middleware differs on
+// purpose (the spec's section 7); each field says how, and
+// differential_test.go asserts every difference against the real module.
+type MiddlewareConfig struct {
+	// Ticket holds the digest, secrets, timeout, refresh fraction, IP
+	// binding and required tokens (TKTAuthToken, any one of which admits).
+	Ticket Config
+
+	// CookieName is TKTAuthCookieName, also the name of the URL ticket
+	// parameter; "" means DefaultCookieName.
+	CookieName string
+	// CookieDomain is TKTAuthDomain. "" sets host-only cookies, where the
+	// module uses the Host header (or any client's X-Forwarded-Host).
+	CookieDomain string
+	// CookiePath is the ticket cookie's path; "" means "/" (the module's
+	// only choice).
+	CookiePath string
+	// CookieExpires is TKTAuthCookieExpires; 0 means a session cookie.
+	CookieExpires time.Duration
+	// SecureCookie is TKTAuthCookieSecure. Cookies are Secure anyway on a
+	// request that came over TLS; the module forgets the flag when it
+	// refreshes a ticket, we never do. Every cookie is HttpOnly.
+	SecureCookie bool
+	// SameSite is the ticket and back cookies' SameSite; 0 means Lax.
+	// SameSite=None needs SecureCookie.
+	SameSite http.SameSite
+
+	// LoginURL is TKTAuthLoginURL: where a browser without a valid ticket
+	// is sent, an absolute http(s) URL or a path. "" answers 401 instead
+	// (the module then does nothing at all unless guests are allowed).
+	LoginURL string
+	// TimeoutURL is TKTAuthTimeoutURL and PostTimeoutURL
+	// TKTAuthPostTimeoutURL (POST requests only): where an expired ticket
+	// sends the browser; "" falls back to LoginURL.
+	TimeoutURL, PostTimeoutURL string
+	// UnauthURL is TKTAuthUnauthURL: where a valid ticket without a
+	// required token sends the browser. "" answers 403; the module sends
+	// such a user to the login page instead.
+	UnauthURL string
+
+	// BackArgName is TKTAuthBackArgName, the login URL parameter that
+	// carries the original URL; "" means "back". NoBackArg is
+	// TKTAuthBackArgName None.
+	BackArgName string
+	NoBackArg   bool
+	// BackCookieName is TKTAuthBackCookieName: carry the original URL in a
+	// cookie of that name instead of a parameter.
+	BackCookieName string
+	// QuerySeparator is TKTAuthQuerySeparator, put between a login URL's
+	// own query and the back parameter: "&" or ";". "" means "&", where
+	// the module defaults to ";": net/url and the WHATWG URL standard no
+	// longer split queries on ';', so a Go login page would never see a
+	// ";back=" parameter.
+	QuerySeparator string
+
+	// RequireTLS is TKTAuthRequireSSL. A plain-HTTP GET or HEAD from a
+	// browser is redirected to the same URL over https; anything else gets
+	// 403. (The module sends it to the login URL, which then sends the user
+	// back to the plain-HTTP URL.)
+	RequireTLS bool
+
+	// GuestLogin is TKTAuthGuestLogin: a request without a valid ticket
+	// proceeds as a guest, named by GuestUser (TKTAuthGuestUser, default
+	// "guest"), in which %U stands for a random UUID and %<n>U for its
+	// first n characters. GuestEmpty (TKTAuthGuestEmpty) names guests "".
+	GuestLogin bool
+	GuestUser  string
+	GuestEmpty bool
+	// GuestCookie is TKTAuthGuestCookie: issue the guest a ticket, so it
+	// keeps its generated name.
+	GuestCookie bool
+	// GuestFallback is TKTAuthGuestFallback: an expired ticket makes a
+	// guest rather than a trip to the timeout URL.
+	GuestFallback bool
+
+	// URLTicketHosts are the hosts that accept a ticket in the URL
+	// (?auth_tkt=...), the cross-domain hand-over of a login on another
+	// domain: "www.example.com" exactly, or ".example.com" for that domain
+	// and every subdomain. Empty means URL tickets are ignored. The module
+	// takes them on every host and sets the cookie before checking it.
+	URLTicketHosts []string
+
+	// TrustedProxies are the peers whose ClientIPHeader, X-Forwarded-Proto
+	// and X-Forwarded-Host are believed. Requests from elsewhere are judged
+	// by their connection's address alone.
+	TrustedProxies []netip.Prefix
+	// ClientIPHeader is the header the trusted proxies write:
+	// HeaderXForwardedFor ("" means that) or HeaderForwarded.
+	ClientIPHeader string
+
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Logger gets a line for every ticket refused or re-issued, with the
+	// reason and never a secret or a ticket; nil means no logging.
+	Logger *slog.Logger
+}
+
+// Middleware checks tickets in front of an http.Handler. It is immutable
+// and safe for concurrent use.
+type Middleware struct {
+	cfg      MiddlewareConfig
+	verifier *Verifier
+	clients  clientResolver
+	guest    guestName
+	urlHosts hostList
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// Identity is who a request is from: the ticket's user, tokens and data,
+// or a guest.
+type Identity struct {
+	// Ticket is the verified ticket. For a guest, UID is the guest name
+	// and Time is zero unless a guest ticket was issued.
+	Ticket
+	// Guest is set for guests (TKTAuthGuestLogin).
+	Guest bool
+}
+
+type identityKey struct{}
+
+// IdentityFrom returns the identity the middleware put into a request's
+// context, and whether there is one.
+func IdentityFrom(ctx context.Context) (Identity, bool) {
+	id, ok := ctx.Value(identityKey{}).(Identity)
+	return id, ok
+}
+
+// WithIdentity returns ctx carrying id, as the middleware does. It is for
+// tests of handlers and for other front ends (a forward-auth endpoint).
+func WithIdentity(ctx context.Context, id Identity) context.Context {
+	return context.WithValue(ctx, identityKey{}, id)
+}
+
+// Wrap returns a handler that lets through requests with a valid ticket
+// (or guests), with the identity in the request context, and answers the
+// others itself.
+func (m *Middleware) Wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, ok := m.Authenticate(w, r)
+		if !ok {
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(WithIdentity(r.Context(), id)))
+	})
+}
+
+// refusal is why a request is not let through; it picks the status and
+// the redirect target.
+type refusal uint8
+
+const (
+	refuseLogin   refusal = iota // no valid ticket: log in
+	refuseExpired                // the ticket timed out: log in again
+	refuseToken                  // valid ticket, no required token: 403
+	refuseTLS                    // plain HTTP where TLS is required
+)
+
+// Authenticate does the middleware's work for one request: it returns the
+// identity and true when the request may proceed, having set any refreshed
+// ticket cookie on w; otherwise it has answered the request (a redirect, a
+// 401 or a 403) and returns false. Wrap is Authenticate plus the context.
+func (m *Middleware) Authenticate(w http.ResponseWriter, r *http.Request) (Identity, bool) {
+	now := m.now()
+	o := m.clients.resolve(r)
+	if m.cfg.RequireTLS && !o.https {
+		m.refuse(w, r, o, refuseTLS, "TLS required")
+		return Identity{}, false
+	}
+	urlRes, urlErr, done := m.urlTicket(w, r, o, now)
+	if done {
+		return Identity{}, false
+	}
+	res, err := m.verifier.VerifyCookies(r.Header["Cookie"], m.cfg.CookieName, o.addr, now)
+	if errors.Is(err, ErrNoTicket) && urlErr != nil {
+		// No cookie at all: the URL ticket's failure is the story
+		// (an expired hand-over goes to the timeout URL, as in the module).
+		res, err = urlRes, urlErr
+	}
+	switch {
+	case err == nil:
+		if res.Reissue() {
+			m.reissue(w, r, o, res, now)
+		}
+		return Identity{Ticket: res.Ticket}, true
+	case errors.Is(err, ErrMissingToken):
+		// The module refreshes the ticket before it looks at tokens, so
+		// a user who lacks one still keeps a live session.
+		if res.Reissue() {
+			m.reissue(w, r, o, res, now)
+		}
+		m.logRefusal(r, o, res.UID, err)
+		m.refuse(w, r, o, refuseToken, "ticket lacks a required token")
+		return Identity{}, false
+	case errors.Is(err, ErrExpired):
+		m.logRefusal(r, o, res.UID, err)
+		if m.cfg.GuestLogin && m.cfg.GuestFallback {
+			return m.guestLogin(w, r, o, now, true)
+		}
+		m.deleteTicketCookie(w, o)
+		m.refuse(w, r, o, refuseExpired, "ticket expired")
+		return Identity{}, false
+	}
+	m.logRefusal(r, o, res.UID, err)
+	if m.cfg.GuestLogin {
+		return m.guestLogin(w, r, o, now, false)
+	}
+	m.refuse(w, r, o, refuseLogin, reasonFor(err))
+	return Identity{}, false
+}
+
+// reasonFor is the short, fixed reason an API client reads: the sentinel's
+// text, never the detail.
+func reasonFor(err error) string {
+	for _, e := range []error{ErrNoTicket, ErrExpired, ErrFuture, ErrIPMismatch, ErrBadSignature, ErrMalformed} {
+		if errors.Is(err, e) {
+			return e.Error()
+		}
+	}
+	return "invalid ticket"
+}
+
+// guestLogin lets the request through as a guest. A guest meets the same
+// token requirement as anyone and, having no tokens, fails it before any
+// guest ticket is issued, as in the module. expired says a timed-out
+// ticket is being replaced: its cookie is deleted unless a guest ticket
+// takes its place.
+func (m *Middleware) guestLogin(w http.ResponseWriter, r *http.Request, o origin, now time.Time, expired bool) (Identity, bool) {
+	if len(m.cfg.Ticket.Tokens) > 0 {
+		if expired {
+			m.deleteTicketCookie(w, o)
+		}
+		m.refuse(w, r, o, refuseToken, "ticket lacks a required token")
+		return Identity{}, false
+	}
+	id := Identity{Guest: true}
+	if !m.cfg.GuestEmpty {
+		id.UID = m.guest.generate()
+	}
+	issued := false
+	if m.cfg.GuestCookie {
+		if val, err := m.verifier.Reissue(id.Ticket, o.addr, now); err != nil {
+			m.log.LogAttrs(r.Context(), slog.LevelWarn, "guest ticket not issued",
+				slog.String("reason", err.Error()), slog.String("client", o.addr.String()))
+		} else {
+			m.setTicketCookie(w, o, val, now)
+			id.Time, issued = now.Truncate(time.Second), true
+		}
+	}
+	if expired && !issued {
+		m.deleteTicketCookie(w, o)
+	}
+	return id, true
+}
+
+// reissue sends a fresh ticket: one due for refresh, or one signed with an
+// old secret. A failure (an IPv6 client at an IP-bound compat location)
+// only costs the refresh.
+func (m *Middleware) reissue(w http.ResponseWriter, r *http.Request, o origin, res Result, now time.Time) {
+	val, err := m.verifier.Reissue(res.Ticket, o.addr, now)
+	if err != nil {
+		m.log.LogAttrs(r.Context(), slog.LevelWarn, "ticket not re-issued",
+			slog.String("user", res.UID), slog.String("reason", err.Error()))
+		return
+	}
+	m.setTicketCookie(w, o, val, now)
+	m.log.LogAttrs(r.Context(), slog.LevelDebug, "ticket re-issued",
+		slog.String("user", res.UID), slog.Bool("old_secret", res.SecretIndex > 0))
+}
+
+func (m *Middleware) logRefusal(r *http.Request, o origin, uid string, err error) {
+	level := slog.LevelInfo
+	if errors.Is(err, ErrNoTicket) {
+		level = slog.LevelDebug // every first visit: not news
+	}
+	attrs := []slog.Attr{slog.String("reason", err.Error()), slog.String("client", o.addr.String())}
+	if uid != "" {
+		attrs = append(attrs, slog.String("user", uid))
+	}
+	m.log.LogAttrs(r.Context(), level, "ticket refused", attrs...)
+}

@@ -1,0 +1,76 @@
+package ticket
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"strconv"
+)
+
+// DefaultGuestUser is mod_auth_tkt's guest user name when
+// TKTAuthGuestUser is not set.
+const DefaultGuestUser = "guest"
+
+// uuidLen is the length of a formatted UUID, the longest %<n>U expansion.
+const uuidLen = 36
+
+// guestName is a parsed TKTAuthGuestUser: text with at most one %U or
+// %<n>U, which expands to a random UUID or its first n characters.
+type guestName struct {
+	prefix, suffix string
+	n              int // UUID characters; 0 means no %U
+}
+
+// parseGuestName splits pattern at its first %U / %<n>U, as the module's
+// regular expression "%([0-9]*)U" does. An n of 0 or more than 36 means the
+// whole UUID, again as in the module. Unlike the module, a one-character
+// prefix is kept: it drops prefixes shorter than two characters, so "g%8U"
+// becomes a bare UUID fragment.
+func parseGuestName(pattern string) guestName {
+	for i := 0; i < len(pattern); i++ {
+		if pattern[i] != '%' {
+			continue
+		}
+		j := i + 1
+		for j < len(pattern) && '0' <= pattern[j] && pattern[j] <= '9' {
+			j++
+		}
+		if j >= len(pattern) || pattern[j] != 'U' {
+			continue
+		}
+		n, err := strconv.Atoi(pattern[i+1 : j])
+		if err != nil || n <= 0 || n > uuidLen {
+			n = uuidLen // also for "%U", where Atoi("") fails
+		}
+		return guestName{prefix: pattern[:i], suffix: pattern[j+1:], n: n}
+	}
+	return guestName{prefix: pattern}
+}
+
+// generate returns a guest user name. Every call with %U gives a new one.
+func (g guestName) generate() string {
+	if g.n == 0 {
+		return g.prefix
+	}
+	u := newUUID()
+	return g.prefix + string(u[:g.n]) + g.suffix
+}
+
+// newUUID returns a random (version 4) UUID in the lowercase 8-4-4-4-12
+// form the module's apr_uuid_format writes.
+func newUUID() [uuidLen]byte {
+	var b [16]byte
+	rand.Read(b[:]) // never fails (crypto/rand panics rather than return an error)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var out [uuidLen]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:], b[10:])
+	return out
+}

@@ -1,0 +1,368 @@
+package ticket_test
+
+import (
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/tkt-sso/tkt/ticket"
+)
+
+const (
+	mwSecret    = "middleware test secret, with spaces"
+	mwOldSecret = "middleware old secret"
+)
+
+// mwNow is the middleware's clock in these tests.
+var mwNow = time.Unix(1_750_000_000, 0)
+
+// mwReq is a request to the middleware.
+type mwReq struct {
+	method string // "" means GET
+	url    string // "" means http://app.example/p?q=1
+	from   string // RemoteAddr; "" means 192.0.2.10:40000
+	cookie string // Cookie header; "" sends none
+	header map[string]string
+	tls    bool
+}
+
+// mwOut is what the middleware did with a request, in comparable form.
+type mwOut struct {
+	Status   int
+	Location string
+	Body     string // only for refusals without a redirect
+	// Identity is what the next handler saw; nil when it did not run.
+	Identity *ticket.Identity
+	Cookies  []mwCookie
+}
+
+// mwCookie is a Set-Cookie header. A ticket's value is shown as what it
+// says (mwTicketText), after checking it verifies under the current secret.
+type mwCookie struct {
+	Name, Value, Path, Domain string
+	MaxAge                    int
+	Expires                   string
+	Secure, HttpOnly          bool
+	SameSite                  http.SameSite
+}
+
+func mwTicketText(tk ticket.Ticket) string {
+	return fmt.Sprintf("ticket %s!%s!%s@%d", tk.UID, tk.Tokens, tk.Data, tk.Time.Unix())
+}
+
+// mwConfig fills the secret and clock of a test config.
+func mwConfig(c ticket.MiddlewareConfig) ticket.MiddlewareConfig {
+	if c.Ticket.Secret == "" {
+		c.Ticket.Secret = mwSecret
+	}
+	if c.Now == nil {
+		c.Now = func() time.Time { return mwNow }
+	}
+	return c
+}
+
+func mwNew(t testing.TB, c ticket.MiddlewareConfig) *ticket.Middleware {
+	t.Helper()
+	m, err := ticket.NewMiddleware(mwConfig(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// mwMint makes a cookie value for the test config c (its digest, and
+// mwSecret unless secret is given), bound to ip ("" means 192.0.2.10).
+func mwMint(t testing.TB, c ticket.Config, tk ticket.Ticket, ip, secret string) string {
+	t.Helper()
+	if secret == "" {
+		secret = mwSecret
+	}
+	if ip == "" {
+		ip = "192.0.2.10"
+	}
+	d := c.Digest
+	if d == 0 {
+		d = ticket.MD5
+	}
+	if tk.Time.IsZero() {
+		tk.Time = mwNow.Add(-time.Minute)
+	}
+	v, err := ticket.Minter{Digest: d, Secret: secret}.MintCookie(tk, netip.MustParseAddr(ip))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func (q mwReq) build() *http.Request {
+	target := q.url
+	if target == "" {
+		target = "http://app.example/p?q=1"
+	}
+	method := q.method
+	if method == "" {
+		method = http.MethodGet
+	}
+	// As a server sees it: the request target in origin form, exactly as
+	// sent, and the host apart.
+	scheme, rest, _ := strings.Cut(target, "://")
+	host, path, _ := strings.Cut(rest, "/")
+	r := httptest.NewRequest(method, "/"+path, strings.NewReader(""))
+	r.Host = host
+	if scheme != "http" && scheme != "https" {
+		panic("mwReq.url must be absolute: " + target)
+	}
+	r.RemoteAddr = q.from
+	if r.RemoteAddr == "" {
+		r.RemoteAddr = "192.0.2.10:40000"
+	}
+	if q.cookie != "" {
+		r.Header.Set("Cookie", q.cookie)
+	}
+	for k, v := range q.header {
+		r.Header.Set(k, v)
+	}
+	if q.tls {
+		r.TLS = &tls.ConnectionState{}
+	}
+	return r
+}
+
+// mwServe runs one request through m and describes the outcome. Ticket
+// cookies are read back with verify (the current secret and the client
+// address the test expects them bound to).
+func mwServe(t testing.TB, m *ticket.Middleware, c ticket.MiddlewareConfig, q mwReq) mwOut {
+	t.Helper()
+	var out mwOut
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, ok := ticket.IdentityFrom(r.Context())
+		if !ok {
+			t.Error("next handler ran without an identity")
+		}
+		out.Identity = &id
+		io.WriteString(w, "ok")
+	})
+	rec := httptest.NewRecorder()
+	req := q.build()
+	m.Wrap(next).ServeHTTP(rec, req)
+	res := rec.Result()
+	out.Status, out.Location = res.StatusCode, res.Header.Get("Location")
+	if out.Identity == nil && out.Location == "" {
+		out.Body = rec.Body.String()
+	}
+	c = mwConfig(c)
+	name := c.CookieName
+	if name == "" {
+		name = ticket.DefaultCookieName
+	}
+	for _, ck := range res.Cookies() {
+		mc := mwCookie{Name: ck.Name, Value: ck.Value, Path: ck.Path, Domain: ck.Domain, MaxAge: ck.MaxAge,
+			Secure: ck.Secure, HttpOnly: ck.HttpOnly, SameSite: ck.SameSite}
+		if !ck.Expires.IsZero() {
+			mc.Expires = ck.Expires.UTC().Format(time.RFC3339)
+		}
+		if ck.Name == name && ck.Value != "" {
+			mc.Value = mwReadTicket(t, c.Ticket, ck.Value, parseAddr(t, req.RemoteAddr))
+		}
+		out.Cookies = append(out.Cookies, mc)
+	}
+	return out
+}
+
+// mwServeRaw runs one request through m to a handler that writes "ok".
+func mwServeRaw(m *ticket.Middleware, q mwReq) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	m.Wrap(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok") })).ServeHTTP(rec, q.build())
+	return rec
+}
+
+func parseAddr(t testing.TB, remote string) netip.Addr {
+	t.Helper()
+	ap, err := netip.ParseAddrPort(remote)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ap.Addr().Unmap()
+}
+
+// mwReadTicket verifies a cookie the middleware issued (current secret,
+// no time or token check) and shows what it says.
+func mwReadTicket(t testing.TB, c ticket.Config, value string, client netip.Addr) string {
+	t.Helper()
+	v, err := ticket.NewVerifier(ticket.Config{Digest: c.Digest, Secret: c.Secret, IgnoreIP: c.IgnoreIP})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := v.Verify(value, client, mwNow)
+	if err != nil {
+		return "unverifiable: " + err.Error()
+	}
+	if res.SecretIndex != 0 {
+		return "not under the current secret"
+	}
+	return mwTicketText(res.Ticket)
+}
+
+// The base cookie attributes: what every cookie of ours carries on plain
+// HTTP with a default config.
+func mwBaseCookie(name, value string) mwCookie {
+	return mwCookie{Name: name, Value: value, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode}
+}
+
+func mwDeleted(name string) mwCookie {
+	c := mwBaseCookie(name, "")
+	c.MaxAge, c.Expires = -1, "1970-01-01T00:00:00Z"
+	return c
+}
+
+func mwID(uid, tokens, data string, ts time.Time) *ticket.Identity {
+	return &ticket.Identity{Ticket: ticket.Ticket{UID: uid, Tokens: ticket.Tokens(tokens), Data: data, Time: ts}}
+}
+
+type mwCase struct {
+	name string
+	cfg  ticket.MiddlewareConfig
+	req  mwReq
+	want mwOut
+}
+
+func runMWCases(t *testing.T, cases []mwCase) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m := mwNew(t, c.cfg)
+			got := mwServe(t, m, c.cfg, c.req)
+			if d := cmp.Diff(c.want, got); d != "" {
+				t.Errorf("(-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+const (
+	login   = "https://login.example/login"
+	backURL = "back=http%3A%2F%2Fapp.example%2Fp%3Fq%3D1"
+)
+
+// Every way a request without a usable ticket is answered.
+func TestMiddlewareRefusals(t *testing.T) {
+	fresh := ticket.Ticket{UID: "alice", Tokens: "staff", Data: "Alice"}
+	ok := "auth_tkt=" + mwMint(t, ticket.Config{}, fresh, "", "")
+	expired := "auth_tkt=" + mwMint(t, ticket.Config{}, ticket.Ticket{UID: "alice", Time: mwNow.Add(-3 * time.Hour)}, "", "")
+	timeouts := ticket.Config{Timeout: 2 * time.Hour}
+	withLogin := ticket.MiddlewareConfig{LoginURL: login}
+	tokens := ticket.MiddlewareConfig{LoginURL: login, Ticket: ticket.Config{Tokens: []string{"admin", "finance"}}}
+	timeoutURLs := ticket.MiddlewareConfig{Ticket: timeouts, LoginURL: login,
+		TimeoutURL: login + "?timeout=1", PostTimeoutURL: login + "?posttimeout=1"}
+	json := map[string]string{"Accept": "application/json"}
+	runMWCases(t, []mwCase{
+		{name: "valid", cfg: withLogin, req: mwReq{cookie: ok},
+			want: mwOut{Status: 200, Identity: mwID("alice", "staff", "Alice", mwNow.Add(-time.Minute))}},
+		{name: "no-login-url", req: mwReq{},
+			want: mwOut{Status: 401, Body: "Unauthorized: no ticket\n"}},
+		{name: "login", cfg: withLogin, req: mwReq{},
+			want: mwOut{Status: 307, Location: login + "?" + backURL}},
+		{name: "login-exact-back-url", cfg: withLogin, req: mwReq{url: "http://app.example:8080/a%2Fb/c%20d?x=1;y=%2F&z"},
+			want: mwOut{Status: 307, Location: login + "?back=" + "http%3A%2F%2Fapp.example%3A8080%2Fa%252Fb%2Fc%2520d%3Fx%3D1%3By%3D%252F%26z"}},
+		{name: "login-over-tls", cfg: withLogin, req: mwReq{tls: true},
+			want: mwOut{Status: 307, Location: login + "?back=https%3A%2F%2Fapp.example%2Fp%3Fq%3D1"}},
+		{name: "login-url-with-query", cfg: ticket.MiddlewareConfig{LoginURL: login + "?x=1"}, req: mwReq{},
+			want: mwOut{Status: 307, Location: login + "?x=1&" + backURL}},
+		{name: "login-url-with-query-semicolon", cfg: ticket.MiddlewareConfig{LoginURL: login + "?x=1", QuerySeparator: ";"}, req: mwReq{},
+			want: mwOut{Status: 307, Location: login + "?x=1;" + backURL}},
+		{name: "relative-login-url", cfg: ticket.MiddlewareConfig{LoginURL: "/login"}, req: mwReq{},
+			want: mwOut{Status: 307, Location: "/login?" + backURL}},
+		{name: "back-arg-name", cfg: ticket.MiddlewareConfig{LoginURL: login, BackArgName: "rd"}, req: mwReq{},
+			want: mwOut{Status: 307, Location: login + "?rd=http%3A%2F%2Fapp.example%2Fp%3Fq%3D1"}},
+		{name: "no-back-arg", cfg: ticket.MiddlewareConfig{LoginURL: login, NoBackArg: true}, req: mwReq{},
+			want: mwOut{Status: 307, Location: login}},
+		{name: "back-cookie", cfg: ticket.MiddlewareConfig{LoginURL: login, BackCookieName: "back_url"}, req: mwReq{},
+			want: mwOut{Status: 307, Location: login, Cookies: []mwCookie{mwBaseCookie("back_url", "http%3A%2F%2Fapp.example%2Fp%3Fq%3D1")}}},
+		{name: "bad-signature", cfg: withLogin, req: mwReq{cookie: "auth_tkt=" + mwMint(t, ticket.Config{}, fresh, "", "another secret")},
+			want: mwOut{Status: 307, Location: login + "?" + backURL}},
+		{name: "other-client-address", cfg: withLogin, req: mwReq{cookie: ok, from: "192.0.2.11:40000"},
+			want: mwOut{Status: 307, Location: login + "?" + backURL}},
+		{name: "garbage-then-valid", cfg: withLogin, req: mwReq{cookie: "auth_tkt=garbage; auth_tkt=" + ok[len("auth_tkt="):]},
+			want: mwOut{Status: 200, Identity: mwID("alice", "staff", "Alice", mwNow.Add(-time.Minute))}},
+		{name: "expired-get", cfg: timeoutURLs, req: mwReq{cookie: expired},
+			want: mwOut{Status: 307, Location: login + "?timeout=1&" + backURL, Cookies: []mwCookie{mwDeleted("auth_tkt")}}},
+		{name: "expired-post", cfg: timeoutURLs, req: mwReq{method: "POST", cookie: expired},
+			want: mwOut{Status: 307, Location: login + "?posttimeout=1&" + backURL, Cookies: []mwCookie{mwDeleted("auth_tkt")}}},
+		{name: "expired-put-uses-timeout-url", cfg: timeoutURLs, req: mwReq{method: "PUT", cookie: expired},
+			want: mwOut{Status: 307, Location: login + "?timeout=1&" + backURL, Cookies: []mwCookie{mwDeleted("auth_tkt")}}},
+		{name: "expired-login-url", cfg: ticket.MiddlewareConfig{Ticket: timeouts, LoginURL: login}, req: mwReq{cookie: expired},
+			want: mwOut{Status: 307, Location: login + "?" + backURL, Cookies: []mwCookie{mwDeleted("auth_tkt")}}},
+		{name: "missing-token-unauth-url", cfg: func() ticket.MiddlewareConfig { c := tokens; c.UnauthURL = login + "/unauth"; return c }(),
+			req:  mwReq{cookie: ok},
+			want: mwOut{Status: 307, Location: login + "/unauth?" + backURL}},
+		{name: "missing-token-no-unauth-url", cfg: tokens, req: mwReq{cookie: ok},
+			want: mwOut{Status: 403, Body: "Forbidden: ticket lacks a required token\n"}},
+		{name: "has-one-token", cfg: tokens, req: mwReq{cookie: "auth_tkt=" + mwMint(t, ticket.Config{}, ticket.Ticket{UID: "bob", Tokens: "x,finance"}, "", "")},
+			want: mwOut{Status: 200, Identity: mwID("bob", "x,finance", "", mwNow.Add(-time.Minute))}},
+		{name: "api-no-ticket", cfg: withLogin, req: mwReq{header: json},
+			want: mwOut{Status: 401, Body: `{"error":"no ticket"}` + "\n"}},
+		{name: "api-x-requested-with", cfg: withLogin, req: mwReq{header: map[string]string{"X-Requested-With": "XMLHttpRequest"}},
+			want: mwOut{Status: 401, Body: `{"error":"no ticket"}` + "\n"}},
+		{name: "api-bad-signature", cfg: withLogin, req: mwReq{header: json, cookie: "auth_tkt=" + mwMint(t, ticket.Config{}, fresh, "", "x")},
+			want: mwOut{Status: 401, Body: `{"error":"bad ticket signature"}` + "\n"}},
+		{name: "api-expired", cfg: timeoutURLs, req: mwReq{header: json, cookie: expired},
+			want: mwOut{Status: 401, Body: `{"error":"ticket expired"}` + "\n", Cookies: []mwCookie{mwDeleted("auth_tkt")}}},
+		{name: "api-missing-token", cfg: tokens, req: mwReq{header: map[string]string{"Accept": "application/problem+json"}, cookie: ok},
+			want: mwOut{Status: 403, Body: `{"error":"ticket lacks a required token"}` + "\n"}},
+		{name: "browser-accepting-json-too", cfg: withLogin, req: mwReq{header: map[string]string{"Accept": "text/html,application/json;q=0.9,*/*;q=0.8"}},
+			want: mwOut{Status: 307, Location: login + "?" + backURL}},
+		{name: "require-tls-get", cfg: ticket.MiddlewareConfig{LoginURL: login, RequireTLS: true}, req: mwReq{url: "http://app.example:8080/p?q=1", cookie: ok},
+			want: mwOut{Status: 307, Location: "https://app.example/p?q=1"}},
+		{name: "require-tls-post", cfg: ticket.MiddlewareConfig{LoginURL: login, RequireTLS: true}, req: mwReq{method: "POST", cookie: ok},
+			want: mwOut{Status: 403, Body: "Forbidden: TLS required\n"}},
+		{name: "require-tls-api", cfg: ticket.MiddlewareConfig{LoginURL: login, RequireTLS: true}, req: mwReq{header: json, cookie: ok},
+			want: mwOut{Status: 403, Body: `{"error":"TLS required"}` + "\n"}},
+		{name: "require-tls-over-tls", cfg: ticket.MiddlewareConfig{LoginURL: login, RequireTLS: true}, req: mwReq{tls: true, cookie: ok},
+			want: mwOut{Status: 200, Identity: mwID("alice", "staff", "Alice", mwNow.Add(-time.Minute))}},
+		{name: "ipv4-mapped-peer", cfg: withLogin, req: mwReq{cookie: ok, from: "[::ffff:192.0.2.10]:40000"},
+			want: mwOut{Status: 200, Identity: mwID("alice", "staff", "Alice", mwNow.Add(-time.Minute))}},
+		{name: "cookie-name", cfg: ticket.MiddlewareConfig{LoginURL: login, CookieName: "my_tkt"}, req: mwReq{cookie: "x" + ok + "; my_tkt=" + ok[len("auth_tkt="):]},
+			want: mwOut{Status: 200, Identity: mwID("alice", "staff", "Alice", mwNow.Add(-time.Minute))}},
+		{name: "cookie-name-only", cfg: ticket.MiddlewareConfig{LoginURL: login, CookieName: "my_tkt"}, req: mwReq{cookie: ok},
+			want: mwOut{Status: 307, Location: login + "?" + backURL}},
+	})
+}
+
+// A refusal answer is never cached and never sniffed.
+func TestMiddlewareRefusalHeaders(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		cfg  ticket.MiddlewareConfig
+		hdr  map[string]string
+		want map[string]string
+	}{
+		{"redirect", ticket.MiddlewareConfig{LoginURL: login}, nil, map[string]string{"Cache-Control": "no-store", "Content-Type": "text/html; charset=utf-8"}},
+		{"plain", ticket.MiddlewareConfig{}, nil, map[string]string{"Cache-Control": "no-store", "Content-Type": "text/plain; charset=utf-8", "X-Content-Type-Options": "nosniff"}},
+		{"json", ticket.MiddlewareConfig{}, map[string]string{"Accept": "application/json"}, map[string]string{"Cache-Control": "no-store", "Content-Type": "application/json", "X-Content-Type-Options": "nosniff"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			mwNew(t, c.cfg).Wrap(http.NotFoundHandler()).ServeHTTP(rec, mwReq{header: c.hdr}.build())
+			got := map[string]string{}
+			for k := range c.want {
+				got[k] = rec.Header().Get(k)
+			}
+			if d := cmp.Diff(c.want, got); d != "" {
+				t.Errorf("(-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+func TestIdentityFromEmptyContext(t *testing.T) {
+	if id, ok := ticket.IdentityFrom(httptest.NewRequest("GET", "/", nil).Context()); ok {
+		t.Errorf("IdentityFrom on a bare context = %+v, true", id)
+	}
+}

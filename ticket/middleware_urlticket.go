@@ -1,0 +1,91 @@
+package ticket
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// urlTicket handles a ticket in the URL (?auth_tkt=...), the hand-over of a
+// login on another domain. Only hosts on the allow-list take one, and only
+// a good one: it is checked before any cookie is set, the cookie gets our
+// usual attributes, and the answer is a redirect to the same URL without
+// the parameter, so the ticket does not linger in the address bar,
+// history, logs or Referer. (The module copies any value into the cookie
+// verbatim before checking it, on any host, and serves the page.)
+//
+// done says the request has been answered. Otherwise a bad URL ticket's
+// result and error are returned for Authenticate to fall back on.
+func (m *Middleware) urlTicket(w http.ResponseWriter, r *http.Request, o origin, now time.Time) (res Result, err error, done bool) {
+	if m.urlHosts.empty() || r.URL.RawQuery == "" {
+		return Result{}, nil, false
+	}
+	value, found := queryValue(r.URL.RawQuery, m.cfg.CookieName)
+	if !found {
+		return Result{}, nil, false
+	}
+	if !m.urlHosts.allows(o.host) {
+		m.log.LogAttrs(r.Context(), slog.LevelInfo, "URL ticket ignored: host not on the allow-list",
+			slog.String("host", o.host), slog.String("client", o.addr.String()))
+		return Result{}, nil, false
+	}
+	res, cookie, err := m.verifyURLValue(value, o.addr, now)
+	if err != nil && !errors.Is(err, ErrMissingToken) {
+		m.logRefusal(r, o, res.UID, err)
+		return res, err, false
+	}
+	if res.Reissue() {
+		if fresh, rerr := m.verifier.Reissue(res.Ticket, o.addr, now); rerr == nil {
+			cookie = fresh
+		}
+	}
+	m.setTicketCookie(w, o, cookie, now)
+	m.log.LogAttrs(r.Context(), slog.LevelDebug, "URL ticket accepted", slog.String("user", res.UID))
+	redirect(w, r, m.requestURL(r, o))
+	return res, nil, true
+}
+
+// verifyURLValue checks a URL ticket as the module would (the raw value:
+// base64, "%21"-escaped or plain ticket text), then, failing that, once
+// percent-decoded, for login pages that escape base64's '+', '/' and '='.
+// It returns the cookie value for a ticket whose signature is good: the
+// canonical encoding of the text that verified, never the caller's bytes.
+func (m *Middleware) verifyURLValue(value string, client netip.Addr, now time.Time) (Result, string, error) {
+	res, err := m.verifier.Verify(value, client, now)
+	if err != nil && !errors.Is(err, ErrMissingToken) && strings.Contains(value, "%") {
+		if un, uerr := url.PathUnescape(value); uerr == nil && un != value {
+			if res2, err2 := m.verifier.Verify(un, client, now); err2 == nil || errors.Is(err2, ErrMissingToken) {
+				value, res, err = un, res2, err2
+			}
+		}
+	}
+	if err != nil && !errors.Is(err, ErrMissingToken) {
+		return res, "", err
+	}
+	raw, derr := DecodeValue(value)
+	if derr != nil { // cannot happen: Verify decoded it
+		return res, "", derr
+	}
+	return res, Encode(raw), err
+}
+
+// queryValue returns the raw (still escaped) value of the first name=...
+// in a query split on '&', as the module reads URL tickets. An empty value
+// counts as absent.
+func queryValue(query, name string) (string, bool) {
+	for part := range strings.SplitSeq(query, "&") {
+		if k, v, _ := strings.Cut(part, "="); k == name {
+			if v == "" {
+				continue
+			}
+			return v, true
+		}
+	}
+	return "", false
+}
+
+func (l hostList) empty() bool { return len(l.exact) == 0 && len(l.domains) == 0 }
