@@ -11,5 +11,6 @@ func subcommands(s *streams) []*cobra.Command {
 		newInspectCmd(s),
 		newSecretCmd(s),
 		newUserCmd(s),
+		newConfigCmd(s),
 	}
 }

@@ -1,0 +1,247 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tkt-sso/tkt/internal/config"
+)
+
+// maxConfigInput bounds a configuration read from stdin, like a file.
+const maxConfigInput = 4 << 20
+
+func newConfigCmd(s *streams) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "config",
+		Short: "Check tktd configuration files; import Apache mod_auth_tkt settings",
+		Args:  cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageError("unknown command %q for %q", args[0], cmd.CommandPath())
+			}
+			return cmd.Help()
+		},
+	}
+	c.AddCommand(newConfigCheckCmd(s), newConfigImportCmd(s))
+	return c
+}
+
+func newConfigCheckCmd(s *streams) *cobra.Command {
+	var noEnv bool
+	c := &cobra.Command{
+		Use:   "check FILE",
+		Short: "Check a tktd configuration file and list every problem",
+		Long: `Check a tktd YAML configuration as tktd serve would read it, with the TKT_...
+environment variables applied (unless --no-env), and list every problem at
+once, each with its key path. The files it names (secrets, TLS, htpasswd) must
+exist and be readable, so run it where tktd runs, as tktd's user. FILE "-"
+reads standard input.
+
+Exit status: 0 valid (with a summary on stdout), 1 invalid (the problems on
+stderr), 2 usage error.`,
+		Example: `  tktctl config check /etc/tkt/tktd.yaml
+  TKT_LISTEN=:8443 tktctl config check tktd.yaml`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			getenv := s.getenv
+			if noEnv {
+				getenv = func(string) string { return "" }
+			}
+			path := args[0]
+			var cfg config.Config
+			var err error
+			if path == "-" {
+				var data []byte
+				if data, err = readInput(s.in); err != nil {
+					return err
+				}
+				cfg, err = config.Parse(data, getenv)
+			} else {
+				cfg, err = config.Load(path, getenv)
+			}
+			if err != nil {
+				probs := config.Problems(err)
+				fmt.Fprintf(s.err, "%s: %d problem(s):\n", path, len(probs))
+				for _, p := range probs {
+					fmt.Fprintf(s.err, "  %v\n", p)
+				}
+				return &exitError{code: exitInvalid, err: fmt.Errorf("%s is not a valid tktd configuration", path)}
+			}
+			fmt.Fprintf(s.out, "%s: OK\n", path)
+			return summarize(s.out, cfg, envOverrides(getenv))
+		},
+	}
+	c.Flags().BoolVar(&noEnv, "no-env", false, "ignore TKT_... environment variables: check the file alone")
+	return c
+}
+
+// envOverrides lists the TKT_... variables that change a setting.
+func envOverrides(getenv func(string) string) []string {
+	var out []string
+	for _, k := range config.SettingKeys() {
+		if name := config.EnvName(k); getenv(name) != "" {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// summarize prints what a configuration amounts to, without secrets.
+func summarize(w io.Writer, c config.Config, env []string) error {
+	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+	row := func(k, format string, a ...any) { fmt.Fprintf(tw, "  %s\t"+format+"\n", append([]any{k}, a...)...) }
+	scheme := "http"
+	if c.TLS.Enabled() {
+		scheme = "https, certificate " + c.TLS.CertFile
+	}
+	row("listen", "%s (%s)", c.Listen, scheme)
+	row("data_dir", "%s", c.DataDir)
+	binding := "bound to the client IP"
+	if c.Ticket.IgnoreIP {
+		binding = "not bound to the client IP"
+	}
+	row("ticket", "digest %s, timeout %s, refresh %v, %s", c.Ticket.Digest, config.FormatDuration(c.Ticket.Timeout), c.Ticket.Refresh, binding)
+	secret := c.SecretPath()
+	if c.Ticket.SecretFile == "" {
+		secret += " (generated on first start)"
+	}
+	if n := len(c.Ticket.OldSecretFiles); n > 0 {
+		secret += fmt.Sprintf(", and %d old secret file(s)", n)
+	}
+	row("secret", "%s", secret)
+	cookie := c.Cookie.Name
+	if c.Cookie.Domain != "" {
+		cookie += ", domain " + c.Cookie.Domain
+	}
+	if c.Cookie.Secure {
+		cookie += ", secure"
+	}
+	if c.Cookie.Expires > 0 {
+		cookie += ", expires after " + config.FormatDuration(c.Cookie.Expires)
+	}
+	row("cookie", "%s", cookie)
+	row("redirects", "%d allowed host(s), %d URL-ticket host(s)", len(c.AllowedRedirects), len(c.URLTicketHosts))
+	if c.Guest.Enabled {
+		row("guest", "enabled, as %s", c.Guest.User)
+	}
+	if len(c.Stores) == 0 {
+		row("stores", "1. sql: SQLite in %s (the default)", c.DataDir)
+	}
+	for i, st := range c.Stores {
+		k := ""
+		if i == 0 {
+			k = "stores"
+		}
+		line := fmt.Sprintf("%d. %s", i+1, st.Type)
+		if st.Name != "" {
+			line += " " + st.Name
+		}
+		if st.Cache.Enabled {
+			line += ", cached"
+		}
+		row(k, "%s", line)
+	}
+	if len(env) > 0 {
+		row("environment", "%s", strings.Join(env, ", "))
+	}
+	return tw.Flush()
+}
+
+func newConfigImportCmd(s *streams) *cobra.Command {
+	var (
+		secretDir string
+		write     bool
+	)
+	c := &cobra.Command{
+		Use:   "import-apache FILE",
+		Short: "Turn Apache mod_auth_tkt TKTAuth* settings into tktd's YAML",
+		Long: `Read an Apache configuration (FILE, or "-" for standard input) and print the
+equivalent tktd YAML on stdout: digest, timeout, refresh, IP binding, cookie
+name, domain, secure flag and expiry, back argument, guest settings, required
+tokens and, from the virtual hosts' ServerName and ServerAlias, the hosts a
+login may return to. Notes and warnings go to stderr: tktd has one set of
+ticket settings where Apache may have one per <Location>, and some directives
+only the validator acts on.
+
+The secrets never go into the YAML: it names the files SECRET-DIR/secret
+(TKTAuthSecret) and SECRET-DIR/secret.old (TKTAuthSecretOld). With
+--write-secrets the secrets are written there (mode 0600, never over an
+existing file); otherwise create them yourself.`,
+		Example: `  tktctl config import-apache /etc/apache2/conf-enabled/auth_tkt.conf > tktd.yaml
+  tktctl config import-apache --secret-dir /etc/tkt --write-secrets site.conf > /etc/tkt/tktd.yaml`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			var r io.Reader = s.in
+			if args[0] != "-" {
+				f, err := os.Open(args[0])
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				r = f
+			}
+			im, err := config.ImportApache(r, config.ImportOptions{SecretDir: secretDir})
+			if err != nil {
+				return fmt.Errorf("%s: %w", args[0], err)
+			}
+			if _, err := s.out.Write(im.YAML); err != nil {
+				return err
+			}
+			for _, n := range im.Notes {
+				fmt.Fprintf(s.err, "%s: %s\n", args[0], n)
+			}
+			return placeSecrets(s, im.Secrets, secretDir, write)
+		},
+	}
+	fl := c.Flags()
+	fl.StringVar(&secretDir, "secret-dir", config.DefaultSecretDir, "the `DIR` the YAML expects the secret files in")
+	fl.BoolVar(&write, "write-secrets", false, "write the secrets found into the secret files (mode 0600; existing files are left alone)")
+	return c
+}
+
+// placeSecrets writes the imported secrets, or says where to put them. It
+// never prints a secret.
+func placeSecrets(s *streams, secrets []config.ImportedSecret, dir string, write bool) error {
+	if len(secrets) == 0 {
+		return nil
+	}
+	if !write {
+		for _, sec := range secrets {
+			fmt.Fprintf(s.err, "tktctl: put the value of %s (line %d) into %s, mode 0600, or run again with --write-secrets\n", sec.Directive, sec.Line, sec.Path)
+		}
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	for _, sec := range secrets {
+		_, err := writeSecretFile(sec.Path, sec.Value+"\n", false)
+		switch {
+		case errors.Is(err, errSecretExists):
+			fmt.Fprintf(s.err, "tktctl: %s exists and was left alone: make sure it holds the value of %s (line %d)\n", sec.Path, sec.Directive, sec.Line)
+		case err != nil:
+			return fmt.Errorf("writing %s: %w", sec.Path, err)
+		default:
+			fmt.Fprintf(s.err, "tktctl: wrote the value of %s (line %d) to %s (mode 0600)\n", sec.Directive, sec.Line, sec.Path)
+		}
+	}
+	return nil
+}
+
+// readInput reads a configuration from stdin, bounded.
+func readInput(r io.Reader) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, maxConfigInput+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxConfigInput {
+		return nil, fmt.Errorf("standard input holds more than %d bytes: not a configuration", maxConfigInput)
+	}
+	return b, nil
+}

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestConfigCheck(t *testing.T) {
+	dir := t.TempDir()
+	secret := writeFile(t, dir, "secret", "s3cret-value\n", 0o600)
+	good := writeFile(t, dir, "good.yaml", "listen: 127.0.0.1:9000\nticket:\n  digest: md5\n  secret_file: "+secret+"\ncookie: {domain: example.com, secure: true}\nallowed_redirects: [.example.com]\n", 0o644)
+	bad := writeFile(t, dir, "bad.yaml", "listen: nope\nticket: {digest: sha1, timeout: 5}\nstores:\n  - type: htpasswd\n", 0o644)
+
+	r := runTktctl(t, nil, "", "config", "check", good)
+	want := good + `: OK
+  listen     127.0.0.1:9000 (http)
+  data_dir   ./tkt-data
+  ticket     digest md5, timeout 2h, refresh 0.5, bound to the client IP
+  secret     ` + secret + `
+  cookie     auth_tkt, domain example.com, secure
+  redirects  1 allowed host(s), 0 URL-ticket host(s)
+  stores     1. sql: SQLite in ./tkt-data (the default)
+`
+	if diff := cmp.Diff(cliResult{Out: want}, r); diff != "" {
+		t.Errorf("good (-want +got)\n%s", diff)
+	}
+	if strings.Contains(r.Out, "s3cret-value") {
+		t.Error("the summary shows the secret")
+	}
+
+	// Every problem at once, exit 1.
+	r = runTktctl(t, nil, "", "config", "check", bad)
+	wantErr := bad + `: 4 problem(s):
+  ticket.timeout: a duration needs a unit: write e.g. 30s, 15m, 2h or 1d (got the number 5)
+  listen: "nope" is not host:port (e.g. 127.0.0.1:8080 or :443)
+  ticket.digest: unknown digest "sha1": want md5, sha256, sha512 or hmac-sha256
+  stores[0].path: missing: the htpasswd file
+tktctl: ` + bad + ` is not a valid tktd configuration
+`
+	if diff := cmp.Diff(cliResult{Err: wantErr, Code: 1}, r); diff != "" {
+		t.Errorf("bad (-want +got)\n%s", diff)
+	}
+
+	// The environment counts, as for tktd, unless --no-env.
+	env := map[string]string{"TKT_LISTEN": "bad listen"}
+	if r := runTktctl(t, env, "", "config", "check", good); r.Code != 1 || !strings.Contains(r.Err, `listen: "bad listen"`) {
+		t.Errorf("with TKT_LISTEN: %+v", r)
+	}
+	if r := runTktctl(t, env, "", "config", "check", "--no-env", good); r.Code != 0 {
+		t.Errorf("--no-env: %+v", r)
+	}
+	env = map[string]string{"TKT_LISTEN": "127.0.0.1:7000"}
+	if r := runTktctl(t, env, "", "config", "check", good); r.Code != 0 || !strings.Contains(r.Out, "environment  TKT_LISTEN") || !strings.Contains(r.Out, "127.0.0.1:7000") {
+		t.Errorf("with a good TKT_LISTEN: %+v", r)
+	}
+
+	// Standard input, a missing file, usage.
+	if r := runTktctl(t, nil, "ticket: {digest: sha512}\n", "config", "check", "-"); r.Code != 0 || !strings.HasPrefix(r.Out, "-: OK") {
+		t.Errorf("stdin: %+v", r)
+	}
+	if r := runTktctl(t, nil, "", "config", "check", filepath.Join(dir, "missing.yaml")); r.Code != 1 || !strings.Contains(r.Err, "no such file") {
+		t.Errorf("missing: %+v", r)
+	}
+	for _, args := range [][]string{{"config", "check"}, {"config", "check", "a", "b"}, {"config", "nope"}} {
+		if r := runTktctl(t, nil, "", args...); r.Code != 2 {
+			t.Errorf("%v: %+v, want exit 2", args, r)
+		}
+	}
+}
+
+const apacheSnippet = `TKTAuthSecret "the secret"
+TKTAuthSecretOld old-secret
+TKTAuthDigestType SHA512
+<VirtualHost *:443>
+  ServerName app.example.com
+  <Location />
+    TKTAuthTimeout 4h
+    TKTAuthCookieName sso
+    TKTAuthWhatever on
+  </Location>
+</VirtualHost>
+`
+
+func TestConfigImportApache(t *testing.T) {
+	dir := t.TempDir()
+	conf := writeFile(t, dir, "site.conf", apacheSnippet, 0o644)
+	secrets := filepath.Join(dir, "secrets")
+
+	r := runTktctl(t, nil, "", "config", "import-apache", "--secret-dir", secrets, conf)
+	if r.Code != 0 {
+		t.Fatalf("%+v", r)
+	}
+	for _, want := range []string{"digest: sha512", "secret_file: " + secrets + "/secret", "timeout: 4h", "name: sso", "allowed_redirects: [app.example.com]"} {
+		if !strings.Contains(r.Out, want) {
+			t.Errorf("YAML lacks %q:\n%s", want, r.Out)
+		}
+	}
+	wantErr := conf + `: line 9: warning: TKTAuthWhatever: unknown mod_auth_tkt directive; ignored
+tktctl: put the value of TKTAuthSecret (line 1) into ` + secrets + `/secret, mode 0600, or run again with --write-secrets
+tktctl: put the value of TKTAuthSecretOld (line 2) into ` + secrets + `/secret.old, mode 0600, or run again with --write-secrets
+`
+	if diff := cmp.Diff(wantErr, r.Err); diff != "" {
+		t.Errorf("stderr (-want +got)\n%s", diff)
+	}
+	if strings.Contains(r.Out+r.Err, "the secret") || strings.Contains(r.Out+r.Err, "old-secret") {
+		t.Error("a secret was printed")
+	}
+	if _, err := os.Stat(secrets); !os.IsNotExist(err) {
+		t.Errorf("secrets written without --write-secrets: %v", err)
+	}
+
+	// --write-secrets writes them, 0600, and the YAML then checks out.
+	r = runTktctl(t, nil, apacheSnippet, "config", "import-apache", "--secret-dir", secrets, "--write-secrets", "-")
+	if r.Code != 0 || !strings.Contains(r.Err, "wrote the value of TKTAuthSecret (line 1) to "+secrets+"/secret (mode 0600)") {
+		t.Fatalf("%+v", r)
+	}
+	for name, want := range map[string]string{"secret": "the secret\n", "secret.old": "old-secret\n"} {
+		b, err := os.ReadFile(filepath.Join(secrets, name))
+		fi, _ := os.Stat(filepath.Join(secrets, name))
+		if err != nil || string(b) != want || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %q, %v, mode %v", name, b, err, fi.Mode().Perm())
+		}
+	}
+	yamlFile := writeFile(t, dir, "tktd.yaml", r.Out, 0o644)
+	if c := runTktctl(t, nil, "", "config", "check", yamlFile); c.Code != 0 {
+		t.Errorf("the imported YAML does not check: %+v", c)
+	}
+	// The imported secret works where tktctl takes secrets.
+	if m := runTktctl(t, nil, "", "mint", "--digest", "sha512", "--secret-file", filepath.Join(secrets, "secret"), "--user", "alice"); m.Code != 0 {
+		t.Errorf("mint with the imported secret: %+v", m)
+	}
+
+	// Existing files are left alone.
+	writeFile(t, secrets, "secret", "kept\n", 0o600)
+	r = runTktctl(t, nil, apacheSnippet, "config", "import-apache", "--secret-dir", secrets, "--write-secrets", "-")
+	if b, _ := os.ReadFile(filepath.Join(secrets, "secret")); r.Code != 0 || string(b) != "kept\n" || !strings.Contains(r.Err, "exists and was left alone") {
+		t.Errorf("%+v; secret file now %q", r, b)
+	}
+
+	if r := runTktctl(t, nil, "", "config", "import-apache", filepath.Join(dir, "missing.conf")); r.Code != 1 {
+		t.Errorf("missing file: %+v", r)
+	}
+}

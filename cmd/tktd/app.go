@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/tkt-sso/tkt/internal/config"
+	"github.com/tkt-sso/tkt/ticket"
+	"github.com/tkt-sso/tkt/web"
+)
+
+// app is a running tktd: the portal and what it reloads.
+type app struct {
+	cfg     config.Config
+	log     *slog.Logger
+	metrics *metrics
+	stores  *config.Stores
+	portal  *web.Portal
+	certs   *certReloader // nil without TLS
+	watch   *watcher
+
+	mu     sync.Mutex    // serialises reloads
+	ticket ticket.Config // the secrets in use, guarded by mu
+}
+
+// newApp opens the stores, reads the secrets and builds the portal. The
+// zero-configuration secret must exist already (config.EnsureSecret).
+func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, m *metrics) (*app, error) {
+	a := &app{cfg: cfg, log: log, metrics: m}
+	tc, err := cfg.TicketConfig(log)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.TLS.Enabled() {
+		if a.certs, err = newCertReloader(cfg.TLS.CertFile, cfg.TLS.KeyFile); err != nil {
+			return nil, err
+		}
+	}
+	a.stores, err = config.BuildSource(ctx, cfg, config.BuildOptions{
+		Logger:     log.With("component", "store"),
+		CacheHooks: m.cacheHooks,
+	})
+	if err != nil {
+		return nil, err
+	}
+	opts, err := a.webOptions(tc)
+	if err == nil {
+		a.portal, err = web.New(opts)
+	}
+	if err != nil {
+		a.stores.Close()
+		return nil, err
+	}
+	a.ticket = tc
+	a.watch = newWatcher(cfg.Files(), cfg.TemplatesDir)
+	return a, nil
+}
+
+// webOptions maps the configuration onto the portal's options.
+func (a *app) webOptions(tc ticket.Config) (web.Options, error) {
+	c := a.cfg
+	proxies, err := c.TrustedProxyPrefixes()
+	if err != nil {
+		return web.Options{}, err
+	}
+	return web.Options{
+		Ticket: tc,
+		Source: a.stores.Source,
+		Cookie: web.CookieOptions{
+			Name: c.Cookie.Name, Domain: c.Cookie.Domain, Path: c.Cookie.Path,
+			Secure: c.Cookie.Secure, Expires: c.Cookie.Expires,
+		},
+		BackArg:          c.BackArg,
+		AllowedRedirects: c.AllowedRedirects,
+		DefaultURL:       c.DefaultURL,
+		URLTicketHosts:   c.URLTicketHosts,
+		URLTicketArg:     c.URLTicketArg,
+		Guest:            web.GuestOptions{Enabled: c.Guest.Enabled, User: c.Guest.User},
+		TemplateDir:      c.TemplatesDir,
+		Title:            c.Title,
+		Throttle: web.ThrottleOptions{
+			Disabled: c.Throttle.Disabled, MaxFailures: c.Throttle.MaxFailures,
+			MaxIPFailures: c.Throttle.MaxIPFailures, Window: c.Throttle.Window, MaxKeys: c.Throttle.MaxKeys,
+		},
+		TrustedProxies: proxies,
+		StoreTimeout:   c.StoreTimeout,
+		Logger:         a.log.With("component", "portal"),
+		Metrics:        a.metrics,
+	}, nil
+}
+
+// handler routes the portal and the operations endpoints.
+func (a *app) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/", a.portal)
+	mux.HandleFunc("GET /healthz", healthz)
+	mux.Handle("GET /readyz", readyz(a.stores.Check, a.log))
+	mux.Handle("GET /metrics", a.metrics.handler())
+	return observe(mux, a.log, a.metrics)
+}
+
+// reload re-reads the secrets, the htpasswd files, the templates and the
+// certificate without stopping: requests under way finish with the state
+// they started with. Whatever fails to load keeps its previous state; the
+// reasons are logged and returned.
+func (a *app) reload(why string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.watch.changed() // take in the files as they are now: no second reload for this change
+	var errs []error
+	tc, err := a.cfg.TicketConfig(a.log)
+	if err != nil {
+		errs = append(errs, err)
+		tc = a.ticket
+	}
+	if err := a.stores.Reload(); err != nil {
+		errs = append(errs, err)
+	}
+	if a.certs != nil {
+		if err := a.certs.reload(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	opts, err := a.webOptions(tc)
+	if err == nil {
+		err = a.portal.Reload(opts)
+	}
+	if err != nil {
+		errs = append(errs, err)
+	} else {
+		a.ticket = tc
+	}
+	err = errors.Join(errs...)
+	a.metrics.reloaded(err == nil)
+	if err != nil {
+		a.log.Error("reload failed: what could not be loaded keeps its previous state", "reason", why, "err", err)
+		return err
+	}
+	a.log.Info("reloaded secrets, user files, templates and certificates", "reason", why)
+	return nil
+}
+
+// close releases the stores.
+func (a *app) close() {
+	if err := a.stores.Close(); err != nil {
+		a.log.Warn("closing the user stores", "err", err)
+	}
+}
+
+// readyTimeout bounds a readiness probe: longer than a probe's usual 1 s
+// would be pointless, but a slow store should say "slow", not hang.
+const readyTimeout = 3 * time.Second

@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/tkt-sso/tkt/authsrc/sqlstore"
+	"github.com/tkt-sso/tkt/internal/config"
+	"github.com/tkt-sso/tkt/ticket"
+)
+
+// startApp runs an app in-process on the zero configuration in a fresh
+// data directory (with its changes), with alice/alice-pw in the SQLite
+// store.
+func startApp(t *testing.T, change func(*config.Config)) (*app, *httptest.Server, *syncBuffer) {
+	t.Helper()
+	c := config.Defaults()
+	c.DataDir = filepath.Join(t.TempDir(), "data")
+	c.Stores = []config.Store{{Type: config.StoreSQL, SQL: &config.SQLStore{BcryptCost: bcrypt.MinCost}}}
+	if change != nil {
+		change(&c)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.EnsureSecret(); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := sqlstore.DataDirConfig(c.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.BcryptCost = bcrypt.MinCost
+	st, err := sqlstore.Open(context.Background(), sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AddUser(context.Background(), "alice", "alice-pw", []string{"staff"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	logs := &syncBuffer{}
+	log := newLogger(config.Log{Level: "debug", Format: "json"}, logs)
+	a, err := newApp(context.Background(), c, log, newMetrics("test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.close)
+	srv := httptest.NewServer(a.handler())
+	t.Cleanup(srv.Close)
+	return a, srv, logs
+}
+
+func TestAppLoginMetricsAndReload(t *testing.T) {
+	a, srv, logs := startApp(t, nil)
+	c := browser(t)
+
+	resp, body := login(t, c, srv.URL, "alice", "alice-pw", "/")
+	value, ok := ticketCookie(resp, "auth_tkt")
+	if resp.StatusCode != http.StatusSeeOther || !ok {
+		t.Fatalf("login: %d, cookie %v\n%s", resp.StatusCode, ok, body)
+	}
+	r, err := verifyWith(t, a.cfg.SecretPath(), ticket.HMACSHA256, value)
+	if err != nil || r.UID != "alice" || r.Tokens != "staff" {
+		t.Fatalf("the ticket: %+v, %v", r, err)
+	}
+	if resp, _ := login(t, browser(t), srv.URL, "alice", "wrong", ""); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("wrong password: %d", resp.StatusCode)
+	}
+
+	_, page := get(t, c, srv.URL+"/metrics")
+	for series, want := range map[string]string{
+		`tkt_logins_total{result="ok"}`:                     "1",
+		`tkt_logins_total{result="invalid"}`:                "1",
+		`tkt_tickets_issued_total`:                          "1",
+		`tkt_store_latency_seconds_count`:                   "2",
+		`tkt_http_requests_total{code="3xx",route="login"}`: "1",
+	} {
+		if got := metricValue(page, series); got != want {
+			t.Errorf("%s = %q, want %s", series, got, want)
+		}
+	}
+	if strings.Contains(page, "alice") {
+		t.Error("a user name is in the metrics")
+	}
+
+	// Rotate the secret: a reload takes it, new tickets use it.
+	writeSecret(t, a.cfg.SecretPath(), "rotated-secret-0123456789\n")
+	if err := a.reload("test"); err != nil {
+		t.Fatal(err)
+	}
+	resp, _ = login(t, browser(t), srv.URL, "alice", "alice-pw", "/")
+	value, _ = ticketCookie(resp, "auth_tkt")
+	if r, err := verifyWith(t, a.cfg.SecretPath(), ticket.HMACSHA256, value); err != nil || r.UID != "alice" {
+		t.Fatalf("after rotation: %v", err)
+	}
+
+	// A bad secret file: the reload fails, says why, and the portal keeps
+	// minting with the secret it had.
+	writeSecret(t, a.cfg.SecretPath(), "\n")
+	if err := a.reload("test"); err == nil {
+		t.Fatal("reload of an empty secret succeeded")
+	}
+	writeSecret(t, a.cfg.SecretPath(), "rotated-secret-0123456789\n") // for verifyWith
+	resp, _ = login(t, browser(t), srv.URL, "alice", "alice-pw", "/")
+	value, _ = ticketCookie(resp, "auth_tkt")
+	if _, err := verifyWith(t, a.cfg.SecretPath(), ticket.HMACSHA256, value); err != nil {
+		t.Errorf("after a bad reload the portal lost its secret: %v", err)
+	}
+	if !strings.Contains(logs.String(), "reload failed") || !strings.Contains(logs.String(), "is empty") {
+		t.Errorf("the failed reload is not logged with its reason:\n%s", logs.String())
+	}
+	_, page = get(t, c, srv.URL+"/metrics")
+	if ok, bad := metricValue(page, `tkt_reloads_total{result="ok"}`), metricValue(page, `tkt_reloads_total{result="error"}`); ok != "1" || bad != "1" {
+		t.Errorf("reloads ok %s, error %s", ok, bad)
+	}
+	if strings.Contains(logs.String(), "alice-pw") || strings.Contains(logs.String(), "rotated-secret") || strings.Contains(logs.String(), value) {
+		t.Error("a password, secret or ticket is in the log")
+	}
+}
+
+func TestAccessLogAndRequestID(t *testing.T) {
+	_, srv, logs := startApp(t, nil)
+	tests := []struct {
+		sent   string
+		keep   bool
+		path   string
+		status int
+		level  string
+	}{
+		{"", false, "/login?back=/x&auth_tkt=SECRETTICKET", 200, "INFO"},
+		{"abc-123.x_y", true, "/healthz", 200, "DEBUG"},
+		{"bad id <script>", false, "/nothing-here", 404, "INFO"},
+		{strings.Repeat("a", 65), false, "/readyz", 200, "DEBUG"},
+	}
+	for _, tt := range tests {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+tt.path, nil)
+		if tt.sent != "" {
+			req.Header["X-Request-Id"] = []string{tt.sent}
+		}
+		req.Header.Set("Cookie", "auth_tkt=COOKIESECRET")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		id := resp.Header.Get("X-Request-ID")
+		if resp.StatusCode != tt.status || !validRequestID(id) || (id == tt.sent) != tt.keep {
+			t.Errorf("%s: status %d, id %q (sent %q)", tt.path, resp.StatusCode, id, tt.sent)
+		}
+		var line map[string]any
+		for _, l := range strings.Split(logs.String(), "\n") {
+			if strings.Contains(l, `"msg":"request"`) && strings.Contains(l, id) {
+				json.Unmarshal([]byte(l), &line)
+			}
+		}
+		path, _, _ := strings.Cut(tt.path, "?")
+		if line["path"] != path || line["method"] != "GET" || line["status"] != float64(tt.status) || line["level"] != tt.level || line["request_id"] != id {
+			t.Errorf("%s: access log line %v", tt.path, line)
+		}
+	}
+	if strings.Contains(logs.String(), "SECRETTICKET") || strings.Contains(logs.String(), "COOKIESECRET") {
+		t.Errorf("a query or a cookie was logged:\n%s", logs.String())
+	}
+}
+
+func TestHealthAndReadiness(t *testing.T) {
+	_, srv, _ := startApp(t, nil)
+	for path, want := range map[string]string{"/healthz": "ok\n", "/readyz": "ready\n"} {
+		if code, body := get(t, http.DefaultClient, srv.URL+path); code != 200 || body != want {
+			t.Errorf("%s: %d %q", path, code, body)
+		}
+	}
+	var logs syncBuffer
+	h := readyz(func(context.Context) error {
+		return errors.Join(&config.StoreError{Store: "ldap corp", Err: errors.New("dial tcp 10.1.2.3:389: refused")},
+			&config.StoreError{Store: "files", Err: errors.New("gone")})
+	}, slog.New(slog.NewTextHandler(&logs, nil)))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	if rec.Code != http.StatusServiceUnavailable || rec.Body.String() != "not ready: user store unreachable: ldap corp, files\n" {
+		t.Errorf("readyz: %d %q", rec.Code, rec.Body.String())
+	}
+	if !strings.Contains(logs.String(), "10.1.2.3") {
+		t.Errorf("the reason is not logged: %s", logs.String())
+	}
+}
+
+func TestMetricsLabelsAreBounded(t *testing.T) {
+	m := newMetrics("test")
+	m.Login("ok")
+	m.Login("alice") // not a result: must not become a label value
+	m.cacheHooks("files").OnHit()
+	rec := httptest.NewRecorder()
+	m.handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	page := rec.Body.String()
+	if metricValue(page, `tkt_logins_total{result="other"}`) != "1" || strings.Contains(page, "alice") {
+		t.Errorf("logins:\n%s", page)
+	}
+	if metricValue(page, `tkt_credential_cache_events_total{event="hit",store="files"}`) != "1" {
+		t.Errorf("cache hits missing")
+	}
+	for path, want := range map[string]string{"/login": "login", "/": "home", "/static/x.css": "static", "/etc/passwd": "other", "/metrics": "metrics"} {
+		if got := route(path); got != want {
+			t.Errorf("route(%q) = %q, want %q", path, got, want)
+		}
+	}
+	for code, want := range map[int]string{200: "2xx", 303: "3xx", 431: "4xx", 503: "5xx", 42: "other"} {
+		if got := statusClass(code); got != want {
+			t.Errorf("statusClass(%d) = %q", code, got)
+		}
+	}
+}

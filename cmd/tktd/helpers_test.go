@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tkt-sso/tkt/ticket"
+)
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader at once
+// (a child process's stderr, a logger).
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// waitFor polls cond until it holds or the time is up.
+func waitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// browser is an HTTP client that keeps cookies and does not follow
+// redirects, so a test sees the portal's 303 and its Set-Cookie.
+func browser(t testing.TB) *http.Client {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Client{
+		Jar:           jar,
+		Timeout:       10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// login does what a browser does: GET the form (which sets the cookie
+// probe), then POST the credentials from the same origin. It returns the
+// POST's response with its body read.
+func login(t testing.TB, c *http.Client, base, user, password, back string) (*http.Response, string) {
+	t.Helper()
+	resp, err := c.Get(base + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	form := url.Values{"user": {user}, "password": {password}}
+	if back != "" {
+		form.Set("back", back)
+	}
+	req, err := http.NewRequest(http.MethodPost, base+"/login", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", base) // same origin: CSRF protection lets it through
+	resp, err = c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp, string(body)
+}
+
+// ticketCookie returns the value of the named cookie a response set.
+func ticketCookie(resp *http.Response, name string) (string, bool) {
+	for _, c := range resp.Cookies() {
+		if c.Name == name && c.Value != "" {
+			return c.Value, true
+		}
+	}
+	return "", false
+}
+
+// verifyWith checks a cookie value against the secret in secretFile.
+func verifyWith(t testing.TB, secretFile string, d ticket.Digest, value string) (ticket.Result, error) {
+	t.Helper()
+	b, err := os.ReadFile(secretFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := ticket.NewVerifier(ticket.Config{Digest: d, Secret: strings.TrimSuffix(string(b), "\n"), Timeout: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v.Verify(value, netip.MustParseAddr("127.0.0.1"), time.Now())
+}
+
+// get fetches a URL and returns the status and body.
+func get(t testing.TB, c *http.Client, u string) (int, string) {
+	t.Helper()
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// metricValue finds the sample line for series in a /metrics page.
+func metricValue(page, series string) string {
+	for _, line := range strings.Split(page, "\n") {
+		if v, ok := strings.CutPrefix(line, series+" "); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// writeSecret replaces a secret file atomically, as an operator's
+// rotation script should.
+func writeSecret(t testing.TB, path, content string) {
+	t.Helper()
+	tmp := filepath.Join(filepath.Dir(path), ".new-secret")
+	if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}

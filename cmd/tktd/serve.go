@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/tkt-sso/tkt/internal/config"
+)
+
+func newServeCmd(e *env) *cobra.Command {
+	var configPath string
+	c := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the login portal",
+		Long: `Run the login portal until SIGTERM or SIGINT, which stop it gracefully: no
+new connections, and requests in flight finish (server.shutdown_timeout).
+
+Settings come from the YAML file of --config (or $TKT_CONFIG), then from
+TKT_... environment variables (TKT_LISTEN, TKT_TICKET_DIGEST, ...), then from
+the flags below. Without any, tktd listens on ` + config.DefaultListen + `, keeps a
+generated secret (mode 0600) and a SQLite user store in ` + config.DefaultDataDir + `,
+and users are added with "tktctl user add --data-dir DIR NAME".
+
+SIGHUP, and a change to a watched file (checked every server.reload_interval),
+reloads the secrets, htpasswd files, templates and TLS certificate without
+dropping requests; whatever fails to load keeps its previous state.
+"tktctl config check FILE" checks a configuration file.
+
+Endpoints: /login, /logout and / (the portal), /healthz (the process is up),
+/readyz (the user stores answer), /metrics (Prometheus).`,
+		Example: `  tktd serve
+  tktd serve --listen 0.0.0.0:8443 --config /etc/tkt/tktd.yaml`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if configPath == "" {
+				configPath = e.getenv("TKT_CONFIG")
+			}
+			return serve(cmd.Context(), e, configPath, cmd.Flags())
+		},
+	}
+	fl := c.Flags()
+	fl.StringVar(&configPath, "config", "", "read settings from the YAML `FILE` (default $TKT_CONFIG)")
+	fl.String("listen", config.DefaultListen, "listen on `ADDR` (host:port); overrides listen")
+	fl.String("data-dir", config.DefaultDataDir, "keep the generated secret and the SQLite user store in `DIR`; overrides data_dir")
+	return c
+}
+
+// serve runs tktd until a SIGTERM or SIGINT.
+func serve(ctx context.Context, e *env, configPath string, fs *pflag.FlagSet) error {
+	// Catch SIGHUP first: its default action would kill the process.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
+	defer stop()
+
+	cfg, err := config.LoadWithFlags(configPath, e.getenv, fs)
+	if err != nil {
+		return &configError{err}
+	}
+	log := newLogger(cfg.Log, e.stderr)
+	created, err := cfg.EnsureSecret()
+	if err != nil {
+		return fmt.Errorf("generating the secret in %s: %w", cfg.DataDir, err)
+	}
+	if created {
+		log.Info("generated a new secret", "file", cfg.SecretPath())
+	}
+	v, _ := versionInfo()
+	a, err := newApp(ctx, cfg, log, newMetrics(v))
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	return a.serve(ctx, stop, hup, ln)
+}
+
+// serve answers on ln until ctx ends, reloading on hup and on file changes,
+// then drains. stop ends the signal capture, so that a second SIGTERM or
+// Ctrl-C during the drain stops the process at once.
+func (a *app) serve(ctx context.Context, stop func(), hup <-chan os.Signal, ln net.Listener) error {
+	s := a.cfg.Server
+	srv := &http.Server{
+		Handler:           a.handler(),
+		ReadHeaderTimeout: s.ReadHeaderTimeout,
+		ReadTimeout:       s.ReadTimeout,
+		WriteTimeout:      s.WriteTimeout,
+		IdleTimeout:       s.IdleTimeout,
+		MaxHeaderBytes:    s.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelInfo),
+	}
+	scheme := "http"
+	if a.certs != nil {
+		srv.TLSConfig = a.certs.tlsConfig()
+		scheme = "https"
+	}
+	errc := make(chan error, 1)
+	go func() {
+		if a.certs != nil {
+			errc <- srv.ServeTLS(ln, "", "")
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	a.log.Info("tktd is serving", "url", scheme+"://"+ln.Addr().String()+"/login", "version", versionString(),
+		"digest", a.cfg.Ticket.Digest, "stores", a.stores.Names())
+	if a.cfg.DefaultStore() {
+		a.log.Info("add a user with: tktctl user add --data-dir " + a.cfg.DataDir + " NAME")
+	}
+
+	var tick <-chan time.Time
+	if iv := s.ReloadInterval; iv > 0 {
+		t := time.NewTicker(iv)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case err := <-errc:
+			return fmt.Errorf("server stopped: %w", err)
+		case <-hup:
+			a.reload("SIGHUP")
+		case <-tick:
+			if a.watch.changed() {
+				a.reload("files changed")
+			}
+		case <-ctx.Done():
+			stop()
+			return a.shutdown(srv)
+		}
+	}
+}
+
+// shutdown stops accepting connections and waits for the requests in
+// flight, at most server.shutdown_timeout.
+func (a *app) shutdown(srv *http.Server) error {
+	timeout := a.cfg.Server.ShutdownTimeout
+	a.log.Info("shutting down: refusing new connections, draining requests in flight",
+		"in_flight", a.metrics.active.Load(), "timeout", timeout.String())
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		srv.Close()
+		a.log.Error("shutdown timed out: closed the connections still open", "in_flight", a.metrics.active.Load())
+		return errors.New("shutdown timed out with requests in flight")
+	}
+	a.log.Info("drained: every request finished; stopped")
+	return nil
+}

@@ -1,0 +1,321 @@
+package config
+
+import (
+	"bytes"
+	"flag"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/tkt-sso/tkt/internal/apachetest"
+	"github.com/tkt-sso/tkt/ticket"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+func TestSplitWords(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{`TKTAuthSecret abc`, []string{"TKTAuthSecret", "abc"}},
+		{"  a \t b  ", []string{"a", "b"}},
+		{`a "b c" 'd e'`, []string{"a", "b c", "d e"}},
+		{`a "say \"hi\"" 'it\'s'`, []string{"a", `say "hi"`, "it's"}},
+		{`a "back\\slash" x\\y x\y`, []string{"a", `back\slash`, `x\y`, `x\y`}},
+		{`a "x'y" 'x"y'`, []string{"a", `x'y`, `x"y`}},
+		{`a "unterminated rest`, []string{"a", "unterminated rest"}},
+		{`a ""`, []string{"a", ""}},
+		{`a"b c"`, []string{`a"b`, `c"`}},
+		{``, nil},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, splitWords(tt.in)); diff != "" {
+			t.Errorf("splitWords(%q) (-want +got)\n%s", tt.in, diff)
+		}
+	}
+}
+
+func TestApacheSeconds(t *testing.T) {
+	tests := []struct {
+		args  []string
+		want  int64
+		quirk bool
+		err   bool
+	}{
+		{[]string{"7200"}, 7200, false, false},
+		{[]string{"0"}, 0, false, false},
+		{[]string{"2h"}, 7200, false, false},
+		{[]string{"30m"}, 1800, false, false},
+		{[]string{"1d"}, 86400, false, false},
+		{[]string{"1w"}, 604800, false, false},
+		{[]string{"1M"}, 30 * 86400, false, false},
+		{[]string{"1y"}, 365 * 86400, false, false},
+		{[]string{"45s"}, 45, false, false},
+		{[]string{"1d", "12h"}, 129600, false, false},
+		{[]string{"3600", "30m"}, 5400, false, false}, // a number sets, a unit adds
+		{[]string{"30m", "3600"}, 3600, false, false},
+		{[]string{"1h30m"}, 60, true, false}, // mod_auth_tkt: leading number, last unit
+		{[]string{"1h5"}, 1, true, false},
+		{[]string{"h"}, 0, false, true},
+		{[]string{"2x"}, 0, false, true},
+		{[]string{"99999999999"}, 0, false, true},
+		{[]string{"1000y"}, 0, false, true},
+		{nil, 0, false, true},
+	}
+	for _, tt := range tests {
+		got, quirk, err := apacheSeconds(tt.args)
+		if (err != nil) != tt.err || got != tt.want || (quirk != "") != tt.quirk {
+			t.Errorf("apacheSeconds(%q) = %d, %q, %v; want %d, quirk %v, err %v", tt.args, got, quirk, err, tt.want, tt.quirk, tt.err)
+		}
+	}
+}
+
+func TestImportApacheGolden(t *testing.T) {
+	f, err := os.Open("testdata/import/site.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	im, err := ImportApache(f, ImportOptions{SecretDir: "/etc/tkt"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden := "testdata/import/site.yaml"
+	if *update {
+		os.WriteFile(golden, im.YAML, 0o644)
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want), string(im.YAML)); diff != "" {
+		t.Errorf("YAML (-want +got)\n%s", diff)
+	}
+	var notes []string
+	for _, n := range im.Notes {
+		notes = append(notes, n.String())
+	}
+	wantNotes := []string{
+		"line 16: note: TKTAuthLoginURL: stays in Apache; point it at tktd's /login, which tells the user why it is shown (no ticket, expired, not authorized) (also at line 34)",
+		"line 17: note: TKTAuthTimeoutURL: stays in Apache; point it at tktd's /login, which tells the user why it is shown (no ticket, expired, not authorized)",
+		"line 18: note: TKTAuthUnauthURL: stays in Apache; point it at tktd's /login, which tells the user why it is shown (no ticket, expired, not authorized)",
+		"line 27: warning: TKTAuthToken staff: Apache requires it in this place only, and tktd can only require tokens for every login, so ticket.tokens is left unset; Apache keeps checking them: give the users who need them these groups in the user store (groups become ticket tokens)",
+		"line 28: note: TKTAuthGuestLogin: Apache lets visitors in as guests by itself; tktd's login page will also offer \"continue as guest\"",
+		`line 35: warning: TKTAuthToken admin root: Apache requires it in this place only, and tktd can only require tokens for every login, so ticket.tokens is left unset; Apache keeps checking them: give the users who need them these groups in the user store (groups become ticket tokens)`,
+		`line 37: warning: TKTAuthTimeout: "1h30m" means 60s to mod_auth_tkt (its leading number in its last unit); imported as Apache reads it`,
+		"line 37: warning: TKTAuthTimeout 1m differs from 8h (line 19, <VirtualHost *:443> <Location /private>): tktd has one value for every location; kept the first",
+		"line 38: warning: TKTAuthLetMeIn: unknown mod_auth_tkt directive; ignored",
+		"line 46: warning: Include conf.d/more-sso.conf is not followed: import that file too",
+	}
+	if diff := cmp.Diff(wantNotes, notes); diff != "" {
+		t.Errorf("notes (-want +got)\n%s", diff)
+	}
+	wantSecrets := []ImportedSecret{
+		{Path: "/etc/tkt/secret", Value: `0f8c2b1e-5d4a secret with "quotes" and spaces`, Directive: "TKTAuthSecret", Line: 4},
+		{Path: "/etc/tkt/secret.old", Value: "older secret", Directive: "TKTAuthSecretOld", Line: 5},
+	}
+	if diff := cmp.Diff(wantSecrets, im.Secrets); diff != "" {
+		t.Errorf("secrets (-want +got)\n%s", diff)
+	}
+	if bytes.Contains(im.YAML, []byte("older secret")) || bytes.Contains(im.YAML, []byte("0f8c2b1e")) {
+		t.Error("a secret is in the YAML")
+	}
+	want2 := Defaults()
+	want2.Ticket = Ticket{Digest: "sha256", SecretFile: "/etc/tkt/secret", OldSecretFiles: []string{"/etc/tkt/secret.old"},
+		Timeout: 8 * time.Hour, Refresh: 0.66, IgnoreIP: true}
+	want2.Cookie = Cookie{Name: "sso_tkt", Domain: ".example.com", Path: "/", Secure: true, Expires: 36 * time.Hour}
+	want2.BackArg = "dest"
+	want2.AllowedRedirects = []string{"app.example.com", "www.example.com", ".apps.example.com", ".example.com"}
+	if diff := cmp.Diff(want2, im.Config); diff != "" {
+		t.Errorf("Config (-want +got)\n%s", diff)
+	}
+}
+
+func TestImportApacheCases(t *testing.T) {
+	tests := []struct {
+		name  string
+		conf  string
+		check func(t *testing.T, im *Imported)
+	}{
+		{"empty: md5 and a warning about the secret", "", func(t *testing.T, im *Imported) {
+			if im.Config.Ticket.Digest != "md5" || len(im.Secrets) != 0 {
+				t.Errorf("got %+v", im.Config.Ticket)
+			}
+			if len(im.Notes) != 2 || !strings.Contains(im.Notes[0].Text, "no TKTAuthSecret") {
+				t.Errorf("notes %v", im.Notes)
+			}
+		}},
+		{"same tokens everywhere are required", "<Location /a>\nTKTAuthToken x y\n</Location>\n<Location /b>\nTKTAuthToken x\nTKTAuthToken y\n</Location>\n", func(t *testing.T, im *Imported) {
+			if diff := cmp.Diff([]string{"x", "y"}, im.Config.Ticket.Tokens); diff != "" {
+				t.Errorf("tokens (-want +got)\n%s", diff)
+			}
+		}},
+		{"case-insensitive names, flags and the minutes directive", "tktauthignoreip ON\nTKTAUTHTIMEOUTMIN 90\n", func(t *testing.T, im *Imported) {
+			if !im.Config.Ticket.IgnoreIP || im.Config.Ticket.Timeout != 90*time.Minute {
+				t.Errorf("got %+v", im.Config.Ticket)
+			}
+		}},
+		{"bad values are skipped with a warning", "TKTAuthDigestType sha1\nTKTAuthIgnoreIP maybe\nTKTAuthTimeoutRefresh 2\nTKTAuthCookieName \"a b\"\nTKTAuthTimeout 2h # comment\nTKTAuthSecret ${SECRET}\n", func(t *testing.T, im *Imported) {
+			d := Defaults()
+			if im.Config.Ticket.Digest != "md5" || im.Config.Ticket.IgnoreIP || im.Config.Ticket.Refresh != d.Ticket.Refresh ||
+				im.Config.Cookie.Name != d.Cookie.Name || im.Config.Ticket.Timeout != d.Ticket.Timeout || len(im.Secrets) != 0 {
+				t.Errorf("got %+v %+v", im.Config.Ticket, im.Config.Cookie)
+			}
+			warnings := 0
+			for _, n := range im.Notes {
+				if n.Warning {
+					warnings++
+				}
+			}
+			if warnings != 8 { // six directives, no secret, no host
+				t.Errorf("%d warnings: %v", warnings, im.Notes)
+			}
+		}},
+		{"sections: unbalanced ones are reported", "<VirtualHost *:80>\n</Location>\n<Location /x\n", func(t *testing.T, im *Imported) {
+			var texts []string
+			for _, n := range im.Notes[:3] {
+				texts = append(texts, n.String())
+			}
+			want := []string{
+				"line 1: warning: <VirtualHost *:80> is never closed",
+				"line 2: warning: </Location> closes no open <Location> section; ignored",
+				`line 3: warning: section line "<Location /x" does not end with '>'; ignored`,
+			}
+			if diff := cmp.Diff(want, texts); diff != "" {
+				t.Errorf("(-want +got)\n%s", diff)
+			}
+		}},
+		{"conflicting secrets are never shown", "<VirtualHost a:80>\nTKTAuthSecret one-secret\n</VirtualHost>\n<VirtualHost b:80>\nTKTAuthSecret two-secret\n</VirtualHost>\n", func(t *testing.T, im *Imported) {
+			for _, n := range im.Notes {
+				if strings.Contains(n.Text, "one-secret") || strings.Contains(n.Text, "two-secret") {
+					t.Errorf("secret in a note: %v", n)
+				}
+			}
+			if len(im.Secrets) != 1 || im.Secrets[0].Value != "one-secret" {
+				t.Errorf("secrets %+v", im.Secrets)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			im, err := ImportApache(strings.NewReader(tt.conf), ImportOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, im)
+		})
+	}
+	if _, err := ImportApache(strings.NewReader(strings.Repeat("x", maxApacheLine+1)), ImportOptions{}); err == nil {
+		t.Error("an over-long line was accepted")
+	}
+}
+
+// TestImportApacheReal imports the configuration of a real Apache with
+// mod_auth_tkt and checks that a ticket made from the imported settings and
+// secrets, current and old, gets through that Apache.
+func TestImportApacheReal(t *testing.T) {
+	s := apachetest.Start(t, apachetest.Config{VHosts: []apachetest.VHost{{
+		Name: "site", Digest: "SHA512", Secret: apachetest.MainSecret, OldSecret: apachetest.NewSecret,
+		Locations: []apachetest.Location{{Path: "/app/", Directives: []string{
+			"TKTAuthLoginURL $BASE/login", "TKTAuthTimeout 2h", "TKTAuthIgnoreIP on", "TKTAuthCookieName sso_tkt",
+		}}},
+	}}})
+	f, err := os.Open(filepath.Join(s.Dir(), "conf", "httpd.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	dir := t.TempDir()
+	im, err := ImportApache(f, ImportOptions{SecretDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sec := range im.Secrets {
+		writeFile(t, dir, filepath.Base(sec.Path), sec.Value+"\n", 0o600)
+	}
+	c, err := Parse(im.YAML, noEnv)
+	if err != nil {
+		t.Fatalf("the imported YAML does not load: %v\n%s", err, im.YAML)
+	}
+	tc, err := c.TicketConfig(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tc.Digest != ticket.SHA512 || !tc.IgnoreIP || tc.Timeout != 2*time.Hour || c.Cookie.Name != "sso_tkt" {
+		t.Fatalf("imported %+v, cookie %q", tc, c.Cookie.Name)
+	}
+	for i, secret := range append([]string{tc.Secret}, tc.OldSecrets...) {
+		m := ticket.Minter{Digest: tc.Digest, Secret: secret}
+		value, err := m.MintCookie(ticket.Ticket{UID: "alice", Tokens: "staff", Time: time.Now()}, netip.Addr{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := s.Do(t, apachetest.Request{VHost: "site", Path: "/app/", Cookie: value, CookieName: c.Cookie.Name})
+		if !r.Backend || r.RemoteUser == nil || *r.RemoteUser != "alice" {
+			t.Errorf("secret %d: Apache answered %d, location %q, backend %v\n%s", i, r.Status, r.Location, r.Backend, s.ErrorLogTail(5))
+		}
+	}
+}
+
+func FuzzImportApache(f *testing.F) {
+	if b, err := os.ReadFile("testdata/import/site.conf"); err == nil {
+		f.Add(b)
+	}
+	f.Add([]byte("TKTAuthTimeout 1h30m 2d\nTKTAuthToken a,b c\n<Location \"/x y\">\nTKTAuthDomain ..\n</Location>\n"))
+	f.Add([]byte("<VirtualHost *>\nServerName [::1]:80\nServerAlias *.x.y \\\nz\nTKTAuthCookieSecure on\n</VirtualHost>\n"))
+	f.Add([]byte("TKTAuthGuestUser 'a\\'b'\nTKTAuthBackArgName None\nTKTAuthSecret \"\"\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		im, err := ImportApache(bytes.NewReader(data), ImportOptions{SecretDir: "/s"})
+		if err != nil {
+			return // too large or a line too long
+		}
+		// What ImportApache writes, it reads back without a problem:
+		// decode errors would mean a value the importer should have
+		// refused or quoted.
+		if _, probs, err := decode(im.YAML, nil, nil); err != nil || len(probs) > 0 {
+			t.Fatalf("the YAML does not read back: %v %v\n%s", err, probs, im.YAML)
+		}
+		// No secret is in a value. Only secrets that can't be anything
+		// else are looked for: long, once in the input, not a path or a
+		// duration the importer writes itself.
+		var doc map[string]any
+		if err := yaml.Unmarshal(im.YAML, &doc); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range im.Secrets {
+			distinct := len(s.Value) >= 8 && bytes.Count(data, []byte(s.Value)) == 1 &&
+				!strings.Contains("/s/secret.old", s.Value) && strings.Trim(s.Value, "0123456789dwhms.") != ""
+			if distinct && holds(doc, s.Value) {
+				t.Fatalf("secret %q in the YAML\n%s", s.Value, im.YAML)
+			}
+		}
+	})
+}
+
+// holds reports whether any string in a decoded YAML tree contains s.
+func holds(v any, s string) bool {
+	switch v := v.(type) {
+	case string:
+		return strings.Contains(v, s)
+	case map[string]any:
+		for _, x := range v {
+			if holds(x, s) {
+				return true
+			}
+		}
+	case []any:
+		for _, x := range v {
+			if holds(x, s) {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,286 @@
+package config
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strings"
+
+	"github.com/tkt-sso/tkt/authsrc"
+	"github.com/tkt-sso/tkt/authsrc/cache"
+	"github.com/tkt-sso/tkt/authsrc/htpasswd"
+	"github.com/tkt-sso/tkt/authsrc/ldap"
+	"github.com/tkt-sso/tkt/authsrc/sqlstore"
+)
+
+// BuildOptions are what BuildSource needs besides the Config.
+type BuildOptions struct {
+	// Logger receives store events (reloads, failovers); nil discards.
+	Logger *slog.Logger
+	// CacheHooks, if set, gives the hooks of the credential cache in front
+	// of the named store (e.g. Prometheus counters).
+	CacheHooks func(store string) cache.Hooks
+}
+
+// Stores are the user stores of a Config, opened and chained in order.
+type Stores struct {
+	// Source asks the stores in order (authsrc.Chain).
+	Source authsrc.Source
+	list   []*openStore
+}
+
+// openStore is one opened store and what tktd can do with it besides
+// Authenticate.
+type openStore struct {
+	name   string
+	kind   string
+	cache  *cache.Cache                // nil without a cache
+	reload func() error                // nil if nothing to reload
+	check  func(context.Context) error // readiness
+	close  func() error                // nil if nothing to close
+}
+
+// BuildSource opens every configured store (the SQLite store in DataDir
+// when none is), each behind its credential cache when enabled, and chains
+// them. Opening a SQL store connects to it: an unreachable database fails
+// here, with an error matching authsrc.ErrUnavailable.
+func BuildSource(ctx context.Context, c Config, o BuildOptions) (*Stores, error) {
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	stores := c.Stores
+	if len(stores) == 0 {
+		stores = []Store{{Type: StoreSQL, SQL: &SQLStore{}}}
+	}
+	s := &Stores{}
+	var named []authsrc.Named
+	for i, st := range stores {
+		src, ost, err := open(ctx, c, st, log)
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("stores[%d] (%s): %w", i, st.Type, err)
+		}
+		if st.Cache.Enabled {
+			cc := cache.Config{
+				Context:     ost.name,
+				TTL:         st.Cache.TTL,
+				NegativeTTL: st.Cache.NegativeTTL,
+				MaxEntries:  st.Cache.MaxEntries,
+			}
+			if o.CacheHooks != nil {
+				cc.Hooks = o.CacheHooks(ost.name)
+			}
+			ost.cache = cache.New(src, cc)
+			src = ost.cache
+		}
+		s.list = append(s.list, ost)
+		named = append(named, authsrc.Named{Name: ost.name, Source: src})
+	}
+	s.Source = authsrc.Chain(named...)
+	return s, nil
+}
+
+func open(ctx context.Context, c Config, st Store, log *slog.Logger) (authsrc.Source, *openStore, error) {
+	name := st.label(c.DataDir)
+	switch {
+	case st.Htpasswd != nil:
+		h := st.Htpasswd
+		hs, err := htpasswd.New(htpasswd.Config{
+			Path: h.Path, GroupPath: h.GroupPath, AllowPlain: h.AllowPlain,
+			Logger: log, Name: name, CheckInterval: h.CheckInterval, Lazy: h.Lazy,
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		return hs, &openStore{
+			name: name, kind: st.Type, reload: hs.Reload,
+			check: func(context.Context) error { return checkReadable(h.Path) },
+		}, nil
+	case st.SQL != nil:
+		ss, err := openSQL(ctx, c, st.SQL, st.Name)
+		if err != nil {
+			return nil, nil, err
+		}
+		if name == "" {
+			name = ss.Name()
+		}
+		return ss, &openStore{name: name, kind: st.Type, check: ss.Ping, close: ss.Close}, nil
+	case st.LDAP != nil:
+		lc := st.LDAP.Config
+		if f := st.LDAP.BindPasswordFile; f != "" {
+			pw, _, err := ReadSecretFile(f)
+			if err != nil {
+				return nil, nil, fmt.Errorf("bind_password_file: %w", err)
+			}
+			lc.BindPassword = pw
+		}
+		lc.Logger = log
+		ls, err := ldap.New(lc)
+		if err != nil {
+			return nil, nil, err
+		}
+		return ls, &openStore{name: name, kind: st.Type, check: ldapCheck(lc)}, nil
+	}
+	return nil, nil, fmt.Errorf("unknown store type %q", st.Type)
+}
+
+func openSQL(ctx context.Context, c Config, s *SQLStore, name string) (*sqlstore.Store, error) {
+	var sc sqlstore.Config
+	if s.dataDir() {
+		var err error
+		if sc, err = sqlstore.DataDirConfig(c.DataDir); err != nil {
+			return nil, err
+		}
+	} else {
+		sc = sqlstore.Config{Driver: s.Driver, DSN: s.DSN}
+		if s.DSNFile != "" {
+			dsn, _, err := ReadSecretFile(s.DSNFile)
+			if err != nil {
+				return nil, fmt.Errorf("dsn_file: %w", err)
+			}
+			sc.DSN = strings.TrimSpace(dsn)
+		}
+		if q := s.Queries; q != nil {
+			sc.Queries = &sqlstore.Queries{Password: q.Password, Groups: q.Groups, Data: q.Data}
+		}
+	}
+	sc.AllowPlain = s.AllowPlain
+	sc.MaxOpenConns, sc.MaxIdleConns = s.MaxOpenConns, s.MaxIdleConns
+	sc.ConnMaxLifetime, sc.QueryTimeout = s.ConnMaxLifetime, s.QueryTimeout
+	sc.BcryptCost = s.BcryptCost
+	sc.Name = name
+	return sqlstore.Open(ctx, sc)
+}
+
+// ldapCheck is the readiness check of a directory: one of its servers
+// accepts a TCP connection. Binding would cost the directory a login's work
+// on every probe; a server that accepts connections but fails binds shows
+// up in the login metrics instead.
+func ldapCheck(lc ldap.Config) func(context.Context) error {
+	return func(ctx context.Context) error {
+		timeout := lc.ConnectTimeout
+		if timeout <= 0 {
+			timeout = ldap.DefaultTimeout
+		}
+		d := net.Dialer{Timeout: timeout}
+		var errs []error
+		for _, raw := range lc.URLs {
+			u, err := url.Parse(raw)
+			if err != nil {
+				continue // Validate refused it already
+			}
+			port := u.Port()
+			if port == "" {
+				port = map[string]string{"ldap": "389", "ldaps": "636"}[u.Scheme]
+			}
+			conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(u.Hostname(), port))
+			if err == nil {
+				conn.Close()
+				return nil
+			}
+			errs = append(errs, fmt.Errorf("%s: %w", raw, err))
+		}
+		return errors.Join(errs...)
+	}
+}
+
+// label is a store's name for logs, errors, cache keys and metrics: the
+// configured name, or a description without credentials. SQL stores other
+// than the data directory's get theirs from sqlstore once opened.
+func (st Store) label(dataDir string) string {
+	switch {
+	case st.Name != "":
+		return st.Name
+	case st.Htpasswd != nil:
+		return "htpasswd " + st.Htpasswd.Path
+	case st.SQL != nil && st.SQL.dataDir():
+		return "sqlite " + filepath.Join(dataDir, sqlstore.DefaultSQLiteFile)
+	case st.LDAP != nil && len(st.LDAP.URLs) > 0:
+		return "ldap " + st.LDAP.URLs[0]
+	}
+	return ""
+}
+
+// Names lists the stores in the order they are asked.
+func (s *Stores) Names() []string {
+	out := make([]string, len(s.list))
+	for i, st := range s.list {
+		out[i] = st.name
+	}
+	return out
+}
+
+// Reload re-reads the stores that have files (htpasswd) and empties every
+// credential cache, so that a password removed from a file stops working at
+// once. A store whose file turned bad keeps its previous contents; the
+// errors are returned joined.
+func (s *Stores) Reload() error {
+	var errs []error
+	for _, st := range s.list {
+		if st.reload != nil {
+			if err := st.reload(); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", st.name, err))
+			}
+		}
+		if st.cache != nil {
+			st.cache.Purge()
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// StoreError is a store that failed its readiness check.
+type StoreError struct {
+	Store string // the store's name, without credentials
+	Err   error
+}
+
+func (e *StoreError) Error() string { return e.Store + ": " + e.Err.Error() }
+func (e *StoreError) Unwrap() error { return e.Err }
+
+// Check reports the stores that can't be reached, for a readiness probe:
+// one StoreError each, joined. Stores are checked one after the other, all
+// bounded by ctx.
+func (s *Stores) Check(ctx context.Context) error {
+	var errs []error
+	for _, st := range s.list {
+		if err := st.check(ctx); err != nil {
+			errs = append(errs, &StoreError{Store: st.name, Err: err})
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Close closes the stores that hold connections.
+func (s *Stores) Close() error {
+	var errs []error
+	for _, st := range s.list {
+		if st.close != nil {
+			errs = append(errs, st.close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Files lists the files the stores read, for the reload watch.
+func (c Config) Files() []string {
+	files := []string{c.SecretPath()}
+	files = append(files, c.Ticket.OldSecretFiles...)
+	if c.TLS.Enabled() {
+		files = append(files, c.TLS.CertFile, c.TLS.KeyFile)
+	}
+	for _, st := range c.Stores {
+		if h := st.Htpasswd; h != nil {
+			files = append(files, h.Path)
+			if h.GroupPath != "" {
+				files = append(files, h.GroupPath)
+			}
+		}
+	}
+	return files
+}

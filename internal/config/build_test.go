@@ -1,0 +1,262 @@
+package config
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/tkt-sso/tkt/authsrc"
+	"github.com/tkt-sso/tkt/authsrc/cache"
+	"github.com/tkt-sso/tkt/authsrc/sqlstore"
+)
+
+// needServer skips a test whose server is missing, or fails it in CI where
+// every server must be there.
+func needServer(t testing.TB, format string, a ...any) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf(format, a...)
+	}
+	t.Skipf(format, a...)
+}
+
+func htpasswdLine(t testing.TB, user, password string) string {
+	t.Helper()
+	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return user + ":" + string(h) + "\n"
+}
+
+// closedAddr is a loopback address nothing listens on.
+func closedAddr(t testing.TB) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// TestBuildSource chains the data directory's SQLite store and an
+// htpasswd file behind a cache, as a configuration says, and checks what
+// tktd does with them: log in, reload, probe readiness, close.
+func TestBuildSource(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	users := writeFile(t, dir, "users", htpasswdLine(t, "bob", "bob-pw"), 0o644)
+	groups := writeFile(t, dir, "groups", "staff: bob\n", 0o644)
+	c := Defaults()
+	c.DataDir = filepath.Join(dir, "data")
+	c.Stores = []Store{
+		{Type: StoreSQL, SQL: &SQLStore{BcryptCost: bcrypt.MinCost}},
+		{Type: StoreHtpasswd, Name: "files", Cache: Cache{Enabled: true}, Htpasswd: &HtpasswdStore{Path: users, GroupPath: groups, CheckInterval: -1}},
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	// alice lives in the SQLite store that tktctl user add writes.
+	sc, err := sqlstore.DataDirConfig(c.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.BcryptCost = bcrypt.MinCost
+	admin, err := sqlstore.Open(ctx, sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.AddUser(ctx, "alice", "alice-pw", []string{"admins"}, "uid=1"); err != nil {
+		t.Fatal(err)
+	}
+	admin.Close()
+
+	var hits atomic.Int32
+	st, err := BuildSource(ctx, c, BuildOptions{CacheHooks: func(store string) cache.Hooks {
+		if store != "files" {
+			t.Errorf("cache hooks for %q, want only the cached store", store)
+		}
+		return cache.Hooks{OnHit: func() { hits.Add(1) }}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if diff := cmp.Diff([]string{"sqlite " + filepath.Join(c.DataDir, "users.db"), "files"}, st.Names()); diff != "" {
+		t.Errorf("names (-want +got)\n%s", diff)
+	}
+
+	tests := []struct {
+		user, password string
+		want           authsrc.Identity
+		err            error
+	}{
+		{"alice", "alice-pw", authsrc.Identity{User: "alice", Groups: []string{"admins"}, Data: "uid=1"}, nil},
+		{"bob", "bob-pw", authsrc.Identity{User: "bob", Groups: []string{"staff"}}, nil},
+		{"bob", "bob-pw", authsrc.Identity{User: "bob", Groups: []string{"staff"}}, nil}, // from the cache
+		{"bob", "wrong", authsrc.Identity{}, authsrc.ErrInvalidCredentials},
+		{"carol", "x", authsrc.Identity{}, authsrc.ErrInvalidCredentials},
+	}
+	for _, tt := range tests {
+		got, err := st.Source.Authenticate(ctx, tt.user, tt.password)
+		if !errors.Is(err, tt.err) || err == nil != (tt.err == nil) {
+			t.Errorf("%s/%s: err %v, want %v", tt.user, tt.password, err, tt.err)
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("%s/%s (-want +got)\n%s", tt.user, tt.password, diff)
+		}
+	}
+	if hits.Load() != 1 {
+		t.Errorf("%d cache hits, want 1", hits.Load())
+	}
+	if err := st.Check(ctx); err != nil {
+		t.Errorf("Check: %v", err)
+	}
+
+	// bob's password changes in the file: Reload takes it in at once,
+	// cache included (CheckInterval -1: only Reload reads the file).
+	writeFile(t, dir, "users", htpasswdLine(t, "bob", "new-pw"), 0o644)
+	if err := st.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Source.Authenticate(ctx, "bob", "bob-pw"); !errors.Is(err, authsrc.ErrInvalidCredentials) {
+		t.Errorf("old password after reload: %v", err)
+	}
+	if _, err := st.Source.Authenticate(ctx, "bob", "new-pw"); err != nil {
+		t.Errorf("new password after reload: %v", err)
+	}
+	// A broken file keeps the last good one, and says so.
+	writeFile(t, dir, "users", "bob:not-a-hash\n", 0o644)
+	if err := st.Reload(); err == nil {
+		t.Error("Reload of a broken file succeeded")
+	}
+	if _, err := st.Source.Authenticate(ctx, "bob", "new-pw"); err != nil {
+		t.Errorf("after a bad reload: %v", err)
+	}
+	// Readiness follows the file.
+	os.Remove(users)
+	var se *StoreError
+	if err := st.Check(ctx); !errors.As(err, &se) || se.Store != "files" {
+		t.Errorf("Check with the file gone: %v", err)
+	}
+}
+
+func TestBuildSourceLDAPReadiness(t *testing.T) {
+	ctx := context.Background()
+	up, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer up.Close()
+	c := Defaults()
+	c.DataDir = t.TempDir()
+	c.Stores = []Store{
+		{Type: StoreLDAP, Name: "down", LDAP: &LDAPStore{}},
+		{Type: StoreLDAP, Name: "failover", LDAP: &LDAPStore{}},
+	}
+	c.Stores[0].LDAP.URLs = []string{"ldap://" + closedAddr(t)}
+	c.Stores[0].LDAP.BaseDN = "dc=example,dc=com"
+	c.Stores[1].LDAP.URLs = []string{"ldap://" + closedAddr(t), "ldap://" + up.Addr().String()}
+	c.Stores[1].LDAP.BaseDN = "dc=example,dc=com"
+	c.Stores[1].LDAP.OpTimeout = 200 * time.Millisecond // the listener never answers
+	st, err := BuildSource(ctx, c, BuildOptions{})
+	if err != nil {
+		t.Fatal(err) // ldap.New does not connect: a directory down at start is no error
+	}
+	defer st.Close()
+	err = st.Check(ctx)
+	var names []string
+	for _, p := range Problems(err) {
+		var se *StoreError
+		if errors.As(p, &se) {
+			names = append(names, se.Store)
+		}
+	}
+	if diff := cmp.Diff([]string{"down"}, names); diff != "" {
+		t.Errorf("unready stores (-want +got)\n%s\n(%v)", diff, err)
+	}
+	if _, err := st.Source.Authenticate(ctx, "alice", "pw"); !errors.Is(err, authsrc.ErrUnavailable) {
+		t.Errorf("login with the directories down: %v, want unavailable", err)
+	}
+}
+
+func TestBuildSourceErrors(t *testing.T) {
+	c := Defaults()
+	c.DataDir = t.TempDir()
+	c.Stores = []Store{{Type: StoreHtpasswd, Htpasswd: &HtpasswdStore{Path: filepath.Join(c.DataDir, "missing")}}}
+	if _, err := BuildSource(context.Background(), c, BuildOptions{}); err == nil {
+		t.Error("a missing htpasswd file (not lazy) opened")
+	}
+	c.Stores[0].Htpasswd.Lazy = true
+	st, err := BuildSource(context.Background(), c, BuildOptions{})
+	if err != nil {
+		t.Fatalf("lazy: %v", err)
+	}
+	defer st.Close()
+	if _, err := st.Source.Authenticate(context.Background(), "a", "b"); !errors.Is(err, authsrc.ErrUnavailable) {
+		t.Errorf("lazy store without its file: %v, want unavailable", err)
+	}
+	c.Stores = []Store{{Type: StoreSQL, SQL: &SQLStore{Driver: "postgres", DSN: "postgres://nobody@" + closedAddr(t) + "/x?connect_timeout=1"}}}
+	if _, err := BuildSource(context.Background(), c, BuildOptions{}); !errors.Is(err, authsrc.ErrUnavailable) {
+		t.Errorf("unreachable database: %v, want unavailable", err)
+	}
+}
+
+// TestBuildSourcePostgres reads the DSN from dsn_file and checks readiness
+// against the real server.
+func TestBuildSourcePostgres(t *testing.T) {
+	ctx := context.Background()
+	addr := "127.0.0.1:5432"
+	if a := os.Getenv("TKT_TEST_POSTGRES_ADDR"); a != "" {
+		addr = a
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "tkt_config_test_" + hex.EncodeToString(b)
+	admin, err := sql.Open("pgx", fmt.Sprintf("postgres://postgres@%s/test?sslmode=disable&connect_timeout=2", addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if err := admin.PingContext(pctx); err != nil {
+		needServer(t, "PostgreSQL at %s is not reachable: %v", addr, err)
+	}
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE") })
+
+	dir := t.TempDir()
+	dsn := writeFile(t, dir, "dsn", fmt.Sprintf("postgres://postgres@%s/test?sslmode=disable&search_path=%s\n", addr, schema), 0o600)
+	y := fmt.Sprintf("data_dir: %s\nstores:\n  - type: sql\n    driver: postgres\n    dsn_file: %s\n    bcrypt_cost: 4\n", dir, dsn)
+	c, err := Parse([]byte(y), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := BuildSource(ctx, c, BuildOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Check(ctx); err != nil {
+		t.Errorf("Check: %v", err)
+	}
+	if _, err := st.Source.Authenticate(ctx, "nobody", "pw"); !errors.Is(err, authsrc.ErrInvalidCredentials) {
+		t.Errorf("unknown user: %v", err)
+	}
+}

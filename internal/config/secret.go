@@ -1,0 +1,211 @@
+package config
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/tkt-sso/tkt/ticket"
+)
+
+// maxSecretSize bounds a secret file (as tktctl does).
+const maxSecretSize = 64 << 10
+
+// generatedSecretBytes is the entropy of a generated secret: 256 bits.
+const generatedSecretBytes = 32
+
+// checkSecretFile tells whether path can serve as a secret file without
+// reading the secret: Validate must not hold secrets.
+func checkSecretFile(path string) error {
+	f, fi, err := openRegular(path)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	switch {
+	case fi.Size() == 0:
+		return fmt.Errorf("%s is empty", path)
+	case fi.Size() > maxSecretSize:
+		return fmt.Errorf("%s is larger than %d bytes: not a secret file", path, maxSecretSize)
+	}
+	return nil
+}
+
+// openRegular opens path for reading if it is a regular file (through
+// symlinks, as Kubernetes mounts secrets).
+func openRegular(path string) (*os.File, fs.FileInfo, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("%s is not a regular file", path)
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
+}
+
+// ReadSecretFile reads a secret and strips one trailing "\n" or "\r\n",
+// nothing else: a secret may end in a blank, as mod_auth_tkt takes it
+// verbatim. loose reports a file that group or others may read.
+func ReadSecretFile(path string) (secret string, loose bool, err error) {
+	f, fi, err := openRegular(path)
+	if err != nil {
+		return "", false, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxSecretSize+1))
+	if err != nil {
+		return "", false, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(b) > maxSecretSize {
+		return "", false, fmt.Errorf("%s is larger than %d bytes: not a secret file", path, maxSecretSize)
+	}
+	s := string(b)
+	if t, ok := strings.CutSuffix(s, "\n"); ok {
+		s = strings.TrimSuffix(t, "\r")
+	}
+	if s == "" {
+		return "", false, fmt.Errorf("%s is empty", path)
+	}
+	return s, fi.Mode().Perm()&0o077 != 0, nil
+}
+
+// TicketConfig returns the ticket settings with the secrets read from their
+// files. A secret file others may read is logged as a warning (never its
+// content): anyone who reads it can mint tickets for any user.
+func (c Config) TicketConfig(log *slog.Logger) (ticket.Config, error) {
+	var p problems
+	d, err := ticket.ParseDigest(c.Ticket.Digest)
+	if err != nil {
+		p.add("ticket.digest", "unknown digest %q", c.Ticket.Digest)
+	}
+	read := func(key, path string) string {
+		s, loose, err := ReadSecretFile(path)
+		if err != nil {
+			p.wrap(key, err)
+			return ""
+		}
+		if loose && log != nil {
+			log.Warn("secret file is readable by group or others; run chmod 600 on it", "setting", key, "file", path)
+		}
+		return s
+	}
+	tc := ticket.Config{
+		Digest:     d,
+		Secret:     read("ticket.secret_file", c.SecretPath()),
+		Timeout:    c.Ticket.Timeout,
+		Refresh:    c.Ticket.Refresh,
+		MaxSkew:    c.Ticket.MaxSkew,
+		IgnoreIP:   c.Ticket.IgnoreIP,
+		IPv4Prefix: c.Ticket.IPv4Prefix,
+		IPv6Prefix: c.Ticket.IPv6Prefix,
+		Tokens:     append([]string(nil), c.Ticket.Tokens...),
+	}
+	for i, f := range c.Ticket.OldSecretFiles {
+		tc.OldSecrets = append(tc.OldSecrets, read(fmt.Sprintf("ticket.old_secret_files[%d]", i), f))
+	}
+	if err := p.err(); err != nil {
+		return ticket.Config{}, err
+	}
+	return tc, nil
+}
+
+// EnsureSecret prepares the zero-configuration start: without
+// ticket.secret_file it creates DataDir (mode 0700) and, if missing, a
+// random 256-bit secret in it (mode 0600). created reports a new secret.
+//
+// The secret is written to a temporary file and linked into place, so no
+// process ever reads a half-written secret, and two tktd starting at once
+// agree on one secret: the second link fails and that process uses the
+// first one's file.
+func (c Config) EnsureSecret() (created bool, err error) {
+	if c.Ticket.SecretFile != "" {
+		return false, nil
+	}
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return false, err
+	}
+	path := c.SecretPath()
+	if _, err := os.Lstat(path); err == nil {
+		return false, nil
+	}
+	b := make([]byte, generatedSecretBytes)
+	if _, err := rand.Read(b); err != nil {
+		return false, fmt.Errorf("random source: %w", err)
+	}
+	return writeNewFile(path, hex.EncodeToString(b)+"\n")
+}
+
+// writeNewFile creates path with content and mode 0600, atomically, and
+// never over an existing file. created is false when path appeared
+// meanwhile.
+func writeNewFile(path, content string) (created bool, err error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return false, err
+	}
+	defer os.Remove(tmp.Name()) // after a link, only the temporary name goes
+	err = tmp.Chmod(0o600)
+	if err == nil {
+		err = fill(tmp, content)
+	} else {
+		tmp.Close()
+	}
+	if err != nil {
+		return false, err
+	}
+	err = os.Link(tmp.Name(), path)
+	if errors.Is(err, fs.ErrExist) {
+		return false, nil
+	}
+	if err != nil {
+		// No hard links on this file system: O_EXCL still never
+		// replaces a secret, though a crash could leave a short file.
+		return writeExclusive(path, content)
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync() // make the link durable; some systems can't, and that is fine
+		d.Close()
+	}
+	return true, nil
+}
+
+func writeExclusive(path, content string) (bool, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := fill(f, content); err != nil {
+		os.Remove(path)
+		return false, err
+	}
+	return true, nil
+}
+
+// fill writes content to f, syncs and closes it.
+func fill(f *os.File, content string) error {
+	_, err := f.WriteString(content)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

@@ -1,0 +1,283 @@
+package config
+
+import (
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tkt-sso/tkt/ticket"
+)
+
+// Validate reports every problem with c at once, each as a FieldError
+// naming the setting. It reads nothing secret, but it does look at the
+// files c names (they must exist and be readable), so run it where tktd
+// runs.
+func (c Config) Validate() error {
+	var p problems
+	c.validateServer(&p)
+	c.validateTicket(&p)
+	c.validateCookie(&p)
+	c.validatePortal(&p)
+	c.validateStores(&p)
+	return p.err()
+}
+
+func (c Config) validateServer(p *problems) {
+	if host, port, err := net.SplitHostPort(c.Listen); err != nil {
+		p.add("listen", "%q is not host:port (e.g. 127.0.0.1:8080 or :443)", c.Listen)
+	} else if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		p.add("listen", "bad port %q", port)
+	} else if host != "" && net.ParseIP(host) == nil && !validDomain(host) {
+		p.add("listen", "bad host %q", host)
+	}
+	switch {
+	case c.TLS.CertFile == "" && c.TLS.KeyFile != "":
+		p.add("tls.cert_file", "missing: tls.key_file is set")
+	case c.TLS.CertFile != "" && c.TLS.KeyFile == "":
+		p.add("tls.key_file", "missing: tls.cert_file is set")
+	case c.TLS.Enabled():
+		if _, err := tls.LoadX509KeyPair(c.TLS.CertFile, c.TLS.KeyFile); err != nil {
+			p.wrap("tls", err)
+		}
+	}
+	if c.DataDir == "" {
+		p.add("data_dir", "empty: give a directory (default %s)", DefaultDataDir)
+	}
+	s := c.Server
+	for _, d := range []struct {
+		key string
+		d   time.Duration
+	}{
+		{"server.read_header_timeout", s.ReadHeaderTimeout},
+		{"server.read_timeout", s.ReadTimeout},
+		{"server.write_timeout", s.WriteTimeout},
+		{"server.idle_timeout", s.IdleTimeout},
+		{"server.shutdown_timeout", s.ShutdownTimeout},
+		{"server.reload_interval", s.ReloadInterval},
+		{"store_timeout", c.StoreTimeout},
+	} {
+		if d.d < 0 {
+			p.add(d.key, "must not be negative")
+		}
+	}
+	if s.MaxHeaderBytes < 1024 || s.MaxHeaderBytes > 1<<20 {
+		p.add("server.max_header_bytes", "%d is outside 1024 to 1048576", s.MaxHeaderBytes)
+	}
+	switch strings.ToLower(c.Log.Level) {
+	case "debug", "info", "warn", "warning", "error":
+	default:
+		p.add("log.level", "unknown level %q: want debug, info, warn or error", c.Log.Level)
+	}
+	switch strings.ToLower(c.Log.Format) {
+	case "", "auto", "json", "text":
+	default:
+		p.add("log.format", "unknown format %q: want json, text or auto", c.Log.Format)
+	}
+}
+
+func (c Config) validateTicket(p *problems) {
+	t := c.Ticket
+	d, err := ticket.ParseDigest(t.Digest)
+	if err != nil {
+		p.add("ticket.digest", "unknown digest %q: want md5, sha256, sha512 or hmac-sha256", t.Digest)
+	}
+	if t.SecretFile != "" {
+		p.wrap("ticket.secret_file", checkSecretFile(t.SecretFile))
+	} else if _, err := os.Lstat(c.SecretPath()); err == nil {
+		// The generated secret: checked only once it exists.
+		p.wrap("ticket.secret_file", checkSecretFile(c.SecretPath()))
+	}
+	for i, f := range t.OldSecretFiles {
+		p.wrap(fmt.Sprintf("ticket.old_secret_files[%d]", i), checkSecretFile(f))
+	}
+	if t.Timeout < 0 {
+		p.add("ticket.timeout", "must not be negative (0 means no time check)")
+	}
+	if t.Refresh < 0 || t.Refresh > 1 {
+		p.add("ticket.refresh", "%v is outside 0 to 1", t.Refresh)
+	}
+	if t.IPv4Prefix < 0 || t.IPv4Prefix > 32 {
+		p.add("ticket.ipv4_prefix", "%d is outside 0 to 32", t.IPv4Prefix)
+	}
+	if t.IPv6Prefix < 0 || t.IPv6Prefix > 128 {
+		p.add("ticket.ipv6_prefix", "%d is outside 0 to 128", t.IPv6Prefix)
+	}
+	if err == nil && d != ticket.HMACSHA256 && (t.IPv4Prefix != 0 && t.IPv4Prefix != 32 || t.IPv6Prefix != 0) {
+		p.add("ticket.ipv4_prefix", "binding tickets to a network needs digest hmac-sha256; %s binds one IPv4 address", d)
+	}
+	for i, tok := range t.Tokens {
+		if err := ticket.ValidToken(tok); err != nil {
+			p.wrap(fmt.Sprintf("ticket.tokens[%d]", i), err)
+		}
+	}
+}
+
+func (c Config) validateCookie(p *problems) {
+	ck := c.Cookie
+	if !validToken(ck.Name) {
+		p.add("cookie.name", "%q is not a cookie name (letters, digits and !#$%%&'*+-.^_`|~)", ck.Name)
+	}
+	if ck.Domain != "" && !validDomain(strings.TrimPrefix(strings.ToLower(ck.Domain), ".")) {
+		p.add("cookie.domain", "%q is not a domain name like example.com", ck.Domain)
+	}
+	if !strings.HasPrefix(ck.Path, "/") || strings.ContainsAny(ck.Path, "; \t\r\n") {
+		p.add("cookie.path", "%q must start with / and hold no ';' or blanks", ck.Path)
+	}
+	if ck.Expires < 0 {
+		p.add("cookie.expires", "must not be negative (0 means a session cookie)")
+	}
+}
+
+func (c Config) validatePortal(p *problems) {
+	if !validParam(c.BackArg) {
+		p.add("back_arg", "%q is not a query parameter name (letters, digits, '_', '-', '.')", c.BackArg)
+	}
+	if !validParam(c.URLTicketArg) {
+		p.add("url_ticket_arg", "%q is not a query parameter name (letters, digits, '_', '-', '.')", c.URLTicketArg)
+	}
+	checkHosts := func(key string, list []string) {
+		for i, h := range list {
+			if err := checkHostEntry(h); err != nil {
+				p.wrap(fmt.Sprintf("%s[%d]", key, i), err)
+			}
+		}
+	}
+	checkHosts("allowed_redirects", c.AllowedRedirects)
+	checkHosts("url_ticket_hosts", c.URLTicketHosts)
+	if c.DefaultURL != "" {
+		u, err := url.Parse(c.DefaultURL)
+		switch {
+		case err != nil:
+			p.add("default_url", "%q is not a URL", c.DefaultURL)
+		case u.IsAbs() && (u.Scheme != "http" && u.Scheme != "https" || u.Host == ""):
+			p.add("default_url", "%q: want an http(s) URL or a path starting with /", c.DefaultURL)
+		case !u.IsAbs() && (!strings.HasPrefix(c.DefaultURL, "/") || strings.HasPrefix(c.DefaultURL, "//")):
+			p.add("default_url", "%q: want an http(s) URL or a path starting with /", c.DefaultURL)
+		}
+	}
+	if c.Guest.Enabled && (c.Guest.User == "" || strings.ContainsAny(c.Guest.User, "!\x00\r\n")) {
+		p.add("guest.user", "%q can't be a ticket's user id (empty, or holds '!' or a control character)", c.Guest.User)
+	}
+	if c.TemplatesDir != "" {
+		if fi, err := os.Stat(c.TemplatesDir); err != nil {
+			p.wrap("templates_dir", err)
+		} else if !fi.IsDir() {
+			p.add("templates_dir", "%s is not a directory", c.TemplatesDir)
+		}
+	}
+	th := c.Throttle
+	if th.MaxFailures < 0 || th.MaxIPFailures < 0 || th.MaxKeys < 0 || th.Window < 0 {
+		p.add("throttle", "max_failures, max_ip_failures, max_keys and window must not be negative")
+	}
+	if _, err := c.TrustedProxyPrefixes(); err != nil {
+		p.wrap("trusted_proxies", err)
+	}
+}
+
+// TrustedProxyPrefixes parses TrustedProxies: CIDR prefixes, or single
+// addresses meaning one host.
+func (c Config) TrustedProxyPrefixes() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	var p problems
+	for i, s := range c.TrustedProxies {
+		if pfx, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, pfx.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			p.add(fmt.Sprintf("[%d]", i), "%q is not an address or CIDR prefix", s)
+			continue
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, p.err()
+}
+
+// checkHostEntry accepts what the portal's allow-list takes: a host, a
+// host:port or a .domain suffix, without scheme, path or userinfo.
+func checkHostEntry(h string) error {
+	e := strings.ToLower(strings.TrimSpace(h))
+	if strings.Contains(e, "://") {
+		return fmt.Errorf("%q: give the host only, without the scheme", h)
+	}
+	if d, ok := strings.CutPrefix(e, "."); ok {
+		if !validDomain(d) {
+			return fmt.Errorf("%q is not a domain suffix like .example.com", h)
+		}
+		return nil
+	}
+	host, port := e, ""
+	if strings.HasPrefix(e, "[") {
+		end := strings.IndexByte(e, ']')
+		if end < 0 {
+			return fmt.Errorf("%q: unterminated IPv6 literal", h)
+		}
+		if a, err := netip.ParseAddr(e[1:end]); err != nil || !a.Is6() {
+			return fmt.Errorf("%q: bad IPv6 literal", h)
+		}
+		host, port = "", strings.TrimPrefix(e[end+1:], ":")
+	} else if i := strings.LastIndexByte(e, ':'); i >= 0 {
+		host, port = e[:i], e[i+1:]
+	}
+	if host != "" && !validDomain(host) {
+		return fmt.Errorf("%q is not a host name like app.example.com (no path, userinfo or spaces)", h)
+	}
+	if port != "" || strings.HasSuffix(e, ":") {
+		if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
+			return fmt.Errorf("%q: bad port", h)
+		}
+	}
+	return nil
+}
+
+// validDomain accepts LDH host names (IPv4 literals pass as names of
+// digits), the only form the portal and browsers agree on.
+func validDomain(h string) bool {
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	for label := range strings.SplitSeq(strings.ToLower(h), ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// validToken reports whether s is an RFC 7230 token, which cookie names are.
+func validToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("!#$%&'*+-.^_`|~", r)) {
+			return false
+		}
+	}
+	return true
+}
+
+// validParam accepts query parameter names that need no escaping.
+func validParam(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.') {
+			return false
+		}
+	}
+	return true
+}
