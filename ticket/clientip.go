@@ -1,6 +1,8 @@
 package ticket
 
 import (
+	"errors"
+	"fmt"
 	"iter"
 	"net/http"
 	"net/netip"
@@ -16,23 +18,71 @@ const (
 	HeaderForwarded     = "Forwarded"
 )
 
-// origin is what a request says about where it comes from, believed only
-// as far as the proxies it passed are trusted.
-type origin struct {
-	addr    netip.Addr // the client; invalid when a trusted chain is broken
-	proxied bool       // the peer is a trusted proxy
-	https   bool       // the client spoke TLS (to us or to the trusted edge)
-	host    string     // the host the client asked for, with any port
+// ClientAddrConfig says whose word is taken on where a request comes from.
+// The zero value trusts no proxy: the connection's peer is the client.
+// The Middleware uses it, and so should any server of the project that
+// binds, throttles or logs by client address, so that all of them agree on
+// who the client is.
+type ClientAddrConfig struct {
+	// TrustedProxies are the peers whose Header, X-Forwarded-Proto and
+	// X-Forwarded-Host are believed. Requests from elsewhere are judged by
+	// their connection alone.
+	TrustedProxies []netip.Prefix
+	// Header is the header those proxies name the client in:
+	// HeaderXForwardedFor ("" means that) or HeaderForwarded, in any case.
+	// Any other value believes no proxy at all (Check reports it): a
+	// misconfiguration must not let clients name themselves.
+	Header string
 }
 
-// clientResolver finds a request's client address.
-type clientResolver struct {
-	trusted   []netip.Prefix
-	forwarded bool // read Forwarded (RFC 7239) instead of X-Forwarded-For
+// ClientOrigin is what a request says about its client, believed only as
+// far as the proxies it passed are trusted.
+type ClientOrigin struct {
+	// Addr is the client's address, IPv4-mapped IPv6 unmapped. It is
+	// invalid (the zero Addr) when unknown: RemoteAddr is not an address,
+	// or a trusted proxy wrote something unreadable where the client's
+	// address should be. An unknown client is never replaced by a guess,
+	// since a ticket bound to a guess would be bound to the wrong client.
+	Addr netip.Addr
+	// Proxied is true when the peer is a trusted proxy, so the forwarding
+	// headers were read.
+	Proxied bool
+	// HTTPS is true when the client spoke TLS: to us, or to the trusted
+	// proxy that says so (the proxy's word wins over our own connection,
+	// since the client's scheme is what its browser enforces).
+	HTTPS bool
+	// Host is the host the client asked for, with any port: r.Host, or
+	// what a trusted proxy forwarded if it is a valid URL authority.
+	Host string
 }
 
-func (c *clientResolver) isTrusted(a netip.Addr) bool {
-	for _, p := range c.trusted {
+// Check reports every invalid trusted prefix and an unknown Header at once.
+func (c ClientAddrConfig) Check() error {
+	var errs []error
+	for i, p := range c.TrustedProxies {
+		if !p.IsValid() {
+			errs = append(errs, fmt.Errorf("trusted proxy %d is not a valid prefix", i+1))
+		}
+	}
+	if _, ok := c.mode(); !ok {
+		errs = append(errs, fmt.Errorf("client IP header %q: use %s or %s", c.Header, HeaderXForwardedFor, HeaderForwarded))
+	}
+	return errors.Join(errs...)
+}
+
+// mode tells which header Header names; ok is false for anything else.
+func (c ClientAddrConfig) mode() (forwarded, ok bool) {
+	switch {
+	case c.Header == "" || c.Header == HeaderXForwardedFor || strings.EqualFold(c.Header, HeaderXForwardedFor):
+		return false, true
+	case c.Header == HeaderForwarded || strings.EqualFold(c.Header, HeaderForwarded):
+		return true, true
+	}
+	return false, false
+}
+
+func (c ClientAddrConfig) isTrusted(a netip.Addr) bool {
+	for _, p := range c.TrustedProxies {
 		if p.Contains(a) {
 			return true
 		}
@@ -40,32 +90,33 @@ func (c *clientResolver) isTrusted(a netip.Addr) bool {
 	return false
 }
 
-// resolve reads the peer from RemoteAddr. Only when the peer is a trusted
+// Origin reads the peer from RemoteAddr. Only when the peer is a trusted
 // proxy does it read the forwarding header, from the right: each hop
 // appends the address it saw, so the right-most address that is not one of
 // our proxies is the first one a client could not have forged. A
 // malformed entry before that point means a trusted hop wrote garbage: the
 // client is then unknown rather than guessed.
-func (c *clientResolver) resolve(r *http.Request) origin {
-	o := origin{addr: parsePeer(r.RemoteAddr), https: r.TLS != nil, host: r.Host}
-	if len(c.trusted) == 0 || !o.addr.IsValid() || !c.isTrusted(o.addr) {
+func (c ClientAddrConfig) Origin(r *http.Request) ClientOrigin {
+	o := ClientOrigin{Addr: parsePeer(r.RemoteAddr), HTTPS: r.TLS != nil, Host: r.Host}
+	forwarded, ok := c.mode()
+	if !ok || len(c.TrustedProxies) == 0 || !o.Addr.IsValid() || !c.isTrusted(o.Addr) {
 		return o
 	}
-	o.proxied = true
-	if c.forwarded {
+	o.Proxied = true
+	if forwarded {
 		c.fromForwarded(r.Header.Values(HeaderForwarded), &o)
 		return o
 	}
 	// Without the header the proxy itself is the client (a health check,
 	// say): the peer address stands.
 	if xff := r.Header.Values(HeaderXForwardedFor); len(xff) > 0 {
-		o.addr = c.walk(listFromRight(xff), o.addr)
+		o.Addr = c.walk(listFromRight(xff), o.Addr)
 	}
 	if p := lastListValue(r.Header.Values("X-Forwarded-Proto")); p != "" {
-		o.https = strings.EqualFold(p, "https")
+		o.HTTPS = strings.EqualFold(p, "https")
 	}
 	if h := lastListValue(r.Header.Values("X-Forwarded-Host")); validHost(h) {
-		o.host = h
+		o.Host = h
 	}
 	return o
 }
@@ -73,27 +124,22 @@ func (c *clientResolver) resolve(r *http.Request) origin {
 // walk goes through forwarded node names from the right, starting at the
 // trusted peer, and returns the first untrusted address; the left-most
 // address when every hop is trusted; an invalid Addr when the chain breaks.
-func (c *clientResolver) walk(nodes iter.Seq[string], peer netip.Addr) netip.Addr {
+func (c ClientAddrConfig) walk(nodes iter.Seq[string], peer netip.Addr) netip.Addr {
 	last := peer
-	broken := false
 	for n := range nodes {
 		a, ok := parseNode(n)
 		if !ok {
-			broken = true
-			break
+			return netip.Addr{}
 		}
 		last = a
 		if !c.isTrusted(a) {
 			break
 		}
 	}
-	if broken {
-		return netip.Addr{}
-	}
 	return last
 }
 
-func (c *clientResolver) fromForwarded(lines []string, o *origin) {
+func (c ClientAddrConfig) fromForwarded(lines []string, o *ClientOrigin) {
 	var elems []forwardedElement
 	for _, l := range lines {
 		elems = appendForwarded(elems, l)
@@ -102,25 +148,25 @@ func (c *clientResolver) fromForwarded(lines []string, o *origin) {
 		return
 	}
 	chosen := -1
-	o.addr = c.walk(func(yield func(string) bool) {
+	o.Addr = c.walk(func(yield func(string) bool) {
 		for i := len(elems) - 1; i >= 0; i-- {
 			chosen = i
 			if !yield(elems[i].forNode) {
 				return
 			}
 		}
-	}, o.addr)
-	if !o.addr.IsValid() {
+	}, o.Addr)
+	if !o.Addr.IsValid() {
 		return
 	}
 	// The element that named the client was written by the proxy the
 	// client talked to: its proto and host are what the client used.
 	e := elems[chosen]
 	if e.proto != "" {
-		o.https = strings.EqualFold(e.proto, "https")
+		o.HTTPS = strings.EqualFold(e.proto, "https")
 	}
 	if validHost(e.host) {
-		o.host = e.host
+		o.Host = e.host
 	}
 }
 

@@ -10,13 +10,18 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func testResolver(forwarded bool) clientResolver {
-	return clientResolver{forwarded: forwarded, trusted: []netip.Prefix{
-		netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8"), netip.MustParsePrefix("127.0.0.1/32"),
-	}}
+var testProxies = []netip.Prefix{
+	netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8"), netip.MustParsePrefix("127.0.0.1/32"),
 }
 
-func TestResolveClient(t *testing.T) {
+func testClientConfig(forwarded bool) ClientAddrConfig {
+	if forwarded {
+		return ClientAddrConfig{TrustedProxies: testProxies, Header: HeaderForwarded}
+	}
+	return ClientAddrConfig{TrustedProxies: testProxies}
+}
+
+func TestClientOrigin(t *testing.T) {
 	type want struct {
 		Addr    string // "" means invalid (unknown)
 		Proxied bool
@@ -26,6 +31,7 @@ func TestResolveClient(t *testing.T) {
 	for _, c := range []struct {
 		name      string
 		forwarded bool
+		cfg       *ClientAddrConfig // overrides forwarded
 		remote    string
 		tls       bool
 		hdr       http.Header
@@ -81,17 +87,34 @@ func TestResolveClient(t *testing.T) {
 			want: want{Addr: "10.5.5.5", Proxied: true, HTTPS: true, Host: "app.example"}},
 		{name: "forwarded-mode-ignores-xff", forwarded: true, remote: "10.0.0.1:5", hdr: http.Header{"X-Forwarded-For": {"198.51.100.1"}, "X-Forwarded-Proto": {"https"}},
 			want: want{Addr: "10.0.0.1", Proxied: true, Host: "app.example"}},
+		// From the portal's (web) former parser: a client-written prefix of
+		// the chain is skipped, garbage between trusted hops is not.
+		{name: "xff-one-proxy-https", remote: "10.0.0.1:1", hdr: http.Header{"X-Forwarded-For": {"203.0.113.9"}, "X-Forwarded-Proto": {"https"}},
+			want: want{Addr: "203.0.113.9", Proxied: true, HTTPS: true, Host: "app.example"}},
+		{name: "xff-spoofed-left-part", remote: "10.0.0.1:1", hdr: http.Header{"X-Forwarded-For": {"6.6.6.6, 203.0.113.9, 10.0.0.2"}, "X-Forwarded-Proto": {"http"}},
+			want: want{Addr: "203.0.113.9", Proxied: true, Host: "app.example"}},
+		{name: "xff-garbage-between-trusted-hops", remote: "10.0.0.1:1", hdr: http.Header{"X-Forwarded-For": {"203.0.113.9, junk, 10.0.0.2"}},
+			want: want{Proxied: true, Host: "app.example"}},
+		{name: "zero-config-trusts-nobody", cfg: &ClientAddrConfig{}, remote: "10.0.0.1:5", hdr: http.Header{"X-Forwarded-For": {"198.51.100.1"}, "X-Forwarded-Proto": {"https"}},
+			want: want{Addr: "10.0.0.1", Host: "app.example"}},
+		{name: "header-any-case", cfg: &ClientAddrConfig{TrustedProxies: testProxies, Header: "forwarded"}, remote: "10.0.0.1:5",
+			hdr: http.Header{"Forwarded": {"for=198.51.100.1"}, "X-Forwarded-For": {"203.0.113.9"}}, want: want{Addr: "198.51.100.1", Proxied: true, Host: "app.example"}},
+		{name: "unknown-header-trusts-nobody", cfg: &ClientAddrConfig{TrustedProxies: testProxies, Header: "X-Real-IP"}, remote: "10.0.0.1:5",
+			hdr: http.Header{"X-Real-Ip": {"198.51.100.1"}, "X-Forwarded-For": {"203.0.113.9"}, "X-Forwarded-Proto": {"https"}}, want: want{Addr: "10.0.0.1", Host: "app.example"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := &http.Request{RemoteAddr: c.remote, Host: "app.example", Header: c.hdr}
 			if c.tls {
 				r.TLS = &tls.ConnectionState{}
 			}
-			res := testResolver(c.forwarded)
-			o := res.resolve(r)
-			got := want{Proxied: o.proxied, HTTPS: o.https, Host: o.host}
-			if o.addr.IsValid() {
-				got.Addr = o.addr.String()
+			cfg := testClientConfig(c.forwarded)
+			if c.cfg != nil {
+				cfg = *c.cfg
+			}
+			o := cfg.Origin(r)
+			got := want{Proxied: o.Proxied, HTTPS: o.HTTPS, Host: o.Host}
+			if o.Addr.IsValid() {
+				got.Addr = o.Addr.String()
 			}
 			if d := cmp.Diff(c.want, got); d != "" {
 				t.Errorf("(-want +got):\n%s", d)
@@ -110,37 +133,41 @@ func FuzzClientIP(f *testing.F) {
 	f.Add("203.0.113.1:5", "1.2.3.4", "for=1.2.3.4", true)
 	f.Add("[::ffff:10.0.0.1]:1", "::ffff:1.2.3.4,[::1]:9", `for="\"quoted\\";host=a b`, true)
 	f.Add("10.0.0.1:5", "", `for=1.2.3.4;host="`, true)
+	// the portal's (web) former FuzzClientIP seeds
+	f.Add("10.0.0.1:1", "203.0.113.9, 10.0.0.2", "", false)
+	f.Add("192.0.2.1:1", "1.2.3.4", "", false)
+	f.Add("10.0.0.1:1", ",,junk,::1", "", false)
 	f.Fuzz(func(t *testing.T, remote, xff, fwd string, forwarded bool) {
 		r := &http.Request{RemoteAddr: remote, Host: "app.example", Header: http.Header{
 			"X-Forwarded-For": {xff}, "Forwarded": {fwd}, "X-Forwarded-Host": {xff},
 		}}
-		res := testResolver(forwarded)
-		o := res.resolve(r)
-		again := res.resolve(r)
+		cfg := testClientConfig(forwarded)
+		o := cfg.Origin(r)
+		again := cfg.Origin(r)
 		if o != again {
 			t.Fatalf("not deterministic: %+v then %+v", o, again)
 		}
 		peer := parsePeer(remote)
-		if !o.proxied {
-			if o.addr != peer || o.host != "app.example" {
-				t.Fatalf("untrusted peer %q, yet client %v host %q", remote, o.addr, o.host)
+		if !o.Proxied {
+			if o.Addr != peer || o.Host != "app.example" {
+				t.Fatalf("untrusted peer %q, yet client %v host %q", remote, o.Addr, o.Host)
 			}
 			return
 		}
-		if !res.isTrusted(peer) {
+		if !cfg.isTrusted(peer) {
 			t.Fatalf("proxied from untrusted peer %v", peer)
 		}
-		if o.addr.Is4In6() {
-			t.Fatalf("mapped address %v", o.addr)
+		if o.Addr.Is4In6() {
+			t.Fatalf("mapped address %v", o.Addr)
 		}
-		if o.addr.IsValid() && o.addr.Zone() != "" {
-			t.Fatalf("address with a zone %v", o.addr)
+		if o.Addr.IsValid() && o.Addr.Zone() != "" {
+			t.Fatalf("address with a zone %v", o.Addr)
 		}
-		if o.host != "app.example" && (!validHost(o.host) || strings.ContainsAny(o.host, "/\\ \r\n\"")) {
-			t.Fatalf("unsafe host %q", o.host)
+		if o.Host != "app.example" && (!validHost(o.Host) || strings.ContainsAny(o.Host, "/\\ \r\n\"")) {
+			t.Fatalf("unsafe host %q", o.Host)
 		}
-		if o.addr.IsValid() && o.addr != peer && !headerNames(o.addr, xff, fwd, forwarded) {
-			t.Fatalf("client %v is neither the peer nor named in the header", o.addr)
+		if o.Addr.IsValid() && o.Addr != peer && !headerNames(o.Addr, xff, fwd, forwarded) {
+			t.Fatalf("client %v is neither the peer nor named in the header", o.Addr)
 		}
 	})
 }
@@ -178,5 +205,64 @@ func TestParseNode(t *testing.T) {
 		if got != want {
 			t.Errorf("parseNode(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestClientAddrConfigCheck(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		cfg  ClientAddrConfig
+		want []string // substrings of the error; none means valid
+	}{
+		{name: "zero", cfg: ClientAddrConfig{}},
+		{name: "xff", cfg: ClientAddrConfig{TrustedProxies: testProxies, Header: HeaderXForwardedFor}},
+		{name: "forwarded-lower-case", cfg: ClientAddrConfig{Header: "forwarded"}},
+		{name: "unmasked-prefix", cfg: ClientAddrConfig{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.1.2.3/8")}}},
+		{name: "invalid-prefix-and-header", cfg: ClientAddrConfig{TrustedProxies: []netip.Prefix{testProxies[0], {}}, Header: "X-Real-IP"},
+			want: []string{"trusted proxy 2 is not a valid prefix", `client IP header "X-Real-IP"`}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			err := c.cfg.Check()
+			if (err != nil) != (len(c.want) > 0) {
+				t.Fatalf("err = %v, want one mentioning %q", err, c.want)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkClientOrigin is the per-request cost every validator and the
+// portal pay: a direct client, the usual X-Forwarded-For chain through two
+// trusted proxies, and RFC 7239 Forwarded.
+func BenchmarkClientOrigin(b *testing.B) {
+	for _, c := range []struct {
+		name      string
+		forwarded bool
+		remote    string
+		hdr       http.Header
+		want      string
+	}{
+		{name: "direct", remote: "203.0.113.1:40000", want: "203.0.113.1"},
+		{name: "xff", remote: "10.0.0.1:40000", want: "198.51.100.1", hdr: http.Header{
+			"X-Forwarded-For": {"6.6.6.6, 198.51.100.1, 10.2.2.2"}, "X-Forwarded-Proto": {"https"}}},
+		{name: "forwarded", forwarded: true, remote: "10.0.0.1:40000", want: "198.51.100.1", hdr: http.Header{
+			"Forwarded": {`for=6.6.6.6, for=198.51.100.1;proto=https;host=app.example, for="[fd00::2]:80"`}}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			r := &http.Request{RemoteAddr: c.remote, Host: "app.example", Header: c.hdr}
+			cfg := testClientConfig(c.forwarded)
+			var o ClientOrigin
+			b.ReportAllocs()
+			for b.Loop() {
+				o = cfg.Origin(r)
+			}
+			if o.Addr.String() != c.want {
+				b.Fatalf("client %v, want %s", o.Addr, c.want)
+			}
+		})
 	}
 }

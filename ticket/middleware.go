@@ -98,7 +98,8 @@ type MiddlewareConfig struct {
 
 	// TrustedProxies are the peers whose ClientIPHeader, X-Forwarded-Proto
 	// and X-Forwarded-Host are believed. Requests from elsewhere are judged
-	// by their connection's address alone.
+	// by their connection's address alone. The two fields make up the
+	// ClientAddrConfig the middleware finds the client with.
 	TrustedProxies []netip.Prefix
 	// ClientIPHeader is the header the trusted proxies write:
 	// HeaderXForwardedFor ("" means that) or HeaderForwarded.
@@ -116,7 +117,7 @@ type MiddlewareConfig struct {
 type Middleware struct {
 	cfg      MiddlewareConfig
 	verifier *Verifier
-	clients  clientResolver
+	clients  ClientAddrConfig
 	guest    guestName
 	urlHosts hostList
 	log      *slog.Logger
@@ -178,8 +179,8 @@ const (
 // 401 or a 403) and returns false. Wrap is Authenticate plus the context.
 func (m *Middleware) Authenticate(w http.ResponseWriter, r *http.Request) (Identity, bool) {
 	now := m.now()
-	o := m.clients.resolve(r)
-	if m.cfg.RequireTLS && !o.https {
+	o := m.clients.Origin(r)
+	if m.cfg.RequireTLS && !o.HTTPS {
 		m.refuse(w, r, o, refuseTLS, "TLS required")
 		return Identity{}, false
 	}
@@ -187,7 +188,7 @@ func (m *Middleware) Authenticate(w http.ResponseWriter, r *http.Request) (Ident
 	if done {
 		return Identity{}, false
 	}
-	res, err := m.verifier.VerifyCookies(r.Header["Cookie"], m.cfg.CookieName, o.addr, now)
+	res, err := m.verifier.VerifyCookies(r.Header["Cookie"], m.cfg.CookieName, o.Addr, now)
 	if errors.Is(err, ErrNoTicket) && urlErr != nil {
 		// No cookie at all: the URL ticket's failure is the story
 		// (an expired hand-over goes to the timeout URL, as in the module).
@@ -241,7 +242,7 @@ func reasonFor(err error) string {
 // guest ticket is issued, as in the module. expired says a timed-out
 // ticket is being replaced: its cookie is deleted unless a guest ticket
 // takes its place.
-func (m *Middleware) guestLogin(w http.ResponseWriter, r *http.Request, o origin, now time.Time, expired bool) (Identity, bool) {
+func (m *Middleware) guestLogin(w http.ResponseWriter, r *http.Request, o ClientOrigin, now time.Time, expired bool) (Identity, bool) {
 	if len(m.cfg.Ticket.Tokens) > 0 {
 		if expired {
 			m.deleteTicketCookie(w, o)
@@ -255,9 +256,9 @@ func (m *Middleware) guestLogin(w http.ResponseWriter, r *http.Request, o origin
 	}
 	issued := false
 	if m.cfg.GuestCookie {
-		if val, err := m.verifier.Reissue(id.Ticket, o.addr, now); err != nil {
+		if val, err := m.verifier.Reissue(id.Ticket, o.Addr, now); err != nil {
 			m.log.LogAttrs(r.Context(), slog.LevelWarn, "guest ticket not issued",
-				slog.String("reason", err.Error()), slog.String("client", o.addr.String()))
+				slog.String("reason", err.Error()), slog.String("client", o.Addr.String()))
 		} else {
 			m.setTicketCookie(w, o, val, now)
 			id.Time, issued = now.Truncate(time.Second), true
@@ -272,8 +273,8 @@ func (m *Middleware) guestLogin(w http.ResponseWriter, r *http.Request, o origin
 // reissue sends a fresh ticket: one due for refresh, or one signed with an
 // old secret. A failure (an IPv6 client at an IP-bound compat location)
 // only costs the refresh.
-func (m *Middleware) reissue(w http.ResponseWriter, r *http.Request, o origin, res Result, now time.Time) {
-	val, err := m.verifier.Reissue(res.Ticket, o.addr, now)
+func (m *Middleware) reissue(w http.ResponseWriter, r *http.Request, o ClientOrigin, res Result, now time.Time) {
+	val, err := m.verifier.Reissue(res.Ticket, o.Addr, now)
 	if err != nil {
 		m.log.LogAttrs(r.Context(), slog.LevelWarn, "ticket not re-issued",
 			slog.String("user", res.UID), slog.String("reason", err.Error()))
@@ -284,12 +285,12 @@ func (m *Middleware) reissue(w http.ResponseWriter, r *http.Request, o origin, r
 		slog.String("user", res.UID), slog.Bool("old_secret", res.SecretIndex > 0))
 }
 
-func (m *Middleware) logRefusal(r *http.Request, o origin, uid string, err error) {
+func (m *Middleware) logRefusal(r *http.Request, o ClientOrigin, uid string, err error) {
 	level := slog.LevelInfo
 	if errors.Is(err, ErrNoTicket) {
 		level = slog.LevelDebug // every first visit: not news
 	}
-	attrs := []slog.Attr{slog.String("reason", err.Error()), slog.String("client", o.addr.String())}
+	attrs := []slog.Attr{slog.String("reason", err.Error()), slog.String("client", o.Addr.String())}
 	if uid != "" {
 		attrs = append(attrs, slog.String("user", uid))
 	}

@@ -34,9 +34,6 @@ func NewMiddleware(c MiddlewareConfig) (*Middleware, error) {
 	if c.GuestUser == "" {
 		c.GuestUser = DefaultGuestUser
 	}
-	if c.ClientIPHeader == "" {
-		c.ClientIPHeader = HeaderXForwardedFor
-	}
 
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
@@ -93,20 +90,13 @@ func NewMiddleware(c MiddlewareConfig) (*Middleware, error) {
 	if err != nil {
 		errs = append(errs, err)
 	}
-	for i, p := range c.TrustedProxies {
-		if !p.IsValid() {
-			bad("trusted proxy %d is not a valid prefix", i+1)
-			continue
-		}
-		c.TrustedProxies[i] = p.Masked()
-	}
-	switch http.CanonicalHeaderKey(c.ClientIPHeader) {
-	case HeaderXForwardedFor:
-		c.ClientIPHeader = HeaderXForwardedFor
-	case HeaderForwarded:
-		c.ClientIPHeader = HeaderForwarded
-	default:
-		bad("client IP header %q: use %s or %s", c.ClientIPHeader, HeaderXForwardedFor, HeaderForwarded)
+	clients := ClientAddrConfig{TrustedProxies: c.TrustedProxies, Header: c.ClientIPHeader}
+	errs = append(errs, clients.Check())
+	// The canonical name keeps Origin on its fast path, without case folding.
+	if fwd, _ := clients.mode(); fwd {
+		clients.Header = HeaderForwarded
+	} else {
+		clients.Header = HeaderXForwardedFor
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("middleware config: %w", err)
@@ -115,7 +105,7 @@ func NewMiddleware(c MiddlewareConfig) (*Middleware, error) {
 	m := &Middleware{
 		cfg:      c,
 		verifier: v,
-		clients:  clientResolver{trusted: c.TrustedProxies, forwarded: c.ClientIPHeader == HeaderForwarded},
+		clients:  clients,
 		guest:    parseGuestName(c.GuestUser),
 		urlHosts: hosts,
 		log:      c.Logger,

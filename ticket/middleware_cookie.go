@@ -10,7 +10,7 @@ import (
 // over TLS or SecureCookie is set (the module drops Secure on refresh), and
 // host-only unless CookieDomain is set (the module writes the request's
 // Host, or any client's X-Forwarded-Host, as the domain).
-func (m *Middleware) setTicketCookie(w http.ResponseWriter, o origin, value string, now time.Time) {
+func (m *Middleware) setTicketCookie(w http.ResponseWriter, o ClientOrigin, value string, now time.Time) {
 	c := m.cookie(o, m.cfg.CookieName, value)
 	if m.cfg.CookieExpires > 0 {
 		c.MaxAge = int(m.cfg.CookieExpires / time.Second)
@@ -23,7 +23,7 @@ func (m *Middleware) setTicketCookie(w http.ResponseWriter, o origin, value stri
 // URL ticket or a fresh login can take its place. Max-Age=0 and an Expires
 // in the past both say "now": the module computes its date from seconds
 // taken as microseconds.
-func (m *Middleware) deleteTicketCookie(w http.ResponseWriter, o origin) {
+func (m *Middleware) deleteTicketCookie(w http.ResponseWriter, o ClientOrigin) {
 	c := m.cookie(o, m.cfg.CookieName, "")
 	c.MaxAge = -1 // written as Max-Age=0
 	c.Expires = time.Unix(0, 0).UTC()
@@ -33,19 +33,19 @@ func (m *Middleware) deleteTicketCookie(w http.ResponseWriter, o origin) {
 // setBackCookie carries the escaped back URL to the login page
 // (TKTAuthBackCookieName). It is a session cookie for the whole site, like
 // the module's, with our usual attributes.
-func (m *Middleware) setBackCookie(w http.ResponseWriter, o origin, escaped string) {
+func (m *Middleware) setBackCookie(w http.ResponseWriter, o ClientOrigin, escaped string) {
 	c := m.cookie(o, m.cfg.BackCookieName, escaped)
 	c.Path = "/"
 	http.SetCookie(w, c)
 }
 
-func (m *Middleware) cookie(o origin, name, value string) *http.Cookie {
+func (m *Middleware) cookie(o ClientOrigin, name, value string) *http.Cookie {
 	return &http.Cookie{
 		Name:     name,
 		Value:    value,
 		Path:     m.cfg.CookiePath,
 		Domain:   m.cfg.CookieDomain,
-		Secure:   m.cfg.SecureCookie || o.https,
+		Secure:   m.cfg.SecureCookie || o.HTTPS,
 		HttpOnly: true,
 		SameSite: m.cfg.SameSite,
 	}

@@ -14,7 +14,7 @@ import (
 // fits the refusal, with the original URL as the back parameter or cookie.
 // An API client, or any client when no URL fits, gets a status: 401 when
 // logging in would help, 403 when it would not.
-func (m *Middleware) refuse(w http.ResponseWriter, r *http.Request, o origin, why refusal, reason string) {
+func (m *Middleware) refuse(w http.ResponseWriter, r *http.Request, o ClientOrigin, why refusal, reason string) {
 	api := isAPIClient(r)
 	status, target := http.StatusUnauthorized, m.cfg.LoginURL
 	switch why {
@@ -29,10 +29,10 @@ func (m *Middleware) refuse(w http.ResponseWriter, r *http.Request, o origin, wh
 		status, target = http.StatusForbidden, m.cfg.UnauthURL
 	case refuseTLS:
 		status, target = http.StatusForbidden, ""
-		if !api && o.host != "" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		if !api && o.Host != "" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 			// Same URL over https: the login page could do nothing for a
 			// request that is refused for its transport, not its ticket.
-			redirect(w, r, "https://"+hostOnly(o.host)+requestPath(r, m.cfg.CookieName))
+			redirect(w, r, "https://"+hostOnly(o.Host)+requestPath(r, m.cfg.CookieName))
 			return
 		}
 	}
@@ -117,15 +117,15 @@ func isAPIClient(r *http.Request) bool {
 // as the back URL. The module rebuilds it instead: it cuts the port (a
 // bug: it trims the Host header in place), decodes the path and joins the
 // query with '&'.
-func (m *Middleware) requestURL(r *http.Request, o origin) string {
-	if o.host == "" { // HTTP/1.0 without Host: the path is all we know
+func (m *Middleware) requestURL(r *http.Request, o ClientOrigin) string {
+	if o.Host == "" { // HTTP/1.0 without Host: the path is all we know
 		return requestPath(r, m.cfg.CookieName)
 	}
 	scheme := "http"
-	if o.https {
+	if o.HTTPS {
 		scheme = "https"
 	}
-	return scheme + "://" + o.host + requestPath(r, m.cfg.CookieName)
+	return scheme + "://" + o.Host + requestPath(r, m.cfg.CookieName)
 }
 
 // requestPath is the request target as the client sent it (path and

@@ -20,7 +20,7 @@ import (
 //
 // done says the request has been answered. Otherwise a bad URL ticket's
 // result and error are returned for Authenticate to fall back on.
-func (m *Middleware) urlTicket(w http.ResponseWriter, r *http.Request, o origin, now time.Time) (res Result, err error, done bool) {
+func (m *Middleware) urlTicket(w http.ResponseWriter, r *http.Request, o ClientOrigin, now time.Time) (res Result, err error, done bool) {
 	if m.urlHosts.empty() || r.URL.RawQuery == "" {
 		return Result{}, nil, false
 	}
@@ -28,18 +28,18 @@ func (m *Middleware) urlTicket(w http.ResponseWriter, r *http.Request, o origin,
 	if !found {
 		return Result{}, nil, false
 	}
-	if !m.urlHosts.allows(o.host) {
+	if !m.urlHosts.allows(o.Host) {
 		m.log.LogAttrs(r.Context(), slog.LevelInfo, "URL ticket ignored: host not on the allow-list",
-			slog.String("host", o.host), slog.String("client", o.addr.String()))
+			slog.String("host", o.Host), slog.String("client", o.Addr.String()))
 		return Result{}, nil, false
 	}
-	res, cookie, err := m.verifyURLValue(value, o.addr, now)
+	res, cookie, err := m.verifyURLValue(value, o.Addr, now)
 	if err != nil && !errors.Is(err, ErrMissingToken) {
 		m.logRefusal(r, o, res.UID, err)
 		return res, err, false
 	}
 	if res.Reissue() {
-		if fresh, rerr := m.verifier.Reissue(res.Ticket, o.addr, now); rerr == nil {
+		if fresh, rerr := m.verifier.Reissue(res.Ticket, o.Addr, now); rerr == nil {
 			cookie = fresh
 		}
 	}

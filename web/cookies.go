@@ -12,13 +12,13 @@ import (
 // attributes. HttpOnly and SameSite=Lax always: scripts never need the
 // ticket, and Lax still sends it on the top-level navigation back to an
 // application after login.
-func (s *state) ticketCookie(value string, ci clientInfo, now time.Time) *http.Cookie {
+func (s *state) ticketCookie(value string, ci ticket.ClientOrigin, now time.Time) *http.Cookie {
 	c := &http.Cookie{
 		Name:     s.cookie.Name,
 		Value:    value,
 		Path:     s.cookie.Path,
 		Domain:   s.cookie.Domain,
-		Secure:   s.cookie.Secure || ci.secure,
+		Secure:   s.cookie.Secure || ci.HTTPS,
 		HttpOnly: true,
 		SameSite: http.SameSiteLaxMode,
 	}
@@ -32,7 +32,7 @@ func (s *state) ticketCookie(value string, ci clientInfo, now time.Time) *http.C
 // expiredTicketCookie deletes the ticket cookie: same name, Domain and Path
 // (or the browser keeps the original), Max-Age=0 and an Expires in the past
 // for clients that ignore Max-Age.
-func (s *state) expiredTicketCookie(ci clientInfo) *http.Cookie {
+func (s *state) expiredTicketCookie(ci ticket.ClientOrigin) *http.Cookie {
 	c := s.ticketCookie("", ci, time.Time{})
 	c.MaxAge = -1 // net/http writes "Max-Age=0"
 	c.Expires = time.Unix(1, 0).UTC()
@@ -42,7 +42,7 @@ func (s *state) expiredTicketCookie(ci clientInfo) *http.Cookie {
 // portalCookie is one of the portal's own small cookies (probe, loop
 // guard): host-only, for the whole portal. maxAge 0 makes a session cookie,
 // a negative one deletes the cookie.
-func portalCookie(name, value string, ci clientInfo, maxAge time.Duration) *http.Cookie {
+func portalCookie(name, value string, ci ticket.ClientOrigin, maxAge time.Duration) *http.Cookie {
 	if maxAge < 0 {
 		maxAge = -time.Second // net/http writes "Max-Age=0"
 	}
@@ -50,7 +50,7 @@ func portalCookie(name, value string, ci clientInfo, maxAge time.Duration) *http
 		Name:     name,
 		Value:    value,
 		Path:     "/",
-		Secure:   ci.secure,
+		Secure:   ci.HTTPS,
 		HttpOnly: true,
 		SameSite: http.SameSiteLaxMode,
 		MaxAge:   int(maxAge / time.Second),
@@ -58,8 +58,8 @@ func portalCookie(name, value string, ci clientInfo, maxAge time.Duration) *http
 }
 
 // currentTicket verifies the ticket cookies the request carries.
-func (s *state) currentTicket(r *http.Request, ci clientInfo, now time.Time) (ticket.Result, error) {
-	return s.verifier.VerifyCookies(r.Header.Values("Cookie"), s.cookie.Name, ci.ip, now)
+func (s *state) currentTicket(r *http.Request, ci ticket.ClientOrigin, now time.Time) (ticket.Result, error) {
+	return s.verifier.VerifyCookies(r.Header.Values("Cookie"), s.cookie.Name, ci.Addr, now)
 }
 
 // cookiesWork reports whether the browser sent back a cookie of ours. The

@@ -1,8 +1,6 @@
 package web
 
 import (
-	"net/http/httptest"
-	"net/netip"
 	"strings"
 	"testing"
 )
@@ -45,45 +43,6 @@ func FuzzGuestPattern(f *testing.F) {
 		}
 		if n := g.name(); n == "" || strings.ContainsAny(n, "!\x00") {
 			t.Fatalf("pattern %q gives %q", pattern, n)
-		}
-	})
-}
-
-// FuzzClientIP: whatever X-Forwarded-For holds, the client address is the
-// peer or one of the listed addresses, never something made up.
-func FuzzClientIP(f *testing.F) {
-	f.Add("10.0.0.1:1", "203.0.113.9, 10.0.0.2")
-	f.Add("192.0.2.1:1", "1.2.3.4")
-	f.Add("10.0.0.1:1", ",,junk,::1")
-	ps := proxies{netip.MustParsePrefix("10.0.0.0/8")}
-	f.Fuzz(func(t *testing.T, remote, xff string) {
-		r := httptest.NewRequest("GET", "/", nil)
-		r.RemoteAddr = remote
-		r.Header.Set("X-Forwarded-For", xff)
-		ci := ps.client(r)
-		if !ci.ip.IsValid() {
-			return
-		}
-		peer := netip.Addr{}
-		if ap, err := netip.ParseAddrPort(remote); err == nil {
-			peer = ap.Addr().Unmap()
-		} else if a, err := netip.ParseAddr(remote); err == nil {
-			peer = a.Unmap() // a bare address is accepted too
-		}
-		if ci.ip == peer {
-			return
-		}
-		if !ps.trusted(peer) {
-			t.Fatalf("untrusted peer %q: client %s from XFF", remote, ci.ip)
-		}
-		found := false
-		for h := range strings.SplitSeq(xff, ",") {
-			if a, err := netip.ParseAddr(strings.TrimSpace(h)); err == nil && a.Unmap() == ci.ip {
-				found = true
-			}
-		}
-		if !found {
-			t.Fatalf("client %s is in neither %q nor %q", ci.ip, remote, xff)
 		}
 	})
 }

@@ -18,7 +18,7 @@ import (
 // loginForm is GET /login: continue at once with a valid ticket, else show
 // the form saying why it is shown.
 func (s *state) loginForm(w http.ResponseWriter, r *http.Request) {
-	ci, now := s.proxies.client(r), s.now()
+	ci, now := s.clients.Origin(r), s.now()
 	q := r.URL.Query()
 	back, backOK := s.redirects.check(q.Get(s.backArg))
 	marker := markerReason(q)
@@ -30,7 +30,7 @@ func (s *state) loginForm(w http.ResponseWriter, r *http.Request) {
 		}
 		// The application keeps sending a signed-in user back: most
 		// likely the ticket lacks a token it requires.
-		s.log.WarnContext(r.Context(), "auto-login loop stopped", "user", res.UID, "client_ip", ci.ip.String())
+		s.log.WarnContext(r.Context(), "auto-login loop stopped", "user", res.UID, "client_ip", ci.Addr.String())
 		err = ticket.ErrMissingToken
 	}
 	d := s.page(reasonFor(err, marker))
@@ -47,16 +47,16 @@ func (s *state) loginForm(w http.ResponseWriter, r *http.Request) {
 // autoLogin sends the holder of a valid ticket on to back, refreshing the
 // ticket when it is due (or signed with an old secret), and always when
 // back wants the ticket in its URL, so that the handed-over ticket is fresh.
-func (s *state) autoLogin(w http.ResponseWriter, r *http.Request, ci clientInfo, now time.Time, res ticket.Result, back target, backOK bool, n int) {
+func (s *state) autoLogin(w http.ResponseWriter, r *http.Request, ci ticket.ClientOrigin, now time.Time, res ticket.Result, back target, backOK bool, n int) {
 	if !backOK {
 		back = target{url: s.defaultURL}
 	}
 	http.SetCookie(w, portalCookie(loopCookie, strconv.Itoa(n+1), ci, loopWindow))
 	var value string
 	if res.Reissue() || back.urlTicket {
-		v, err := s.verifier.Reissue(res.Ticket, ci.ip, now)
+		v, err := s.verifier.Reissue(res.Ticket, ci.Addr, now)
 		if err != nil {
-			s.log.ErrorContext(r.Context(), "ticket refresh failed", "user", res.UID, "client_ip", ci.ip.String(), "err", err)
+			s.log.ErrorContext(r.Context(), "ticket refresh failed", "user", res.UID, "client_ip", ci.Addr.String(), "err", err)
 			s.fail(w, r, http.StatusInternalServerError, reasonMint)
 			return
 		}
@@ -64,14 +64,14 @@ func (s *state) autoLogin(w http.ResponseWriter, r *http.Request, ci clientInfo,
 		http.SetCookie(w, s.ticketCookie(value, ci, now))
 		s.metrics.TicketIssued()
 	}
-	s.log.InfoContext(r.Context(), "auto-login", "user", res.UID, "client_ip", ci.ip.String(), "refreshed", value != "")
+	s.log.InfoContext(r.Context(), "auto-login", "user", res.UID, "client_ip", ci.Addr.String(), "refreshed", value != "")
 	s.redirect(w, back, value)
 }
 
 // loginSubmit is POST /login: check the password (or issue a guest
 // ticket), set the cookie, go back.
 func (s *state) loginSubmit(w http.ResponseWriter, r *http.Request) {
-	ci, now := s.proxies.client(r), s.now()
+	ci, now := s.clients.Origin(r), s.now()
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormSize)
 	if err := r.ParseForm(); err != nil {
 		s.logAttempt(r, slog.LevelWarn, resultBadRequest, "unreadable form: "+err.Error(), "", ci)
@@ -101,7 +101,7 @@ func (s *state) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	if !backOK {
 		if backRaw != "" {
 			// Only the host: the rest of a URL may hold someone's ticket.
-			s.log.WarnContext(r.Context(), "back URL refused", "back_host", hostOf(backRaw), "client_ip", ci.ip.String())
+			s.log.WarnContext(r.Context(), "back URL refused", "back_host", hostOf(backRaw), "client_ip", ci.Addr.String())
 		}
 		back = target{url: s.defaultURL}
 	}
@@ -122,7 +122,7 @@ func (s *state) loginSubmit(w http.ResponseWriter, r *http.Request) {
 
 	var att *attempt
 	if s.throttle != nil {
-		a, wait := s.throttle.begin(user, ci.ip, now)
+		a, wait := s.throttle.begin(user, ci.Addr, now)
 		if a == nil {
 			secs := retryAfter(wait)
 			s.metrics.Throttled()
@@ -179,7 +179,7 @@ func (s *state) loginSubmit(w http.ResponseWriter, r *http.Request) {
 }
 
 // guestLogin issues a ticket for a fresh guest user name.
-func (s *state) guestLogin(w http.ResponseWriter, r *http.Request, ci clientInfo, now time.Time, back target) {
+func (s *state) guestLogin(w http.ResponseWriter, r *http.Request, ci ticket.ClientOrigin, now time.Time, back target) {
 	if !s.guest.enabled {
 		s.logAttempt(r, slog.LevelWarn, resultBadRequest, "guest login is not enabled", "", ci)
 		s.fail(w, r, http.StatusForbidden, reasonNoGuest)
@@ -193,8 +193,8 @@ func (s *state) guestLogin(w http.ResponseWriter, r *http.Request, ci clientInfo
 
 // issue mints t, sets the cookie and redirects to back. On a mint failure
 // it answers 500 itself and reports false.
-func (s *state) issue(w http.ResponseWriter, r *http.Request, ci clientInfo, now time.Time, t ticket.Ticket, back target) bool {
-	raw, err := s.verifier.Mint(t, ci.ip)
+func (s *state) issue(w http.ResponseWriter, r *http.Request, ci ticket.ClientOrigin, now time.Time, t ticket.Ticket, back target) bool {
+	raw, err := s.verifier.Mint(t, ci.Addr)
 	if err != nil {
 		// E.g. a '!' in a user name, or an IPv6 client with a digest that
 		// binds only IPv4. The error never holds the secret.
@@ -224,11 +224,11 @@ func (s *state) redirect(w http.ResponseWriter, t target, value string) {
 // logAttempt writes the one log line of a login attempt and counts it.
 // Never a password or a ticket: the reason comes from our own messages or a
 // store's error, which by authsrc's contract holds neither.
-func (s *state) logAttempt(r *http.Request, level slog.Level, result, why, user string, ci clientInfo) {
+func (s *state) logAttempt(r *http.Request, level slog.Level, result, why, user string, ci ticket.ClientOrigin) {
 	s.metrics.Login(result)
 	s.log.LogAttrs(r.Context(), level, "login",
 		slog.String("result", result), slog.String("reason", why),
-		slog.String("user", user), slog.String("client_ip", ci.ip.String()))
+		slog.String("user", user), slog.String("client_ip", ci.Addr.String()))
 }
 
 // markerReason reads why an application sent the browser here, from the

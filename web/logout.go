@@ -10,7 +10,7 @@ import (
 // and harmless, so it is also offered on GET for links from applications;
 // a POST still passes the cross-origin check.
 func (s *state) logout(w http.ResponseWriter, r *http.Request) {
-	ci, now := s.proxies.client(r), s.now()
+	ci, now := s.clients.Origin(r), s.now()
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormSize)
 	_ = r.ParseForm() // a bad body only loses the back URL
 	user := ""
@@ -18,7 +18,7 @@ func (s *state) logout(w http.ResponseWriter, r *http.Request) {
 		user = res.UID
 	}
 	http.SetCookie(w, s.expiredTicketCookie(ci))
-	s.log.InfoContext(r.Context(), "logout", "user", user, "client_ip", ci.ip.String())
+	s.log.InfoContext(r.Context(), "logout", "user", user, "client_ip", ci.Addr.String())
 	if back, ok := s.redirects.check(r.Form.Get(s.backArg)); ok {
 		s.redirect(w, target{url: back.url}, "")
 		return
@@ -29,7 +29,7 @@ func (s *state) logout(w http.ResponseWriter, r *http.Request) {
 // home is GET /: who is signed in. A ticket due for refresh is refreshed
 // here too, so the portal's own page keeps a session alive.
 func (s *state) home(w http.ResponseWriter, r *http.Request) {
-	ci, now := s.proxies.client(r), s.now()
+	ci, now := s.clients.Origin(r), s.now()
 	res, err := s.currentTicket(r, ci, now)
 	if err != nil {
 		rs := reasonFor(err, "")
@@ -41,7 +41,7 @@ func (s *state) home(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if res.Reissue() {
-		if v, err := s.verifier.Reissue(res.Ticket, ci.ip, now); err == nil {
+		if v, err := s.verifier.Reissue(res.Ticket, ci.Addr, now); err == nil {
 			http.SetCookie(w, s.ticketCookie(v, ci, now))
 			s.metrics.TicketIssued()
 		}

@@ -59,8 +59,10 @@ type Options struct {
 	Title string
 	// Throttle limits failed logins per user and per client IP.
 	Throttle ThrottleOptions
-	// TrustedProxies are the peers whose X-Forwarded-For is believed when
-	// finding the client IP (for ticket binding and throttling).
+	// TrustedProxies are the peers whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed when finding the client IP (for
+	// ticket binding and throttling) and whether it used TLS, by the same
+	// rules as the validators' (ticket.ClientAddrConfig).
 	TrustedProxies []netip.Prefix
 	// StoreTimeout bounds one Source call; default 10s.
 	StoreTimeout time.Duration
@@ -81,7 +83,8 @@ type CookieOptions struct {
 	// Path defaults to "/".
 	Path string
 	// Secure forces the Secure attribute; it is set anyway when the
-	// request came over TLS.
+	// client's request came over TLS, to us or to a trusted proxy that
+	// says so (X-Forwarded-Proto, which wins over our own connection).
 	Secure bool
 	// Expires makes a persistent cookie living this long; 0 means a session
 	// cookie (the ticket's own timeout still applies).

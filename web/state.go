@@ -48,7 +48,7 @@ type state struct {
 	redirects    *redirects
 	guest        guestUser
 	throttle     *throttler // nil when disabled
-	proxies      proxies
+	clients      ticket.ClientAddrConfig
 	assets       *assets
 	storeTimeout time.Duration
 	log          *slog.Logger
@@ -68,7 +68,7 @@ func newState(o Options, prev *state) (*state, error) {
 		backArg:      cmp.Or(o.BackArg, defaultBackArg),
 		urlTicketArg: cmp.Or(o.URLTicketArg, ticket.DefaultCookieName),
 		title:        cmp.Or(o.Title, defaultTitle),
-		proxies:      proxies(o.TrustedProxies),
+		clients:      ticket.ClientAddrConfig{TrustedProxies: o.TrustedProxies},
 		storeTimeout: o.StoreTimeout,
 		log:          o.Logger,
 		metrics:      o.Metrics,
@@ -125,11 +125,7 @@ func newState(o Options, prev *state) (*state, error) {
 	if s.guest, err = newGuestUser(o.Guest); err != nil {
 		errs = append(errs, err)
 	}
-	for _, p := range o.TrustedProxies {
-		if !p.IsValid() {
-			errs = append(errs, fmt.Errorf("trusted proxy %v is not a valid prefix", p))
-		}
-	}
+	errs = append(errs, s.clients.Check())
 	if err := o.Throttle.validate(); err != nil {
 		errs = append(errs, err)
 	} else if !o.Throttle.Disabled {
@@ -197,12 +193,12 @@ func (s *state) methodNotAllowed(allow string) http.HandlerFunc {
 
 // crossOrigin answers a POST that http.CrossOriginProtection refused.
 func (s *state) crossOrigin(w http.ResponseWriter, r *http.Request) {
-	ci := s.proxies.client(r)
+	ci := s.clients.Origin(r)
 	if r.URL.Path == "/login" {
 		s.metrics.Login(resultCSRF)
 	}
 	s.log.WarnContext(r.Context(), "cross-origin request refused",
-		"path", r.URL.Path, "client_ip", ci.ip.String(),
+		"path", r.URL.Path, "client_ip", ci.Addr.String(),
 		"origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
 	s.fail(w, r, http.StatusForbidden, reasonCSRF)
 }
