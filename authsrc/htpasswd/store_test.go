@@ -249,29 +249,11 @@ func TestGroupsAreCopies(t *testing.T) {
 	}
 }
 
-// TestUnknownUserTiming: an unknown user costs what a wrong password does,
-// so response time does not tell which users exist.
-func TestUnknownUserTiming(t *testing.T) {
-	path := tempPath(t, "htpasswd")
-	writeWithTool(t, path, []string{"-B", "-C", "8"}, account{"alice", "pw-alice"}, account{"bob", "pw-bob"})
-	s := newStore(t, Config{Path: path})
-	median := func(user string) time.Duration {
-		var ds []time.Duration
-		for range 7 {
-			start := time.Now()
-			if err := login(s, user, "wrong-password"); !errors.Is(err, authsrc.ErrInvalidCredentials) {
-				t.Fatal(err)
-			}
-			ds = append(ds, time.Since(start))
-		}
-		slices.Sort(ds)
-		return ds[len(ds)/2]
-	}
-	known, unknown := median("alice"), median("mallory")
-	if r := float64(unknown) / float64(known); r < 0.5 || r > 2 {
-		t.Fatalf("unknown user %v, wrong password %v: ratio %.2f, want about 1", unknown, known, r)
-	}
-}
+// An unknown user must cost what a wrong password does. Timing it in a
+// test flakes on a busy machine, so the guarantee is checked structurally
+// (TestDummyHash: unknown users are verified against a real hash of the
+// file's most common format and cost) and measured as a ratio in one run by
+// BenchmarkAuthenticate/htpasswd-bcrypt-unknown-user.
 
 func TestDummyHash(t *testing.T) {
 	sha := "{SHA}GpHWL3ymc5liWkNopqtdSjuqYHM="
