@@ -26,7 +26,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 		{"ldap-direct", quiet(directConfig(b, srv)), "bob", "Bob-pw-2", nil},
 		{"ldap-starttls", func() Config {
 			c := quiet(searchConfig(b, srv))
-			c.StartTLS, c.CAFile = true, srv.dir+"/ca.pem"
+			c.StartTLS, c.CAFile = true, srv.CAFile
 			return c
 		}(), "bob", "Bob-pw-2", nil},
 		{"ldap-wrong-password", quiet(searchConfig(b, srv)), "bob", "wrong", authsrc.ErrInvalidCredentials},

@@ -14,11 +14,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tkt-sso/tkt/authsrc"
+	"github.com/tkt-sso/tkt/internal/slapdtest"
 )
 
 func TestValidate(t *testing.T) {
 	ca := filepath.Join(t.TempDir(), "ca.pem")
-	writeFile(t, ca, newTestPKI(t, "127.0.0.1").caPEM)
+	writeFile(t, ca, slapdtest.NewPKI(t, "127.0.0.1").CAPEM)
 	notPEM := filepath.Join(t.TempDir(), "not.pem")
 	writeFile(t, notPEM, []byte("hello"))
 

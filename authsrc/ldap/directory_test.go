@@ -1,14 +1,14 @@
 package ldap
 
 import (
-	"crypto/rand"
-	"crypto/sha1" //nolint:gosec // {SSHA} is what slapd verifies; test data only
 	"encoding/base64"
 	"fmt"
 	"os"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tkt-sso/tkt/internal/slapdtest"
 )
 
 // The test directory: who is in it, in which groups, and the LDIF that
@@ -84,47 +84,23 @@ func dnValue(s string) string {
 func userDN(uid, ou string) string { return "uid=" + dnValue(uid) + ",ou=" + ou + "," + suffix }
 func groupDN(cn string) string     { return "cn=" + dnValue(cn) + ",ou=groups," + suffix }
 
-// ssha hashes a password the way slappasswd's default does.
-func ssha(password string) string {
-	salt := make([]byte, 8)
-	_, _ = rand.Read(salt)
-	sum := sha1.Sum(append([]byte(password), salt...)) //nolint:gosec // see import
-	return "{SSHA}" + base64.StdEncoding.EncodeToString(append(sum[:], salt...))
-}
-
-// ldifWriter writes entries with every value base64-encoded, which LDIF
-// allows for any value and which spares us LDIF's own quoting rules.
-type ldifWriter struct{ strings.Builder }
-
-func (w *ldifWriter) entry(dn string, attrs ...string) {
-	w.value("dn", dn)
-	for i := 0; i+1 < len(attrs); i += 2 {
-		w.value(attrs[i], attrs[i+1])
-	}
-	w.WriteString("\n")
-}
-
-func (w *ldifWriter) value(attr, v string) {
-	fmt.Fprintf(w, "%s:: %s\n", attr, base64.StdEncoding.EncodeToString([]byte(v)))
-}
-
 // testLDIF is the whole test directory.
 func testLDIF() string {
-	var w ldifWriter
-	w.entry(suffix, "objectClass", "dcObject", "objectClass", "organization", "o", "Example", "dc", "example")
+	var w slapdtest.LDIF
+	w.Entry(suffix, "objectClass", "dcObject", "objectClass", "organization", "o", "Example", "dc", "example")
 	for _, ou := range []string{"people", "staff", "groups", "services"} {
-		w.entry("ou="+ou+","+suffix, "objectClass", "organizationalUnit", "ou", ou)
+		w.Entry("ou="+ou+","+suffix, "objectClass", "organizationalUnit", "ou", ou)
 	}
-	w.entry(serviceDN, "objectClass", "applicationProcess", "objectClass", "simpleSecurityObject",
-		"cn", "tkt-service", "userPassword", ssha(servicePW))
+	w.Entry(serviceDN, "objectClass", "applicationProcess", "objectClass", "simpleSecurityObject",
+		"cn", "tkt-service", "userPassword", slapdtest.SSHA(servicePW))
 
 	person := func(dn, uid, password, mail, data string) {
 		attrs := []string{"objectClass", "inetOrgPerson", "uid", uid, "cn", uid, "sn", "Test",
-			"mail", mail, "userPassword", ssha(password)}
+			"mail", mail, "userPassword", slapdtest.SSHA(password)}
 		if data != "" {
 			attrs = append(attrs, "description", data)
 		}
-		w.entry(dn, attrs...)
+		w.Entry(dn, attrs...)
 	}
 	users := testUsers()
 	members := map[string][]string{}
@@ -155,14 +131,14 @@ func testLDIF() string {
 		for _, m := range members[g] {
 			attrs = append(attrs, "member", m)
 		}
-		w.entry(groupDN(g), attrs...)
+		w.Entry(groupDN(g), attrs...)
 	}
 	for i, g := range posixOrder {
 		attrs := []string{"objectClass", "posixGroup", "cn", g, "gidNumber", fmt.Sprint(5000 + i)}
 		for _, m := range posix[g] {
 			attrs = append(attrs, "memberUid", m)
 		}
-		w.entry(groupDN(g), attrs...)
+		w.Entry(groupDN(g), attrs...)
 	}
 	return w.String()
 }

@@ -20,7 +20,7 @@ import (
 // to the test's output.
 func baseConfig(t testing.TB, s *slapd) Config {
 	return Config{
-		URLs:           []string{s.url},
+		URLs:           []string{s.URL},
 		ConnectTimeout: 2 * time.Second,
 		OpTimeout:      2 * time.Second,
 		Logger:         testLogger(t),
@@ -106,8 +106,8 @@ func TestConformance(t *testing.T) {
 // stoppedServer is the URL of a real slapd that has been shut down.
 func stoppedServer(t testing.TB) string {
 	s := startSlapd(t, "")
-	s.stop()
-	return s.url
+	s.Stop()
+	return s.URL
 }
 
 // TestIdentity checks what a login reports beyond yes or no: the stored

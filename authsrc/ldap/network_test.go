@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tkt-sso/tkt/authsrc"
+	"github.com/tkt-sso/tkt/internal/slapdtest"
 )
 
 // The ways of reaching a directory, and of failing to.
@@ -21,12 +22,12 @@ import (
 func TestTLS(t *testing.T) {
 	srv := startSlapd(t, testLDIF())
 	dir := t.TempDir()
-	goodCA := filepath.Join(srv.dir, "ca.pem")
+	goodCA := srv.CAFile
 	wrongCA := filepath.Join(dir, "wrong-ca.pem")
-	writeFile(t, wrongCA, newTestPKI(t, "127.0.0.1").caPEM)
+	writeFile(t, wrongCA, slapdtest.NewPKI(t, "127.0.0.1").CAPEM)
 	// The certificate names 127.0.0.1 only: by the name localhost the same
 	// server must not be trusted.
-	byName := strings.Replace(srv.tlsURL, "127.0.0.1", "localhost", 1)
+	byName := strings.Replace(srv.TLSURL, "127.0.0.1", "localhost", 1)
 
 	for _, tc := range []struct {
 		name     string
@@ -36,14 +37,14 @@ func TestTLS(t *testing.T) {
 		insecure bool
 		ok       bool
 	}{
-		{"StartTLS", srv.url, true, goodCA, false, true},
-		{"ldaps", srv.tlsURL, false, goodCA, false, true},
-		{"StartTLS wrong CA", srv.url, true, wrongCA, false, false},
-		{"ldaps wrong CA", srv.tlsURL, false, wrongCA, false, false},
-		{"StartTLS system roots", srv.url, true, "", false, false},
-		{"ldaps system roots", srv.tlsURL, false, "", false, false},
+		{"StartTLS", srv.URL, true, goodCA, false, true},
+		{"ldaps", srv.TLSURL, false, goodCA, false, true},
+		{"StartTLS wrong CA", srv.URL, true, wrongCA, false, false},
+		{"ldaps wrong CA", srv.TLSURL, false, wrongCA, false, false},
+		{"StartTLS system roots", srv.URL, true, "", false, false},
+		{"ldaps system roots", srv.TLSURL, false, "", false, false},
 		{"ldaps host name not in certificate", byName, false, goodCA, false, false},
-		{"ldaps InsecureSkipVerify", srv.tlsURL, false, "", true, true},
+		{"ldaps InsecureSkipVerify", srv.TLSURL, false, "", true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := searchConfig(t, srv)
@@ -64,7 +65,7 @@ func TestFailover(t *testing.T) {
 	srv := startSlapd(t, testLDIF())
 	stopped := stoppedServer(t)
 	hung := blackhole(t)
-	closed1, closed2 := closedURL(), closedURL()
+	closed1, closed2 := closedURL(t), closedURL(t)
 	for _, tc := range []struct {
 		name string
 		urls []string
@@ -74,10 +75,10 @@ func TestFailover(t *testing.T) {
 		// every server that failed.
 		mention []string
 	}{
-		{"closed port first", []string{closed1, srv.url}, "Bob-pw-2", nil, nil},
-		{"stopped server first", []string{stopped, srv.url}, "Bob-pw-2", nil, nil},
-		{"hung server first", []string{hung, srv.url}, "Bob-pw-2", nil, nil},
-		{"first server answers no", []string{srv.url, closed1}, "wrong", authsrc.ErrInvalidCredentials, nil},
+		{"closed port first", []string{closed1, srv.URL}, "Bob-pw-2", nil, nil},
+		{"stopped server first", []string{stopped, srv.URL}, "Bob-pw-2", nil, nil},
+		{"hung server first", []string{hung, srv.URL}, "Bob-pw-2", nil, nil},
+		{"first server answers no", []string{srv.URL, closed1}, "wrong", authsrc.ErrInvalidCredentials, nil},
 		{"all down", []string{closed1, stopped, closed2}, "Bob-pw-2", authsrc.ErrUnavailable,
 			[]string{closed1, stopped, closed2}},
 	} {
@@ -179,11 +180,11 @@ func TestServerStops(t *testing.T) {
 	}
 
 	// Frozen (SIGSTOP): the kernel still accepts connections, nobody answers.
-	if err := srv.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+	if err := srv.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
 	took, err := login()
-	if err := srv.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+	if err := srv.Signal(syscall.SIGCONT); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("frozen: after %v: %v", took, err)
@@ -194,7 +195,7 @@ func TestServerStops(t *testing.T) {
 		t.Fatalf("after thawing: %v", err)
 	}
 
-	srv.stop()
+	srv.Stop()
 	took, err = login()
 	t.Logf("stopped: after %v: %v", took, err)
 	if !errors.Is(err, authsrc.ErrUnavailable) || took > time.Second {
@@ -245,7 +246,7 @@ func TestLogs(t *testing.T) {
 
 	cfg := searchConfig(t, srv)
 	cfg.Logger = logger
-	cfg.URLs = []string{closedURL(), srv.url} // a failover line too
+	cfg.URLs = []string{closedURL(t), srv.URL} // a failover line too
 	src := newSource(t, cfg)
 	ctx := context.Background()
 	if _, err := src.Authenticate(ctx, "alice", "Alice-pw-1"); err != nil {

@@ -2,13 +2,9 @@ package sqlstore_test
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
-	"fmt"
 	"io"
 	"net"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -19,27 +15,14 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/tkt-sso/tkt/authsrc/sqlstore"
+	"github.com/tkt-sso/tkt/internal/sqltest"
 )
 
-// The real servers the tests use; override for another machine.
-func postgresAddr() string { return envOr("TKT_TEST_POSTGRES_ADDR", "127.0.0.1:5432") }
-func mysqlAddr() string    { return envOr("TKT_TEST_MYSQL_ADDR", "127.0.0.1:3306") }
-
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
-}
-
-// needServer skips a test whose server is missing, or fails it in CI where
-// every server must be there.
+// needServer skips a test whose server or tool is missing, or fails it in
+// CI where every one must be there.
 func needServer(t testing.TB, format string, a ...any) {
 	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf(format, a...)
-	}
-	t.Skipf(format, a...)
+	sqltest.NeedServer(t, format, a...)
 }
 
 // testDB is an empty database (a PostgreSQL schema, a MariaDB database, a
@@ -78,49 +61,18 @@ func newTestDB(t testing.TB, kind string) testDB {
 	return testDB{kind: "sqlite", driver: "sqlite", dsn: filepath.Join(t.TempDir(), "users.db")}
 }
 
-func uniqueName(prefix string) string {
-	b := make([]byte, 6)
-	rand.Read(b)
-	return prefix + hex.EncodeToString(b)
-}
-
+// newPostgresDB and newMariaDB take an isolated schema or database on the
+// real server from sqltest, which drops it when the test ends.
 func newPostgresDB(t testing.TB) testDB {
-	addr := postgresAddr()
-	schema := uniqueName("tkt_test_")
-	via := func(a string) string {
-		return fmt.Sprintf("postgres://postgres@%s/test?sslmode=disable&connect_timeout=2&search_path=%s", a, schema)
-	}
-	admin := adminDB(t, "pgx", fmt.Sprintf("postgres://postgres@%s/test?sslmode=disable&connect_timeout=2", addr), "PostgreSQL at "+addr)
-	mustExec(t, admin, "CREATE SCHEMA "+schema)
-	t.Cleanup(func() { mustExec(t, admin, "DROP SCHEMA "+schema+" CASCADE") })
-	return testDB{kind: "postgres", driver: "pgx", dsn: via(addr), via: via, server: addr}
+	dsn, schema := sqltest.Postgres(t)
+	via := func(a string) string { return sqltest.PostgresDSN(a, schema) }
+	return testDB{kind: "postgres", driver: "pgx", dsn: dsn, via: via, server: sqltest.PostgresAddr()}
 }
 
 func newMariaDB(t testing.TB) testDB {
-	addr := mysqlAddr()
-	db := uniqueName("tkt_test_")
-	via := func(a string) string { return fmt.Sprintf("root@tcp(%s)/%s?timeout=2s", a, db) }
-	admin := adminDB(t, "mysql", fmt.Sprintf("root@tcp(%s)/test?timeout=2s", addr), "MariaDB at "+addr)
-	mustExec(t, admin, "CREATE DATABASE "+db+" CHARACTER SET utf8mb4")
-	t.Cleanup(func() { mustExec(t, admin, "DROP DATABASE "+db) })
-	return testDB{kind: "mariadb", driver: "mysql", dsn: via(addr), via: via, server: addr}
-}
-
-// adminDB connects to a server for setup, skipping the test if it is down.
-func adminDB(t testing.TB, driver, dsn, what string) *sql.DB {
-	t.Helper()
-	db, err := sql.Open(driver, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		needServer(t, "%s is not reachable: %v", what, err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	dsn, db := sqltest.MariaDB(t)
+	via := func(a string) string { return sqltest.MariaDBDSN(a, db) }
+	return testDB{kind: "mariadb", driver: "mysql", dsn: dsn, via: via, server: sqltest.MySQLAddr()}
 }
 
 // raw opens the test database directly, for the fixtures a test writes

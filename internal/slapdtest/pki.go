@@ -1,4 +1,4 @@
-package ldap
+package slapdtest
 
 import (
 	"crypto/ecdsa"
@@ -13,16 +13,16 @@ import (
 	"time"
 )
 
-// testPKI is a throwaway CA and a server certificate it signed, made at
+// PKI is a throwaway CA and a server certificate it signed, made at
 // test time so no key lives in the repository and nothing expires.
-type testPKI struct {
-	caPEM, certPEM, keyPEM []byte
+type PKI struct {
+	CAPEM, CertPEM, KeyPEM []byte
 }
 
-// newTestPKI makes a CA and a certificate for the given IP addresses only:
+// NewPKI makes a CA and a certificate for the given IP addresses only:
 // a client that dials the server by any other name (localhost) must fail
 // the host check.
-func newTestPKI(tb testing.TB, ips ...string) *testPKI {
+func NewPKI(tb testing.TB, ips ...string) *PKI {
 	tb.Helper()
 	caKey := newKey(tb)
 	now := time.Now()
@@ -64,10 +64,10 @@ func newTestPKI(tb testing.TB, ips ...string) *testPKI {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &testPKI{
-		caPEM:   pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
-		certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		keyPEM:  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}),
+	return &PKI{
+		CAPEM:   pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
+		CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		KeyPEM:  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}),
 	}
 }
 
