@@ -52,8 +52,12 @@ func (o ThrottleOptions) validate() error {
 	return errors.Join(errs...)
 }
 
-// throttler holds one token bucket per user name and one per client
-// network. Each failed login takes a token; a key with no token left is
+// throttler holds one token bucket per user name and client network, and
+// one per client network. The user's bucket is per network because a
+// bucket per user name alone lets anyone lock the real user out, from
+// anywhere, forever, with one bad password every few minutes; guessing one
+// user's password from many addresses is bounded by each address's own
+// bucket instead. Each failed login takes a token; a key with no token left is
 // locked until one refills. The buckets live in bounded LRU caches: a flood
 // of made-up user names evicts the oldest entries, which resets their
 // counters, but the flood itself comes from addresses whose own buckets
@@ -85,6 +89,9 @@ type attempt struct {
 // caller must then refuse without asking the user store.
 func (t *throttler) begin(user string, ip netip.Addr, now time.Time) (*attempt, time.Duration) {
 	a := &attempt{t: t, userKey: strings.ToLower(user), now: now}
+	if ip.IsValid() {
+		a.userKey += "\x00" + ipKey(ip)
+	}
 	buckets := []*rate.Limiter{get(t.users, a.userKey, t.opts.MaxFailures, t.opts.Window)}
 	if ip.IsValid() {
 		buckets = append(buckets, get(t.ips, ipKey(ip), t.opts.MaxIPFailures, t.opts.Window))

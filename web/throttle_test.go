@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -137,5 +138,28 @@ func TestIPKey(t *testing.T) {
 		if got := ipKey(netip.MustParseAddr(in)); got != want {
 			t.Errorf("ipKey(%s) = %s, want %s", in, got, want)
 		}
+	}
+}
+
+// An attacker who knows a user name must not lock the real user out: the
+// user's bucket is per client network, so failures from one address leave
+// the user free to log in from another.
+func TestThrottleNoRemoteLockout(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.Throttle = ThrottleOptions{MaxFailures: 3, Window: 3 * time.Minute} })
+	attacker := "198.51.100.66:5555"
+	post := func(pw, remote string) int {
+		form := url.Values{"user": {"alice"}, "password": {pw}}
+		return f.do(req{method: http.MethodPost, target: "/login", form: form, cookies: []*http.Cookie{probe()}, remote: remote}).Code
+	}
+	for i := range 3 {
+		if code := post("wrong", attacker); code != http.StatusUnauthorized {
+			t.Fatalf("attempt %d: status %d", i, code)
+		}
+	}
+	if code := post(alicePass, attacker); code != http.StatusTooManyRequests {
+		t.Fatalf("attacker's address: status %d, want 429", code)
+	}
+	if code := post(alicePass, ""); code != http.StatusSeeOther {
+		t.Fatalf("alice from her own address: status %d, want 303", code)
 	}
 }
