@@ -49,6 +49,12 @@ type MiddlewareConfig struct {
 	// TKTAuthPostTimeoutURL (POST requests only): where an expired ticket
 	// sends the browser; "" falls back to LoginURL.
 	TimeoutURL, PostTimeoutURL string
+	// RedirectStatus is the status of those redirects: 307 (0 means it,
+	// as the module: a POST stays a POST, so a login page that takes it
+	// back can replay it), 302 or 303. A forward-auth endpoint whose proxy
+	// hands the redirect to the browser wants 302, the answer Traefik and
+	// Caddy users expect, which browsers follow with a GET.
+	RedirectStatus int
 	// UnauthURL is TKTAuthUnauthURL: where a valid ticket without a
 	// required token sends the browser. "" answers 403; the module sends
 	// such a user to the login page instead.
@@ -178,8 +184,16 @@ const (
 // ticket cookie on w; otherwise it has answered the request (a redirect, a
 // 401 or a 403) and returns false. Wrap is Authenticate plus the context.
 func (m *Middleware) Authenticate(w http.ResponseWriter, r *http.Request) (Identity, bool) {
+	return m.AuthenticateFrom(w, r, m.clients.Origin(r))
+}
+
+// AuthenticateFrom is Authenticate for a request whose origin the caller
+// established itself. A forward-auth endpoint needs it: the request it
+// judges is the one its proxy describes in headers (scheme, host and URL
+// of the original request), not the subrequest on its own connection. r
+// must carry the original method, RequestURI, URL and headers.
+func (m *Middleware) AuthenticateFrom(w http.ResponseWriter, r *http.Request, o ClientOrigin) (Identity, bool) {
 	now := m.now()
-	o := m.clients.Origin(r)
 	if m.cfg.RequireTLS && !o.HTTPS {
 		m.refuse(w, r, o, refuseTLS, "TLS required")
 		return Identity{}, false

@@ -34,6 +34,9 @@ func NewMiddleware(c MiddlewareConfig) (*Middleware, error) {
 	if c.GuestUser == "" {
 		c.GuestUser = DefaultGuestUser
 	}
+	if c.RedirectStatus == 0 {
+		c.RedirectStatus = http.StatusTemporaryRedirect
+	}
 
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
@@ -73,6 +76,11 @@ func NewMiddleware(c MiddlewareConfig) (*Middleware, error) {
 		if err := checkRedirectURL(f[1]); err != nil {
 			bad("%s %q: %v", f[0], f[1], err)
 		}
+	}
+	switch c.RedirectStatus {
+	case http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect:
+	default:
+		bad("redirect status %d: use 302, 303 or 307", c.RedirectStatus)
 	}
 	if c.QuerySeparator != "&" && c.QuerySeparator != ";" {
 		bad("query separator %q: use & or ;", c.QuerySeparator)

@@ -53,15 +53,23 @@ func (h IdentityHeaders) Strip(header http.Header) {
 // application would otherwise take the missing header for "anonymous".
 func (h IdentityHeaders) Set(header http.Header, id Identity) error {
 	h.Strip(header)
-	names := h.names()
-	values := [3]string{id.UID, string(id.Tokens), id.Data}
-	for i, v := range values {
-		if !validHeaderValue(v) {
-			return fmt.Errorf("%s: %w", names[i], ErrHeaderValue)
-		}
+	if err := h.Check(id); err != nil {
+		return err
 	}
-	for i, v := range values {
+	names := h.names()
+	for i, v := range [3]string{id.UID, string(id.Tokens), id.Data} {
 		header[names[i]] = []string{v}
+	}
+	return nil
+}
+
+// Check reports whether Set can carry id: an error matching
+// ErrHeaderValue names the first field that holds a control character.
+func (h IdentityHeaders) Check(id Identity) error {
+	for i, v := range [3]string{id.UID, string(id.Tokens), id.Data} {
+		if !validHeaderValue(v) {
+			return fmt.Errorf("%s: %w", h.names()[i], ErrHeaderValue)
+		}
 	}
 	return nil
 }

@@ -32,7 +32,7 @@ func (m *Middleware) refuse(w http.ResponseWriter, r *http.Request, o ClientOrig
 		if !api && o.Host != "" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 			// Same URL over https: the login page could do nothing for a
 			// request that is refused for its transport, not its ticket.
-			redirect(w, r, "https://"+hostOnly(o.Host)+requestPath(r, m.cfg.CookieName))
+			redirect(w, r, http.StatusTemporaryRedirect, "https://"+hostOnly(o.Host)+requestPath(r, m.cfg.CookieName))
 			return
 		}
 	}
@@ -51,22 +51,23 @@ func (m *Middleware) refuse(w http.ResponseWriter, r *http.Request, o ClientOrig
 		}
 		target += sep + m.cfg.BackArgName + "=" + back
 	}
-	redirect(w, r, target)
+	redirect(w, r, m.cfg.RedirectStatus, target)
 }
 
-// redirect answers 307 with a short note for those who read bodies. No
-// cache may keep it: the same URL answers differently once logged in.
-func redirect(w http.ResponseWriter, r *http.Request, location string) {
+// redirect answers status (a 30x) with a short note for those who read
+// bodies. No cache may keep it: the same URL answers differently once
+// logged in.
+func redirect(w http.ResponseWriter, r *http.Request, status int, location string) {
 	h := w.Header()
 	h.Set("Location", location)
 	h.Set("Cache-Control", "no-store")
 	if r.Method == http.MethodGet || r.Method == http.MethodHead {
 		h.Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(http.StatusTemporaryRedirect)
-		w.Write([]byte(`<a href="` + html.EscapeString(location) + `">Temporary Redirect</a>.` + "\n"))
+		w.WriteHeader(status)
+		w.Write([]byte(`<a href="` + html.EscapeString(location) + `">` + http.StatusText(status) + `</a>.` + "\n"))
 		return
 	}
-	w.WriteHeader(http.StatusTemporaryRedirect)
+	w.WriteHeader(status)
 }
 
 // writeRefusal answers with a status and a fixed reason: JSON for API

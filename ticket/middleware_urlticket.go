@@ -45,7 +45,7 @@ func (m *Middleware) urlTicket(w http.ResponseWriter, r *http.Request, o ClientO
 	}
 	m.setTicketCookie(w, o, cookie, now)
 	m.log.LogAttrs(r.Context(), slog.LevelDebug, "URL ticket accepted", slog.String("user", res.UID))
-	redirect(w, r, m.requestURL(r, o))
+	redirect(w, r, http.StatusTemporaryRedirect, m.requestURL(r, o))
 	return res, nil, true
 }
 

@@ -13,13 +13,16 @@ import (
 	"github.com/tkt-sso/tkt/web"
 )
 
-// app is a running tktd: the portal and what it reloads.
+// app is a running tktd, the portal (tktd serve) or the gate (tktd gate),
+// and what it reloads.
 type app struct {
 	cfg     config.Config
 	log     *slog.Logger
 	metrics *metrics
-	stores  *config.Stores
-	portal  *web.Portal
+	stores  *config.Stores // nil for the gate
+	portal  *web.Portal    // nil for the gate
+	auth    *web.ForwardAuth
+	gate    *web.Gate     // nil for the portal
 	certs   *certReloader // nil without TLS
 	watch   *watcher
 
@@ -50,6 +53,9 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, m *metrics
 	opts, err := a.webOptions(tc)
 	if err == nil {
 		a.portal, err = web.New(opts)
+	}
+	if err == nil {
+		a.auth, err = web.NewForwardAuth(a.forwardAuthOptions(opts))
 	}
 	if err != nil {
 		a.stores.Close()
@@ -93,10 +99,43 @@ func (a *app) webOptions(tc ticket.Config) (web.Options, error) {
 	}, nil
 }
 
-// handler routes the portal and the operations endpoints.
+// forwardAuthOptions maps the configuration onto the forward-auth
+// endpoint's options; po are the portal's, for what the two share.
+func (a *app) forwardAuthOptions(po web.Options) web.ForwardAuthOptions {
+	fa := a.cfg.ForwardAuth
+	rules := make([]web.ForwardAuthRule, len(fa.Rules))
+	for i, r := range fa.Rules {
+		rules[i] = web.ForwardAuthRule{Hosts: r.Hosts, Paths: r.Paths, Tokens: r.Tokens, Guest: r.Guest, Bypass: r.Bypass}
+	}
+	return web.ForwardAuthOptions{
+		Ticket:         po.Ticket,
+		Cookie:         po.Cookie,
+		LoginURL:       fa.LoginURL,
+		UnauthURL:      fa.UnauthURL,
+		BackArg:        po.BackArg,
+		Headers:        fa.Headers.Identity(),
+		Rules:          rules,
+		GuestUser:      a.cfg.Guest.User,
+		URLTicketHosts: a.cfg.URLTicketHosts,
+		TrustedProxies: po.TrustedProxies,
+		Path:           "/auth",
+		Logger:         a.log.With("component", "forward_auth"),
+	}
+}
+
+// handler routes the portal, the forward-auth endpoint and the operations
+// endpoints; or, for the gate, everything to the application but its own
+// liveness probe.
 func (a *app) handler() http.Handler {
 	mux := http.NewServeMux()
+	if a.gate != nil {
+		mux.Handle("/", a.gate)
+		mux.HandleFunc("GET "+gateHealthPath, healthz)
+		return observe(mux, a.log, a.metrics)
+	}
 	mux.Handle("/", a.portal)
+	mux.Handle("/auth", a.auth)
+	mux.Handle("/auth/", a.auth)
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.Handle("GET /readyz", readyz(a.stores.Check, a.log))
 	mux.Handle("GET /metrics", a.metrics.handler())
@@ -117,17 +156,15 @@ func (a *app) reload(why string) error {
 		errs = append(errs, err)
 		tc = a.ticket
 	}
-	if err := a.stores.Reload(); err != nil {
-		errs = append(errs, err)
-	}
 	if a.certs != nil {
 		if err := a.certs.reload(); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	opts, err := a.webOptions(tc)
-	if err == nil {
-		err = a.portal.Reload(opts)
+	if a.gate != nil {
+		err = a.reloadGate(tc)
+	} else {
+		err = a.reloadPortal(tc)
 	}
 	if err != nil {
 		errs = append(errs, err)
@@ -144,8 +181,25 @@ func (a *app) reload(why string) error {
 	return nil
 }
 
+// reloadPortal reloads the user stores, the portal and the forward-auth
+// endpoint, which share the ticket settings tc.
+func (a *app) reloadPortal(tc ticket.Config) error {
+	serr := a.stores.Reload()
+	opts, err := a.webOptions(tc)
+	if err == nil {
+		err = a.portal.Reload(opts)
+	}
+	if err == nil {
+		err = a.auth.Reload(a.forwardAuthOptions(opts))
+	}
+	return errors.Join(serr, err)
+}
+
 // close releases the stores.
 func (a *app) close() {
+	if a.stores == nil {
+		return
+	}
 	if err := a.stores.Close(); err != nil {
 		a.log.Warn("closing the user stores", "err", err)
 	}

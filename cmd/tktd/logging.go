@@ -122,8 +122,8 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // when sane, else new), one access log line per request and the request
 // metrics. The line holds the method, the path without its query (a query
 // may carry a ticket or a back URL with one), the status, the size and the
-// duration: never a cookie, a header or a form value. Probes and scrapes
-// are logged at debug level only.
+// duration: never a cookie, a header or a form value. Probes, scrapes and
+// forward-auth questions are logged at debug level only.
 func observe(h http.Handler, log *slog.Logger, m *metrics) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -145,7 +145,9 @@ func observe(h http.Handler, log *slog.Logger, m *metrics) http.Handler {
 			rt := route(r.URL.Path)
 			m.requests.WithLabelValues(rt, statusClass(sw.status)).Inc()
 			level := slog.LevelInfo
-			if rt == "healthz" || rt == "readyz" || rt == "metrics" {
+			// Proxies ask /auth about every request they serve and keep
+			// their own access log: one line each here would double it.
+			if rt == "healthz" || rt == "readyz" || rt == "metrics" || rt == "auth" {
 				level = slog.LevelDebug
 			}
 			path := r.URL.Path

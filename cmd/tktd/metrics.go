@@ -140,6 +140,8 @@ func route(path string) string {
 		return path[1:]
 	case path == "/":
 		return "home"
+	case path == "/auth" || strings.HasPrefix(path, "/auth/"):
+		return "auth"
 	case strings.HasPrefix(path, "/static/"):
 		return "static"
 	}

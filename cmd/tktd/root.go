@@ -57,7 +57,7 @@ Start it with "tktd serve": without a configuration file it listens on
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &configError{err} })
-	root.AddCommand(newServeCmd(e))
+	root.AddCommand(newServeCmd(e), newGateCmd(e))
 	return root
 }
 

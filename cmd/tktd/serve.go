@@ -104,6 +104,12 @@ func (a *app) serve(ctx context.Context, stop func(), hup <-chan os.Signal, ln n
 		MaxHeaderBytes:    s.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelInfo),
 	}
+	if a.gate != nil {
+		// Downloads, uploads, event streams and WebSockets through the
+		// gate last as long as the application lets them; the header and
+		// idle timeouts still bound idle and slow clients.
+		srv.ReadTimeout, srv.WriteTimeout = 0, 0
+	}
 	scheme := "http"
 	if a.certs != nil {
 		srv.TLSConfig = a.certs.tlsConfig()
@@ -117,9 +123,14 @@ func (a *app) serve(ctx context.Context, stop func(), hup <-chan os.Signal, ln n
 			errc <- srv.Serve(ln)
 		}
 	}()
-	a.log.Info("tktd is serving", "url", scheme+"://"+ln.Addr().String()+"/login", "version", versionString(),
-		"digest", a.cfg.Ticket.Digest, "stores", a.stores.Names())
-	if a.cfg.DefaultStore() {
+	if a.gate != nil {
+		a.log.Info("tktd gate is serving", "url", scheme+"://"+ln.Addr().String()+"/", "upstream", a.cfg.Gate.Upstream,
+			"version", versionString(), "digest", a.cfg.Ticket.Digest)
+	} else {
+		a.log.Info("tktd is serving", "url", scheme+"://"+ln.Addr().String()+"/login", "version", versionString(),
+			"digest", a.cfg.Ticket.Digest, "stores", a.stores.Names())
+	}
+	if a.gate == nil && a.cfg.DefaultStore() {
 		a.log.Info("add a user with: tktctl user add --data-dir " + a.cfg.DataDir + " NAME")
 	}
 

@@ -75,6 +75,10 @@ type Config struct {
 	StoreTimeout time.Duration `koanf:"store_timeout"`
 	Server       Server        `koanf:"server"`
 	Log          Log           `koanf:"log"`
+	// ForwardAuth configures the forward-auth endpoint (/auth).
+	ForwardAuth ForwardAuth `koanf:"forward_auth"`
+	// Gate configures `tktd gate`.
+	Gate Gate `koanf:"gate"`
 	// Stores are the user stores, asked in order. Empty means the SQLite
 	// store in DataDir.
 	Stores []Store `koanf:"-"`
@@ -184,7 +188,8 @@ func Defaults() Config {
 			MaxHeaderBytes:    16 << 10,
 			ReloadInterval:    5 * time.Second,
 		},
-		Log: Log{Level: "info", Format: "auto"},
+		Log:  Log{Level: "info", Format: "auto"},
+		Gate: Gate{Listen: DefaultGateListen},
 	}
 }
 

@@ -24,6 +24,10 @@ import (
 // The stores list has no variables: it is configured in the file.
 const EnvPrefix = "TKT_"
 
+// FlagKey is the pflag annotation that ties a flag to the setting it
+// overrides, for flags not named after their key path.
+const FlagKey = "tkt-config-key"
+
 // maxFileSize bounds a configuration file: a real one is a few KiB, and
 // reading /dev/zero by mistake should fail rather than fill memory.
 const maxFileSize = 1 << 20
@@ -37,7 +41,8 @@ func Load(path string, env func(string) string) (Config, error) {
 
 // LoadWithFlags is Load with command-line flags applied last: every flag of
 // fs that was set on the command line and is named like a setting, with
-// dashes for underscores (--listen, --data-dir), overrides it.
+// dashes for underscores (--listen, --data-dir), or that names its setting
+// in its FlagKey annotation (--upstream for gate.upstream), overrides it.
 func LoadWithFlags(path string, env func(string) string, fs *pflag.FlagSet) (Config, error) {
 	var data []byte
 	if path != "" {
@@ -88,6 +93,9 @@ func decode(data []byte, env func(string) string, fs *pflag.FlagSet) (Config, pr
 	if fs != nil {
 		fs.Visit(func(f *pflag.Flag) {
 			key := strings.ReplaceAll(f.Name, "-", "_")
+			if k := f.Annotations[FlagKey]; len(k) == 1 {
+				key = k[0]
+			}
 			if !slices.Contains(keys, key) {
 				return
 			}
@@ -102,12 +110,18 @@ func decode(data []byte, env func(string) string, fs *pflag.FlagSet) (Config, pr
 	raw := k.Raw()
 	stores := raw["stores"]
 	delete(raw, "stores")
+	var rules any
+	if fa, ok := raw["forward_auth"].(map[string]any); ok {
+		rules = fa["rules"]
+		delete(fa, "rules")
+	}
 	c := Defaults()
 	probs.addDecode("", decodeInto(raw, &c))
 	for _, u := range unknownKeys(raw, reflect.TypeFor[Config](), "") {
 		probs.wrap(u, unknownKey(u, append(keys, "stores")))
 	}
 	c.Stores = decodeStores(stores, &probs)
+	c.ForwardAuth.Rules = decodeRules(rules, &probs)
 	return c, probs, nil
 }
 

@@ -25,6 +25,7 @@ func (c Config) Validate() error {
 	c.validateCookie(&p)
 	c.validatePortal(&p)
 	c.validateStores(&p)
+	c.validateForwardAuth(&p)
 	return p.err()
 }
 

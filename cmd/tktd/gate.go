@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/tkt-sso/tkt/internal/config"
+	"github.com/tkt-sso/tkt/ticket"
+	"github.com/tkt-sso/tkt/web"
+)
+
+// gateHealthPath is the gate's own liveness probe. Every other path
+// belongs to the application, so it lives under a prefix no application
+// is likely to use.
+const gateHealthPath = "/.tkt/healthz"
+
+func newGateCmd(e *env) *cobra.Command {
+	var configPath string
+	c := &cobra.Command{
+		Use:   "gate",
+		Short: "Protect an application: a reverse proxy that checks tickets",
+		Long: `Run a reverse proxy in front of one application. Requests with a valid ticket
+go through with the identity in Remote-User, Remote-Groups and Remote-Data
+(gate.headers renames them); client-sent headers of those names never reach
+the application, nor does the ticket cookie (gate.pass_ticket_cookie). A
+browser without a valid ticket is sent to the login page with the original
+URL; an API client (Accept: application/json, X-Requested-With) gets 401.
+Tickets due for refresh are re-issued; WebSockets and streamed responses pass
+through.
+
+The gate reads the same configuration as "tktd serve" (the ticket, cookie,
+trusted_proxies, back_arg, url_ticket_hosts and guest settings, and the gate
+section), so it must know the portal's secret: --secret-file, or the
+secret in --data-dir. It never generates one. GET ` + gateHealthPath + ` answers
+"ok" for liveness probes. SIGHUP reloads the secrets and the certificate.`,
+		Example: `  tktd gate --upstream http://127.0.0.1:9000 --secret-file /etc/tkt/secret \
+    --login-url https://login.example.com/login --listen 0.0.0.0:8081
+  tktd gate --config /etc/tkt/tktd.yaml`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if configPath == "" {
+				configPath = e.getenv("TKT_CONFIG")
+			}
+			return runGate(cmd.Context(), e, configPath, cmd.Flags())
+		},
+	}
+	fl := c.Flags()
+	fl.StringVar(&configPath, "config", "", "read settings from the YAML `FILE` (default $TKT_CONFIG)")
+	keyed := func(name, key, usage string) {
+		fl.String(name, "", usage)
+		fl.SetAnnotation(name, config.FlagKey, []string{key})
+	}
+	keyed("listen", "gate.listen", "listen on `ADDR` (default "+config.DefaultGateListen+"); overrides gate.listen")
+	keyed("upstream", "gate.upstream", "the application's `URL`, e.g. http://127.0.0.1:9000; overrides gate.upstream")
+	keyed("login-url", "gate.login_url", "the portal's login page `URL`; overrides gate.login_url")
+	keyed("secret-file", "ticket.secret_file", "the portal's secret `FILE`; overrides ticket.secret_file")
+	keyed("digest", "ticket.digest", "the tickets' `DIGEST`: md5, sha256, sha512 or hmac-sha256; overrides ticket.digest")
+	fl.StringSlice("tokens", nil, "require one of these `TOKENS` (comma-separated); overrides ticket.tokens")
+	fl.SetAnnotation("tokens", config.FlagKey, []string{"ticket.tokens"})
+	fl.String("data-dir", config.DefaultDataDir, "read the secret from `DIR`/secret; overrides data_dir")
+	return c
+}
+
+// runGate runs the gate until SIGTERM or SIGINT.
+func runGate(ctx context.Context, e *env, configPath string, fs *pflag.FlagSet) error {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
+	defer stop()
+
+	cfg, err := config.LoadWithFlags(configPath, e.getenv, fs)
+	if err == nil && cfg.Gate.Upstream == "" {
+		err = &config.FieldError{Key: "gate.upstream", Err: errors.New("missing: the application to protect (--upstream URL)")}
+	}
+	if err != nil {
+		return &configError{err}
+	}
+	if _, err := os.Stat(cfg.SecretPath()); errors.Is(err, os.ErrNotExist) {
+		return &configError{&config.FieldError{Key: "ticket.secret_file",
+			Err: fmt.Errorf("%s does not exist: the gate needs the portal's secret (--secret-file FILE)", cfg.SecretPath())}}
+	}
+	log := newLogger(cfg.Log, e.stderr)
+	v, _ := versionInfo()
+	a, err := newGateApp(cfg, log, newMetrics(v))
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Gate.Listen)
+	if err != nil {
+		return err
+	}
+	return a.serve(ctx, stop, hup, ln)
+}
+
+// newGateApp reads the secrets and builds the gate.
+func newGateApp(cfg config.Config, log *slog.Logger, m *metrics) (*app, error) {
+	a := &app{cfg: cfg, log: log, metrics: m}
+	tc, err := cfg.TicketConfig(log)
+	if err != nil {
+		return nil, &configError{err}
+	}
+	if cfg.TLS.Enabled() {
+		if a.certs, err = newCertReloader(cfg.TLS.CertFile, cfg.TLS.KeyFile); err != nil {
+			return nil, err
+		}
+	}
+	opts, err := a.gateOptions(tc)
+	if err == nil {
+		a.gate, err = web.NewGate(opts)
+	}
+	if err != nil {
+		return nil, err
+	}
+	a.ticket = tc
+	a.watch = newWatcher(cfg.Files(), "")
+	return a, nil
+}
+
+// gateOptions maps the configuration onto the gate's options.
+func (a *app) gateOptions(tc ticket.Config) (web.GateOptions, error) {
+	c := a.cfg
+	proxies, err := c.TrustedProxyPrefixes()
+	if err != nil {
+		return web.GateOptions{}, err
+	}
+	up, err := url.Parse(c.Gate.Upstream)
+	if err != nil {
+		return web.GateOptions{}, err
+	}
+	return web.GateOptions{
+		Middleware: ticket.MiddlewareConfig{
+			Ticket:         tc,
+			CookieName:     c.Cookie.Name,
+			CookieDomain:   c.Cookie.Domain,
+			CookiePath:     c.Cookie.Path,
+			CookieExpires:  c.Cookie.Expires,
+			SecureCookie:   c.Cookie.Secure,
+			LoginURL:       c.Gate.LoginURL,
+			UnauthURL:      c.Gate.UnauthURL,
+			BackArgName:    c.BackArg,
+			GuestLogin:     c.Gate.Guest,
+			GuestUser:      c.Guest.User,
+			URLTicketHosts: c.URLTicketHosts,
+			TrustedProxies: proxies,
+			Logger:         a.log.With("component", "gate"),
+		},
+		Upstream:         up,
+		Headers:          c.Gate.Headers.Identity(),
+		PassTicketCookie: c.Gate.PassTicketCookie,
+		Logger:           a.log.With("component", "gate"),
+	}, nil
+}
+
+// reloadGate rebuilds the gate with the ticket settings tc.
+func (a *app) reloadGate(tc ticket.Config) error {
+	opts, err := a.gateOptions(tc)
+	if err == nil {
+		err = a.gate.Reload(opts)
+	}
+	return err
+}

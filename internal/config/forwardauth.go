@@ -1,0 +1,176 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/tkt-sso/tkt/ticket"
+)
+
+// DefaultGateListen is where `tktd gate` listens when nothing says.
+const DefaultGateListen = "127.0.0.1:8081"
+
+// ForwardAuth configures the forward-auth endpoint, /auth.
+type ForwardAuth struct {
+	// LoginURL is where browsers without a valid ticket are sent by
+	// proxies that pass /auth's answer on (Traefik, Caddy, Envoy): the
+	// portal's public URL, e.g. https://login.example.com/login. Empty
+	// means /login on the application's own host.
+	LoginURL string `koanf:"login_url"`
+	// UnauthURL is where a valid ticket without a required token sends
+	// the browser; empty answers 403.
+	UnauthURL string `koanf:"unauth_url"`
+	// Headers name the identity headers of the answer.
+	Headers Headers `koanf:"headers"`
+	// Rules set the requirement by host and path, first match wins;
+	// requests that match none need a valid ticket with one of
+	// ticket.tokens (if any). Decoded by hand, so that a mistyped key in a
+	// rule is an error rather than a rule that checks less.
+	Rules []AuthRule `koanf:"-"`
+}
+
+// Headers name the headers that carry an identity to an application. Empty
+// names mean Remote-User, Remote-Groups and Remote-Data.
+type Headers struct {
+	User   string `koanf:"user"`
+	Groups string `koanf:"groups"`
+	Data   string `koanf:"data"`
+}
+
+// Identity returns h as the ticket package's IdentityHeaders.
+func (h Headers) Identity() ticket.IdentityHeaders {
+	return ticket.IdentityHeaders{User: h.User, Tokens: h.Groups, Data: h.Data}
+}
+
+// AuthRule is one forward-auth rule.
+type AuthRule struct {
+	// Hosts: exact ("app.example.com") or domains (".example.com"); empty
+	// matches any host.
+	Hosts []string `koanf:"hosts"`
+	// Paths: prefixes on a segment boundary ("/admin" covers /admin/x,
+	// not /administrator); empty matches any path.
+	Paths []string `koanf:"paths"`
+	// Tokens: any one admits; empty requires none.
+	Tokens []string `koanf:"tokens"`
+	// Guest lets requests without a valid ticket through as guest.user.
+	Guest bool `koanf:"guest"`
+	// Bypass lets every request through unchecked.
+	Bypass bool `koanf:"bypass"`
+}
+
+// Gate configures `tktd gate`, the reverse proxy that protects one
+// application.
+type Gate struct {
+	Listen string `koanf:"listen"`
+	// Upstream is the application's base URL, http(s)://host:port[/path].
+	Upstream string `koanf:"upstream"`
+	// LoginURL is the portal's login page; browsers without a valid ticket
+	// are sent there with the original URL in back_arg.
+	LoginURL string `koanf:"login_url"`
+	// UnauthURL is where a ticket without a required token (ticket.tokens)
+	// sends the browser; empty answers 403.
+	UnauthURL string  `koanf:"unauth_url"`
+	Headers   Headers `koanf:"headers"`
+	// Guest lets requests without a valid ticket through as guest.user.
+	Guest bool `koanf:"guest"`
+	// PassTicketCookie hands the ticket cookie to the application. Off, the
+	// application never sees it: it gets the identity headers, and a
+	// compromised application cannot replay the user's ticket elsewhere.
+	PassTicketCookie bool `koanf:"pass_ticket_cookie"`
+}
+
+func (c Config) validateForwardAuth(p *problems) {
+	fa := c.ForwardAuth
+	checkURL(p, "forward_auth.login_url", fa.LoginURL)
+	checkURL(p, "forward_auth.unauth_url", fa.UnauthURL)
+	checkHeaders(p, "forward_auth.headers", fa.Headers)
+	for i, r := range fa.Rules {
+		key := fmt.Sprintf("forward_auth.rules[%d]", i)
+		for j, h := range r.Hosts {
+			p.wrap(fmt.Sprintf("%s.hosts[%d]", key, j), checkHostEntry(h))
+		}
+		for j, path := range r.Paths {
+			if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, "?# \t\r\n") {
+				p.add(fmt.Sprintf("%s.paths[%d]", key, j), "%q: want a path starting with / (no query)", path)
+			}
+		}
+		for j, tok := range r.Tokens {
+			p.wrap(fmt.Sprintf("%s.tokens[%d]", key, j), ticket.ValidToken(tok))
+		}
+		if r.Bypass && (r.Guest || len(r.Tokens) > 0) {
+			p.add(key+".bypass", "a bypass rule checks nothing: drop its tokens and guest")
+		}
+	}
+	g := c.Gate
+	if _, _, err := net.SplitHostPort(g.Listen); err != nil {
+		p.add("gate.listen", "%q is not host:port", g.Listen)
+	}
+	if g.Upstream != "" {
+		u, err := url.Parse(g.Upstream)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			p.add("gate.upstream", "%q: want http(s)://host:port[/path]", g.Upstream)
+		}
+	}
+	checkURL(p, "gate.login_url", g.LoginURL)
+	checkURL(p, "gate.unauth_url", g.UnauthURL)
+	checkHeaders(p, "gate.headers", g.Headers)
+}
+
+// checkURL accepts "", an absolute http(s) URL or a path from the root.
+func checkURL(p *problems, key, s string) {
+	if s == "" {
+		return
+	}
+	u, err := url.Parse(s)
+	switch {
+	case err != nil || strings.ContainsAny(s, " \t\r\n#"):
+		p.add(key, "%q is not a URL (no blanks or fragment)", s)
+	case u.IsAbs() && (u.Scheme != "http" && u.Scheme != "https" || u.Host == ""):
+		p.add(key, "%q: want an http(s) URL or a path starting with /", s)
+	case !u.IsAbs() && (!strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//")):
+		p.add(key, "%q: want an http(s) URL or a path starting with /", s)
+	}
+}
+
+func checkHeaders(p *problems, key string, h Headers) {
+	for _, f := range [][2]string{{"user", h.User}, {"groups", h.Groups}, {"data", h.Data}} {
+		if f[1] != "" && !validToken(f[1]) {
+			p.add(key+"."+f[0], "%q is not a header name", f[1])
+		}
+	}
+}
+
+// decodeRules decodes forward_auth.rules, each entry checked for unknown
+// keys: a rule with "token:" for "tokens:" would otherwise require nothing.
+func decodeRules(raw any, probs *problems) []AuthRule {
+	if raw == nil {
+		return nil
+	}
+	list, ok := raw.([]any)
+	if !ok {
+		probs.add("forward_auth.rules", "want a list of rules, got %s", showValue(raw))
+		return nil
+	}
+	var out []AuthRule
+	t := reflect.TypeFor[AuthRule]()
+	for i, item := range list {
+		key := "forward_auth.rules[" + strconv.Itoa(i) + "]"
+		m, ok := item.(map[string]any)
+		if !ok {
+			probs.add(key, "want a map (hosts, paths, tokens, guest, bypass), got %s", showValue(item))
+			out = append(out, AuthRule{})
+			continue
+		}
+		var r AuthRule
+		probs.addDecode(key, decodeInto(m, &r))
+		for _, u := range unknownKeys(m, t, "") {
+			probs.wrap(key+"."+u, unknownKey(u, keysOf(t, "")))
+		}
+		out = append(out, r)
+	}
+	return out
+}

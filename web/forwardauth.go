@@ -1,0 +1,310 @@
+package web
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"sync/atomic"
+	"time"
+
+	"github.com/tkt-sso/tkt/ticket"
+)
+
+// ForwardAuthOptions configure the forward-auth endpoint that nginx
+// (auth_request), Traefik (forwardAuth), Caddy (forward_auth), HAProxy and
+// Envoy (ext_authz over HTTP) ask before they pass a request on.
+type ForwardAuthOptions struct {
+	// Ticket is how tickets are read and refreshed. Its Tokens are the
+	// requirement of requests that match no rule.
+	Ticket ticket.Config
+	// Cookie is the ticket cookie, as the portal sets it; refreshed
+	// tickets ride back in a Set-Cookie on the answer.
+	Cookie CookieOptions
+	// LoginURL is where a browser without a valid ticket is sent when the
+	// proxy hands our answer to the browser (Traefik, Caddy, Envoy): an
+	// absolute URL of the portal, or a path on the application's own host;
+	// default "/login".
+	LoginURL string
+	// UnauthURL is where a browser whose ticket lacks a required token is
+	// sent; "" answers 403.
+	UnauthURL string
+	// BackArg names the login URL's destination parameter; default "back".
+	BackArg string
+	// Headers name the answer's identity headers; the zero value means
+	// Remote-User, Remote-Groups and Remote-Data.
+	Headers ticket.IdentityHeaders
+	// Rules pick the requirement of a request by host and path; the first
+	// that matches wins.
+	Rules []ForwardAuthRule
+	// GuestUser is the name pattern of guests on rules that allow them
+	// (%U and %<n>U as in mod_auth_tkt); default "guest".
+	GuestUser string
+	// URLTicketHosts accept a ticket in the URL (?auth_tkt=...), the
+	// cross-domain hand-over, when the proxy passes redirects on.
+	URLTicketHosts []string
+	// TrustedProxies are the proxies allowed to ask. Only their
+	// X-Original-URL, X-Forwarded-* and Forwarded headers are believed; a
+	// request from anywhere else is refused, since its idea of the original
+	// URL and client address could be anything. Empty refuses every
+	// request, with a log line that says so.
+	TrustedProxies []netip.Prefix
+	// ClientIPHeader is the header those proxies name the client in
+	// (ticket.HeaderXForwardedFor, the default, or ticket.HeaderForwarded).
+	ClientIPHeader string
+	// Path is where the endpoint is mounted; default "/auth". Requests
+	// under it (Path + "/app/x") ask about that path, as Envoy's ext_authz
+	// path_prefix sends them.
+	Path string
+	// Logger gets a line for every refused ticket and misconfigured
+	// proxy; nil discards.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// ForwardAuthRule is the requirement of the requests it matches.
+type ForwardAuthRule struct {
+	// Hosts are exact hosts ("app.example.com", "app.example.com:8443")
+	// or domains (".example.com", the domain and its subdomains); empty
+	// matches every host.
+	Hosts []string
+	// Paths are path prefixes on a segment boundary: "/admin" matches
+	// /admin, /admin/ and /admin/x, not /administrator. Empty matches
+	// every path.
+	Paths []string
+	// Tokens are required, any one of them admits; empty requires none.
+	Tokens []string
+	// Guest lets requests without a valid ticket through as a guest.
+	Guest bool
+	// Bypass lets every request through unchecked (health checks, public
+	// assets), with no identity headers.
+	Bypass bool
+}
+
+// ForwardAuth is the forward-auth endpoint's http.Handler. Its state is
+// swapped atomically by Reload, like the portal's.
+type ForwardAuth struct {
+	state atomic.Pointer[forwardState]
+}
+
+// NewForwardAuth validates o, reporting every problem at once.
+func NewForwardAuth(o ForwardAuthOptions) (*ForwardAuth, error) {
+	st, err := newForwardState(o)
+	if err != nil {
+		return nil, err
+	}
+	f := &ForwardAuth{}
+	f.state.Store(st)
+	return f, nil
+}
+
+// Reload validates o and swaps it in; on error the previous state stays.
+func (f *ForwardAuth) Reload(o ForwardAuthOptions) error {
+	st, err := newForwardState(o)
+	if err != nil {
+		return err
+	}
+	f.state.Store(st)
+	return nil
+}
+
+// forwardState is one immutable configuration of the endpoint.
+type forwardState struct {
+	rules    []forwardRule
+	fallback forwardRule // requests that match no rule
+	headers  ticket.IdentityHeaders
+	clients  ticket.ClientAddrConfig
+	log      *slog.Logger
+	path     string
+}
+
+// forwardRule is a rule with its two middlewares: one answering 401 and
+// 403 for proxies that do the redirect themselves (nginx), one redirecting
+// browsers for proxies that pass our answer on (Traefik, Caddy).
+type forwardRule struct {
+	hosts            hostList
+	anyHost          bool
+	paths            []string
+	bypass           bool
+	status, redirect *ticket.Middleware
+}
+
+func newForwardState(o ForwardAuthOptions) (*forwardState, error) {
+	st := &forwardState{
+		headers: o.Headers,
+		clients: ticket.ClientAddrConfig{TrustedProxies: o.TrustedProxies, Header: o.ClientIPHeader},
+		log:     o.Logger,
+		path:    cmp.Or(o.Path, "/auth"),
+	}
+	if st.log == nil {
+		st.log = slog.New(slog.DiscardHandler)
+	}
+	var errs []error
+	var err error
+	if st.fallback, err = newForwardRule(o, ForwardAuthRule{Tokens: o.Ticket.Tokens}); err != nil {
+		errs = append(errs, err)
+	}
+	for i, r := range o.Rules {
+		fr, err := newForwardRule(o, r)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("forward auth rule %d: %w", i+1, err))
+		}
+		st.rules = append(st.rules, fr)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+func newForwardRule(o ForwardAuthOptions, r ForwardAuthRule) (forwardRule, error) {
+	var errs []error
+	hosts, err := parseHostList(r.Hosts)
+	errs = append(errs, err)
+	fr := forwardRule{hosts: hosts, anyHost: len(r.Hosts) == 0, bypass: r.Bypass}
+	for _, p := range r.Paths {
+		if p == "" || p[0] != '/' {
+			errs = append(errs, fmt.Errorf("path %q must start with /", p))
+			continue
+		}
+		fr.paths = append(fr.paths, p)
+	}
+	if r.Bypass && (len(r.Tokens) > 0 || r.Guest) {
+		errs = append(errs, errors.New("a bypass rule checks nothing: tokens and guest make no sense on it"))
+	}
+	tc := o.Ticket
+	tc.Tokens = r.Tokens
+	mc := ticket.MiddlewareConfig{
+		Ticket:         tc,
+		CookieName:     o.Cookie.Name,
+		CookieDomain:   o.Cookie.Domain,
+		CookiePath:     o.Cookie.Path,
+		CookieExpires:  o.Cookie.Expires,
+		SecureCookie:   o.Cookie.Secure,
+		BackArgName:    o.BackArg,
+		GuestLogin:     r.Guest,
+		GuestUser:      o.GuestUser,
+		TrustedProxies: o.TrustedProxies,
+		ClientIPHeader: o.ClientIPHeader,
+		Logger:         o.Logger,
+		Now:            o.Now,
+	}
+	// nginx turns any answer but 2xx, 401 and 403 into a 500, so the
+	// status flavour neither redirects nor takes URL tickets.
+	if fr.status, err = ticket.NewMiddleware(mc); err != nil {
+		return fr, errors.Join(append(errs, err)...)
+	}
+	mc.LoginURL = cmp.Or(o.LoginURL, "/login")
+	mc.UnauthURL = o.UnauthURL
+	mc.RedirectStatus = http.StatusFound
+	mc.URLTicketHosts = o.URLTicketHosts
+	fr.redirect, err = ticket.NewMiddleware(mc)
+	errs = append(errs, err)
+	return fr, errors.Join(errs...)
+}
+
+// match picks the rule for a request to host (lowercase, port cut off into
+// port) and path.
+func (st *forwardState) match(host, port, path string) *forwardRule {
+	for i := range st.rules {
+		r := &st.rules[i]
+		if (r.anyHost || r.hosts.allows(host, port)) && pathMatches(r.paths, path) {
+			return r
+		}
+	}
+	return &st.fallback
+}
+
+// pathMatches reports whether path lies under one of the prefixes, on a
+// segment boundary; no prefixes match everything.
+func pathMatches(prefixes []string, path string) bool {
+	if len(prefixes) == 0 {
+		return true
+	}
+	for _, p := range prefixes {
+		if len(path) < len(p) || path[:len(p)] != p {
+			continue
+		}
+		if len(path) == len(p) || p[len(p)-1] == '/' || path[len(p)] == '/' {
+			return true
+		}
+	}
+	return false
+}
+
+// ServeHTTP answers one question of a proxy: may the request it describes
+// through? 200 with the identity headers when it may; otherwise 401, 403 or
+// a redirect to the login page, as the proxy's style asks.
+func (f *ForwardAuth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	st := f.state.Load()
+	o := st.clients.Origin(r)
+	if !o.Proxied {
+		st.log.LogAttrs(r.Context(), slog.LevelWarn, "forward auth refused: the asking peer is not a trusted proxy",
+			slog.String("peer", r.RemoteAddr))
+		forwardError(w, http.StatusForbidden, "forward auth is for trusted proxies only")
+		return
+	}
+	orig, style, err := st.original(r, &o)
+	if err != nil {
+		st.log.LogAttrs(r.Context(), slog.LevelWarn, "forward auth: the proxy did not say which request it asks about",
+			slog.String("peer", r.RemoteAddr), slog.String("reason", err.Error()))
+		forwardError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	host, port, err := splitAuthority(lower(o.Host))
+	if err != nil {
+		forwardError(w, http.StatusBadRequest, "bad original host")
+		return
+	}
+	rule := st.match(host, port, orig.URL.Path)
+	if rule.bypass {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	mw := rule.status
+	if style == styleRedirect {
+		mw = rule.redirect
+	}
+	id, ok := mw.AuthenticateFrom(w, orig, o)
+	if !ok {
+		return
+	}
+	if err := st.headers.Check(id); err != nil {
+		st.log.LogAttrs(r.Context(), slog.LevelWarn, "forward auth refused: identity unfit for a header",
+			slog.String("reason", err.Error()))
+		forwardError(w, http.StatusForbidden, "identity cannot be passed in a header")
+		return
+	}
+	st.headers.Set(w.Header(), id)
+	w.WriteHeader(http.StatusOK)
+}
+
+// forwardError answers a request the endpoint cannot judge.
+func forwardError(w http.ResponseWriter, status int, reason string) {
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, "%s: %s\n", http.StatusText(status), reason)
+}
+
+// lower is strings.ToLower without the allocation when s is lowercase
+// already, as host names nearly always are.
+func lower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'A' <= b[j] && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}

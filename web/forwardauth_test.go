@@ -1,0 +1,350 @@
+package web
+
+import (
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tkt-sso/tkt/ticket"
+)
+
+const (
+	proxyAddr = "10.0.0.1"
+	loginURL  = "https://login.example.com/login"
+)
+
+// faFixture is a forward-auth endpoint behind a trusted proxy at proxyAddr,
+// with rules for an admin area, public assets and a guest-friendly wiki.
+type faFixture struct {
+	t    *testing.T
+	fa   *ForwardAuth
+	opts ForwardAuthOptions
+	now  time.Time
+	logs *syncBuffer
+}
+
+func newFAFixture(t *testing.T, edit func(*ForwardAuthOptions)) *faFixture {
+	f := &faFixture{t: t, now: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC), logs: &syncBuffer{}}
+	o := ForwardAuthOptions{
+		Ticket:         ticket.Config{Digest: ticket.SHA256, Secret: testSecret, Timeout: 2 * time.Hour, Refresh: 0.5},
+		Cookie:         CookieOptions{Name: "auth_tkt", Domain: ".example.com", Path: "/"},
+		LoginURL:       loginURL,
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix(proxyAddr + "/32")},
+		URLTicketHosts: []string{"other.example.net"},
+		Rules: []ForwardAuthRule{
+			{Hosts: []string{"app.example.com"}, Paths: []string{"/admin"}, Tokens: []string{"admin"}},
+			{Paths: []string{"/static/", "/healthz"}, Bypass: true},
+			{Hosts: []string{".wiki.example.com"}, Guest: true},
+		},
+		Logger: slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now:    func() time.Time { return f.now },
+	}
+	if edit != nil {
+		edit(&o)
+	}
+	fa, err := NewForwardAuth(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.fa, f.opts = fa, o
+	return f
+}
+
+// mint returns a cookie value for uid with tokens and data, bound to
+// client, minted at the fixture's time minus age.
+func (f *faFixture) mint(uid, tokens, data, client string, age time.Duration) string {
+	f.t.Helper()
+	v, err := ticket.NewVerifier(f.opts.Ticket)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	raw, err := v.Mint(ticket.Ticket{UID: uid, Tokens: ticket.Tokens(tokens), Data: data, Time: f.now.Add(-age)}, netip.MustParseAddr(client))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return ticket.Encode(raw)
+}
+
+// ask sends the endpoint a request from peer with the given headers.
+func (f *faFixture) ask(target, peer string, header map[string]string) *httptest.ResponseRecorder {
+	f.t.Helper()
+	r := httptest.NewRequest(http.MethodGet, "http://tktd.internal:8080"+target, nil)
+	r.RemoteAddr = peer + ":5123"
+	for k, v := range header {
+		if k == "Host" {
+			r.Host = v
+			continue
+		}
+		r.Header.Set(k, v)
+	}
+	w := httptest.NewRecorder()
+	f.fa.ServeHTTP(w, r)
+	return w
+}
+
+// nginx asks about url the way nginx's auth_request does, for a client at
+// testClient sending cookie.
+func (f *faFixture) nginx(url, cookie string, extra ...string) *httptest.ResponseRecorder {
+	h := map[string]string{"X-Original-URL": url, "X-Forwarded-For": testClient, "Accept": "text/html,*/*"}
+	if cookie != "" {
+		h["Cookie"] = "auth_tkt=" + cookie
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		h[extra[i]] = extra[i+1]
+	}
+	return f.ask("/auth", proxyAddr, h)
+}
+
+// traefik asks the way Traefik's forwardAuth and Caddy's forward_auth do.
+func (f *faFixture) traefik(method, proto, host, uri, cookie string, extra ...string) *httptest.ResponseRecorder {
+	h := map[string]string{
+		"X-Forwarded-Method": method, "X-Forwarded-Proto": proto, "X-Forwarded-Host": host,
+		"X-Forwarded-Uri": uri, "X-Forwarded-For": testClient, "Accept": "text/html,application/xhtml+xml,*/*;q=0.8",
+	}
+	if cookie != "" {
+		h["Cookie"] = "auth_tkt=" + cookie
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		h[extra[i]] = extra[i+1]
+	}
+	return f.ask("/auth", proxyAddr, h)
+}
+
+// identity is what the endpoint told the proxy about the user.
+func identity(w *httptest.ResponseRecorder) []string {
+	h := w.Header()
+	if _, ok := h["Remote-User"]; !ok {
+		return nil
+	}
+	return []string{h.Get("Remote-User"), h.Get("Remote-Groups"), h.Get("Remote-Data")}
+}
+
+func TestForwardAuthVerdicts(t *testing.T) {
+	f := newFAFixture(t, nil)
+	alice := f.mint("alice", "staff,admin", "uid=42", testClient, time.Minute)
+	bob := f.mint("bob", "staff", "", testClient, time.Minute)
+	elsewhere := f.mint("alice", "staff,admin", "", "198.51.100.7", time.Minute)
+	expired := f.mint("alice", "admin", "", testClient, 3*time.Hour)
+	forged := strings.Replace(alice, alice[:4], "AAAA", 1)
+
+	tests := []struct {
+		name     string
+		w        *httptest.ResponseRecorder
+		status   int
+		identity []string
+		location string
+	}{
+		{"nginx: valid ticket", f.nginx("https://app.example.com/page?x=1", alice), 200, []string{"alice", "staff,admin", "uid=42"}, ""},
+		{"nginx: no ticket", f.nginx("https://app.example.com/page", ""), 401, nil, ""},
+		{"nginx: forged ticket", f.nginx("https://app.example.com/page", forged), 401, nil, ""},
+		{"nginx: ticket bound to another client", f.nginx("https://app.example.com/page", elsewhere), 401, nil, ""},
+		{"nginx: expired ticket", f.nginx("https://app.example.com/page", expired), 401, nil, ""},
+		{"nginx: admin area with the token", f.nginx("https://app.example.com/admin/users", alice), 200, []string{"alice", "staff,admin", "uid=42"}, ""},
+		{"nginx: admin area without the token", f.nginx("https://app.example.com/admin", bob), 403, nil, ""},
+		{"nginx: /administrator is not under /admin", f.nginx("https://app.example.com/administrator", bob), 200, []string{"bob", "staff", ""}, ""},
+		{"nginx: admin rule is for its host only", f.nginx("https://other.example.com/admin", bob), 200, []string{"bob", "staff", ""}, ""},
+		{"nginx: bypass", f.nginx("https://app.example.com/static/app.css", ""), 200, nil, ""},
+		{"nginx: bypass is segment-exact", f.nginx("https://app.example.com/healthzz", ""), 401, nil, ""},
+		{"nginx: guest rule, no ticket", f.nginx("https://docs.wiki.example.com/", ""), 200, []string{"guest", "", ""}, ""},
+		{"nginx: guest rule, valid ticket", f.nginx("https://wiki.example.com/", bob), 200, []string{"bob", "staff", ""}, ""},
+		{"nginx: host match ignores case and port", f.nginx("https://APP.example.com:8443/admin", bob), 403, nil, ""},
+		{"traefik: valid ticket", f.traefik("GET", "https", "app.example.com", "/page", alice), 200, []string{"alice", "staff,admin", "uid=42"}, ""},
+		{"traefik: no ticket redirects to the portal", f.traefik("GET", "https", "app.example.com", "/page?x=1&y=%2F", ""), 302, nil,
+			loginURL + "?back=" + url.QueryEscape("https://app.example.com/page?x=1&y=%2F")},
+		{"traefik: a POST is sent to log in with a GET", f.traefik("POST", "http", "app.example.com:8080", "/form", ""), 302, nil,
+			loginURL + "?back=" + url.QueryEscape("http://app.example.com:8080/form")},
+		{"traefik: API clients get 401", f.traefik("GET", "https", "app.example.com", "/api", "", "Accept", "application/json"), 401, nil, ""},
+		{"traefik: missing token is 403, not a login", f.traefik("GET", "https", "app.example.com", "/admin", bob), 403, nil, ""},
+		{"nginx style asked to redirect", f.ask("/auth?mode=redirect", proxyAddr, map[string]string{"X-Original-URL": "http://app.example.com/x", "X-Forwarded-For": testClient}), 302, nil,
+			loginURL + "?back=" + url.QueryEscape("http://app.example.com/x")},
+		{"traefik style asked for a status", f.ask("/auth?mode=status", proxyAddr, map[string]string{"X-Forwarded-Host": "app.example.com", "X-Forwarded-Uri": "/x", "X-Forwarded-For": testClient}), 401, nil, ""},
+		{"envoy: path under the endpoint", f.ask("/auth/admin/x?q=1", proxyAddr, map[string]string{"Host": "app.example.com", "X-Forwarded-For": testClient, "Cookie": "auth_tkt=" + bob}), 403, nil, ""},
+		{"envoy: valid ticket", f.ask("/auth/page", proxyAddr, map[string]string{"X-Forwarded-Host": "app.example.com", "X-Forwarded-For": testClient, "Cookie": "auth_tkt=" + alice}), 200, []string{"alice", "staff,admin", "uid=42"}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.w.Code != tc.status {
+				t.Fatalf("status %d, want %d; body %q", tc.w.Code, tc.status, tc.w.Body)
+			}
+			if diff := cmp.Diff(tc.identity, identity(tc.w)); diff != "" {
+				t.Errorf("identity headers (-want +got):\n%s", diff)
+			}
+			if got := tc.w.Header().Get("Location"); got != tc.location {
+				t.Errorf("Location %q, want %q", got, tc.location)
+			}
+		})
+	}
+}
+
+// A proxy that is not trusted could claim any URL and any client address;
+// a proxy that does not say what it asks about gets a reason, never a pass.
+func TestForwardAuthRefusesWhatItCannotJudge(t *testing.T) {
+	f := newFAFixture(t, nil)
+	alice := f.mint("alice", "admin", "", testClient, time.Minute)
+	tests := []struct {
+		name   string
+		peer   string
+		header map[string]string
+		status int
+		reason string
+	}{
+		{"untrusted peer", testClient, map[string]string{"X-Original-URL": "https://app.example.com/", "Cookie": "auth_tkt=" + alice}, 403, "trusted proxies only"},
+		{"no original URL", proxyAddr, map[string]string{"Cookie": "auth_tkt=" + alice}, 400, "no original URL"},
+		{"not http", proxyAddr, map[string]string{"X-Original-URL": "javascript:alert(1)"}, 400, "not an http or https URL"},
+		{"userinfo in the host", proxyAddr, map[string]string{"X-Original-URL": "https://evil.com@app.example.com/"}, 400, "bad host"},
+		{"protocol-relative target", proxyAddr, map[string]string{"X-Forwarded-Host": "app.example.com", "X-Forwarded-Uri": "//evil.com/x"}, 400, "not a path"},
+		{"fragment", proxyAddr, map[string]string{"X-Forwarded-Host": "app.example.com", "X-Forwarded-Uri": "/x#y"}, 400, "not a path"},
+		{"bad escape", proxyAddr, map[string]string{"X-Original-URL": "https://app.example.com/%zz"}, 400, "bad escape"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := f.ask("/auth", tc.peer, tc.header)
+			if w.Code != tc.status || !strings.Contains(w.Body.String(), tc.reason) {
+				t.Errorf("got %d %q, want %d with %q", w.Code, w.Body, tc.status, tc.reason)
+			}
+			if identity(w) != nil {
+				t.Errorf("identity headers on a refusal: %v", identity(w))
+			}
+		})
+	}
+	if !strings.Contains(f.logs.String(), "not a trusted proxy") {
+		t.Errorf("no log line for the untrusted peer:\n%s", f.logs)
+	}
+}
+
+// The client address is the one the trusted proxy names, never one the
+// client names itself in a header the proxy passed along.
+func TestForwardAuthClientAddress(t *testing.T) {
+	f := newFAFixture(t, nil)
+	bound := f.mint("alice", "", "", testClient, time.Minute)
+	spoofed := f.mint("mallory", "", "", "203.0.113.66", time.Minute)
+	ok := f.nginx("https://app.example.com/", bound, "X-Forwarded-For", "203.0.113.66, "+testClient)
+	if ok.Code != 200 || ok.Header().Get("Remote-User") != "alice" {
+		t.Errorf("ticket bound to the proxy-named client: %d %v", ok.Code, identity(ok))
+	}
+	bad := f.nginx("https://app.example.com/", spoofed, "X-Forwarded-For", "203.0.113.66, "+testClient)
+	if bad.Code != 401 {
+		t.Errorf("ticket bound to a client-claimed address: %d %v", bad.Code, identity(bad))
+	}
+}
+
+// A ticket due for refresh comes back fresh in a Set-Cookie on the 200,
+// for the proxy to pass on; the cookie keeps the configured attributes.
+func TestForwardAuthRefresh(t *testing.T) {
+	f := newFAFixture(t, nil)
+	old := f.mint("alice", "staff", "", testClient, 90*time.Minute)
+	w := f.nginx("https://app.example.com/", old)
+	if w.Code != 200 {
+		t.Fatalf("status %d", w.Code)
+	}
+	c := setCookie(w, "auth_tkt")
+	if c == nil {
+		t.Fatal("no refreshed ticket")
+	}
+	if c.Domain != "example.com" || !c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteLaxMode {
+		t.Errorf("refreshed cookie attributes: %s", setCookieLine(w, "auth_tkt"))
+	}
+	v, _ := ticket.NewVerifier(f.opts.Ticket)
+	res, err := v.Verify(c.Value, netip.MustParseAddr(testClient), f.now)
+	if err != nil || res.UID != "alice" || !res.Time.Equal(f.now) {
+		t.Errorf("refreshed ticket: %+v %v", res, err)
+	}
+	fresh := f.nginx("https://app.example.com/", f.mint("alice", "staff", "", testClient, time.Minute))
+	if setCookie(fresh, "auth_tkt") != nil {
+		t.Error("a fresh ticket was re-issued")
+	}
+}
+
+// A URL ticket is taken only in the redirect style (nginx would turn the
+// redirect into a 500) and only on allow-listed hosts.
+func TestForwardAuthURLTicket(t *testing.T) {
+	f := newFAFixture(t, nil)
+	v := f.mint("alice", "", "", testClient, time.Minute)
+	w := f.traefik("GET", "https", "other.example.net", "/x?auth_tkt="+url.QueryEscape(v)+"&a=1", "")
+	if w.Code != http.StatusTemporaryRedirect || w.Header().Get("Location") != "https://other.example.net/x?a=1" {
+		t.Fatalf("URL ticket: %d %q", w.Code, w.Header().Get("Location"))
+	}
+	if c := setCookie(w, "auth_tkt"); c == nil || c.Value == "" {
+		t.Error("no cookie set from the URL ticket")
+	}
+	w = f.nginx("https://other.example.net/x?auth_tkt="+url.QueryEscape(v), "")
+	if w.Code != 401 || setCookie(w, "auth_tkt") != nil {
+		t.Errorf("status style took a URL ticket: %d", w.Code)
+	}
+	w = f.traefik("GET", "https", "app.example.com", "/x?auth_tkt="+url.QueryEscape(v), "")
+	if w.Code != 302 || setCookie(w, "auth_tkt") != nil {
+		t.Errorf("host off the allow-list took a URL ticket: %d", w.Code)
+	}
+}
+
+// Identity headers come from the ticket alone: the answer never echoes
+// what the client sent, and a user id that cannot travel in a header is
+// refused, not passed on empty.
+func TestForwardAuthIdentityHeaders(t *testing.T) {
+	f := newFAFixture(t, func(o *ForwardAuthOptions) {
+		o.Headers = ticket.IdentityHeaders{User: "X-Auth-User", Tokens: "X-Auth-Groups", Data: "X-Auth-Data"}
+	})
+	w := f.nginx("https://app.example.com/", f.mint("alice", "staff", "d", testClient, time.Minute), "Remote-User", "mallory", "X-Auth-User", "mallory")
+	got := []string{w.Header().Get("X-Auth-User"), w.Header().Get("X-Auth-Groups"), w.Header().Get("X-Auth-Data")}
+	if diff := cmp.Diff([]string{"alice", "staff", "d"}, got); diff != "" || w.Header().Get("Remote-User") != "" {
+		t.Errorf("configured headers (-want +got):\n%s", diff)
+	}
+	w = f.nginx("https://app.example.com/", f.mint("alice", "", "line1\nline2", testClient, time.Minute))
+	if w.Code != 403 || w.Header().Get("X-Auth-User") != "" {
+		t.Errorf("data with a newline: %d %v", w.Code, w.Header())
+	}
+}
+
+func TestForwardAuthOptionErrors(t *testing.T) {
+	_, err := NewForwardAuth(ForwardAuthOptions{
+		Ticket: ticket.Config{Digest: ticket.SHA256, Secret: testSecret},
+		Rules: []ForwardAuthRule{
+			{Paths: []string{"admin"}},
+			{Hosts: []string{"bad host"}},
+			{Bypass: true, Tokens: []string{"x"}},
+		},
+		LoginURL: "javascript:x",
+	})
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{"rule 1", `path "admin"`, "rule 2", "bad host", "rule 3", "bypass", "login URL"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}
+
+// Reload swaps the secrets: a ticket signed with the new secret passes
+// right after, and a broken configuration keeps the old state.
+func TestForwardAuthReload(t *testing.T) {
+	f := newFAFixture(t, nil)
+	o := f.opts
+	o.Ticket.Secret = "a-new-secret-for-the-reload-test"
+	f.opts = o
+	fresh := f.mint("alice", "", "", testClient, time.Minute)
+	if w := f.nginx("https://app.example.com/", fresh); w.Code != 401 {
+		t.Fatalf("new secret accepted before the reload: %d", w.Code)
+	}
+	if err := f.fa.Reload(o); err != nil {
+		t.Fatal(err)
+	}
+	if w := f.nginx("https://app.example.com/", fresh); w.Code != 200 {
+		t.Fatalf("new secret refused after the reload: %d", w.Code)
+	}
+	bad := o
+	bad.LoginURL = "ftp://x"
+	if err := f.fa.Reload(bad); err == nil {
+		t.Fatal("broken reload accepted")
+	}
+	if w := f.nginx("https://app.example.com/", fresh); w.Code != 200 {
+		t.Fatalf("state lost by a broken reload: %d", w.Code)
+	}
+}

@@ -1,0 +1,185 @@
+package web
+
+import (
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/tkt-sso/tkt/ticket"
+)
+
+// GateOptions configure a Gate: mod_auth_tkt in front of any application,
+// as a reverse proxy.
+type GateOptions struct {
+	// Middleware is how tickets are checked: the TKTAuth* settings.
+	Middleware ticket.MiddlewareConfig
+	// Upstream is the application's base URL.
+	Upstream *url.URL
+	// Headers name the identity headers the application receives; the
+	// zero value means Remote-User, Remote-Groups and Remote-Data.
+	// Client-sent headers of those names (in any spelling) never reach it.
+	Headers ticket.IdentityHeaders
+	// PassTicketCookie hands the ticket cookie on to the application;
+	// by default it is removed, so the application cannot replay it.
+	PassTicketCookie bool
+	// Transport reaches the upstream; nil means a transport with bounded
+	// connect and header timeouts.
+	Transport http.RoundTripper
+	// Logger gets a line for each upstream failure; nil discards.
+	Logger *slog.Logger
+}
+
+// Gate is the gate's http.Handler. Reload swaps its state atomically.
+type Gate struct {
+	state atomic.Pointer[http.Handler]
+}
+
+// NewGate validates o and returns a ready Gate.
+func NewGate(o GateOptions) (*Gate, error) {
+	h, err := newGateHandler(o)
+	if err != nil {
+		return nil, err
+	}
+	g := &Gate{}
+	g.state.Store(&h)
+	return g, nil
+}
+
+// Reload validates o and swaps it in; on error the previous state stays.
+func (g *Gate) Reload(o GateOptions) error {
+	h, err := newGateHandler(o)
+	if err != nil {
+		return err
+	}
+	g.state.Store(&h)
+	return nil
+}
+
+func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	(*g.state.Load()).ServeHTTP(w, r)
+}
+
+func newGateHandler(o GateOptions) (http.Handler, error) {
+	var errs []error
+	u := o.Upstream
+	if u == nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, errors.New("gate: the upstream must be an http or https URL"))
+	}
+	mw, err := ticket.NewMiddleware(o.Middleware)
+	errs = append(errs, err)
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	clients := ticket.ClientAddrConfig{TrustedProxies: o.Middleware.TrustedProxies, Header: o.Middleware.ClientIPHeader}
+	cookieName := o.Middleware.CookieName
+	if cookieName == "" {
+		cookieName = ticket.DefaultCookieName
+	}
+	transport := o.Transport
+	if transport == nil {
+		transport = defaultTransport()
+	}
+	rp := &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(u)
+			forwardedFor(pr, clients.Origin(pr.In))
+			id, _ := ticket.IdentityFrom(pr.In.Context())
+			// The middleware let the request in, so id is set; Set strips
+			// client-sent identity headers before it writes ours.
+			o.Headers.Set(pr.Out.Header, id) // checked before the proxy was called
+
+			if !o.PassTicketCookie {
+				dropCookie(pr.Out.Header, cookieName)
+			}
+		},
+		Transport: transport,
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			log.LogAttrs(r.Context(), slog.LevelError, "gate: upstream failed",
+				slog.String("upstream", u.Host), slog.String("err", err.Error()))
+			forwardError(w, http.StatusBadGateway, "the application did not answer")
+		},
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	return mw.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, _ := ticket.IdentityFrom(r.Context())
+		if err := o.Headers.Check(id); err != nil {
+			// An application would take a missing header for "anonymous".
+			log.LogAttrs(r.Context(), slog.LevelWarn, "gate refused: identity unfit for a header", slog.String("reason", err.Error()))
+			forwardError(w, http.StatusForbidden, "identity cannot be passed in a header")
+			return
+		}
+		rp.ServeHTTP(w, r)
+	})), nil
+}
+
+// forwardedFor tells the application who asked: the client's address
+// appended to the chain of trusted proxies (an untrusted client's own
+// X-Forwarded-For is dropped), and the scheme and host the client used.
+func forwardedFor(pr *httputil.ProxyRequest, o ticket.ClientOrigin) {
+	if o.Proxied {
+		if prior := pr.In.Header.Values("X-Forwarded-For"); len(prior) > 0 {
+			pr.Out.Header["X-Forwarded-For"] = []string{strings.Join(prior, ", ")}
+		}
+	}
+	pr.SetXForwarded()
+	pr.Out.Header.Set("X-Forwarded-Host", o.Host)
+	proto := "http"
+	if o.HTTPS {
+		proto = "https"
+	}
+	pr.Out.Header.Set("X-Forwarded-Proto", proto)
+}
+
+// dropCookie removes every cookie called name from the Cookie headers,
+// leaving the others byte for byte.
+func dropCookie(h http.Header, name string) {
+	lines := h["Cookie"]
+	if len(lines) == 0 {
+		return
+	}
+	var kept []string
+	for _, line := range lines {
+		var parts []string
+		for part := range strings.SplitSeq(line, ";") {
+			if k, _, _ := strings.Cut(strings.TrimSpace(part), "="); k == name {
+				continue
+			}
+			parts = append(parts, strings.TrimSpace(part))
+		}
+		if len(parts) > 0 {
+			kept = append(kept, strings.Join(parts, "; "))
+		}
+	}
+	if len(kept) == 0 {
+		h.Del("Cookie")
+		return
+	}
+	h["Cookie"] = kept
+}
+
+// defaultTransport bounds the parts of a round trip that have a natural
+// limit (connecting, waiting for the response header) and none of the
+// rest: a download or an event stream may run for as long as it likes.
+func defaultTransport() *http.Transport {
+	return &http.Transport{
+		Proxy:                 nil, // the upstream is reached directly, never through $HTTP_PROXY
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          256,
+		MaxIdleConnsPerHost:   256,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: 60 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+}
