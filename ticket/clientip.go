@@ -104,18 +104,18 @@ func (c ClientAddrConfig) Origin(r *http.Request) ClientOrigin {
 	}
 	o.Proxied = true
 	if forwarded {
-		c.fromForwarded(r.Header.Values(HeaderForwarded), &o)
+		c.fromForwarded(r.Header[HeaderForwarded], &o)
 		return o
 	}
 	// Without the header the proxy itself is the client (a health check,
 	// say): the peer address stands.
-	if xff := r.Header.Values(HeaderXForwardedFor); len(xff) > 0 {
+	if xff := r.Header[HeaderXForwardedFor]; len(xff) > 0 { // canonical keys: no folding on the hot path
 		o.Addr = c.walk(listFromRight(xff), o.Addr)
 	}
-	if p := lastListValue(r.Header.Values("X-Forwarded-Proto")); p != "" {
+	if p := lastListValue(r.Header["X-Forwarded-Proto"]); p != "" {
 		o.HTTPS = strings.EqualFold(p, "https")
 	}
-	if h := lastListValue(r.Header.Values("X-Forwarded-Host")); validHost(h) {
+	if h := lastListValue(r.Header["X-Forwarded-Host"]); validHost(h) {
 		o.Host = h
 	}
 	return o

@@ -47,13 +47,13 @@ func (st *forwardState) original(r *http.Request, o *ticket.ClientOrigin) (*http
 	h := r.Header
 	style := styleRedirect
 	var target string
-	if v := h.Get("X-Original-URL"); v != "" {
+	if v := header(h, "X-Original-Url"); v != "" {
 		https, host, t, err := splitOriginalURL(v)
 		if err != nil {
 			return nil, 0, err
 		}
 		o.HTTPS, o.Host, target, style = https, host, t, styleStatus
-	} else if v := h.Get("X-Forwarded-Uri"); v != "" {
+	} else if v := header(h, "X-Forwarded-Uri"); v != "" {
 		target = v
 	} else if rest, ok := strings.CutPrefix(r.URL.Path, st.path); ok && strings.HasPrefix(rest, "/") {
 		uri := r.RequestURI
@@ -141,9 +141,18 @@ func validTarget(t string) bool {
 // originalMethod is the method the proxy reports, if it is a plain token.
 func originalMethod(h http.Header, own string) string {
 	for _, k := range [...]string{"X-Original-Method", "X-Forwarded-Method"} {
-		if m := h.Get(k); m != "" && len(m) <= 16 && strings.Trim(m, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == "" {
+		if m := header(h, k); m != "" && len(m) <= 16 && strings.Trim(m, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == "" {
 			return m
 		}
 	}
 	return own
+}
+
+// header is h.Get for a key already in canonical form, without folding
+// it again on every question a proxy asks.
+func header(h http.Header, canonicalKey string) string {
+	if v := h[canonicalKey]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }

@@ -23,14 +23,14 @@ const (
 // faFixture is a forward-auth endpoint behind a trusted proxy at proxyAddr,
 // with rules for an admin area, public assets and a guest-friendly wiki.
 type faFixture struct {
-	t    *testing.T
+	t    testing.TB
 	fa   *ForwardAuth
 	opts ForwardAuthOptions
 	now  time.Time
 	logs *syncBuffer
 }
 
-func newFAFixture(t *testing.T, edit func(*ForwardAuthOptions)) *faFixture {
+func newFAFixture(t testing.TB, edit func(*ForwardAuthOptions)) *faFixture {
 	f := &faFixture{t: t, now: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC), logs: &syncBuffer{}}
 	o := ForwardAuthOptions{
 		Ticket:         ticket.Config{Digest: ticket.SHA256, Secret: testSecret, Timeout: 2 * time.Hour, Refresh: 0.5},
