@@ -55,6 +55,12 @@ type MiddlewareConfig struct {
 	// hands the redirect to the browser wants 302, the answer Traefik and
 	// Caddy users expect, which browsers follow with a GET.
 	RedirectStatus int
+	// StatusWithLocation answers 401 or 403 where a browser would be
+	// redirected, with the redirect's target in the Location header. It
+	// is for a proxy that understands only those statuses and redirects
+	// by itself (nginx's auth_request with error_page 401 =302
+	// $upstream_http_location).
+	StatusWithLocation bool
 	// UnauthURL is TKTAuthUnauthURL: where a valid ticket without a
 	// required token sends the browser. "" answers 403; the module sends
 	// such a user to the login page instead.

@@ -51,6 +51,11 @@ func (m *Middleware) refuse(w http.ResponseWriter, r *http.Request, o ClientOrig
 		}
 		target += sep + m.cfg.BackArgName + "=" + back
 	}
+	if m.cfg.StatusWithLocation {
+		w.Header().Set("Location", target)
+		writeRefusal(w, status, reason, false)
+		return
+	}
 	redirect(w, r, m.cfg.RedirectStatus, target)
 }
 

@@ -366,3 +366,36 @@ func TestIdentityFromEmptyContext(t *testing.T) {
 		t.Errorf("IdentityFrom on a bare context = %+v, true", id)
 	}
 }
+
+// RedirectStatus picks the redirect's status; StatusWithLocation answers
+// with the refusal's status instead and names the target in Location, for
+// a proxy that redirects by itself.
+func TestMiddlewareRedirectStyles(t *testing.T) {
+	back := "?back=" + "http%3A%2F%2Fapp.example%2Fp%3Fq%3D1"
+	tokenless := mwMint(t, ticket.Config{}, ticket.Ticket{UID: "bob"}, "", "")
+	for _, c := range []struct {
+		name     string
+		cfg      ticket.MiddlewareConfig
+		cookie   string
+		status   int
+		location string
+	}{
+		{"302", ticket.MiddlewareConfig{LoginURL: "/login", RedirectStatus: http.StatusFound}, "", 302, "/login" + back},
+		{"303", ticket.MiddlewareConfig{LoginURL: "/login", RedirectStatus: http.StatusSeeOther}, "", 303, "/login" + back},
+		{"status with location", ticket.MiddlewareConfig{LoginURL: "/login", StatusWithLocation: true}, "", 401, "/login" + back},
+		{"status with unauth location", ticket.MiddlewareConfig{LoginURL: "/login", UnauthURL: "/unauth", StatusWithLocation: true, Ticket: ticket.Config{Tokens: []string{"admin"}}},
+			"auth_tkt=" + tokenless, 403, "/unauth" + back},
+		{"status without a URL", ticket.MiddlewareConfig{StatusWithLocation: true}, "", 401, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			mwNew(t, c.cfg).Wrap(http.NotFoundHandler()).ServeHTTP(w, mwReq{cookie: c.cookie}.build())
+			if w.Code != c.status || w.Header().Get("Location") != c.location {
+				t.Errorf("got %d %q, want %d %q", w.Code, w.Header().Get("Location"), c.status, c.location)
+			}
+		})
+	}
+	if _, err := ticket.NewMiddleware(mwConfig(ticket.MiddlewareConfig{RedirectStatus: 301})); err == nil || !strings.Contains(err.Error(), "redirect status 301") {
+		t.Errorf("301 accepted: %v", err)
+	}
+}

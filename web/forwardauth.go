@@ -122,8 +122,9 @@ type forwardState struct {
 }
 
 // forwardRule is a rule with its two middlewares: one answering 401 and
-// 403 for proxies that do the redirect themselves (nginx), one redirecting
-// browsers for proxies that pass our answer on (Traefik, Caddy).
+// 403 (with the login page in Location) for proxies that do the redirect
+// themselves (nginx), one redirecting browsers for proxies that pass our
+// answer on (Traefik, Caddy).
 type forwardRule struct {
 	hosts            hostList
 	anyHost          bool
@@ -192,13 +193,16 @@ func newForwardRule(o ForwardAuthOptions, r ForwardAuthRule) (forwardRule, error
 		Logger:         o.Logger,
 		Now:            o.Now,
 	}
+	mc.LoginURL = cmp.Or(o.LoginURL, "/login")
+	mc.UnauthURL = o.UnauthURL
 	// nginx turns any answer but 2xx, 401 and 403 into a 500, so the
-	// status flavour neither redirects nor takes URL tickets.
+	// status flavour names the login page in Location for nginx to
+	// redirect to, and takes no URL tickets (that answer is a redirect).
+	mc.StatusWithLocation = true
 	if fr.status, err = ticket.NewMiddleware(mc); err != nil {
 		return fr, errors.Join(append(errs, err)...)
 	}
-	mc.LoginURL = cmp.Or(o.LoginURL, "/login")
-	mc.UnauthURL = o.UnauthURL
+	mc.StatusWithLocation = false
 	mc.RedirectStatus = http.StatusFound
 	mc.URLTicketHosts = o.URLTicketHosts
 	fr.redirect, err = ticket.NewMiddleware(mc)

@@ -13,8 +13,9 @@ import (
 type forwardStyle uint8
 
 const (
-	// styleStatus answers 401 or 403 and leaves the redirect to the proxy:
-	// nginx's auth_request can do nothing else with an answer.
+	// styleStatus answers 401 or 403, naming the login page in Location,
+	// and leaves the redirect to the proxy: nginx's auth_request can do
+	// nothing else with an answer.
 	styleStatus forwardStyle = iota
 	// styleRedirect sends browsers to the login page: Traefik, Caddy and
 	// Envoy hand a refusal to the client as it stands.

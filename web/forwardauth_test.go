@@ -126,6 +126,9 @@ func identity(w *httptest.ResponseRecorder) []string {
 	return []string{h.Get("Remote-User"), h.Get("Remote-Groups"), h.Get("Remote-Data")}
 }
 
+// login is where a browser without a valid ticket for back is sent.
+func login(back string) string { return loginURL + "?back=" + url.QueryEscape(back) }
+
 func TestForwardAuthVerdicts(t *testing.T) {
 	f := newFAFixture(t, nil)
 	alice := f.mint("alice", "staff,admin", "uid=42", testClient, time.Minute)
@@ -142,29 +145,29 @@ func TestForwardAuthVerdicts(t *testing.T) {
 		location string
 	}{
 		{"nginx: valid ticket", f.nginx("https://app.example.com/page?x=1", alice), 200, []string{"alice", "staff,admin", "uid=42"}, ""},
-		{"nginx: no ticket", f.nginx("https://app.example.com/page", ""), 401, nil, ""},
-		{"nginx: forged ticket", f.nginx("https://app.example.com/page", forged), 401, nil, ""},
-		{"nginx: ticket bound to another client", f.nginx("https://app.example.com/page", elsewhere), 401, nil, ""},
-		{"nginx: expired ticket", f.nginx("https://app.example.com/page", expired), 401, nil, ""},
+		{"nginx: no ticket", f.nginx("https://app.example.com/page", ""), 401, nil, login("https://app.example.com/page")},
+		{"nginx: forged ticket", f.nginx("https://app.example.com/page", forged), 401, nil, login("https://app.example.com/page")},
+		{"nginx: ticket bound to another client", f.nginx("https://app.example.com/page", elsewhere), 401, nil, login("https://app.example.com/page")},
+		{"nginx: expired ticket", f.nginx("https://app.example.com/page", expired), 401, nil, login("https://app.example.com/page")},
 		{"nginx: admin area with the token", f.nginx("https://app.example.com/admin/users", alice), 200, []string{"alice", "staff,admin", "uid=42"}, ""},
 		{"nginx: admin area without the token", f.nginx("https://app.example.com/admin", bob), 403, nil, ""},
 		{"nginx: /administrator is not under /admin", f.nginx("https://app.example.com/administrator", bob), 200, []string{"bob", "staff", ""}, ""},
 		{"nginx: admin rule is for its host only", f.nginx("https://other.example.com/admin", bob), 200, []string{"bob", "staff", ""}, ""},
 		{"nginx: bypass", f.nginx("https://app.example.com/static/app.css", ""), 200, nil, ""},
-		{"nginx: bypass is segment-exact", f.nginx("https://app.example.com/healthzz", ""), 401, nil, ""},
+		{"nginx: bypass is segment-exact", f.nginx("https://app.example.com/healthzz", ""), 401, nil, login("https://app.example.com/healthzz")},
 		{"nginx: guest rule, no ticket", f.nginx("https://docs.wiki.example.com/", ""), 200, []string{"guest", "", ""}, ""},
 		{"nginx: guest rule, valid ticket", f.nginx("https://wiki.example.com/", bob), 200, []string{"bob", "staff", ""}, ""},
 		{"nginx: host match ignores case and port", f.nginx("https://APP.example.com:8443/admin", bob), 403, nil, ""},
 		{"traefik: valid ticket", f.traefik("GET", "https", "app.example.com", "/page", alice), 200, []string{"alice", "staff,admin", "uid=42"}, ""},
 		{"traefik: no ticket redirects to the portal", f.traefik("GET", "https", "app.example.com", "/page?x=1&y=%2F", ""), 302, nil,
-			loginURL + "?back=" + url.QueryEscape("https://app.example.com/page?x=1&y=%2F")},
+			login("https://app.example.com/page?x=1&y=%2F")},
 		{"traefik: a POST is sent to log in with a GET", f.traefik("POST", "http", "app.example.com:8080", "/form", ""), 302, nil,
-			loginURL + "?back=" + url.QueryEscape("http://app.example.com:8080/form")},
+			login("http://app.example.com:8080/form")},
 		{"traefik: API clients get 401", f.traefik("GET", "https", "app.example.com", "/api", "", "Accept", "application/json"), 401, nil, ""},
 		{"traefik: missing token is 403, not a login", f.traefik("GET", "https", "app.example.com", "/admin", bob), 403, nil, ""},
 		{"nginx style asked to redirect", f.ask("/auth?mode=redirect", proxyAddr, map[string]string{"X-Original-URL": "http://app.example.com/x", "X-Forwarded-For": testClient}), 302, nil,
-			loginURL + "?back=" + url.QueryEscape("http://app.example.com/x")},
-		{"traefik style asked for a status", f.ask("/auth?mode=status", proxyAddr, map[string]string{"X-Forwarded-Host": "app.example.com", "X-Forwarded-Uri": "/x", "X-Forwarded-For": testClient}), 401, nil, ""},
+			login("http://app.example.com/x")},
+		{"traefik style asked for a status", f.ask("/auth?mode=status", proxyAddr, map[string]string{"X-Forwarded-Host": "app.example.com", "X-Forwarded-Uri": "/x", "X-Forwarded-For": testClient}), 401, nil, login("http://app.example.com/x")},
 		{"envoy: path under the endpoint", f.ask("/auth/admin/x?q=1", proxyAddr, map[string]string{"Host": "app.example.com", "X-Forwarded-For": testClient, "Cookie": "auth_tkt=" + bob}), 403, nil, ""},
 		{"envoy: valid ticket", f.ask("/auth/page", proxyAddr, map[string]string{"X-Forwarded-Host": "app.example.com", "X-Forwarded-For": testClient, "Cookie": "auth_tkt=" + alice}), 200, []string{"alice", "staff,admin", "uid=42"}, ""},
 	}
