@@ -87,13 +87,24 @@ type tktdProcess struct {
 	err  error // Wait's, once done is closed
 }
 
-// startTktd runs tktd with args and the environment env (nothing else of
-// ours leaks in) and waits until /healthz answers.
+// startTktd runs tktd serve with args and the environment env (nothing
+// else of ours leaks in) and waits until /healthz answers.
 func startTktd(t *testing.T, bin string, env []string, args ...string) *tktdProcess {
+	t.Helper()
+	return startCommand(t, bin, env, "serve", "/healthz", args...)
+}
+
+// startGate runs tktd gate as startTktd runs tktd serve.
+func startGate(t *testing.T, bin string, env []string, args ...string) *tktdProcess {
+	t.Helper()
+	return startCommand(t, bin, env, "gate", gateHealthPath, args...)
+}
+
+func startCommand(t *testing.T, bin string, env []string, command, health string, args ...string) *tktdProcess {
 	t.Helper()
 	addr := freeAddr(t)
 	p := &tktdProcess{logs: &syncBuffer{}, base: "http://" + addr, done: make(chan struct{})}
-	p.cmd = exec.Command(bin, append([]string{"serve", "--listen", addr}, args...)...)
+	p.cmd = exec.Command(bin, append([]string{command, "--listen", addr}, args...)...)
 	p.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
 	p.cmd.Stderr = p.logs
 	p.cmd.Stdout = p.logs
@@ -112,13 +123,13 @@ func startTktd(t *testing.T, bin string, env []string, args ...string) *tktdProc
 			t.Logf("tktd's log:\n%s", p.logs.String())
 		}
 	})
-	waitFor(t, "tktd's /healthz", 20*time.Second, func() bool {
+	waitFor(t, "tktd's "+health, 20*time.Second, func() bool {
 		select {
 		case <-p.done:
 			t.Fatalf("tktd exited: %v\n%s", p.err, p.logs.String())
 		default:
 		}
-		resp, err := http.Get(p.base + "/healthz")
+		resp, err := http.Get(p.base + health)
 		if err != nil {
 			return false
 		}
