@@ -1,6 +1,8 @@
 package web
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -43,6 +45,61 @@ func FuzzGuestPattern(f *testing.F) {
 		}
 		if n := g.name(); n == "" || strings.ContainsAny(n, "!\x00") {
 			t.Fatalf("pattern %q gives %q", pattern, n)
+		}
+	})
+}
+
+// FuzzForwardAuthOriginal: whatever a proxy claims, /auth either refuses
+// to judge it or judges a request with an origin-form target on a host
+// the allow-list parser accepts, and never lets it through without a
+// ticket.
+func FuzzForwardAuthOriginal(f *testing.F) {
+	for _, s := range [][3]string{
+		{"https://app.example.com/p?q=1", "", "/auth"},
+		{"", "/x?y=%2F", "/auth"},
+		{"", "", "/auth/app/x"},
+		{"http://evil.com@app.example.com/", "", "/auth"},
+		{"https://[::1]:8443", "", "/auth"},
+		{"", "//evil.com/", "/auth"},
+		{"HTTP://APP.example.com?x", "", "/auth?mode=redirect"},
+	} {
+		f.Add(s[0], s[1], s[2])
+	}
+	// No guest rule: a 200 is then a bug.
+	fx := newFAFixture(f, func(o *ForwardAuthOptions) { o.Logger, o.Rules = nil, nil })
+	f.Fuzz(func(t *testing.T, original, uri, path string) {
+		if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, " \t\r\n#") {
+			return
+		}
+		h := map[string]string{"X-Forwarded-For": testClient, "X-Forwarded-Host": "app.example.com"}
+		if original != "" {
+			h["X-Original-URL"] = original
+		}
+		if uri != "" {
+			h["X-Forwarded-Uri"] = uri
+		}
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.URL.Path, r.URL.RawQuery, _ = strings.Cut(path, "?")
+		r.RequestURI = path
+		r.RemoteAddr = proxyAddr + ":1"
+		for k, v := range h {
+			r.Header[http.CanonicalHeaderKey(k)] = []string{v}
+		}
+		st := fx.fa.state.Load()
+		o := st.clients.Origin(r)
+		orig, _, err := st.original(r, &o)
+		if err == nil {
+			if !validTarget(orig.RequestURI) || orig.URL.Path == "" || orig.URL.Path[0] != '/' {
+				t.Fatalf("target %q path %q", orig.RequestURI, orig.URL.Path)
+			}
+			if _, _, err := splitAuthority(lower(o.Host)); err != nil {
+				t.Fatalf("host %q: %v", o.Host, err)
+			}
+		}
+		w := httptest.NewRecorder()
+		fx.fa.ServeHTTP(w, r)
+		if w.Code == http.StatusOK {
+			t.Fatalf("no ticket, yet let in as %v", identity(w))
 		}
 	})
 }
