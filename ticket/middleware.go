@@ -61,6 +61,16 @@ type MiddlewareConfig struct {
 	// by itself (nginx's auth_request with error_page 401 =302
 	// $upstream_http_location).
 	StatusWithLocation bool
+	// BearerTickets accepts a ticket in "Authorization: Bearer <value>"
+	// too, for API clients and scripts (a ticket from tktctl mint or the
+	// portal). A bearer ticket is the request's credential: when it fails
+	// the answer is a 401 (403 for a missing token) and no cookie is
+	// tried, and it is never refreshed, since the client keeps no cookie.
+	BearerTickets bool
+	// Challenge is the WWW-Authenticate value sent with every 401, e.g.
+	// `Basic realm="example", charset="UTF-8"` where a front end accepts
+	// passwords. "" sends none.
+	Challenge string
 	// UnauthURL is TKTAuthUnauthURL: where a valid ticket without a
 	// required token sends the browser. "" answers 403; the module sends
 	// such a user to the login page instead.
@@ -203,6 +213,9 @@ func (m *Middleware) AuthenticateFrom(w http.ResponseWriter, r *http.Request, o 
 	if m.cfg.RequireTLS && !o.HTTPS {
 		m.refuse(w, r, o, refuseTLS, "TLS required")
 		return Identity{}, false
+	}
+	if value, ok := m.bearerTicket(r); ok {
+		return m.bearer(w, r, o, value, now)
 	}
 	urlRes, urlErr, done := m.urlTicket(w, r, o, now)
 	if done {

@@ -37,6 +37,7 @@ func (m *Middleware) refuse(w http.ResponseWriter, r *http.Request, o ClientOrig
 		}
 	}
 	if api || target == "" {
+		m.challenge(w, status)
 		writeRefusal(w, status, reason, api)
 		return
 	}
@@ -53,6 +54,7 @@ func (m *Middleware) refuse(w http.ResponseWriter, r *http.Request, o ClientOrig
 	}
 	if m.cfg.StatusWithLocation {
 		w.Header().Set("Location", target)
+		m.challenge(w, status)
 		writeRefusal(w, status, reason, false)
 		return
 	}
@@ -73,6 +75,15 @@ func redirect(w http.ResponseWriter, r *http.Request, status int, location strin
 		return
 	}
 	w.WriteHeader(status)
+}
+
+// challenge adds the configured WWW-Authenticate to a 401, telling a
+// client that it may send credentials (HTTP Basic where a front end takes
+// them).
+func (m *Middleware) challenge(w http.ResponseWriter, status int) {
+	if status == http.StatusUnauthorized && m.cfg.Challenge != "" {
+		w.Header().Set("WWW-Authenticate", m.cfg.Challenge)
+	}
 }
 
 // writeRefusal answers with a status and a fixed reason: JSON for API

@@ -399,3 +399,61 @@ func TestMiddlewareRedirectStyles(t *testing.T) {
 		t.Errorf("301 accepted: %v", err)
 	}
 }
+
+// A bearer ticket is checked like a cookie, answered like an API client,
+// and never falls back to a cookie or a guest when it fails.
+func TestMiddlewareBearer(t *testing.T) {
+	cfg := ticket.MiddlewareConfig{LoginURL: "/login", BearerTickets: true, GuestLogin: true,
+		Challenge: `Basic realm="r"`, Ticket: ticket.Config{Timeout: time.Hour, Refresh: 0.5}}
+	good := mwMint(t, cfg.Ticket, ticket.Ticket{UID: "svc", Tokens: "ci"}, "", "")
+	old := mwMint(t, cfg.Ticket, ticket.Ticket{UID: "svc", Time: mwNow.Add(-50 * time.Minute)}, "", "")
+	expired := mwMint(t, cfg.Ticket, ticket.Ticket{UID: "svc", Time: mwNow.Add(-2 * time.Hour)}, "", "")
+	elsewhere := mwMint(t, cfg.Ticket, ticket.Ticket{UID: "svc"}, "198.51.100.1", "")
+	cookie := "auth_tkt=" + mwMint(t, cfg.Ticket, ticket.Ticket{UID: "alice"}, "", "")
+	for _, c := range []struct {
+		name, auth, cookie string
+		tokens             []string
+		status             int
+		user, challenge    string
+	}{
+		{"valid", "Bearer " + good, "", nil, 200, "svc", ""},
+		{"scheme in any case", "bearer " + good, "", nil, 200, "svc", ""},
+		{"due for refresh: let in, no cookie", "Bearer " + old, "", nil, 200, "svc", ""},
+		{"wins over a cookie", "Bearer " + good, cookie, nil, 200, "svc", ""},
+		{"expired: no fallback to the cookie or a guest", "Bearer " + expired, cookie, nil, 401, "", `Bearer error="invalid_token"`},
+		{"bound to another address", "Bearer " + elsewhere, "", nil, 401, "", `Bearer error="invalid_token"`},
+		{"garbage", "Bearer !!!", "", nil, 401, "", `Bearer error="invalid_token"`},
+		{"missing token", "Bearer " + good, "", []string{"admin"}, 403, "", ""},
+		{"Basic is not a ticket: a guest here", "Basic YTpi", "", nil, 200, "guest", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cc := cfg
+			cc.Ticket.Tokens = c.tokens
+			var seen string
+			h := mwNew(t, cc).Wrap(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+				id, _ := ticket.IdentityFrom(r.Context())
+				seen = id.UID
+			}))
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, mwReq{cookie: c.cookie, header: map[string]string{"Authorization": c.auth, "Accept": "application/json"}}.build())
+			if w.Code != c.status || seen != c.user || w.Header().Get("WWW-Authenticate") != c.challenge {
+				t.Errorf("got %d user %q challenge %q, want %d %q %q", w.Code, seen, w.Header().Get("WWW-Authenticate"), c.status, c.user, c.challenge)
+			}
+			if sc := w.Header().Get("Set-Cookie"); sc != "" {
+				t.Errorf("a bearer request got a cookie: %s", sc)
+			}
+		})
+	}
+	// Without a credential, a 401 carries the challenge.
+	w := httptest.NewRecorder()
+	mwNew(t, ticket.MiddlewareConfig{Challenge: `Basic realm="r"`}).Wrap(http.NotFoundHandler()).ServeHTTP(w, mwReq{}.build())
+	if w.Code != 401 || w.Header().Get("WWW-Authenticate") != `Basic realm="r"` {
+		t.Errorf("challenge: %d %q", w.Code, w.Header().Get("WWW-Authenticate"))
+	}
+	// Off by default: mod_auth_tkt reads cookies only.
+	w = httptest.NewRecorder()
+	mwNew(t, ticket.MiddlewareConfig{}).Wrap(http.NotFoundHandler()).ServeHTTP(w, mwReq{header: map[string]string{"Authorization": "Bearer " + good}}.build())
+	if w.Code != 401 {
+		t.Errorf("bearer accepted without BearerTickets: %d", w.Code)
+	}
+}

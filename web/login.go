@@ -2,7 +2,6 @@ package web
 
 import (
 	"cmp"
-	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -120,43 +119,23 @@ func (s *state) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	var att *attempt
-	if s.throttle != nil {
-		a, wait := s.throttle.begin(user, ci.Addr, now)
-		if a == nil {
-			secs := retryAfter(wait)
-			s.metrics.Throttled()
-			s.logAttempt(r, slog.LevelWarn, resultThrottled, "too many failed attempts, retry in "+strconv.Itoa(secs)+"s", user, ci)
-			w.Header().Set("Retry-After", strconv.Itoa(secs))
-			form(http.StatusTooManyRequests, reasonThrottled, func(d *pageData) {
-				d.Message, d.RetryAfter = throttledMessage(secs), secs
-			})
-			return
-		}
-		att = a
-	}
-
-	ctx, cancel := context.WithTimeout(r.Context(), s.storeTimeout)
-	start := time.Now()
-	id, err := s.source.Authenticate(ctx, user, password)
-	cancel()
-	s.metrics.StoreLatency(time.Since(start))
+	id, err := s.passwords.Check(r.Context(), user, password, ci.Addr, now)
+	var throttled *ThrottledError
 	switch {
-	case err == nil:
-		if att != nil {
-			att.succeeded()
-		}
-	case errors.Is(err, authsrc.ErrUnavailable) || !errors.Is(err, authsrc.ErrInvalidCredentials):
-		// Our fault, not the user's: the attempt does not count. An
-		// error that is neither sentinel is treated the same way (fail
-		// closed, and tell the operator).
-		if att != nil {
-			att.release()
-		}
+	case errors.As(err, &throttled):
+		secs := throttled.RetryAfter
+		s.logAttempt(r, slog.LevelWarn, resultThrottled, err.Error(), user, ci)
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		form(http.StatusTooManyRequests, reasonThrottled, func(d *pageData) {
+			d.Message, d.RetryAfter = throttledMessage(secs), secs
+		})
+		return
+	case errors.Is(err, authsrc.ErrUnavailable):
+		// Our fault, not the user's: the attempt did not count.
 		s.logAttempt(r, slog.LevelError, resultUnavailable, err.Error(), user, ci)
 		form(http.StatusServiceUnavailable, reasonUnavailable)
 		return
-	default:
+	case err != nil:
 		s.logAttempt(r, slog.LevelWarn, resultInvalid, "wrong user name or password", user, ci)
 		form(http.StatusUnauthorized, reasonWrong)
 		return

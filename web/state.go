@@ -48,6 +48,7 @@ type state struct {
 	redirects    *redirects
 	guest        guestUser
 	throttle     *throttler // nil when disabled
+	passwords    *Passwords
 	clients      ticket.ClientAddrConfig
 	assets       *assets
 	storeTimeout time.Duration
@@ -136,6 +137,7 @@ func newState(o Options, prev *state) (*state, error) {
 			s.throttle = newThrottler(to)
 		}
 	}
+	s.passwords = &Passwords{source: s.source, throttle: s.throttle, timeout: s.storeTimeout, metrics: s.metrics}
 	if s.assets, err = loadAssets(o.TemplateDir); err != nil {
 		errs = append(errs, fmt.Errorf("templates: %w", err))
 	}

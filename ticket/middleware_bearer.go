@@ -1,0 +1,44 @@
+package ticket
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// bearerTicket returns the ticket of an "Authorization: Bearer" header,
+// when bearer tickets are accepted and the request carries one.
+func (m *Middleware) bearerTicket(r *http.Request) (string, bool) {
+	if !m.cfg.BearerTickets {
+		return "", false
+	}
+	h := r.Header["Authorization"]
+	if len(h) == 0 {
+		return "", false
+	}
+	scheme, value, ok := strings.Cut(h[0], " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return strings.TrimSpace(value), true
+}
+
+// bearer judges a request by its bearer ticket alone. The answers are an
+// API client's: a JSON 401 or 403, never a redirect to a login page or a
+// guest identity, since the client showed a credential and it failed.
+func (m *Middleware) bearer(w http.ResponseWriter, r *http.Request, o ClientOrigin, value string, now time.Time) (Identity, bool) {
+	res, err := m.verifier.Verify(value, o.Addr, now)
+	switch {
+	case err == nil:
+		return Identity{Ticket: res.Ticket}, true
+	case errors.Is(err, ErrMissingToken):
+		m.logRefusal(r, o, res.UID, err)
+		writeRefusal(w, http.StatusForbidden, "ticket lacks a required token", true)
+		return Identity{}, false
+	}
+	m.logRefusal(r, o, res.UID, err)
+	w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+	writeRefusal(w, http.StatusUnauthorized, reasonFor(err), true)
+	return Identity{}, false
+}

@@ -1,0 +1,115 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/tkt-sso/tkt/authsrc"
+)
+
+// Passwords checks a user's password the way the login form does: a user
+// store behind the login throttle and the store timeout, failing closed.
+// HTTP Basic at /auth and at the gate goes through one too, so a password
+// is guessed no faster in a header than in the form.
+type Passwords struct {
+	source   authsrc.Source
+	throttle *throttler // nil when throttling is off
+	timeout  time.Duration
+	metrics  Metrics
+}
+
+// PasswordOptions configure a stand-alone Passwords (the gate's); the
+// portal's are Portal.Passwords. Source is required; the zero value of the
+// rest works.
+type PasswordOptions struct {
+	Source       authsrc.Source
+	Throttle     ThrottleOptions
+	StoreTimeout time.Duration // default 10s
+	Metrics      Metrics
+}
+
+// NewPasswords validates o and returns a Passwords with its own throttle.
+func NewPasswords(o PasswordOptions) (*Passwords, error) {
+	var errs []error
+	if o.Source == nil {
+		errs = append(errs, errors.New("no user store (Source) configured"))
+	}
+	if o.StoreTimeout < 0 {
+		errs = append(errs, errors.New("store timeout must not be negative"))
+	}
+	errs = append(errs, o.Throttle.validate())
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	p := &Passwords{source: o.Source, timeout: o.StoreTimeout, metrics: o.Metrics}
+	if !o.Throttle.Disabled {
+		p.throttle = newThrottler(o.Throttle.withDefaults())
+	}
+	if p.timeout == 0 {
+		p.timeout = defaultStoreTimeout
+	}
+	if p.metrics == nil {
+		p.metrics = noMetrics{}
+	}
+	return p, nil
+}
+
+// Passwords returns a checker over source that shares the portal's
+// throttle counters, store timeout and metrics, as they are now: HTTP
+// Basic failures at /auth count against the same budget as the form's.
+func (p *Portal) Passwords(source authsrc.Source) *Passwords {
+	st := p.state.Load()
+	return &Passwords{source: source, throttle: st.throttle, timeout: st.storeTimeout, metrics: st.metrics}
+}
+
+// ThrottledError is Check's answer while a user or client has too many
+// recent failures; the store was not asked.
+type ThrottledError struct {
+	RetryAfter int // seconds, at least 1
+}
+
+func (e *ThrottledError) Error() string {
+	return "too many failed attempts, retry in " + strconv.Itoa(e.RetryAfter) + "s"
+}
+
+// Check asks the store whether password is user's, from client. It
+// answers nil, authsrc.ErrInvalidCredentials, a *ThrottledError, or an
+// error matching authsrc.ErrUnavailable: any error that is neither
+// sentinel is taken as the store's failure (fail closed), and such an
+// attempt does not count against the user.
+func (p *Passwords) Check(ctx context.Context, user, password string, client netip.Addr, now time.Time) (authsrc.Identity, error) {
+	var att *attempt
+	if p.throttle != nil {
+		a, wait := p.throttle.begin(user, client, now)
+		if a == nil {
+			p.metrics.Throttled()
+			return authsrc.Identity{}, &ThrottledError{RetryAfter: retryAfter(wait)}
+		}
+		att = a
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+	start := time.Now()
+	id, err := p.source.Authenticate(ctx, user, password)
+	cancel()
+	p.metrics.StoreLatency(time.Since(start))
+	switch {
+	case err == nil:
+		if att != nil {
+			att.succeeded()
+		}
+		return id, nil
+	case errors.Is(err, authsrc.ErrUnavailable) || !errors.Is(err, authsrc.ErrInvalidCredentials):
+		if att != nil {
+			att.release()
+		}
+		if !errors.Is(err, authsrc.ErrUnavailable) {
+			err = fmt.Errorf("%w: %w", authsrc.ErrUnavailable, err)
+		}
+		return authsrc.Identity{}, err
+	}
+	return authsrc.Identity{}, authsrc.ErrInvalidCredentials
+}
