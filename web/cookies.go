@@ -13,20 +13,26 @@ import (
 // ticket, and Lax still sends it on the top-level navigation back to an
 // application after login.
 func (s *state) ticketCookie(value string, ci ticket.ClientOrigin, now time.Time) *http.Cookie {
-	c := &http.Cookie{
-		Name:     s.cookie.Name,
+	return s.cookie.ticketCookie(value, ci, now)
+}
+
+// ticketCookie is the cookie for value with these attributes, for a client
+// at ci (Secure when it used TLS). Name and Path must be filled in.
+func (c CookieOptions) ticketCookie(value string, ci ticket.ClientOrigin, now time.Time) *http.Cookie {
+	hc := &http.Cookie{
+		Name:     c.Name,
 		Value:    value,
-		Path:     s.cookie.Path,
-		Domain:   s.cookie.Domain,
-		Secure:   s.cookie.Secure || ci.HTTPS,
+		Path:     c.Path,
+		Domain:   c.Domain,
+		Secure:   c.Secure || ci.HTTPS,
 		HttpOnly: true,
 		SameSite: http.SameSiteLaxMode,
 	}
-	if s.cookie.Expires > 0 {
-		c.MaxAge = int(s.cookie.Expires / time.Second)
-		c.Expires = now.Add(s.cookie.Expires).UTC()
+	if c.Expires > 0 {
+		hc.MaxAge = int(c.Expires / time.Second)
+		hc.Expires = now.Add(c.Expires).UTC()
 	}
-	return c
+	return hc
 }
 
 // expiredTicketCookie deletes the ticket cookie: same name, Domain and Path

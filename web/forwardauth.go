@@ -39,6 +39,10 @@ type ForwardAuthOptions struct {
 	// Rules pick the requirement of a request by host and path; the first
 	// that matches wins.
 	Rules []ForwardAuthRule
+	// Basic, when set, lets rules that say so take HTTP Basic credentials.
+	// Bearer tickets ("Authorization: Bearer <ticket>") are taken
+	// everywhere, like cookies.
+	Basic *BasicOptions
 	// GuestUser is the name pattern of guests on rules that allow them
 	// (%U and %<n>U as in mod_auth_tkt); default "guest".
 	GuestUser string
@@ -82,6 +86,9 @@ type ForwardAuthRule struct {
 	// Bypass lets every request through unchecked (health checks, public
 	// assets), with no identity headers.
 	Bypass bool
+	// Basic takes HTTP Basic credentials (ForwardAuthOptions.Basic) as
+	// well as tickets.
+	Basic bool
 }
 
 // ForwardAuth is the forward-auth endpoint's http.Handler. Its state is
@@ -119,6 +126,7 @@ type forwardState struct {
 	clients  ticket.ClientAddrConfig
 	log      *slog.Logger
 	path     string
+	basic    *basicAuth // nil without ForwardAuthOptions.Basic
 }
 
 // forwardRule is a rule with its two middlewares: one answering 401 and
@@ -129,7 +137,8 @@ type forwardRule struct {
 	hosts            hostList
 	anyHost          bool
 	paths            []string
-	bypass           bool
+	bypass, basic    bool
+	tokens           []string
 	status, redirect *ticket.Middleware
 }
 
@@ -145,6 +154,9 @@ func newForwardState(o ForwardAuthOptions) (*forwardState, error) {
 	}
 	var errs []error
 	var err error
+	if st.basic, err = newBasicAuth(o.Basic, o.Ticket, o.Cookie, o.Logger, o.Now); err != nil {
+		errs = append(errs, err)
+	}
 	if st.fallback, err = newForwardRule(o, ForwardAuthRule{Tokens: o.Ticket.Tokens}); err != nil {
 		errs = append(errs, err)
 	}
@@ -165,7 +177,7 @@ func newForwardRule(o ForwardAuthOptions, r ForwardAuthRule) (forwardRule, error
 	var errs []error
 	hosts, err := parseHostList(r.Hosts)
 	errs = append(errs, err)
-	fr := forwardRule{hosts: hosts, anyHost: len(r.Hosts) == 0, bypass: r.Bypass}
+	fr := forwardRule{hosts: hosts, anyHost: len(r.Hosts) == 0, bypass: r.Bypass, basic: r.Basic, tokens: r.Tokens}
 	for _, p := range r.Paths {
 		if p == "" || p[0] != '/' {
 			errs = append(errs, fmt.Errorf("path %q must start with /", p))
@@ -173,11 +185,18 @@ func newForwardRule(o ForwardAuthOptions, r ForwardAuthRule) (forwardRule, error
 		}
 		fr.paths = append(fr.paths, p)
 	}
-	if r.Bypass && (len(r.Tokens) > 0 || r.Guest) {
-		errs = append(errs, errors.New("a bypass rule checks nothing: tokens and guest make no sense on it"))
+	if r.Bypass && (len(r.Tokens) > 0 || r.Guest || r.Basic) {
+		errs = append(errs, errors.New("a bypass rule checks nothing: tokens, guest and basic make no sense on it"))
+	}
+	if r.Basic && o.Basic == nil {
+		errs = append(errs, errors.New("basic: HTTP Basic is not configured"))
 	}
 	tc := o.Ticket
 	tc.Tokens = r.Tokens
+	challenge := ""
+	if r.Basic && o.Basic != nil {
+		challenge = basicChallenge(o.Basic.Realm)
+	}
 	mc := ticket.MiddlewareConfig{
 		Ticket:         tc,
 		CookieName:     o.Cookie.Name,
@@ -188,6 +207,8 @@ func newForwardRule(o ForwardAuthOptions, r ForwardAuthRule) (forwardRule, error
 		BackArgName:    o.BackArg,
 		GuestLogin:     r.Guest,
 		GuestUser:      o.GuestUser,
+		BearerTickets:  true,
+		Challenge:      challenge,
 		TrustedProxies: o.TrustedProxies,
 		ClientIPHeader: o.ClientIPHeader,
 		Logger:         o.Logger,
@@ -268,11 +289,15 @@ func (f *ForwardAuth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	mw := rule.status
-	if style == styleRedirect {
-		mw = rule.redirect
+	var id ticket.Identity
+	var ok bool
+	if rule.basic && hasBasic(orig) {
+		id, ok = st.basic.authenticate(w, orig, o, rule.tokens, style == styleStatus)
+	} else if style == styleRedirect {
+		id, ok = rule.redirect.AuthenticateFrom(w, orig, o)
+	} else {
+		id, ok = rule.status.AuthenticateFrom(w, orig, o)
 	}
-	id, ok := mw.AuthenticateFrom(w, orig, o)
 	if !ok {
 		return
 	}

@@ -28,6 +28,10 @@ type GateOptions struct {
 	// PassTicketCookie hands the ticket cookie on to the application;
 	// by default it is removed, so the application cannot replay it.
 	PassTicketCookie bool
+	// Basic, when set, takes HTTP Basic credentials as well as tickets.
+	// Bearer tickets ("Authorization: Bearer <ticket>") are taken always.
+	// Credentials the gate took are never passed on.
+	Basic *BasicOptions
 	// Transport reaches the upstream; nil means a transport with bounded
 	// connect and header timeouts.
 	Transport http.RoundTripper
@@ -71,14 +75,22 @@ func newGateHandler(o GateOptions) (http.Handler, error) {
 	if u == nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		errs = append(errs, errors.New("gate: the upstream must be an http or https URL"))
 	}
-	mw, err := ticket.NewMiddleware(o.Middleware)
-	errs = append(errs, err)
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	mc := o.Middleware
+	mc.BearerTickets = true
+	cookie := CookieOptions{Name: mc.CookieName, Domain: mc.CookieDomain, Path: mc.CookiePath, Secure: mc.SecureCookie, Expires: mc.CookieExpires}
+	basic, err := newBasicAuth(o.Basic, mc.Ticket, cookie, log, mc.Now)
+	errs = append(errs, err)
+	if o.Basic != nil {
+		mc.Challenge = basicChallenge(o.Basic.Realm)
+	}
+	mw, err := ticket.NewMiddleware(mc)
+	errs = append(errs, err)
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	clients := ticket.ClientAddrConfig{TrustedProxies: o.Middleware.TrustedProxies, Header: o.Middleware.ClientIPHeader}
 	cookieName := o.Middleware.CookieName
@@ -101,6 +113,9 @@ func newGateHandler(o GateOptions) (http.Handler, error) {
 			if !o.PassTicketCookie {
 				dropCookie(pr.Out.Header, cookieName)
 			}
+			if consumed(pr.In, basic != nil) {
+				pr.Out.Header.Del("Authorization")
+			}
 		},
 		Transport: transport,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
@@ -110,7 +125,7 @@ func newGateHandler(o GateOptions) (http.Handler, error) {
 		},
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	return mw.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	pass := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, _ := ticket.IdentityFrom(r.Context())
 		if err := o.Headers.Check(id); err != nil {
 			// An application would take a missing header for "anonymous".
@@ -119,7 +134,34 @@ func newGateHandler(o GateOptions) (http.Handler, error) {
 			return
 		}
 		rp.ServeHTTP(w, r)
-	})), nil
+	})
+	withTicket := mw.Wrap(pass)
+	if basic == nil {
+		return withTicket, nil
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !hasBasic(r) {
+			withTicket.ServeHTTP(w, r)
+			return
+		}
+		id, ok := basic.authenticate(w, r, clients.Origin(r), mc.Ticket.Tokens, false)
+		if ok {
+			pass.ServeHTTP(w, r.WithContext(ticket.WithIdentity(r.Context(), id)))
+		}
+	}), nil
+}
+
+// consumed reports whether the request's Authorization header is a
+// credential the gate took (a bearer ticket, or Basic when the gate takes
+// it), which the application must not see: a password, or a ticket it
+// could replay.
+func consumed(r *http.Request, basic bool) bool {
+	h := r.Header["Authorization"]
+	if len(h) == 0 {
+		return false
+	}
+	scheme, _, _ := strings.Cut(h[0], " ")
+	return strings.EqualFold(scheme, "Bearer") || basic && strings.EqualFold(scheme, "Basic")
 }
 
 // forwardedFor tells the application who asked: the client's address

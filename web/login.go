@@ -204,8 +204,14 @@ func (s *state) redirect(w http.ResponseWriter, t target, value string) {
 // Never a password or a ticket: the reason comes from our own messages or a
 // store's error, which by authsrc's contract holds neither.
 func (s *state) logAttempt(r *http.Request, level slog.Level, result, why, user string, ci ticket.ClientOrigin) {
-	s.metrics.Login(result)
-	s.log.LogAttrs(r.Context(), level, "login",
+	logLogin(s.log, s.metrics, r, level, result, why, user, ci)
+}
+
+// logLogin is logAttempt for whoever checks a password: the form, and
+// HTTP Basic at /auth and the gate.
+func logLogin(log *slog.Logger, m Metrics, r *http.Request, level slog.Level, result, why, user string, ci ticket.ClientOrigin) {
+	m.Login(result)
+	log.LogAttrs(r.Context(), level, "login",
 		slog.String("result", result), slog.String("reason", why),
 		slog.String("user", user), slog.String("client_ip", ci.Addr.String()))
 }
