@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tkt-sso/tkt/authsrc"
+	"github.com/tkt-sso/tkt/authsrc/cache"
 	"github.com/tkt-sso/tkt/internal/config"
 	"github.com/tkt-sso/tkt/ticket"
 	"github.com/tkt-sso/tkt/web"
@@ -19,12 +21,18 @@ type app struct {
 	cfg     config.Config
 	log     *slog.Logger
 	metrics *metrics
-	stores  *config.Stores // nil for the gate
+	stores  *config.Stores // nil for the gate without gate.basic
 	portal  *web.Portal    // nil for the gate
 	auth    *web.ForwardAuth
 	gate    *web.Gate     // nil for the portal
 	certs   *certReloader // nil without TLS
 	watch   *watcher
+	// basic is the stores behind the credential cache that HTTP Basic at
+	// /auth and the gate checks passwords with; built once, so that a
+	// reload keeps what it remembers. nil without stores.
+	basic authsrc.Source
+	// passwords checks HTTP Basic at the gate (the portal has its own).
+	passwords *web.Passwords
 
 	mu     sync.Mutex    // serialises reloads
 	ticket ticket.Config // the secrets in use, guarded by mu
@@ -50,6 +58,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, m *metrics
 	if err != nil {
 		return nil, err
 	}
+	a.basic = basicSource(cfg, a.stores, m)
 	opts, err := a.webOptions(tc)
 	if err == nil {
 		a.portal, err = web.New(opts)
@@ -105,9 +114,14 @@ func (a *app) forwardAuthOptions(po web.Options) web.ForwardAuthOptions {
 	fa := a.cfg.ForwardAuth
 	rules := make([]web.ForwardAuthRule, len(fa.Rules))
 	for i, r := range fa.Rules {
-		rules[i] = web.ForwardAuthRule{Hosts: r.Hosts, Paths: r.Paths, Tokens: r.Tokens, Guest: r.Guest, Bypass: r.Bypass}
+		rules[i] = web.ForwardAuthRule{Hosts: r.Hosts, Paths: r.Paths, Tokens: r.Tokens, Guest: r.Guest, Bypass: r.Bypass, Basic: r.Basic}
 	}
 	return web.ForwardAuthOptions{
+		Basic: &web.BasicOptions{
+			Passwords:   a.portal.Passwords(a.basic),
+			Realm:       a.cfg.Basic.Realm,
+			IssueTicket: a.cfg.Basic.IssueTicket,
+		},
 		Ticket:         po.Ticket,
 		Cookie:         po.Cookie,
 		LoginURL:       fa.LoginURL,
@@ -193,6 +207,13 @@ func (a *app) reloadPortal(tc ticket.Config) error {
 		err = a.auth.Reload(a.forwardAuthOptions(opts))
 	}
 	return errors.Join(serr, err)
+}
+
+// basicSource puts the stores behind the credential cache of HTTP Basic:
+// scripts send their password with every request, and the stores (LDAP,
+// SQL, bcrypt) should see it once per cache_ttl.
+func basicSource(cfg config.Config, stores *config.Stores, m *metrics) authsrc.Source {
+	return cache.New(stores.Source, cache.Config{Context: "basic", TTL: cfg.Basic.CacheTTL, Hooks: m.cacheHooks("basic")})
 }
 
 // close releases the stores.

@@ -36,7 +36,10 @@ the application, nor does the ticket cookie (gate.pass_ticket_cookie). A
 browser without a valid ticket is sent to the login page with the original
 URL; an API client (Accept: application/json, X-Requested-With) gets 401.
 Tickets due for refresh are re-issued; WebSockets and streamed responses pass
-through.
+through. With --basic (gate.basic), scripts may send a user name and password
+(HTTP Basic) instead, checked against the configured stores behind the
+credential cache and the login throttle; "Authorization: Bearer <ticket>" is
+always taken. Credentials the gate took never reach the application.
 
 The gate reads the same configuration as "tktd serve" (the ticket, cookie,
 trusted_proxies, back_arg, url_ticket_hosts and guest settings, and the gate
@@ -67,7 +70,9 @@ secret in --data-dir. It never generates one. GET ` + gateHealthPath + ` answers
 	keyed("digest", "ticket.digest", "the tickets' `DIGEST`: md5, sha256, sha512 or hmac-sha256; overrides ticket.digest")
 	fl.StringSlice("tokens", nil, "require one of these `TOKENS` (comma-separated); overrides ticket.tokens")
 	fl.SetAnnotation("tokens", config.FlagKey, []string{"ticket.tokens"})
-	fl.String("data-dir", config.DefaultDataDir, "read the secret from `DIR`/secret; overrides data_dir")
+	fl.Bool("basic", false, "take HTTP Basic credentials too, checked against the configured stores; overrides gate.basic")
+	fl.SetAnnotation("basic", config.FlagKey, []string{"gate.basic"})
+	fl.String("data-dir", config.DefaultDataDir, "read the secret (and with --basic the default user store) from `DIR`; overrides data_dir")
 	return c
 }
 
@@ -92,10 +97,11 @@ func runGate(ctx context.Context, e *env, configPath string, fs *pflag.FlagSet) 
 	}
 	log := newLogger(cfg.Log, e.stderr)
 	v, _ := versionInfo()
-	a, err := newGateApp(cfg, log, newMetrics(v))
+	a, err := newGateApp(ctx, cfg, log, newMetrics(v))
 	if err != nil {
 		return err
 	}
+	defer a.close()
 	ln, err := net.Listen("tcp", cfg.Gate.Listen)
 	if err != nil {
 		return err
@@ -103,8 +109,9 @@ func runGate(ctx context.Context, e *env, configPath string, fs *pflag.FlagSet) 
 	return a.serve(ctx, stop, hup, ln)
 }
 
-// newGateApp reads the secrets and builds the gate.
-func newGateApp(cfg config.Config, log *slog.Logger, m *metrics) (*app, error) {
+// newGateApp reads the secrets and builds the gate; with gate.basic, it
+// opens the user stores too.
+func newGateApp(ctx context.Context, cfg config.Config, log *slog.Logger, m *metrics) (*app, error) {
 	a := &app{cfg: cfg, log: log, metrics: m}
 	tc, err := cfg.TicketConfig(log)
 	if err != nil {
@@ -115,11 +122,28 @@ func newGateApp(cfg config.Config, log *slog.Logger, m *metrics) (*app, error) {
 			return nil, err
 		}
 	}
+	if cfg.Gate.Basic {
+		a.stores, err = config.BuildSource(ctx, cfg, config.BuildOptions{Logger: log.With("component", "store"), CacheHooks: m.cacheHooks})
+		if err != nil {
+			return nil, err
+		}
+		a.basic = basicSource(cfg, a.stores, m)
+		th := cfg.Throttle
+		a.passwords, err = web.NewPasswords(web.PasswordOptions{
+			Source: a.basic, StoreTimeout: cfg.StoreTimeout, Metrics: m,
+			Throttle: web.ThrottleOptions{Disabled: th.Disabled, MaxFailures: th.MaxFailures, MaxIPFailures: th.MaxIPFailures, Window: th.Window, MaxKeys: th.MaxKeys},
+		})
+		if err != nil {
+			a.close()
+			return nil, err
+		}
+	}
 	opts, err := a.gateOptions(tc)
 	if err == nil {
 		a.gate, err = web.NewGate(opts)
 	}
 	if err != nil {
+		a.close()
 		return nil, err
 	}
 	a.ticket = tc
@@ -138,7 +162,12 @@ func (a *app) gateOptions(tc ticket.Config) (web.GateOptions, error) {
 	if err != nil {
 		return web.GateOptions{}, err
 	}
+	var basic *web.BasicOptions
+	if a.passwords != nil {
+		basic = &web.BasicOptions{Passwords: a.passwords, Realm: c.Basic.Realm, IssueTicket: c.Basic.IssueTicket}
+	}
 	return web.GateOptions{
+		Basic: basic,
 		Middleware: ticket.MiddlewareConfig{
 			Ticket:         tc,
 			CookieName:     c.Cookie.Name,
@@ -162,11 +191,16 @@ func (a *app) gateOptions(tc ticket.Config) (web.GateOptions, error) {
 	}, nil
 }
 
-// reloadGate rebuilds the gate with the ticket settings tc.
+// reloadGate reloads the user stores (with gate.basic) and rebuilds the
+// gate with the ticket settings tc.
 func (a *app) reloadGate(tc ticket.Config) error {
+	var serr error
+	if a.stores != nil {
+		serr = a.stores.Reload()
+	}
 	opts, err := a.gateOptions(tc)
 	if err == nil {
 		err = a.gate.Reload(opts)
 	}
-	return err
+	return errors.Join(serr, err)
 }

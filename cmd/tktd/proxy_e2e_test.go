@@ -102,6 +102,7 @@ const nginxAuthRequest = `
 		proxy_pass http://%[2]s;
 	}
 	location @tkt_login {
+		add_header Set-Cookie $tkt_cookie;
 		if ($tkt_location = "") {
 			return 401;
 		}

@@ -11,8 +11,8 @@
 --   txn.tkt_set_cookie  its first Set-Cookie header, if any
 --
 -- On a 2xx answer its Remote-User, Remote-Groups and Remote-Data headers are
--- copied into the request. Client-sent headers of those names are deleted
--- first, whatever the answer: the backend trusts them.
+-- copied into the request. Client-sent headers of those names (and with '_'
+-- for '-') are deleted first, whatever the answer: the backend trusts them.
 --
 -- global
 --     lua-load /etc/haproxy/tkt-auth.lua
@@ -101,8 +101,12 @@ local function auth(txn, url)
 	txn:set_var("txn.tkt_status", 0)
 	txn:unset_var("txn.tkt_location")
 	txn:unset_var("txn.tkt_set_cookie")
+	-- Every spelling an application could read as the same variable:
+	-- CGI, PHP and WSGI map Remote_User and Remote-User both to
+	-- HTTP_REMOTE_USER.
 	for _, h in ipairs(identity) do
 		txn.http:req_del_header(h)
+		txn.http:req_del_header((string.gsub(h, "-", "_")))
 	end
 
 	local req = lower(txn.http:req_get_headers())

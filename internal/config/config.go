@@ -79,6 +79,8 @@ type Config struct {
 	ForwardAuth ForwardAuth `koanf:"forward_auth"`
 	// Gate configures `tktd gate`.
 	Gate Gate `koanf:"gate"`
+	// Basic configures HTTP Basic at /auth and the gate.
+	Basic Basic `koanf:"basic"`
 	// Stores are the user stores, asked in order. Empty means the SQLite
 	// store in DataDir.
 	Stores []Store `koanf:"-"`

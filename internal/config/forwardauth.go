@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tkt-sso/tkt/ticket"
 )
@@ -60,6 +61,22 @@ type AuthRule struct {
 	Guest bool `koanf:"guest"`
 	// Bypass lets every request through unchecked.
 	Bypass bool `koanf:"bypass"`
+	// Basic takes HTTP Basic credentials (see the basic section) as well
+	// as tickets.
+	Basic bool `koanf:"basic"`
+}
+
+// Basic configures HTTP Basic for scripts and API clients, at /auth (rules
+// with basic: true) and at the gate (gate.basic).
+type Basic struct {
+	// Realm is named in WWW-Authenticate; default "tkt".
+	Realm string `koanf:"realm"`
+	// CacheTTL is how long a password the stores accepted is remembered
+	// (a keyed hash of it, never the password); default 5m.
+	CacheTTL time.Duration `koanf:"cache_ttl"`
+	// IssueTicket answers a good password with a ticket cookie too, so a
+	// client that keeps cookies skips the stores afterwards.
+	IssueTicket bool `koanf:"issue_ticket"`
 }
 
 // Gate configures `tktd gate`, the reverse proxy that protects one
@@ -77,6 +94,8 @@ type Gate struct {
 	Headers   Headers `koanf:"headers"`
 	// Guest lets requests without a valid ticket through as guest.user.
 	Guest bool `koanf:"guest"`
+	// Basic takes HTTP Basic credentials, checked against the stores.
+	Basic bool `koanf:"basic"`
 	// PassTicketCookie hands the ticket cookie to the application. Off, the
 	// application never sees it: it gets the identity headers, and a
 	// compromised application cannot replay the user's ticket elsewhere.
@@ -101,9 +120,15 @@ func (c Config) validateForwardAuth(p *problems) {
 		for j, tok := range r.Tokens {
 			p.wrap(fmt.Sprintf("%s.tokens[%d]", key, j), ticket.ValidToken(tok))
 		}
-		if r.Bypass && (r.Guest || len(r.Tokens) > 0) {
-			p.add(key+".bypass", "a bypass rule checks nothing: drop its tokens and guest")
+		if r.Bypass && (r.Guest || r.Basic || len(r.Tokens) > 0) {
+			p.add(key+".bypass", "a bypass rule checks nothing: drop its tokens, guest and basic")
 		}
+	}
+	if strings.ContainsAny(c.Basic.Realm, "\"\\\r\n") {
+		p.add("basic.realm", "%q: no quotes, backslashes or line breaks", c.Basic.Realm)
+	}
+	if c.Basic.CacheTTL < 0 {
+		p.add("basic.cache_ttl", "must not be negative")
 	}
 	g := c.Gate
 	if _, _, err := net.SplitHostPort(g.Listen); err != nil {
@@ -161,7 +186,7 @@ func decodeRules(raw any, probs *problems) []AuthRule {
 		key := "forward_auth.rules[" + strconv.Itoa(i) + "]"
 		m, ok := item.(map[string]any)
 		if !ok {
-			probs.add(key, "want a map (hosts, paths, tokens, guest, bypass), got %s", showValue(item))
+			probs.add(key, "want a map (hosts, paths, tokens, guest, bypass, basic), got %s", showValue(item))
 			out = append(out, AuthRule{})
 			continue
 		}

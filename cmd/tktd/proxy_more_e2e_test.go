@@ -1,0 +1,321 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tkt-sso/tkt/internal/proxytest"
+	"github.com/tkt-sso/tkt/ticket"
+)
+
+// The forward-auth rules of every proxy test: /admin needs the admin
+// token, /public is open to all.
+const proxyRules = `forward_auth:
+  rules:
+    - paths: [/admin]
+      tokens: [admin]
+    - paths: [/public]
+      bypass: true
+`
+
+// caddySite is the Caddyfile of docs/proxies.md, inside the harness's site
+// block: %[1]s is tktd, %[2]s the application.
+//
+//   - The request_header lines drop the client's identity headers, also
+//     spelled with underscores, from every request. At the top of the site
+//     they run before every handle (Caddy's directive order puts
+//     request_header before handle); next to forward_auth in one block they
+//     would run after it and delete what copy_headers has just set.
+//   - The portal's pages go to tktd. reverse_proxy keeps the client's Host
+//     (the login POST's same-origin check compares it with Origin) and
+//     sets X-Forwarded-For, -Proto and -Host itself.
+//   - The bypassed paths never reach forward_auth: for a 2xx answer without
+//     Remote-User, copy_headers of Caddy before 2.10 sets the header to the
+//     literal "{http.reverse_proxy.header.Remote-User}" (caddy#6610), which
+//     the application would take for a user name.
+//   - Everything else goes through forward_auth.
+const caddySite = `
+	request_header -Remote-User
+	request_header -Remote-Groups
+	request_header -Remote-Data
+	request_header -Remote_User
+	request_header -Remote_Groups
+	request_header -Remote_Data
+
+	@tkt_portal path /login* /logout* /static/*
+	handle @tkt_portal {
+		reverse_proxy %[1]s
+	}
+	handle /public/* {
+		reverse_proxy %[2]s
+	}
+	handle {
+		forward_auth %[1]s {
+			uri /auth
+			copy_headers Remote-User Remote-Groups Remote-Data
+		}
+		reverse_proxy %[2]s
+	}
+`
+
+// haproxyConf is the HAProxy configuration of docs/proxies.md after the
+// global and defaults sections: %[1]s is tktd, %[2]s the application. The
+// portal's pages have a backend of their own; the tkt-auth action and the
+// rules acting on its verdict sit in the application's backend, so they
+// run for everything but the portal (and the fail-closed 503 needs no
+// exception for it). The action drops the client's Remote-User,
+// Remote-Groups and Remote-Data; the frontend drops their spellings with
+// underscores.
+const haproxyConf = `
+frontend www
+	bind 127.0.0.1:$PORT
+	http-request del-header Remote_User
+	http-request del-header Remote_Groups
+	http-request del-header Remote_Data
+	use_backend tkt_portal if { path_beg /login /logout /static/ }
+	default_backend app
+
+backend tkt_portal
+	option forwardfor
+	http-request set-header X-Forwarded-Proto %%[ssl_fc,iif(https,http)]
+	server tktd %[1]s
+
+backend app
+	http-request lua.tkt-auth http://%[1]s/auth
+	http-request redirect code 302 location %%[var(txn.tkt_location)] if { var(txn.tkt_status) -m int 302 } { var(txn.tkt_location) -m found }
+	http-request redirect code 303 location %%[var(txn.tkt_location)] if { var(txn.tkt_status) -m int 303 } { var(txn.tkt_location) -m found }
+	http-request redirect code 307 location %%[var(txn.tkt_location)] if { var(txn.tkt_status) -m int 307 } { var(txn.tkt_location) -m found }
+	http-request deny deny_status 401 if { var(txn.tkt_status) -m int 401 }
+	http-request deny deny_status 403 if { var(txn.tkt_status) -m int 403 }
+	http-request deny deny_status 503 unless { var(txn.tkt_status) -m int 200:299 }
+	http-after-response add-header Set-Cookie %%[var(txn.tkt_set_cookie)] if { var(txn.tkt_set_cookie) -m found }
+	server app %[2]s
+`
+
+// refreshEnv makes every ticket at least a second old due for a refresh,
+// so that the tests see whether a refreshed cookie gets to the browser.
+var refreshEnv = []string{"TKT_TICKET_REFRESH=1"}
+
+// TestE2ECaddyForwardAuth puts the real Caddy, with forward_auth to tktd's
+// /auth, in front of an application.
+func TestE2ECaddyForwardAuth(t *testing.T) {
+	tktdBin, _ := buildBinaries(t)
+	app, hits := protectedApp(t)
+	var g spellingGuard
+	app = g.guard(t, app)
+	cfg := proxySite(t, proxyRules)
+	tktd := startTktd(t, tktdBin, refreshEnv, "--config", cfg)
+	caddy := proxytest.Caddy(t, fmt.Sprintf(caddySite, strings.TrimPrefix(tktd.base, "http://"), strings.TrimPrefix(app.URL, "http://")))
+	base := caddy.URL()
+	checkProtected(t, base, hits, http.StatusFound)
+	checkForged(t, base)
+	g.check(t)
+	expiredTicket(t, base, cfg)
+	// forward_auth copies a 2xx answer's headers into the request to the
+	// application and drops the rest: the refreshed ticket never gets to
+	// the browser (Caddy 2.6; should a later Caddy pass it on, that is news
+	// for docs/proxies.md's caveat, not a failure).
+	if set := refreshedTicket(t, base); len(set) > 0 {
+		t.Logf("this Caddy passes a refreshed ticket on a 200 (%q): docs/proxies.md's caveat is out of date", set)
+	}
+}
+
+// TestE2EHAProxyForwardAuth puts the real HAProxy, with the tkt-auth Lua
+// action of docs/haproxy, in front of an application.
+func TestE2EHAProxyForwardAuth(t *testing.T) {
+	tktdBin, _ := buildBinaries(t)
+	app, hits := protectedApp(t)
+	var g spellingGuard
+	app = g.guard(t, app)
+	cfg := proxySite(t, proxyRules)
+	tktd := startTktd(t, tktdBin, refreshEnv, "--config", cfg)
+	hap := proxytest.HAProxy(t, fmt.Sprintf(haproxyConf, strings.TrimPrefix(tktd.base, "http://"), strings.TrimPrefix(app.URL, "http://")),
+		map[string]string{"tkt-auth.lua": proxytest.HAProxyAuthLua(t)})
+	base := hap.URL()
+	checkProtected(t, base, hits, http.StatusFound)
+	checkForged(t, base)
+	g.check(t)
+	expiredTicket(t, base, cfg)
+	if set := refreshedTicket(t, base); len(set) != 1 {
+		t.Errorf("refreshed ticket cookies on a 200: %q, want one", set)
+	}
+}
+
+// TestE2ENginxHeadersAndRefresh puts the documented nginx configuration
+// through the checks TestE2ENginxForwardAuth lacks: forged identity headers
+// in other spellings (nginx drops headers with underscores by default), and
+// a refreshed ticket, which docs/proxies.md promises gets to the browser
+// where it sends Caddy users to nginx.
+func TestE2ENginxHeadersAndRefresh(t *testing.T) {
+	tktdBin, _ := buildBinaries(t)
+	app, _ := protectedApp(t)
+	var g spellingGuard
+	app = g.guard(t, app)
+	cfg := proxySite(t, proxyRules)
+	tktd := startTktd(t, tktdBin, refreshEnv, "--config", cfg)
+	tktdAddr := strings.TrimPrefix(tktd.base, "http://")
+	ngx := proxytest.Nginx(t, "server {\n\tlisten 127.0.0.1:$PORT;\n"+
+		fmt.Sprintf(portalLocations, tktdAddr)+fmt.Sprintf(nginxAuthRequest, tktdAddr, strings.TrimPrefix(app.URL, "http://"))+"}\n")
+	checkForged(t, ngx.URL())
+	g.check(t)
+	if set := refreshedTicket(t, ngx.URL()); len(set) != 1 {
+		t.Errorf("refreshed ticket cookies on a 200: %q, want one", set)
+	}
+	expiredTicket(t, ngx.URL(), cfg)
+}
+
+// spellingGuard stands in front of an application's handler and notes
+// every identity header that reaches it spelled other than the
+// application reads it: CGI, PHP and WSGI read Remote_User as
+// HTTP_REMOTE_USER just like Remote-User (see ticket.IdentityHeaders.Strip),
+// so a proxy must drop those as well. nginx drops every header with an
+// underscore by default; Caddy and HAProxy pass them on.
+type spellingGuard struct {
+	mu   sync.Mutex
+	seen []string
+}
+
+// guard serves app's handler behind g on a server of its own, for the
+// proxy to send the application's requests to.
+func (g *spellingGuard) guard(t *testing.T, app *httptest.Server) *httptest.Server {
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for k, v := range r.Header {
+			if k == "Remote-User" || k == "Remote-Groups" || k == "Remote-Data" {
+				continue
+			}
+			h := http.Header{k: v}
+			(ticket.IdentityHeaders{}).Strip(h)
+			if len(h) == 0 {
+				g.mu.Lock()
+				g.seen = append(g.seen, fmt.Sprintf("GET %s with %s: %q", r.URL.Path, k, v))
+				g.mu.Unlock()
+			}
+		}
+		app.Config.Handler.ServeHTTP(w, r)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (g *spellingGuard) check(t *testing.T) {
+	t.Helper()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, s := range g.seen {
+		t.Errorf("an identity header in another spelling reached the application: %s", s)
+	}
+}
+
+// forged are identity headers a client makes up, as they go on the wire:
+// in odd cases and with underscores (checkProtected sends Remote-User and
+// Remote-Groups canonically).
+var forged = http.Header{
+	"remote-user": {"mallory"}, "Remote_User": {"mallory"},
+	"REMOTE-GROUPS": {"admin"}, "remote_groups": {"admin"},
+	"Remote-Data": {"forged"}, "Remote_Data": {"forged"},
+}
+
+// getForged is getAs with the forged identity headers.
+func getForged(t *testing.T, c *http.Client, u string) (*http.Response, appSaw) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	for k, v := range forged {
+		req.Header[k] = v
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var saw appSaw
+	if resp.StatusCode == 200 {
+		if err := json.NewDecoder(resp.Body).Decode(&saw); err != nil {
+			t.Fatalf("%s: %v", u, err)
+		}
+	}
+	return resp, saw
+}
+
+// checkForged sends the forged identity headers to a bypassed path,
+// without a ticket and with alice's, and to a protected one with bob's
+// ticket: the application sees no identity on the first and bob's alone
+// on the second.
+func checkForged(t *testing.T, base string) {
+	t.Helper()
+	c := browser(t)
+	for _, who := range []string{"anonymous", "alice"} {
+		if who == "alice" {
+			login(t, c, base, "alice", "alice-pw", "/")
+		}
+		if resp, saw := getForged(t, c, base+"/public/x"); resp.StatusCode != 200 || saw != (appSaw{Cookie: saw.Cookie}) {
+			t.Errorf("bypassed path, %s: %d, the application saw %+v", who, resp.StatusCode, saw)
+		}
+	}
+	bob := browser(t)
+	login(t, bob, base, "bob", "bob-pw", "/")
+	if resp, saw := getForged(t, bob, base+"/page"); resp.StatusCode != 200 || saw.User != "bob" || saw.Groups != "staff" || saw.Data != "" {
+		t.Errorf("bob: %d, the application saw %+v", resp.StatusCode, saw)
+	}
+}
+
+// refreshedTicket logs alice in, waits until her ticket is a second old
+// (a ticket's clock ticks in seconds; the tests run tktd with
+// ticket.refresh 1) and returns the ticket cookies the next request
+// through the proxy hands the browser, for a test to expect or not. The
+// request must go through either way.
+func refreshedTicket(t *testing.T, base string) []string {
+	t.Helper()
+	c := browser(t)
+	if resp, body := login(t, c, base, "alice", "alice-pw", "/"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login: %d\n%s", resp.StatusCode, body)
+	}
+	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(1100 * time.Millisecond)))
+	resp, saw := getAs(t, c, base+"/page")
+	if resp.StatusCode != 200 || saw.User != "alice" {
+		t.Fatalf("alice with a ticket due for refresh: %d, the application saw %+v", resp.StatusCode, saw)
+	}
+	var set []string
+	for _, v := range resp.Header.Values("Set-Cookie") {
+		if strings.HasPrefix(v, "auth_tkt=") {
+			set = append(set, v)
+		}
+	}
+	return set
+}
+
+// expiredTicket sends alice's ticket, timed out an hour ago, for a page
+// and checks that the browser is sent to the login page with the dead
+// ticket cookie deleted: the Set-Cookie on /auth's 302 must get through.
+// cfg is the configuration from proxySite, whose secret signs the ticket.
+func expiredTicket(t *testing.T, base, cfg string) {
+	t.Helper()
+	secret, err := os.ReadFile(filepath.Join(filepath.Dir(cfg), "secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := ticket.Minter{Digest: ticket.HMACSHA256, Secret: strings.TrimSuffix(string(secret), "\n")}
+	val, err := m.MintCookie(ticket.Ticket{UID: "alice", Time: time.Now().Add(-3 * time.Hour)}, netip.MustParseAddr("127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, _ := getAs(t, browser(t), base+"/page", "Cookie", "auth_tkt="+val, "Accept", "text/html")
+	wantLogin := base + "/login?back=" + url.QueryEscape(base+"/page")
+	deleted := false
+	for _, c := range resp.Cookies() {
+		deleted = deleted || c.Name == "auth_tkt" && c.Value == "" && c.MaxAge < 0
+	}
+	if resp.StatusCode != http.StatusFound || location(resp) != wantLogin || !deleted {
+		t.Errorf("an expired ticket: %d %q, Set-Cookie %q; want 302 %q deleting auth_tkt",
+			resp.StatusCode, location(resp), resp.Header.Values("Set-Cookie"), wantLogin)
+	}
+}
