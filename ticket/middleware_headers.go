@@ -1,7 +1,6 @@
 package ticket
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
@@ -23,18 +22,24 @@ type IdentityHeaders struct {
 }
 
 func (h IdentityHeaders) names() [3]string {
-	return [3]string{
-		http.CanonicalHeaderKey(cmp.Or(h.User, "Remote-User")),
-		http.CanonicalHeaderKey(cmp.Or(h.Tokens, "Remote-Groups")),
-		http.CanonicalHeaderKey(cmp.Or(h.Data, "Remote-Data")),
+	// The defaults are canonical already: no folding on the hot path.
+	name := func(n, def string) string {
+		if n == "" {
+			return def
+		}
+		return http.CanonicalHeaderKey(n)
 	}
+	return [3]string{name(h.User, "Remote-User"), name(h.Tokens, "Remote-Groups"), name(h.Data, "Remote-Data")}
 }
 
 // Strip removes the identity headers from a request's headers, in every
 // spelling a client could sneak one through: any case, and with '_' for
 // '-' (CGI, PHP and WSGI map both to the same HTTP_REMOTE_USER variable).
 func (h IdentityHeaders) Strip(header http.Header) {
-	names := h.names()
+	h.strip(header, h.names())
+}
+
+func (h IdentityHeaders) strip(header http.Header, names [3]string) {
 	for k := range header {
 		folded := strings.ReplaceAll(k, "_", "-")
 		for _, n := range names {
@@ -52,11 +57,11 @@ func (h IdentityHeaders) Strip(header http.Header) {
 // matches ErrHeaderValue: the caller must refuse the request, since an
 // application would otherwise take the missing header for "anonymous".
 func (h IdentityHeaders) Set(header http.Header, id Identity) error {
-	h.Strip(header)
+	names := h.names()
+	h.strip(header, names)
 	if err := h.Check(id); err != nil {
 		return err
 	}
-	names := h.names()
 	for i, v := range [3]string{id.UID, string(id.Tokens), id.Data} {
 		header[names[i]] = []string{v}
 	}

@@ -211,6 +211,9 @@ func (s *state) logAttempt(r *http.Request, level slog.Level, result, why, user 
 // HTTP Basic at /auth and the gate.
 func logLogin(log *slog.Logger, m Metrics, r *http.Request, level slog.Level, result, why, user string, ci ticket.ClientOrigin) {
 	m.Login(result)
+	if !log.Enabled(r.Context(), level) {
+		return // HTTP Basic logs its successes at debug level, on every request
+	}
 	log.LogAttrs(r.Context(), level, "login",
 		slog.String("result", result), slog.String("reason", why),
 		slog.String("user", user), slog.String("client_ip", ci.Addr.String()))

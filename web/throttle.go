@@ -80,8 +80,9 @@ func newThrottler(o ThrottleOptions) *throttler {
 type attempt struct {
 	t       *throttler
 	userKey string
+	user    *rate.Limiter
 	now     time.Time
-	res     []*rate.Reservation
+	res     [2]*rate.Reservation // the user's, and the client's if known
 }
 
 // begin takes a token from the user's and the client's buckets. If either
@@ -89,20 +90,17 @@ type attempt struct {
 // caller must then refuse without asking the user store.
 func (t *throttler) begin(user string, ip netip.Addr, now time.Time) (*attempt, time.Duration) {
 	a := &attempt{t: t, userKey: strings.ToLower(user), now: now}
+	var ipk string
 	if ip.IsValid() {
-		a.userKey += "\x00" + ipKey(ip)
+		ipk = ipKey(ip)
+		a.userKey += "\x00" + ipk
 	}
-	buckets := []*rate.Limiter{get(t.users, a.userKey, t.opts.MaxFailures, t.opts.Window)}
+	a.user = get(t.users, a.userKey, t.opts.MaxFailures, t.opts.Window)
+	a.res[0] = a.user.ReserveN(now, 1)
+	wait := a.res[0].DelayFrom(now)
 	if ip.IsValid() {
-		buckets = append(buckets, get(t.ips, ipKey(ip), t.opts.MaxIPFailures, t.opts.Window))
-	}
-	var wait time.Duration
-	for _, b := range buckets {
-		r := b.ReserveN(now, 1)
-		a.res = append(a.res, r)
-		if d := r.DelayFrom(now); d > wait {
-			wait = d
-		}
+		a.res[1] = get(t.ips, ipk, t.opts.MaxIPFailures, t.opts.Window).ReserveN(now, 1)
+		wait = max(wait, a.res[1].DelayFrom(now))
 	}
 	if wait > 0 {
 		a.release()
@@ -113,17 +111,23 @@ func (t *throttler) begin(user string, ip netip.Addr, now time.Time) (*attempt, 
 
 // succeeded forgives the user's earlier failures and gives back the
 // attempt's tokens, so a correct password never brings a lock closer. The
-// address keeps its earlier failures: other people may share it.
+// address keeps its earlier failures: other people may share it. A bucket
+// that is full again is kept: a script sending its password with every
+// request would otherwise build a new one each time.
 func (a *attempt) succeeded() {
 	a.release()
-	a.t.users.Remove(a.userKey)
+	if a.user.TokensAt(a.now) < float64(a.t.opts.MaxFailures) {
+		a.t.users.Remove(a.userKey)
+	}
 }
 
 // release gives back the tokens: the attempt did not count (the store was
 // down, or a bucket was empty).
 func (a *attempt) release() {
 	for _, r := range a.res {
-		r.CancelAt(a.now)
+		if r != nil {
+			r.CancelAt(a.now)
+		}
 	}
 }
 
