@@ -5,11 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/url"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -78,35 +75,17 @@ secret in --data-dir. It never generates one. GET ` + gateHealthPath + ` answers
 
 // runGate runs the gate until SIGTERM or SIGINT.
 func runGate(ctx context.Context, e *env, configPath string, fs *pflag.FlagSet) error {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
-	defer stop()
-
-	cfg, err := config.LoadWithFlags(configPath, e.getenv, fs)
-	if err == nil && cfg.Gate.Upstream == "" {
-		err = &config.FieldError{Key: "gate.upstream", Err: errors.New("missing: the application to protect (--upstream URL)")}
-	}
-	if err != nil {
-		return &configError{err}
-	}
-	if _, err := os.Stat(cfg.SecretPath()); errors.Is(err, os.ErrNotExist) {
-		return &configError{&config.FieldError{Key: "ticket.secret_file",
-			Err: fmt.Errorf("%s does not exist: the gate needs the portal's secret (--secret-file FILE)", cfg.SecretPath())}}
-	}
-	log := newLogger(cfg.Log, e.stderr)
-	v, _ := versionInfo()
-	a, err := newGateApp(ctx, cfg, log, newMetrics(v))
-	if err != nil {
-		return err
-	}
-	defer a.close()
-	ln, err := net.Listen("tcp", cfg.Gate.Listen)
-	if err != nil {
-		return err
-	}
-	return a.serve(ctx, stop, hup, ln)
+	return runApp(ctx, e, configPath, fs, func(ctx context.Context, cfg config.Config, log *slog.Logger, m *metrics) (*app, string, error) {
+		if cfg.Gate.Upstream == "" {
+			return nil, "", &configError{&config.FieldError{Key: "gate.upstream", Err: errors.New("missing: the application to protect (--upstream URL)")}}
+		}
+		if _, err := os.Stat(cfg.SecretPath()); errors.Is(err, os.ErrNotExist) {
+			return nil, "", &configError{&config.FieldError{Key: "ticket.secret_file",
+				Err: fmt.Errorf("%s does not exist: the gate needs the portal's secret (--secret-file FILE)", cfg.SecretPath())}}
+		}
+		a, err := newGateApp(ctx, cfg, log, m)
+		return a, cfg.Gate.Listen, err
+	})
 }
 
 // newGateApp reads the secrets and builds the gate; with gate.basic, it

@@ -182,33 +182,6 @@ func checkProtected(t *testing.T, base string, hits *int, loginStatus int) {
 	}
 }
 
-// TestE2ENginxForwardAuth puts the real nginx, with auth_request to tktd's
-// /auth, in front of an application.
-func TestE2ENginxForwardAuth(t *testing.T) {
-	tktdBin, _ := buildBinaries(t)
-	app, hits := protectedApp(t)
-	cfg := proxySite(t, `forward_auth:
-  rules:
-    - paths: [/admin]
-      tokens: [admin]
-    - paths: [/public]
-      bypass: true
-`)
-	tktd := startTktd(t, tktdBin, nil, "--config", cfg)
-	tktdAddr := strings.TrimPrefix(tktd.base, "http://")
-	ngx := proxytest.Nginx(t, "server {\n\tlisten 127.0.0.1:$PORT;\n"+
-		fmt.Sprintf(portalLocations, tktdAddr)+fmt.Sprintf(nginxAuthRequest, tktdAddr, strings.TrimPrefix(app.URL, "http://"))+"}\n")
-	defer func() {
-		if t.Failed() {
-			t.Logf("nginx's log:\n%s", ngx.LogTail(40))
-		}
-	}()
-	checkProtected(t, ngx.URL(), hits, http.StatusFound)
-	if resp, saw := getAs(t, browser(t), ngx.URL()+"/public/x", "Remote-User", "mallory"); resp.StatusCode != 200 || saw.User != "" {
-		t.Errorf("bypassed path: %d, the application saw %+v", resp.StatusCode, saw)
-	}
-}
-
 // TestE2EGate puts tktd gate between the real nginx and an application.
 func TestE2EGate(t *testing.T) {
 	tktdBin, _ := buildBinaries(t)

@@ -58,6 +58,24 @@ Endpoints: /login, /logout and / (the portal), /healthz (the process is up),
 
 // serve runs tktd until a SIGTERM or SIGINT.
 func serve(ctx context.Context, e *env, configPath string, fs *pflag.FlagSet) error {
+	return runApp(ctx, e, configPath, fs, func(ctx context.Context, cfg config.Config, log *slog.Logger, m *metrics) (*app, string, error) {
+		created, err := cfg.EnsureSecret()
+		if err != nil {
+			return nil, "", fmt.Errorf("generating the secret in %s: %w", cfg.DataDir, err)
+		}
+		if created {
+			log.Info("generated a new secret", "file", cfg.SecretPath())
+		}
+		a, err := newApp(ctx, cfg, log, m)
+		return a, cfg.Listen, err
+	})
+}
+
+// runApp loads the configuration, has build make the app and say where it
+// listens, and serves until a SIGTERM or SIGINT: the life of the portal
+// and of the gate alike.
+func runApp(ctx context.Context, e *env, configPath string, fs *pflag.FlagSet,
+	build func(context.Context, config.Config, *slog.Logger, *metrics) (*app, string, error)) error {
 	// Catch SIGHUP first: its default action would kill the process.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -70,20 +88,13 @@ func serve(ctx context.Context, e *env, configPath string, fs *pflag.FlagSet) er
 		return &configError{err}
 	}
 	log := newLogger(cfg.Log, e.stderr)
-	created, err := cfg.EnsureSecret()
-	if err != nil {
-		return fmt.Errorf("generating the secret in %s: %w", cfg.DataDir, err)
-	}
-	if created {
-		log.Info("generated a new secret", "file", cfg.SecretPath())
-	}
 	v, _ := versionInfo()
-	a, err := newApp(ctx, cfg, log, newMetrics(v))
+	a, listen, err := build(ctx, cfg, log, newMetrics(v))
 	if err != nil {
 		return err
 	}
 	defer a.close()
-	ln, err := net.Listen("tcp", cfg.Listen)
+	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return err
 	}
