@@ -4,9 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -39,13 +37,7 @@ func ldapSite(t *testing.T) (*slapdtest.Server, string) {
 	srv.AddLDIF(t, l.String())
 
 	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := privateFiles(t, dir)
 	conf := fmt.Sprintf(`trusted_proxies: [127.0.0.1]
 ticket: {secret_file: %s}
 store_timeout: 2s

@@ -150,3 +150,16 @@ func writeSecret(t testing.TB, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+// privateFiles returns a function that writes a file of mode 0600 in dir
+// and returns its path: secrets, user lists and configurations of tests.
+func privateFiles(t testing.TB, dir string) func(name, content string) string {
+	return func(name, content string) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+}

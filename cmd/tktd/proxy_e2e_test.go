@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -47,13 +45,7 @@ func proxySite(t *testing.T, extra string) string {
 		}
 		fmt.Fprintf(&users, "%s:%s\n", u, h)
 	}
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := privateFiles(t, dir)
 	conf := fmt.Sprintf(`trusted_proxies: [127.0.0.1]
 allowed_redirects: [127.0.0.1]
 ticket: {secret_file: %s}
