@@ -145,7 +145,7 @@ func (a *app) handler() http.Handler {
 	if a.gate != nil {
 		mux.Handle("/", a.gate)
 		mux.HandleFunc("GET "+gateHealthPath, healthz)
-		return observe(mux, a.log, a.metrics)
+		return observe(mux, a.log, a.metrics, gateRoute)
 	}
 	mux.Handle("/", a.portal)
 	mux.Handle("/auth", a.auth)
@@ -153,7 +153,7 @@ func (a *app) handler() http.Handler {
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.Handle("GET /readyz", readyz(a.stores.Check, a.log))
 	mux.Handle("GET /metrics", a.metrics.handler())
-	return observe(mux, a.log, a.metrics)
+	return observe(mux, a.log, a.metrics, route)
 }
 
 // reload re-reads the secrets, the htpasswd files, the templates and the

@@ -209,9 +209,15 @@ func TestMetricsLabelsAreBounded(t *testing.T) {
 	if metricValue(page, `tkt_credential_cache_events_total{event="hit",store="files"}`) != "1" {
 		t.Errorf("cache hits missing")
 	}
-	for path, want := range map[string]string{"/login": "login", "/": "home", "/static/x.css": "static", "/etc/passwd": "other", "/metrics": "metrics"} {
+	for path, want := range map[string]string{"/login": "login", "/": "home", "/static/x.css": "static", "/etc/passwd": "other", "/metrics": "metrics",
+		"/auth": "auth", "/auth/app/x": "auth", "/authx": "other"} {
 		if got := route(path); got != want {
 			t.Errorf("route(%q) = %q, want %q", path, got, want)
+		}
+	}
+	for path, want := range map[string]string{"/login": "gate", "/.tkt/healthz": "healthz", "/x": "gate"} {
+		if got := gateRoute(path); got != want {
+			t.Errorf("gateRoute(%q) = %q, want %q", path, got, want)
 		}
 	}
 	for code, want := range map[int]string{200: "2xx", 303: "3xx", 431: "4xx", 503: "5xx", 42: "other"} {

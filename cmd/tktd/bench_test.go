@@ -13,7 +13,7 @@ import (
 // access log line (JSON, to a discarding writer) and metrics.
 func BenchmarkObserve(b *testing.B) {
 	log := newLogger(config.Log{Level: "info", Format: "json"}, io.Discard)
-	h := observe(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }), log, newMetrics("bench"))
+	h := observe(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }), log, newMetrics("bench"), route)
 	req := httptest.NewRequest(http.MethodGet, "/login?back=/x", nil)
 	b.ReportAllocs()
 	for b.Loop() {

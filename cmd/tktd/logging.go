@@ -123,8 +123,9 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // metrics. The line holds the method, the path without its query (a query
 // may carry a ticket or a back URL with one), the status, the size and the
 // duration: never a cookie, a header or a form value. Probes, scrapes and
-// forward-auth questions are logged at debug level only.
-func observe(h http.Handler, log *slog.Logger, m *metrics) http.Handler {
+// forward-auth questions are logged at debug level only. route names the
+// request for the metrics.
+func observe(h http.Handler, log *slog.Logger, m *metrics, route func(path string) string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-ID")

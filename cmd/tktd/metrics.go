@@ -148,6 +148,14 @@ func route(path string) string {
 	return "other"
 }
 
+// gateRoute names a request to the gate: its probe, or the application.
+func gateRoute(path string) string {
+	if path == gateHealthPath {
+		return "healthz"
+	}
+	return "gate"
+}
+
 // statusClass is "2xx", "3xx", ...
 func statusClass(code int) string {
 	if code < 100 || code > 599 {
