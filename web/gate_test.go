@@ -2,6 +2,7 @@ package web
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -230,5 +231,26 @@ func TestGateUpstreamDown(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusBadGateway {
 		t.Errorf("status %d %q", resp.StatusCode, body)
+	}
+}
+
+// A client that hangs up is no upstream failure: 499, not a 502 that
+// would count as the application's fault.
+func TestGateClientGone(t *testing.T) {
+	f := newGateFixture(t, nil)
+	up, _ := url.Parse(f.app.URL)
+	g, err := NewGate(GateOptions{Middleware: ticket.MiddlewareConfig{Ticket: f.ticket}, Upstream: up})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r := httptest.NewRequest("GET", "/stream", nil).WithContext(ctx)
+	r.RemoteAddr = "127.0.0.1:1"
+	r.AddCookie(&http.Cookie{Name: "auth_tkt", Value: f.mint("alice", "", "")})
+	w := httptest.NewRecorder()
+	g.ServeHTTP(w, r)
+	if w.Code != 499 {
+		t.Errorf("status %d, want 499", w.Code)
 	}
 }

@@ -30,3 +30,15 @@ func BenchmarkObserveBare(b *testing.B) {
 		h.ServeHTTP(httptest.NewRecorder(), req)
 	}
 }
+
+// BenchmarkObserveAuth is the same for /auth, whose requests are logged
+// at debug level only: what a proxy's every question pays.
+func BenchmarkObserveAuth(b *testing.B) {
+	log := newLogger(config.Log{Level: "info", Format: "json"}, io.Discard)
+	h := observe(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }), log, newMetrics("bench"), route)
+	req := httptest.NewRequest(http.MethodGet, "/auth", nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		h.ServeHTTP(httptest.NewRecorder(), req)
+	}
+}
