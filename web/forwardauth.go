@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -179,11 +180,12 @@ func newForwardRule(o ForwardAuthOptions, r ForwardAuthRule) (forwardRule, error
 	errs = append(errs, err)
 	fr := forwardRule{hosts: hosts, anyHost: len(r.Hosts) == 0, bypass: r.Bypass, basic: r.Basic, tokens: r.Tokens}
 	for _, p := range r.Paths {
-		if p == "" || p[0] != '/' {
-			errs = append(errs, fmt.Errorf("path %q must start with /", p))
+		np, ok := rulePath(p)
+		if p == "" || p[0] != '/' || !ok {
+			errs = append(errs, fmt.Errorf("path %q must start with / and hold no . or .. segments or backslashes", p))
 			continue
 		}
-		fr.paths = append(fr.paths, p)
+		fr.paths = append(fr.paths, np)
 	}
 	if r.Bypass && (len(r.Tokens) > 0 || r.Guest || r.Basic) {
 		errs = append(errs, errors.New("a bypass rule checks nothing: tokens, guest and basic make no sense on it"))
@@ -243,8 +245,41 @@ func (st *forwardState) match(host, port, path string) *forwardRule {
 	return &st.fallback
 }
 
+// rulePath is the form of a path that rules are matched in, so that no
+// spelling of a path the application reads as protected escapes its rule:
+// percent-decoded (the caller's URL.Path is), ASCII lower case (an
+// application on a case-insensitive file system serves /ADMIN as /admin),
+// runs of slashes merged, and ";params" cut from every segment (servlet
+// containers read /admin;x as /admin). A path with a "." or ".." segment
+// or a backslash, in any encoding, is refused (ok false): browsers never
+// send one, and resolving it differently from the application behind the
+// proxy would let /public/../admin through as public.
+func rulePath(p string) (string, bool) {
+	if strings.IndexByte(p, '\\') >= 0 {
+		return "", false
+	}
+	var b strings.Builder
+	b.Grow(len(p))
+	for seg := range strings.SplitSeq(p, "/") {
+		seg, _, _ = strings.Cut(seg, ";")
+		switch seg {
+		case "":
+			continue
+		case ".", "..":
+			return "", false
+		}
+		b.WriteByte('/')
+		b.WriteString(lower(seg))
+	}
+	if b.Len() == 0 || strings.HasSuffix(p, "/") {
+		b.WriteByte('/')
+	}
+	return b.String(), true
+}
+
 // pathMatches reports whether path lies under one of the prefixes, on a
-// segment boundary; no prefixes match everything.
+// segment boundary; no prefixes match everything. Both are in rulePath's
+// form.
 func pathMatches(prefixes []string, path string) bool {
 	if len(prefixes) == 0 {
 		return true
@@ -284,13 +319,19 @@ func (f *ForwardAuth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		forwardError(w, http.StatusBadRequest, "bad original host")
 		return
 	}
-	rule := st.match(host, port, orig.URL.Path)
+	path, ok := rulePath(orig.URL.Path)
+	if !ok {
+		st.log.LogAttrs(r.Context(), slog.LevelWarn, "forward auth refused: a path with dot segments or backslashes",
+			slog.String("client", o.Addr.String()))
+		forwardError(w, http.StatusBadRequest, "the path holds . or .. segments or backslashes")
+		return
+	}
+	rule := st.match(host, port, path)
 	if rule.bypass {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
 	var id ticket.Identity
-	var ok bool
 	if rule.basic && hasBasic(orig) {
 		id, ok = st.basic.authenticate(w, orig, o, rule.tokens, style == styleStatus)
 	} else if style == styleRedirect {

@@ -29,50 +29,53 @@ type originalRequest struct {
 	url url.URL
 }
 
-var errNoOriginal = errors.New("no original URL: send X-Original-URL (nginx), or X-Forwarded-Proto, X-Forwarded-Host and X-Forwarded-Uri (Traefik, Caddy)")
-
-// original rebuilds the request a proxy asks about from what it says:
+// original rebuilds the request a proxy asks about. Each endpoint reads
+// one convention and ignores the others' headers, since a proxy passes
+// the client's own headers on to the subrequest and replaces only those it
+// writes itself (a client-sent X-Original-URL reaches /auth through Caddy
+// or Traefik untouched):
 //
-//   - X-Original-URL, the whole URL (nginx's auth_request convention),
-//     answered in the status style;
-//   - X-Forwarded-Uri with X-Forwarded-Proto and X-Forwarded-Host
-//     (Traefik, Caddy), answered in the redirect style;
-//   - a request under the endpoint's path, /auth/app/x asking about
-//     /app/x on the request's host (Envoy's path_prefix), redirect style.
+//   - Path (/auth): X-Forwarded-Uri and X-Forwarded-Method with the
+//     X-Forwarded-Proto and X-Forwarded-Host (or Forwarded) that the
+//     origin was read from: Traefik, Caddy, the HAProxy action. Redirect
+//     style.
+//   - Path+"/nginx": X-Original-URL and X-Original-Method, nginx's
+//     auth_request convention. Status style.
+//   - Path+"/envoy/app/x": asks about /app/x on the request's own host
+//     (or X-Forwarded-Host), as Envoy's ext_authz path_prefix sends it.
+//     Redirect style.
 //
-// The method is X-Original-Method or X-Forwarded-Method, else the
-// request's own. A mode=status or mode=redirect query on the endpoint
-// overrides the style. o, the asking proxy's origin, is corrected to the
-// original request's scheme and host.
+// o, the asking proxy's origin, is corrected to the original request's
+// scheme and host.
 func (st *forwardState) original(r *http.Request, o *ticket.ClientOrigin) (*http.Request, forwardStyle, error) {
 	h := r.Header
 	style := styleRedirect
-	var target string
-	if v := header(h, "X-Original-Url"); v != "" {
+	var target, method string
+	switch rest := strings.TrimPrefix(r.URL.Path, st.path); {
+	case rest == "":
+		target, method = header(h, "X-Forwarded-Uri"), header(h, "X-Forwarded-Method")
+		if target == "" || header(h, "X-Forwarded-Host") == "" && header(h, "Forwarded") == "" {
+			return nil, 0, errors.New("no original request: send X-Forwarded-Proto, X-Forwarded-Host and X-Forwarded-Uri (or use " + st.path + "/nginx with X-Original-URL)")
+		}
+	case rest == "/nginx":
+		v := header(h, "X-Original-Url")
+		if v == "" {
+			return nil, 0, errors.New("no original request: send X-Original-URL")
+		}
 		https, host, t, err := splitOriginalURL(v)
 		if err != nil {
 			return nil, 0, err
 		}
 		o.HTTPS, o.Host, target, style = https, host, t, styleStatus
-	} else if v := header(h, "X-Forwarded-Uri"); v != "" {
-		target = v
-	} else if rest, ok := strings.CutPrefix(r.URL.Path, st.path); ok && strings.HasPrefix(rest, "/") {
+		method = header(h, "X-Original-Method")
+	case strings.HasPrefix(rest, "/envoy/"):
 		uri := r.RequestURI
 		if !strings.HasPrefix(uri, "/") { // absolute-form, or a request built in code
 			uri = r.URL.RequestURI()
 		}
-		target = strings.TrimPrefix(uri, st.path)
-	} else {
-		return nil, 0, errNoOriginal
-	}
-	if r.URL.Path == st.path && r.URL.RawQuery != "" {
-		q, _ := url.ParseQuery(r.URL.RawQuery) // what parses counts
-		switch q.Get("mode") {
-		case "status":
-			style = styleStatus
-		case "redirect":
-			style = styleRedirect
-		}
+		target = strings.TrimPrefix(uri, st.path+"/envoy")
+	default:
+		return nil, 0, errors.New("no such forward-auth endpoint: use " + st.path + ", " + st.path + "/nginx or " + st.path + "/envoy/")
 	}
 	if !validTarget(target) {
 		return nil, 0, errors.New("the original request target is not a path and query")
@@ -90,7 +93,7 @@ func (st *forwardState) original(r *http.Request, o *ticket.ClientOrigin) (*http
 	or.req.URL = &or.url
 	or.req.RequestURI = target
 	or.req.Host = o.Host
-	or.req.Method = originalMethod(h, r.Method)
+	or.req.Method = originalMethod(method, r.Method)
 	return &or.req, style, nil
 }
 
@@ -139,12 +142,11 @@ func validTarget(t string) bool {
 	return true
 }
 
-// originalMethod is the method the proxy reports, if it is a plain token.
-func originalMethod(h http.Header, own string) string {
-	for _, k := range [...]string{"X-Original-Method", "X-Forwarded-Method"} {
-		if m := header(h, k); m != "" && len(m) <= 16 && strings.Trim(m, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == "" {
-			return m
-		}
+// originalMethod is the method the proxy reports, if it is a plain
+// token, else the subrequest's own.
+func originalMethod(m, own string) string {
+	if m != "" && len(m) <= 16 && strings.Trim(m, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == "" {
+		return m
 	}
 	return own
 }

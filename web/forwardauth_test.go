@@ -99,7 +99,7 @@ func (f *faFixture) nginx(url, cookie string, extra ...string) *httptest.Respons
 	for i := 0; i+1 < len(extra); i += 2 {
 		h[extra[i]] = extra[i+1]
 	}
-	return f.ask("/auth", proxyAddr, h)
+	return f.ask("/auth/nginx", proxyAddr, h)
 }
 
 // traefik asks the way Traefik's forwardAuth and Caddy's forward_auth do.
@@ -165,11 +165,18 @@ func TestForwardAuthVerdicts(t *testing.T) {
 			login("http://app.example.com:8080/form")},
 		{"traefik: API clients get 401", f.traefik("GET", "https", "app.example.com", "/api", "", "Accept", "application/json"), 401, nil, ""},
 		{"traefik: missing token is 403, not a login", f.traefik("GET", "https", "app.example.com", "/admin", bob), 403, nil, ""},
-		{"nginx style asked to redirect", f.ask("/auth?mode=redirect", proxyAddr, map[string]string{"X-Original-URL": "http://app.example.com/x", "X-Forwarded-For": testClient}), 302, nil,
-			login("http://app.example.com/x")},
-		{"traefik style asked for a status", f.ask("/auth?mode=status", proxyAddr, map[string]string{"X-Forwarded-Host": "app.example.com", "X-Forwarded-Uri": "/x", "X-Forwarded-For": testClient}), 401, nil, login("http://app.example.com/x")},
-		{"envoy: path under the endpoint", f.ask("/auth/admin/x?q=1", proxyAddr, map[string]string{"Host": "app.example.com", "X-Forwarded-For": testClient, "Cookie": "auth_tkt=" + bob}), 403, nil, ""},
-		{"envoy: valid ticket", f.ask("/auth/page", proxyAddr, map[string]string{"X-Forwarded-Host": "app.example.com", "X-Forwarded-For": testClient, "Cookie": "auth_tkt=" + alice}), 200, []string{"alice", "staff,admin", "uid=42"}, ""},
+		{"envoy: path under the endpoint", f.ask("/auth/envoy/admin/x?q=1", proxyAddr, map[string]string{"Host": "app.example.com", "X-Forwarded-For": testClient, "Cookie": "auth_tkt=" + bob}), 403, nil, ""},
+		{"envoy: valid ticket", f.ask("/auth/envoy/page", proxyAddr, map[string]string{"X-Forwarded-Host": "app.example.com", "X-Forwarded-For": testClient, "Cookie": "auth_tkt=" + alice}), 200, []string{"alice", "staff,admin", "uid=42"}, ""},
+		// A client's own headers of the other convention, passed on by its
+		// proxy, are not read.
+		{"traefik: a client's X-Original-URL is ignored", f.traefik("GET", "https", "app.example.com", "/admin/x", bob, "X-Original-URL", "https://app.example.com/static/x"), 403, nil, ""},
+		{"traefik: a client's X-Original-Method is ignored", f.traefik("POST", "https", "app.example.com", "/p", "", "X-Original-Method", "GET"), 302, nil, login("https://app.example.com/p")},
+		{"nginx: a client's X-Forwarded-Uri is ignored", f.nginx("https://app.example.com/admin/x", bob, "X-Forwarded-Uri", "/static/x"), 403, nil, ""},
+		// Every spelling of a protected path meets its rule.
+		{"rule paths ignore case", f.nginx("https://app.example.com/ADMIN/x", bob), 403, nil, ""},
+		{"rule paths merge slashes", f.nginx("https://app.example.com/admin//x", bob), 403, nil, ""},
+		{"rule paths cut ;params", f.nginx("https://app.example.com/admin;jsessionid=1/x", bob), 403, nil, ""},
+		{"bypass is for the bypassed path only", f.nginx("https://app.example.com/static;x/../admin", ""), 400, nil, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -192,23 +199,31 @@ func TestForwardAuthRefusesWhatItCannotJudge(t *testing.T) {
 	f := newFAFixture(t, nil)
 	alice := f.mint("alice", "admin", "", testClient, time.Minute)
 	tests := []struct {
-		name   string
-		peer   string
-		header map[string]string
-		status int
-		reason string
+		name, path string
+		peer       string
+		header     map[string]string
+		status     int
+		reason     string
 	}{
-		{"untrusted peer", testClient, map[string]string{"X-Original-URL": "https://app.example.com/", "Cookie": "auth_tkt=" + alice}, 403, "trusted proxies only"},
-		{"no original URL", proxyAddr, map[string]string{"Cookie": "auth_tkt=" + alice}, 400, "no original URL"},
-		{"not http", proxyAddr, map[string]string{"X-Original-URL": "javascript:alert(1)"}, 400, "not an http or https URL"},
-		{"userinfo in the host", proxyAddr, map[string]string{"X-Original-URL": "https://evil.com@app.example.com/"}, 400, "bad host"},
-		{"protocol-relative target", proxyAddr, map[string]string{"X-Forwarded-Host": "app.example.com", "X-Forwarded-Uri": "//evil.com/x"}, 400, "not a path"},
-		{"fragment", proxyAddr, map[string]string{"X-Forwarded-Host": "app.example.com", "X-Forwarded-Uri": "/x#y"}, 400, "not a path"},
-		{"bad escape", proxyAddr, map[string]string{"X-Original-URL": "https://app.example.com/%zz"}, 400, "bad escape"},
+		{"untrusted peer", "/auth/nginx", testClient, map[string]string{"X-Original-URL": "https://app.example.com/", "Cookie": "auth_tkt=" + alice}, 403, "trusted proxies only"},
+		{"no X-Original-URL", "/auth/nginx", proxyAddr, map[string]string{"Cookie": "auth_tkt=" + alice, "X-Forwarded-Uri": "/x", "X-Forwarded-Host": "app.example.com"}, 400, "send X-Original-URL"},
+		{"no X-Forwarded-Uri", "/auth", proxyAddr, map[string]string{"Cookie": "auth_tkt=" + alice, "X-Original-URL": "https://app.example.com/"}, 400, "send X-Forwarded-Proto"},
+		{"no X-Forwarded-Host", "/auth", proxyAddr, map[string]string{"Cookie": "auth_tkt=" + alice, "X-Forwarded-Uri": "/"}, 400, "send X-Forwarded-Proto"},
+		{"unknown endpoint", "/auth/traefik", proxyAddr, map[string]string{"X-Forwarded-Host": "app.example.com", "X-Forwarded-Uri": "/"}, 400, "no such forward-auth endpoint"},
+		{"not http", "/auth/nginx", proxyAddr, map[string]string{"X-Original-URL": "javascript:alert(1)"}, 400, "not an http or https URL"},
+		{"userinfo in the host", "/auth/nginx", proxyAddr, map[string]string{"X-Original-URL": "https://evil.com@app.example.com/"}, 400, "bad host"},
+		{"protocol-relative target", "/auth", proxyAddr, map[string]string{"X-Forwarded-Host": "app.example.com", "X-Forwarded-Uri": "//evil.com/x"}, 400, "not a path"},
+		{"fragment", "/auth", proxyAddr, map[string]string{"X-Forwarded-Host": "app.example.com", "X-Forwarded-Uri": "/x#y"}, 400, "not a path"},
+		{"bad escape", "/auth/nginx", proxyAddr, map[string]string{"X-Original-URL": "https://app.example.com/%zz"}, 400, "bad escape"},
+		{"dot segments", "/auth", proxyAddr, map[string]string{"X-Forwarded-Host": "app.example.com", "X-Forwarded-Uri": "/static/../admin/x", "Cookie": "auth_tkt=" + alice}, 400, "segments"},
+		{"encoded dot segments", "/auth", proxyAddr, map[string]string{"X-Forwarded-Host": "app.example.com", "X-Forwarded-Uri": "/static/%2e%2e/admin/x"}, 400, "segments"},
+		{"encoded slashes and dots", "/auth", proxyAddr, map[string]string{"X-Forwarded-Host": "app.example.com", "X-Forwarded-Uri": "/static%2F..%2Fadmin/x"}, 400, "segments"},
+		{"backslash", "/auth", proxyAddr, map[string]string{"X-Forwarded-Host": "app.example.com", "X-Forwarded-Uri": "/static/%5c../admin"}, 400, "backslashes"},
+		{"dot segment", "/auth", proxyAddr, map[string]string{"X-Forwarded-Host": "app.example.com", "X-Forwarded-Uri": "/./admin/x"}, 400, "segments"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			w := f.ask("/auth", tc.peer, tc.header)
+			w := f.ask(tc.path, tc.peer, tc.header)
 			if w.Code != tc.status || !strings.Contains(w.Body.String(), tc.reason) {
 				t.Errorf("got %d %q, want %d with %q", w.Code, w.Body, tc.status, tc.reason)
 			}

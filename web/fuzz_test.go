@@ -55,13 +55,13 @@ func FuzzGuestPattern(f *testing.F) {
 // ticket.
 func FuzzForwardAuthOriginal(f *testing.F) {
 	for _, s := range [][3]string{
-		{"https://app.example.com/p?q=1", "", "/auth"},
+		{"https://app.example.com/p?q=1", "", "/auth/nginx"},
 		{"", "/x?y=%2F", "/auth"},
-		{"", "", "/auth/app/x"},
-		{"http://evil.com@app.example.com/", "", "/auth"},
-		{"https://[::1]:8443", "", "/auth"},
+		{"", "", "/auth/envoy/app/x"},
+		{"http://evil.com@app.example.com/", "", "/auth/nginx"},
+		{"https://[::1]:8443", "", "/auth/nginx"},
 		{"", "//evil.com/", "/auth"},
-		{"HTTP://APP.example.com?x", "", "/auth?mode=redirect"},
+		{"HTTP://APP.example.com?x", "/a/../b", "/auth/nginx"},
 	} {
 		f.Add(s[0], s[1], s[2])
 	}
@@ -91,6 +91,9 @@ func FuzzForwardAuthOriginal(f *testing.F) {
 		if err == nil {
 			if !validTarget(orig.RequestURI) || orig.URL.Path == "" || orig.URL.Path[0] != '/' {
 				t.Fatalf("target %q path %q", orig.RequestURI, orig.URL.Path)
+			}
+			if p, ok := rulePath(orig.URL.Path); ok && (strings.Contains(p, "/../") || strings.Contains(p, "//") || strings.ContainsAny(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZ\\")) {
+				t.Fatalf("rule path %q of %q", p, orig.URL.Path)
 			}
 			if _, _, err := splitAuthority(lower(o.Host)); err != nil {
 				t.Fatalf("host %q: %v", o.Host, err)

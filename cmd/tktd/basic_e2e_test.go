@@ -98,10 +98,10 @@ func curl(t *testing.T, args ...string) curlResult {
 const nginxBasic = `
 	location = /tkt-auth {
 		internal;
-		proxy_pass http://%[1]s/auth;
+		proxy_pass http://%[1]s/auth/nginx;
 		proxy_pass_request_body off;
 		proxy_set_header Content-Length "";
-		proxy_set_header X-Original-URL $scheme://$http_host$request_uri;
+		proxy_set_header X-Original-URL $scheme://$host:$server_port$request_uri;
 		proxy_set_header X-Forwarded-For $remote_addr;
 	}
 	location /api/ {

@@ -72,10 +72,10 @@ const portalLocations = `
 const nginxAuthRequest = `
 	location = /tkt-auth {
 		internal;
-		proxy_pass http://%[1]s/auth;
+		proxy_pass http://%[1]s/auth/nginx;
 		proxy_pass_request_body off;
 		proxy_set_header Content-Length "";
-		proxy_set_header X-Original-URL $scheme://$http_host$request_uri;
+		proxy_set_header X-Original-URL $scheme://$host:$server_port$request_uri;
 		proxy_set_header X-Original-Method $request_method;
 		proxy_set_header X-Forwarded-For $remote_addr;
 	}
