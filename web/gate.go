@@ -208,7 +208,10 @@ func forwardedFor(pr *httputil.ProxyRequest, o ticket.ClientOrigin) {
 }
 
 // dropCookie removes every cookie called name from the Cookie headers,
-// leaving the others byte for byte.
+// keeping the others in order (joined with "; "). A ';'-separated part goes wherever
+// ticket.CookieValues would find the cookie in it: at its start, or after
+// a space ("a=1 auth_tkt=..." is malformed, but a ticket to the
+// validators).
 func dropCookie(h http.Header, name string) {
 	lines := h["Cookie"]
 	if len(lines) == 0 {
@@ -218,7 +221,7 @@ func dropCookie(h http.Header, name string) {
 	for _, line := range lines {
 		var parts []string
 		for part := range strings.SplitSeq(line, ";") {
-			if k, _, _ := strings.Cut(strings.TrimSpace(part), "="); k == name {
+			if strings.HasPrefix(strings.TrimSpace(part), name+"=") || strings.Contains(part, " "+name+"=") {
 				continue
 			}
 			parts = append(parts, strings.TrimSpace(part))

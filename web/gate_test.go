@@ -254,3 +254,25 @@ func TestGateClientGone(t *testing.T) {
 		t.Errorf("status %d, want 499", w.Code)
 	}
 }
+
+// The ticket cookie never reaches the application, however the Cookie
+// header spells it; the other cookies pass as they were.
+func TestDropCookie(t *testing.T) {
+	for in, want := range map[string]string{
+		"auth_tkt=X":                  "",
+		"a=1; auth_tkt=X; b=2":        "a=1; b=2",
+		"a=1 auth_tkt=X; b=2":         "b=2",
+		"xauth_tkt=1; auth_tkt_old=2": "xauth_tkt=1; auth_tkt_old=2",
+		`q="a;b"`:                     `q="a; b"`,
+		"auth_tkt=; auth_tkt=Y; c=3 ": "c=3",
+	} {
+		h := http.Header{"Cookie": {in}}
+		dropCookie(h, "auth_tkt")
+		if got := h.Get("Cookie"); got != want {
+			t.Errorf("%q: got %q, want %q", in, got, want)
+		}
+		for v := range ticket.CookieValues(h.Get("Cookie"), "auth_tkt") {
+			t.Errorf("%q: a ticket %q is left", in, v)
+		}
+	}
+}

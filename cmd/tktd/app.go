@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tkt-sso/tkt/authsrc"
 	"github.com/tkt-sso/tkt/authsrc/cache"
 	"github.com/tkt-sso/tkt/internal/config"
 	"github.com/tkt-sso/tkt/ticket"
@@ -30,7 +29,7 @@ type app struct {
 	// basic is the stores behind the credential cache that HTTP Basic at
 	// /auth and the gate checks passwords with; built once, so that a
 	// reload keeps what it remembers. nil without stores.
-	basic authsrc.Source
+	basic *cache.Cache
 	// passwords checks HTTP Basic at the gate (the portal has its own).
 	passwords *web.Passwords
 
@@ -195,10 +194,23 @@ func (a *app) reload(why string) error {
 	return nil
 }
 
+// reloadStores re-reads the user stores' files and forgets what HTTP
+// Basic's credential cache remembers, as the stores' own caches do: a
+// password removed from a file stops working at the reload, not
+// basic.cache_ttl later.
+func (a *app) reloadStores() error {
+	if a.stores == nil {
+		return nil
+	}
+	err := a.stores.Reload()
+	a.basic.Purge()
+	return err
+}
+
 // reloadPortal reloads the user stores, the portal and the forward-auth
 // endpoint, which share the ticket settings tc.
 func (a *app) reloadPortal(tc ticket.Config) error {
-	serr := a.stores.Reload()
+	serr := a.reloadStores()
 	opts, err := a.webOptions(tc)
 	if err == nil {
 		err = a.portal.Reload(opts)
@@ -212,7 +224,7 @@ func (a *app) reloadPortal(tc ticket.Config) error {
 // basicSource puts the stores behind the credential cache of HTTP Basic:
 // scripts send their password with every request, and the stores (LDAP,
 // SQL, bcrypt) should see it once per cache_ttl.
-func basicSource(cfg config.Config, stores *config.Stores, m *metrics) authsrc.Source {
+func basicSource(cfg config.Config, stores *config.Stores, m *metrics) *cache.Cache {
 	return cache.New(stores.Source, cache.Config{Context: "basic", TTL: cfg.Basic.CacheTTL, Hooks: m.cacheHooks("basic")})
 }
 

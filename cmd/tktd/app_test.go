@@ -226,3 +226,45 @@ func TestMetricsLabelsAreBounded(t *testing.T) {
 		}
 	}
 }
+
+// A password removed from an htpasswd file stops working at the reload,
+// though HTTP Basic's credential cache remembered it a moment before.
+func TestReloadForgetsBasicPasswords(t *testing.T) {
+	dir := t.TempDir()
+	hash, err := bcrypt.GenerateFromPassword([]byte("bob-pw"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := privateFiles(t, dir)
+	users := write("htpasswd", "bob:"+string(hash)+"\n")
+	a, srv, _ := startApp(t, func(c *config.Config) {
+		c.Stores = []config.Store{{Type: config.StoreHtpasswd, Htpasswd: &config.HtpasswdStore{Path: users}}}
+		c.TrustedProxies = []string{"127.0.0.1"}
+		c.ForwardAuth.Rules = []config.AuthRule{{Basic: true}}
+	})
+	ask := func() int {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/auth", nil)
+		req.Header.Set("X-Forwarded-Host", "app.example.com")
+		req.Header.Set("X-Forwarded-Uri", "/x")
+		req.SetBasicAuth("bob", "bob-pw")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := ask(); got != 200 {
+		t.Fatalf("bob before the change: %d", got)
+	}
+	write("htpasswd", "")
+	if got := ask(); got != 200 {
+		t.Fatalf("bob before the reload: %d, want 200 from the cache", got)
+	}
+	if err := a.reload("test"); err != nil {
+		t.Fatal(err)
+	}
+	if got := ask(); got != 401 {
+		t.Errorf("bob after the reload: %d, want 401", got)
+	}
+}

@@ -173,10 +173,7 @@ func (a *app) gateOptions(tc ticket.Config) (web.GateOptions, error) {
 // reloadGate reloads the user stores (with gate.basic) and rebuilds the
 // gate with the ticket settings tc.
 func (a *app) reloadGate(tc ticket.Config) error {
-	var serr error
-	if a.stores != nil {
-		serr = a.stores.Reload()
-	}
+	serr := a.reloadStores()
 	opts, err := a.gateOptions(tc)
 	if err == nil {
 		err = a.gate.Reload(opts)
