@@ -19,6 +19,7 @@ import (
 type appSaw struct {
 	User, Groups, Data string
 	Cookie             string
+	Auth               string // the Authorization header
 }
 
 // protectedApp records what reaches it; hits counts the requests.
@@ -26,7 +27,7 @@ func protectedApp(t *testing.T) (*httptest.Server, *int) {
 	hits := new(int)
 	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		*hits++
-		json.NewEncoder(w).Encode(appSaw{r.Header.Get("Remote-User"), r.Header.Get("Remote-Groups"), r.Header.Get("Remote-Data"), r.Header.Get("Cookie")})
+		json.NewEncoder(w).Encode(appSaw{r.Header.Get("Remote-User"), r.Header.Get("Remote-Groups"), r.Header.Get("Remote-Data"), r.Header.Get("Cookie"), r.Header.Get("Authorization")})
 	}))
 	t.Cleanup(s.Close)
 	return s, hits

@@ -64,7 +64,9 @@ const caddySite = `
 			uri /auth
 			copy_headers Remote-User Remote-Groups Remote-Data
 		}
-		reverse_proxy %[2]s
+		reverse_proxy %[2]s {
+			header_up -Authorization
+		}
 	}
 `
 
