@@ -92,6 +92,7 @@ const nginxAuthRequest = `
 		proxy_set_header Remote-User $tkt_user;
 		proxy_set_header Remote-Groups $tkt_groups;
 		proxy_set_header Remote-Data $tkt_data;
+		proxy_set_header Authorization "";
 		proxy_pass http://%[2]s;
 	}
 	location @tkt_login {

@@ -127,6 +127,29 @@ func checkProxy(t *testing.T, base string, hits *int, g *spellingGuard, cfg stri
 	checkForged(t, base)
 	g.check(t)
 	expiredTicket(t, base, cfg)
+	checkBearer(t, base)
+}
+
+// checkBearer sends alice's ticket as a bearer token, as a script would:
+// she is let in, and the ticket does not travel on to the application.
+func checkBearer(t *testing.T, base string) {
+	t.Helper()
+	c := browser(t)
+	login(t, c, base, "alice", "alice-pw", "/")
+	u, _ := url.Parse(base)
+	var value string
+	for _, ck := range c.Jar.Cookies(u) {
+		if ck.Name == "auth_tkt" {
+			value = ck.Value
+		}
+	}
+	if value == "" {
+		t.Fatal("no ticket after the login")
+	}
+	resp, saw := getAs(t, browser(t), base+"/page", "Authorization", "Bearer "+value, "Accept", "application/json")
+	if resp.StatusCode != 200 || saw.User != "alice" || saw.Auth != "" {
+		t.Errorf("bearer ticket: %d, the application saw %+v", resp.StatusCode, saw)
+	}
 }
 
 // TestE2ECaddyForwardAuth puts the real Caddy, with forward_auth to tktd's

@@ -11,7 +11,8 @@
 --   txn.tkt_set_cookie  its first Set-Cookie header, if any
 --
 -- On a 2xx answer its Remote-User, Remote-Groups and Remote-Data headers are
--- copied into the request. Client-sent headers of those names (and with '_'
+-- copied into the request, and a Basic or Bearer Authorization header (a
+-- credential tktd took) is removed from it. Client-sent headers of those names (and with '_'
 -- for '-') are deleted first, whatever the answer: the backend trusts them.
 --
 -- global
@@ -155,6 +156,16 @@ local function auth(txn, url)
 		for _, h in ipairs(identity) do
 			for _, v in ipairs(values(got, string.lower(h))) do
 				txn.http:req_add_header(h, v)
+			end
+		end
+		-- A password (HTTP Basic) or a bearer ticket that tktd took is not
+		-- the application's to see. Set tkt_keep_authorization to 1 for
+		-- an application that reads Authorization itself.
+		local auth = values(req, "authorization")[1]
+		if auth ~= nil and txn:get_var("txn.tkt_keep_authorization") == nil then
+			local scheme = string.lower(string.match(auth, "^%s*(%S+)") or "")
+			if scheme == "basic" or scheme == "bearer" then
+				txn.http:req_del_header("Authorization")
 			end
 		end
 	end
