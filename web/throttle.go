@@ -95,14 +95,19 @@ func (t *throttler) begin(user string, ip netip.Addr, now time.Time) (*attempt, 
 		ipk = ipKey(ip)
 		a.userKey += "\x00" + ipk
 	}
-	a.user = get(t.users, a.userKey, t.opts.MaxFailures, t.opts.Window)
-	a.res[0] = a.user.ReserveN(now, 1)
-	wait := a.res[0].DelayFrom(now)
+	// The client's bucket first: a client that is locked out already must
+	// not get to push other users' buckets (and their counts) out of the
+	// bounded LRU by trying made-up names.
 	if ip.IsValid() {
 		a.res[1] = get(t.ips, ipk, t.opts.MaxIPFailures, t.opts.Window).ReserveN(now, 1)
-		wait = max(wait, a.res[1].DelayFrom(now))
+		if wait := a.res[1].DelayFrom(now); wait > 0 {
+			a.release()
+			return nil, wait
+		}
 	}
-	if wait > 0 {
+	a.user = get(t.users, a.userKey, t.opts.MaxFailures, t.opts.Window)
+	a.res[0] = a.user.ReserveN(now, 1)
+	if wait := a.res[0].DelayFrom(now); wait > 0 {
 		a.release()
 		return nil, wait
 	}

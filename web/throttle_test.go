@@ -163,3 +163,25 @@ func TestThrottleNoRemoteLockout(t *testing.T) {
 		t.Fatalf("alice from her own address: status %d, want 303", code)
 	}
 }
+
+// A client that is locked out cannot push other users' buckets out of
+// the bounded LRU (resetting their counts) by trying made-up names.
+func TestThrottleLockedClientEvictsNobody(t *testing.T) {
+	th := newThrottler(ThrottleOptions{MaxFailures: 1, MaxIPFailures: 1, Window: time.Hour, MaxKeys: 2})
+	now := time.Now()
+	victimIP, attacker := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("198.51.100.1")
+	if a, _ := th.begin("victim", victimIP, now); a == nil {
+		t.Fatal("first attempt refused")
+	}
+	if a, _ := th.begin("x", attacker, now); a == nil {
+		t.Fatal("the attacker's first attempt refused")
+	}
+	for _, name := range []string{"y", "z", "w"} {
+		if a, _ := th.begin(name, attacker, now); a != nil {
+			t.Fatalf("a locked client tried %q", name)
+		}
+	}
+	if a, _ := th.begin("victim", victimIP, now); a != nil {
+		t.Error("the victim's failure was forgotten: its bucket was evicted")
+	}
+}
