@@ -288,7 +288,7 @@ wait_url "Apache" "$apache_pid" "http://$apache_addr/ok.txt" "$tmp/apache.log" "
 # name|URL; every target gets the same request headers.
 targets=(
 	"bare net/http handler|http://$bare_addr/"
-	"tktd /auth|http://$tktd_addr/auth"
+	"tktd /auth|http://$tktd_addr/auth/nginx"
 	"tktd gate / (proxy to bare)|http://$gate_addr/"
 	"Apache+mod_auth_tkt ok.txt|http://$apache_addr/tkt/ok.txt"
 	"Apache ok.txt, no auth|http://$apache_addr/ok.txt"
@@ -354,7 +354,7 @@ for t in "${targets[@]}"; do
 		bad=1
 	fi
 done
-check "tktd /auth (no ticket)" "http://$tktd_addr/auth" '401|30[237]' -H "X-Original-URL: $ORIGINAL_URL" || true
+check "tktd /auth (no ticket)" "http://$tktd_addr/auth/nginx" '401|30[237]' -H "X-Original-URL: $ORIGINAL_URL" || true
 check "tktd gate (no ticket)" "http://$gate_addr/" '401|30[237]' || true
 check "Apache+mod_auth_tkt (no ticket)" "http://$apache_addr/tkt/ok.txt" '401|30[237]' || true
 if ((bad)); then

@@ -147,12 +147,18 @@ func (a *app) handler() http.Handler {
 		return observe(mux, a.log, a.metrics, gateRoute)
 	}
 	mux.Handle("/", a.portal)
-	mux.Handle("/auth", a.auth)
-	mux.Handle("/auth/", a.auth)
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.Handle("GET /readyz", readyz(a.stores.Check, a.log))
 	mux.Handle("GET /metrics", a.metrics.handler())
-	return observe(mux, a.log, a.metrics, route)
+	// Proxies ask /auth about every request they serve: it skips the
+	// mux's pattern matching, a twentieth of its cost under load.
+	return observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if route(r.URL.Path) == "auth" {
+			a.auth.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}), a.log, a.metrics, route)
 }
 
 // reload re-reads the secrets, the htpasswd files, the templates and the
