@@ -215,13 +215,14 @@ func newForwardRule(o ForwardAuthOptions, r ForwardAuthRule) (forwardRule, error
 		ClientIPHeader: o.ClientIPHeader,
 		Logger:         o.Logger,
 		Now:            o.Now,
+		LoginURL:       cmp.Or(o.LoginURL, "/login"),
+		UnauthURL:      o.UnauthURL,
+		// nginx turns any answer but 2xx, 401 and 403 into a 500, so the
+		// status flavour names the login page in Location for nginx to
+		// redirect to, and takes no URL tickets (that answer is a
+		// redirect).
+		StatusWithLocation: true,
 	}
-	mc.LoginURL = cmp.Or(o.LoginURL, "/login")
-	mc.UnauthURL = o.UnauthURL
-	// nginx turns any answer but 2xx, 401 and 403 into a 500, so the
-	// status flavour names the login page in Location for nginx to
-	// redirect to, and takes no URL tickets (that answer is a redirect).
-	mc.StatusWithLocation = true
 	if fr.status, err = ticket.NewMiddleware(mc); err != nil {
 		return fr, errors.Join(append(errs, err)...)
 	}
