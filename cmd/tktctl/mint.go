@@ -57,6 +57,11 @@ long as the account needs:
   tktctl verify --digest sha256 --secret-file /etc/tkt/secret \
       --timeout 720h --token backup - < /etc/backup/tkt-cookie
 
+A script sends it as a cookie, or as a bearer token to tktd's /auth and to
+tktd gate, which take "Authorization: Bearer <value>" like the cookie:
+
+  curl -H "Authorization: Bearer $(cat /etc/backup/tkt-cookie)" https://app.example.com/
+
 WARNING: such a ticket is valid until its timestamp plus the verifier's
 timeout, wherever that secret and timeout apply, and it cannot be revoked on
 its own: the only way to end it early is to rotate the secret, which ends
