@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -32,6 +33,9 @@ type app struct {
 	basic *cache.Cache
 	// passwords checks HTTP Basic at the gate (the portal has its own).
 	passwords *web.Passwords
+	// opsLn is the gate's listener for /metrics and /healthz
+	// (gate.metrics_listen), nil without one.
+	opsLn net.Listener
 
 	mu     sync.Mutex    // serialises reloads
 	ticket ticket.Config // the secrets in use, guarded by mu
@@ -234,8 +238,19 @@ func basicSource(cfg config.Config, stores *config.Stores, m *metrics) *cache.Ca
 	return cache.New(stores.Source, cache.Config{Context: "basic", TTL: cfg.Basic.CacheTTL, Hooks: m.cacheHooks("basic")})
 }
 
+// opsHandler serves the gate's /metrics and /healthz on gate.metrics_listen.
+func (a *app) opsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", healthz)
+	mux.Handle("GET /metrics", a.metrics.handler())
+	return mux
+}
+
 // close releases the stores.
 func (a *app) close() {
+	if a.opsLn != nil {
+		a.opsLn.Close() // the server's own close got there first, or it never served
+	}
 	if a.stores == nil {
 		return
 	}

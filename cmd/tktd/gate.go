@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 
@@ -42,7 +43,8 @@ The gate reads the same configuration as "tktd serve" (the ticket, cookie,
 trusted_proxies, back_arg, url_ticket_hosts and guest settings, and the gate
 section), so it must know the portal's secret: --secret-file, or the
 secret in --data-dir. It never generates one. GET ` + gateHealthPath + ` answers
-"ok" for liveness probes. SIGHUP reloads the secrets and the certificate.`,
+"ok" for liveness probes; gate.metrics_listen (TKT_GATE_METRICS_LISTEN) serves
+/metrics and /healthz on an address of their own. SIGHUP reloads the secrets and the certificate.`,
 		Example: `  tktd gate --upstream http://127.0.0.1:9000 --secret-file /etc/tkt/secret \
     --login-url https://login.example.com/login --listen 0.0.0.0:8081
   tktd gate --config /etc/tkt/tktd.yaml`,
@@ -84,6 +86,11 @@ func runGate(ctx context.Context, e *env, configPath string, fs *pflag.FlagSet) 
 				Err: fmt.Errorf("%s does not exist: the gate needs the portal's secret (--secret-file FILE)", cfg.SecretPath())}}
 		}
 		a, err := newGateApp(ctx, cfg, log, m)
+		if err == nil && cfg.Gate.MetricsListen != "" {
+			if a.opsLn, err = net.Listen("tcp", cfg.Gate.MetricsListen); err != nil {
+				a.close()
+			}
+		}
 		return a, cfg.Gate.Listen, err
 	})
 }

@@ -182,7 +182,8 @@ func TestE2EGate(t *testing.T) {
 	app, hits := protectedApp(t)
 	cfg := proxySite(t, "")
 	tktd := startTktd(t, tktdBin, nil, "--config", cfg)
-	gate := startGate(t, tktdBin, nil, "--config", cfg, "--upstream", app.URL, "--login-url", "/login")
+	ops := freeAddr(t)
+	gate := startGate(t, tktdBin, []string{"TKT_GATE_METRICS_LISTEN=" + ops}, "--config", cfg, "--upstream", app.URL, "--login-url", "/login")
 	ngx := proxytest.Nginx(t, "server {\n\tlisten 127.0.0.1:$PORT;\n"+
 		fmt.Sprintf(portalLocations, strings.TrimPrefix(tktd.base, "http://"))+
 		fmt.Sprintf(`	location / {
@@ -200,6 +201,10 @@ func TestE2EGate(t *testing.T) {
 	// The gate's requirement is site-wide (ticket.tokens); /admin is open
 	// to every valid ticket here, so check the token on a second gate.
 	checkGate(t, ngx.URL(), hits)
+	_, page := get(t, browser(t), "http://"+ops+"/metrics")
+	if got := metricValue(page, `tkt_http_requests_total{code="2xx",route="gate"}`); got == "" || got == "0" {
+		t.Errorf("the gate's metrics count no requests: %q", got)
+	}
 
 	strict := startGate(t, tktdBin, nil, "--config", cfg, "--upstream", app.URL, "--tokens", "admin")
 	c := browser(t)

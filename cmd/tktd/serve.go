@@ -126,7 +126,7 @@ func (a *app) serve(ctx context.Context, stop func(), hup <-chan os.Signal, ln n
 		srv.TLSConfig = a.certs.tlsConfig()
 		scheme = "https"
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() {
 		if a.certs != nil {
 			errc <- srv.ServeTLS(ln, "", "")
@@ -134,6 +134,14 @@ func (a *app) serve(ctx context.Context, stop func(), hup <-chan os.Signal, ln n
 			errc <- srv.Serve(ln)
 		}
 	}()
+	var ops *http.Server
+	if a.opsLn != nil {
+		ops = &http.Server{Handler: a.opsHandler(), ReadHeaderTimeout: s.ReadHeaderTimeout, IdleTimeout: s.IdleTimeout,
+			ErrorLog: srv.ErrorLog}
+		go func() { errc <- ops.Serve(a.opsLn) }()
+		defer ops.Close()
+		a.log.Info("metrics and health", "url", "http://"+a.opsLn.Addr().String()+"/metrics")
+	}
 	if a.gate != nil {
 		a.log.Info("tktd gate is serving", "url", scheme+"://"+ln.Addr().String()+"/", "upstream", a.cfg.Gate.Upstream,
 			"version", versionString(), "digest", a.cfg.Ticket.Digest)

@@ -96,6 +96,9 @@ type Gate struct {
 	Guest bool `koanf:"guest"`
 	// Basic takes HTTP Basic credentials, checked against the stores.
 	Basic bool `koanf:"basic"`
+	// MetricsListen, when set, is a host:port of its own where the gate
+	// serves /metrics and /healthz, apart from the application's paths.
+	MetricsListen string `koanf:"metrics_listen"`
 	// PassTicketCookie hands the ticket cookie to the application. Off, the
 	// application never sees it: it gets the identity headers, and a
 	// compromised application cannot replay the user's ticket elsewhere.
@@ -133,6 +136,9 @@ func (c Config) validateForwardAuth(p *problems) {
 	g := c.Gate
 	if _, _, err := net.SplitHostPort(g.Listen); err != nil {
 		p.add("gate.listen", "%q is not host:port", g.Listen)
+	}
+	if _, _, err := net.SplitHostPort(g.MetricsListen); g.MetricsListen != "" && err != nil {
+		p.add("gate.metrics_listen", "%q is not host:port", g.MetricsListen)
 	}
 	if g.Upstream != "" {
 		u, err := url.Parse(g.Upstream)
