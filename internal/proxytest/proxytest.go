@@ -200,11 +200,12 @@ func start(p proxy, bin, dir string, port int) (*Server, error) {
 }
 
 // waitReady polls until the proxy listens on its port: on Linux until its
-// own process holds the listening socket (see listening), elsewhere until a
-// TCP connect succeeds. All three bind only after reading their whole
+// own process holds the listening socket (see listening), or else until a
+// TCP connect succeeds while the proxy reports no bind failure. All three bind only after reading their whole
 // configuration, so listening means the configuration was good.
 func (s *Server) waitReady(limit time.Duration) error {
-	deadline := time.Now().Add(limit)
+	start := time.Now()
+	deadline := start.Add(limit)
 	for {
 		select {
 		case <-s.done:
@@ -212,11 +213,17 @@ func (s *Server) waitReady(limit time.Duration) error {
 		default:
 		}
 		ok, err := listening(s.cmd.Process.Pid, s.port)
-		if err != nil { // no /proc: fall back to a connect
+		if !ok && (err != nil || time.Since(start) > 3*time.Second) {
+			// No /proc, or the listener still not found there after a
+			// while (seen once with Caddy under load, though it served): a
+			// connect will do, as long as the proxy, which has had the
+			// time to fail its bind and say so, has not said that someone
+			// else holds the port, which would make the connect someone
+			// else's.
 			var c net.Conn
 			if c, err = net.DialTimeout("tcp", s.Addr(), time.Second); err == nil {
 				c.Close()
-				ok = true
+				ok = !strings.Contains(strings.ToLower(s.LogTail(50)), "address already in use")
 			}
 		}
 		if ok {
