@@ -35,8 +35,8 @@ func BenchmarkForwardAuth(b *testing.B) {
 		o.Rules = append(o.Rules, ForwardAuthRule{Paths: []string{"/api"}, Basic: true})
 	})
 	cookie := "auth_tkt=" + f.mint("alice", "staff,admin", "uid=42", testClient, time.Minute)
-	ask := func(h map[string]string) *http.Request {
-		r := httptest.NewRequest(http.MethodGet, "http://tktd.internal:8080/auth", nil)
+	ask := func(path string, h map[string]string) *http.Request {
+		r := httptest.NewRequest(http.MethodGet, "http://tktd.internal:8080"+path, nil)
 		r.RemoteAddr = proxyAddr + ":5123"
 		for k, v := range h {
 			r.Header.Set(k, v)
@@ -48,11 +48,11 @@ func BenchmarkForwardAuth(b *testing.B) {
 		r      *http.Request
 		status int
 	}{
-		{"nginx", ask(map[string]string{"X-Original-URL": "https://app.example.com/page?x=1", "X-Forwarded-For": testClient, "Cookie": cookie}), 200},
-		{"traefik", ask(map[string]string{"X-Forwarded-Proto": "https", "X-Forwarded-Host": "app.example.com", "X-Forwarded-Uri": "/page?x=1",
+		{"nginx", ask("/auth/nginx", map[string]string{"X-Original-URL": "https://app.example.com/page?x=1", "X-Forwarded-For": testClient, "Cookie": cookie}), 200},
+		{"traefik", ask("/auth", map[string]string{"X-Forwarded-Proto": "https", "X-Forwarded-Host": "app.example.com", "X-Forwarded-Uri": "/page?x=1",
 			"X-Forwarded-Method": "GET", "X-Forwarded-For": testClient, "Cookie": cookie}), 200},
-		{"login", ask(map[string]string{"X-Original-URL": "https://app.example.com/page?x=1", "X-Forwarded-For": testClient}), 401},
-		{"basic-cached", ask(map[string]string{"X-Original-URL": "https://app.example.com/api/x", "X-Forwarded-For": testClient,
+		{"login", ask("/auth/nginx", map[string]string{"X-Original-URL": "https://app.example.com/page?x=1", "X-Forwarded-For": testClient}), 401},
+		{"basic-cached", ask("/auth/nginx", map[string]string{"X-Original-URL": "https://app.example.com/api/x", "X-Forwarded-For": testClient,
 			"Authorization": basicAuthHeader("alice", alicePass)}), 200},
 	} {
 		b.Run(c.name, func(b *testing.B) {
