@@ -221,3 +221,37 @@ func TestGateKeepsCredentials(t *testing.T) {
 		t.Errorf("the application saw Authorization %q, want %q", got, want)
 	}
 }
+
+// With bearer tickets off, an application's own bearer tokens pass through
+// the gate untouched, and /auth judges the cookie.
+func TestNoBearer(t *testing.T) {
+	var got string
+	app := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { got = r.Header.Get("Authorization") }))
+	defer app.Close()
+	up, _ := url.Parse(app.URL)
+	tc := ticket.Config{Digest: ticket.HMACSHA256, Secret: testSecret, Timeout: time.Hour}
+	g, err := NewGate(GateOptions{Middleware: ticket.MiddlewareConfig{Ticket: tc}, Upstream: up, NoBearer: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := ticket.NewVerifier(tc)
+	raw, _ := v.Mint(ticket.Ticket{UID: "alice", Time: time.Now()}, netip.MustParseAddr("192.0.2.1"))
+	r := httptest.NewRequest("GET", "/", nil)
+	r.RemoteAddr = "192.0.2.1:1"
+	r.Header.Set("Authorization", "Bearer the-app's-own")
+	r.AddCookie(&http.Cookie{Name: "auth_tkt", Value: ticket.Encode(raw)})
+	w := httptest.NewRecorder()
+	g.ServeHTTP(w, r)
+	if w.Code != 200 || got != "Bearer the-app's-own" {
+		t.Errorf("gate: %d, the application saw Authorization %q", w.Code, got)
+	}
+
+	f := newFAFixture(t, func(o *ForwardAuthOptions) { o.NoBearer = true })
+	cookie := f.mint("alice", "", "", testClient, time.Minute)
+	if w := f.nginx("https://app.example.com/", cookie, "Authorization", "Bearer the-app's-own"); w.Code != 200 || w.Header().Get("Remote-User") != "alice" {
+		t.Errorf("/auth: %d %v", w.Code, identity(w))
+	}
+	if w := f.nginx("https://app.example.com/", "", "Authorization", "Bearer "+cookie); w.Code != 401 {
+		t.Errorf("/auth took a bearer ticket with bearer tickets off: %d", w.Code)
+	}
+}

@@ -41,9 +41,11 @@ type ForwardAuthOptions struct {
 	// that matches wins.
 	Rules []ForwardAuthRule
 	// Basic, when set, lets rules that say so take HTTP Basic credentials.
-	// Bearer tickets ("Authorization: Bearer <ticket>") are taken
-	// everywhere, like cookies.
 	Basic *BasicOptions
+	// NoBearer turns off bearer tickets ("Authorization: Bearer <ticket>",
+	// otherwise taken everywhere like the cookie), for applications whose
+	// clients send bearer tokens of their own.
+	NoBearer bool
 	// GuestUser is the name pattern of guests on rules that allow them
 	// (%U and %<n>U as in mod_auth_tkt); default "guest".
 	GuestUser string
@@ -209,7 +211,7 @@ func newForwardRule(o ForwardAuthOptions, r ForwardAuthRule) (forwardRule, error
 		BackArgName:    o.BackArg,
 		GuestLogin:     r.Guest,
 		GuestUser:      o.GuestUser,
-		BearerTickets:  true,
+		BearerTickets:  !o.NoBearer,
 		Challenge:      challenge,
 		TrustedProxies: o.TrustedProxies,
 		ClientIPHeader: o.ClientIPHeader,

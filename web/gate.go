@@ -30,9 +30,12 @@ type GateOptions struct {
 	// by default it is removed, so the application cannot replay it.
 	PassTicketCookie bool
 	// Basic, when set, takes HTTP Basic credentials as well as tickets.
-	// Bearer tickets ("Authorization: Bearer <ticket>") are taken always.
 	// Credentials the gate took are never passed on.
 	Basic *BasicOptions
+	// NoBearer turns off bearer tickets ("Authorization: Bearer <ticket>",
+	// otherwise taken like the cookie), for applications whose clients
+	// send bearer tokens of their own: those then pass through.
+	NoBearer bool
 	// Transport reaches the upstream; nil means a transport with bounded
 	// connect and header timeouts.
 	Transport http.RoundTripper
@@ -81,7 +84,7 @@ func newGateHandler(o GateOptions) (http.Handler, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	mc := o.Middleware
-	mc.BearerTickets = true
+	mc.BearerTickets = !o.NoBearer
 	cookie := CookieOptions{Name: mc.CookieName, Domain: mc.CookieDomain, Path: mc.CookiePath, Secure: mc.SecureCookie, Expires: mc.CookieExpires}
 	basic, err := newBasicAuth(o.Basic, mc.Ticket, cookie, log, mc.Now)
 	errs = append(errs, err)
@@ -114,7 +117,7 @@ func newGateHandler(o GateOptions) (http.Handler, error) {
 			if !o.PassTicketCookie {
 				dropCookie(pr.Out.Header, cookieName)
 			}
-			if consumed(pr.In, basic != nil) {
+			if consumed(pr.In, mc.BearerTickets, basic != nil) {
 				pr.Out.Header.Del("Authorization")
 			}
 		},
@@ -177,16 +180,16 @@ func (b *bufferPool) Get() []byte  { return *b.p.Get().(*[]byte) }
 func (b *bufferPool) Put(v []byte) { b.p.Put(&v) }
 
 // consumed reports whether the request's Authorization header is a
-// credential the gate took (a bearer ticket, or Basic when the gate takes
-// it), which the application must not see: a password, or a ticket it
+// credential the gate took (a bearer ticket, or Basic, when the gate takes
+// them), which the application must not see: a password, or a ticket it
 // could replay.
-func consumed(r *http.Request, basic bool) bool {
+func consumed(r *http.Request, bearer, basic bool) bool {
 	h := r.Header["Authorization"]
 	if len(h) == 0 {
 		return false
 	}
 	scheme, _, _ := strings.Cut(h[0], " ")
-	return strings.EqualFold(scheme, "Bearer") || basic && strings.EqualFold(scheme, "Basic")
+	return bearer && strings.EqualFold(scheme, "Bearer") || basic && strings.EqualFold(scheme, "Basic")
 }
 
 // forwardedFor tells the application who asked: the client's address

@@ -125,6 +125,7 @@ func (a *app) forwardAuthOptions(po web.Options) web.ForwardAuthOptions {
 			Realm:       a.cfg.Basic.Realm,
 			IssueTicket: a.cfg.Basic.IssueTicket,
 		},
+		NoBearer:       !a.cfg.BearerTickets,
 		Ticket:         po.Ticket,
 		Cookie:         po.Cookie,
 		LoginURL:       fa.LoginURL,

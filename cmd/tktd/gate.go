@@ -173,6 +173,7 @@ func (a *app) gateOptions(tc ticket.Config) (web.GateOptions, error) {
 		Upstream:         up,
 		Headers:          c.Gate.Headers.Identity(),
 		PassTicketCookie: c.Gate.PassTicketCookie,
+		NoBearer:         !c.BearerTickets,
 		Logger:           a.log.With("component", "gate"),
 	}, nil
 }

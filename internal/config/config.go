@@ -81,6 +81,10 @@ type Config struct {
 	Gate Gate `koanf:"gate"`
 	// Basic configures HTTP Basic at /auth and the gate.
 	Basic Basic `koanf:"basic"`
+	// BearerTickets takes "Authorization: Bearer <ticket>" like the ticket
+	// cookie at /auth and the gate; off for applications whose clients
+	// send bearer tokens of their own.
+	BearerTickets bool `koanf:"bearer_tickets"`
 	// Stores are the user stores, asked in order. Empty means the SQLite
 	// store in DataDir.
 	Stores []Store `koanf:"-"`
@@ -190,8 +194,9 @@ func Defaults() Config {
 			MaxHeaderBytes:    16 << 10,
 			ReloadInterval:    5 * time.Second,
 		},
-		Log:  Log{Level: "info", Format: "auto"},
-		Gate: Gate{Listen: DefaultGateListen},
+		Log:           Log{Level: "info", Format: "auto"},
+		Gate:          Gate{Listen: DefaultGateListen},
+		BearerTickets: true,
 	}
 }
 
