@@ -245,9 +245,13 @@ func dropCookie(h http.Header, name string) {
 // rest: a download or an event stream may run for as long as it likes.
 func defaultTransport() *http.Transport {
 	return &http.Transport{
-		Proxy:                 nil, // the upstream is reached directly, never through $HTTP_PROXY
-		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		ForceAttemptHTTP2:     true,
+		Proxy:             nil, // the upstream is reached directly, never through $HTTP_PROXY
+		DialContext:       (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2: true,
+		// The client's own Accept-Encoding goes through as it is; the
+		// transport must not ask for gzip on its behalf and then spend
+		// the CPU to undo it.
+		DisableCompression:    true,
 		MaxIdleConns:          256,
 		MaxIdleConnsPerHost:   256,
 		IdleConnTimeout:       90 * time.Second,
