@@ -37,8 +37,10 @@ reloads the secrets, htpasswd files, templates and TLS certificate without
 dropping requests; whatever fails to load keeps its previous state.
 "tktctl config check FILE" checks a configuration file.
 
-Endpoints: /login, /logout and / (the portal), /healthz (the process is up),
-/readyz (the user stores answer), /metrics (Prometheus).`,
+Endpoints: /login, /logout and / (the portal); /auth, /auth/nginx and
+/auth/envoy/ (forward auth for reverse proxies, see docs/proxies.md);
+/healthz (the process is up), /readyz (the user stores answer), /metrics
+(Prometheus).`,
 		Example: `  tktd serve
   tktd serve --listen 0.0.0.0:8443 --config /etc/tkt/tktd.yaml`,
 		Args: cobra.NoArgs,
