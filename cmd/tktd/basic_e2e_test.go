@@ -95,15 +95,7 @@ func curl(t *testing.T, args ...string) curlResult {
 // nginxBasic is nginxAuthRequest for /api with HTTP Basic: the challenge
 // of a refusal reaches the client, and the password never reaches the
 // application.
-const nginxBasic = `
-	location = /tkt-auth {
-		internal;
-		proxy_pass http://%[1]s/auth/nginx;
-		proxy_pass_request_body off;
-		proxy_set_header Content-Length "";
-		proxy_set_header X-Original-URL $scheme://$host:$server_port$request_uri;
-		proxy_set_header X-Forwarded-For $remote_addr;
-	}
+const nginxBasic = nginxAuthSubrequest + `
 	location /api/ {
 		auth_request /tkt-auth;
 		auth_request_set $tkt_user $upstream_http_remote_user;

@@ -69,8 +69,9 @@ const portalLocations = `
 	}
 `
 
-// nginxAuthRequest is the documented nginx configuration for /auth.
-const nginxAuthRequest = `
+// nginxAuthSubrequest is the documented location that asks tktd (%[1]s):
+// the port is written out, since the test's nginx listens on one of its own.
+const nginxAuthSubrequest = `
 	location = /tkt-auth {
 		internal;
 		proxy_pass http://%[1]s/auth/nginx;
@@ -80,7 +81,11 @@ const nginxAuthRequest = `
 		proxy_set_header X-Original-Method $request_method;
 		proxy_set_header X-Forwarded-For $remote_addr;
 	}
-	location / {
+`
+
+// nginxAuthRequest is the documented nginx configuration for /auth, in
+// front of the application at %[2]s.
+const nginxAuthRequest = nginxAuthSubrequest + `	location / {
 		auth_request /tkt-auth;
 		auth_request_set $tkt_user $upstream_http_remote_user;
 		auth_request_set $tkt_groups $upstream_http_remote_groups;
