@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -258,6 +259,9 @@ func reasonFor(err error, marker reason) reason {
 
 // tokensOf keeps the groups that can stand in a ticket's token list.
 func tokensOf(groups []string) (ticket.Tokens, []string) {
+	if !slices.ContainsFunc(groups, func(g string) bool { return ticket.ValidToken(g) != nil }) {
+		return ticket.JoinTokens(groups...), nil // the usual case, without a copy
+	}
 	var ok, skipped []string
 	for _, g := range groups {
 		if ticket.ValidToken(g) == nil {

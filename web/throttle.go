@@ -92,8 +92,12 @@ func (t *throttler) begin(user string, ip netip.Addr, now time.Time) (*attempt, 
 	a := &attempt{t: t, userKey: strings.ToLower(user), now: now}
 	var ipk string
 	if ip.IsValid() {
-		ipk = ipKey(ip)
-		a.userKey += "\x00" + ipk
+		// One string for both keys: the client's is the user's tail.
+		var buf [128]byte
+		k := append(append(buf[:0], a.userKey...), 0)
+		start := len(k)
+		a.userKey = string(appendIPKey(k, ip))
+		ipk = a.userKey[start:]
 	}
 	// The client's bucket first: a client that is locked out already must
 	// not get to push other users' buckets (and their counts) out of the
@@ -149,13 +153,15 @@ func get(c *lru.Cache[string, *rate.Limiter], key string, burst int, window time
 
 // ipKey groups IPv6 clients by /64: one host usually owns a whole /64 and
 // could otherwise rotate through it.
-func ipKey(ip netip.Addr) string {
+func ipKey(ip netip.Addr) string { return string(appendIPKey(nil, ip)) }
+
+func appendIPKey(dst []byte, ip netip.Addr) []byte {
 	ip = ip.Unmap()
 	if ip.Is6() {
 		p, _ := ip.Prefix(64)
-		return p.String()
+		return p.AppendTo(dst)
 	}
-	return ip.String()
+	return ip.AppendTo(dst)
 }
 
 // retryAfter rounds a wait up to whole seconds, at least 1, for the
