@@ -54,6 +54,10 @@ type ClientOrigin struct {
 	// Host is the host the client asked for, with any port: r.Host, or
 	// what a trusted proxy forwarded if it is a valid URL authority.
 	Host string
+	// HostForwarded is true when Host came from a trusted proxy's header
+	// (X-Forwarded-Host, or the host of a Forwarded element) rather than
+	// from the request itself.
+	HostForwarded bool
 }
 
 // Check reports every invalid trusted prefix and an unknown Header at once.
@@ -116,7 +120,7 @@ func (c ClientAddrConfig) Origin(r *http.Request) ClientOrigin {
 		o.HTTPS = strings.EqualFold(p, "https")
 	}
 	if h := lastListValue(r.Header["X-Forwarded-Host"]); validHost(h) {
-		o.Host = h
+		o.Host, o.HostForwarded = h, true
 	}
 	return o
 }
@@ -166,7 +170,7 @@ func (c ClientAddrConfig) fromForwarded(lines []string, o *ClientOrigin) {
 		o.HTTPS = strings.EqualFold(e.proto, "https")
 	}
 	if validHost(e.host) {
-		o.Host = e.host
+		o.Host, o.HostForwarded = e.host, true
 	}
 }
 

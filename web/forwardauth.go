@@ -178,14 +178,25 @@ func newForwardState(o ForwardAuthOptions) (*forwardState, error) {
 
 func newForwardRule(o ForwardAuthOptions, r ForwardAuthRule) (forwardRule, error) {
 	var errs []error
+	for _, h := range r.Hosts {
+		if _, port, err := splitAuthority(lower(strings.TrimSpace(h))); err == nil && port != "" {
+			// Proxies route by name (nginx's $host has no port at all), so
+			// a port would make the rule miss requests that name none.
+			errs = append(errs, fmt.Errorf("host %q: rules match host names, without a port", h))
+		}
+	}
 	hosts, err := parseHostList(r.Hosts)
 	errs = append(errs, err)
 	fr := forwardRule{hosts: hosts, anyHost: len(r.Hosts) == 0, bypass: r.Bypass, basic: r.Basic, tokens: r.Tokens}
 	for _, p := range r.Paths {
 		np, ok := rulePath(p)
 		if p == "" || p[0] != '/' || !ok {
-			errs = append(errs, fmt.Errorf("path %q must start with / and hold no . or .. segments or backslashes", p))
+			errs = append(errs, fmt.Errorf("path %q must start with / and hold no . or .. segments, backslashes or control characters", p))
 			continue
+		}
+		// "/secret/" covers /secret too, which applications serve alike.
+		if len(np) > 1 {
+			np = strings.TrimSuffix(np, "/")
 		}
 		fr.paths = append(fr.paths, np)
 	}
@@ -236,12 +247,12 @@ func newForwardRule(o ForwardAuthOptions, r ForwardAuthRule) (forwardRule, error
 	return fr, errors.Join(errs...)
 }
 
-// match picks the rule for a request to host (lowercase, port cut off into
-// port) and path.
-func (st *forwardState) match(host, port, path string) *forwardRule {
+// match picks the rule for a request to host (lowercase, without its
+// port: rules match names) and path.
+func (st *forwardState) match(host, path string) *forwardRule {
 	for i := range st.rules {
 		r := &st.rules[i]
-		if (r.anyHost || r.hosts.allows(host, port)) && pathMatches(r.paths, path) {
+		if (r.anyHost || r.hosts.allows(host, "")) && pathMatches(r.paths, path) {
 			return r
 		}
 	}
@@ -250,25 +261,28 @@ func (st *forwardState) match(host, port, path string) *forwardRule {
 
 // rulePath is the form of a path that rules are matched in, so that no
 // spelling of a path the application reads as protected escapes its rule:
-// percent-decoded (the caller's URL.Path is), ASCII lower case (an
+// percent-decoded once (the caller's URL.Path is), ASCII lower case (an
 // application on a case-insensitive file system serves /ADMIN as /admin),
 // runs of slashes merged, and ";params" cut from every segment (servlet
-// containers read /admin;x as /admin). A path with a "." or ".." segment
-// or a backslash, in any encoding, is refused (ok false): browsers never
-// send one, and resolving it differently from the application behind the
-// proxy would let /public/../admin through as public.
+// containers read /admin;x as /admin). A path that applications may read
+// in yet another way is refused (ok false): "." and ".." segments (in any
+// encoding; browsers never send one, and resolving it differently from the
+// application would let /public/../admin through as public), names ending
+// in a dot or a blank, and whatever plainPath refuses.
 func rulePath(p string) (string, bool) {
-	if strings.IndexByte(p, '\\') >= 0 {
+	if !plainPath(p) {
 		return "", false
 	}
 	var b strings.Builder
 	b.Grow(len(p))
 	for seg := range strings.SplitSeq(p, "/") {
 		seg, _, _ = strings.Cut(seg, ";")
-		switch seg {
-		case "":
+		switch {
+		case seg == "":
 			continue
-		case ".", "..":
+		case seg == "." || seg == "..", strings.HasSuffix(seg, ".") || strings.HasSuffix(seg, " "):
+			// Windows drops a name's trailing dots and blanks: /admin. is
+			// /admin there.
 			return "", false
 		}
 		b.WriteByte('/')
@@ -279,6 +293,32 @@ func rulePath(p string) (string, bool) {
 	}
 	return b.String(), true
 }
+
+// plainPath refuses what a decoded path should not hold, because some
+// application reads it as something else: backslashes (a separator on
+// Windows), control characters and NUL (C stops there), '?' and '#'
+// (re-parsed as a query or fragment by a layer that decodes again), a
+// percent escape still standing (decoded once more, %252e%252e is ..),
+// and the letters that Unicode case folding turns into ASCII ones (İ ı ſ
+// and the Kelvin sign: Java's equalsIgnoreCase("/admın", "/admin")).
+func plainPath(p string) bool {
+	for i := 0; i < len(p); i++ {
+		switch c := p[i]; {
+		case c < 0x20 || c == 0x7f || c == '\\' || c == '?' || c == '#':
+			return false
+		case c == '%' && i+2 < len(p) && isHex(p[i+1]) && isHex(p[i+2]):
+			return false
+		}
+	}
+	for _, folds := range [...]string{"\u0130", "\u0131", "\u017f", "\u212a"} {
+		if strings.Contains(p, folds) {
+			return false
+		}
+	}
+	return true
+}
+
+func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
 
 // pathMatches reports whether path lies under one of the prefixes, on a
 // segment boundary; no prefixes match everything. Both are in rulePath's
@@ -317,20 +357,24 @@ func (f *ForwardAuth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		forwardError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	host, port, err := splitAuthority(lower(o.Host))
+	host, _, err := splitAuthority(lower(o.Host))
 	if err != nil {
 		forwardError(w, http.StatusBadRequest, "bad original host")
 		return
 	}
 	path, ok := rulePath(orig.URL.Path)
 	if !ok {
-		st.log.LogAttrs(r.Context(), slog.LevelWarn, "forward auth refused: a path with dot segments or backslashes",
+		st.log.LogAttrs(r.Context(), slog.LevelWarn, "forward auth refused: a path that applications may read differently",
 			slog.String("client", o.Addr.String()))
-		forwardError(w, http.StatusBadRequest, "the path holds . or .. segments or backslashes")
+		forwardError(w, http.StatusBadRequest, "the path holds . or .. segments, backslashes, control characters or escapes that applications read differently")
 		return
 	}
-	rule := st.match(host, port, path)
+	rule := st.match(host, path)
 	if rule.bypass {
+		// Empty identity headers, which say "nobody": a proxy that copies
+		// them replaces whatever the client sent, and Caddy before 2.10
+		// would otherwise write its unfilled placeholder as the user name.
+		st.headers.Set(w.Header(), ticket.Identity{})
 		w.WriteHeader(http.StatusOK)
 		return
 	}

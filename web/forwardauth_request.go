@@ -54,13 +54,23 @@ func (st *forwardState) original(r *http.Request, o *ticket.ClientOrigin) (*http
 	switch rest := strings.TrimPrefix(r.URL.Path, st.path); {
 	case rest == "":
 		target, method = header(h, "X-Forwarded-Uri"), header(h, "X-Forwarded-Method")
-		if target == "" || header(h, "X-Forwarded-Host") == "" && header(h, "Forwarded") == "" {
+		// The host must be the proxy's word (X-Forwarded-Host, or the host
+		// of a Forwarded element, whichever trusted_proxies write), one
+		// name only: falling back to our own Host, or picking one of a
+		// list, would judge the request against another host's rules.
+		if target == "" || !o.HostForwarded {
 			return nil, 0, errors.New("no original request: send X-Forwarded-Proto, X-Forwarded-Host and X-Forwarded-Uri (or use " + st.path + "/nginx with X-Original-URL)")
+		}
+		if xfh := h["X-Forwarded-Host"]; len(xfh) > 1 || len(xfh) == 1 && strings.IndexByte(xfh[0], ',') >= 0 || len(h["X-Forwarded-Uri"]) > 1 {
+			return nil, 0, errors.New("more than one X-Forwarded-Host or X-Forwarded-Uri")
 		}
 	case rest == "/nginx":
 		v := header(h, "X-Original-Url")
 		if v == "" {
 			return nil, 0, errors.New("no original request: send X-Original-URL")
+		}
+		if len(h["X-Original-Url"]) > 1 {
+			return nil, 0, errors.New("more than one X-Original-URL")
 		}
 		https, host, t, err := splitOriginalURL(v)
 		if err != nil {
@@ -73,7 +83,12 @@ func (st *forwardState) original(r *http.Request, o *ticket.ClientOrigin) (*http
 		if !strings.HasPrefix(uri, "/") { // absolute-form, or a request built in code
 			uri = r.URL.RequestURI()
 		}
-		target = strings.TrimPrefix(uri, st.path+"/envoy")
+		// The prefix as sent, not as decoded: /auth/%65nvoy/x is no
+		// request under /auth/envoy/.
+		var ok bool
+		if target, ok = strings.CutPrefix(uri, st.path+"/envoy"); !ok {
+			return nil, 0, errors.New("the request path must start with " + st.path + "/envoy/ as written")
+		}
 	default:
 		return nil, 0, errors.New("no such forward-auth endpoint: use " + st.path + ", " + st.path + "/nginx or " + st.path + "/envoy/")
 	}

@@ -153,7 +153,7 @@ func TestForwardAuthVerdicts(t *testing.T) {
 		{"nginx: admin area without the token", f.nginx("https://app.example.com/admin", bob), 403, nil, ""},
 		{"nginx: /administrator is not under /admin", f.nginx("https://app.example.com/administrator", bob), 200, []string{"bob", "staff", ""}, ""},
 		{"nginx: admin rule is for its host only", f.nginx("https://other.example.com/admin", bob), 200, []string{"bob", "staff", ""}, ""},
-		{"nginx: bypass", f.nginx("https://app.example.com/static/app.css", ""), 200, nil, ""},
+		{"nginx: bypass, as nobody", f.nginx("https://app.example.com/static/app.css", ""), 200, []string{"", "", ""}, ""},
 		{"nginx: bypass is segment-exact", f.nginx("https://app.example.com/healthzz", ""), 401, nil, login("https://app.example.com/healthzz")},
 		{"nginx: guest rule, no ticket", f.nginx("https://docs.wiki.example.com/", ""), 200, []string{"guest", "", ""}, ""},
 		{"nginx: guest rule, valid ticket", f.nginx("https://wiki.example.com/", bob), 200, []string{"bob", "staff", ""}, ""},
@@ -177,6 +177,8 @@ func TestForwardAuthVerdicts(t *testing.T) {
 		{"rule paths merge slashes", f.nginx("https://app.example.com/admin//x", bob), 403, nil, ""},
 		{"rule paths cut ;params", f.nginx("https://app.example.com/admin;jsessionid=1/x", bob), 403, nil, ""},
 		{"bypass is for the bypassed path only", f.nginx("https://app.example.com/static;x/../admin", ""), 400, nil, ""},
+		{"rule hosts ignore the port", f.traefik("GET", "https", "app.example.com:8443", "/admin", bob), 403, nil, ""},
+		{"a rule path with a trailing slash covers the bare path", f.nginx("https://app.example.com/static", ""), 200, []string{"", "", ""}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -220,6 +222,16 @@ func TestForwardAuthRefusesWhatItCannotJudge(t *testing.T) {
 		{"encoded slashes and dots", "/auth", proxyAddr, map[string]string{"X-Forwarded-Host": "app.example.com", "X-Forwarded-Uri": "/static%2F..%2Fadmin/x"}, 400, "segments"},
 		{"backslash", "/auth", proxyAddr, map[string]string{"X-Forwarded-Host": "app.example.com", "X-Forwarded-Uri": "/static/%5c../admin"}, 400, "backslashes"},
 		{"dot segment", "/auth", proxyAddr, map[string]string{"X-Forwarded-Host": "app.example.com", "X-Forwarded-Uri": "/./admin/x"}, 400, "segments"},
+		{"trailing dot", "/auth", proxyAddr, map[string]string{"X-Forwarded-Host": "app.example.com", "X-Forwarded-Uri": "/admin./x"}, 400, "segments"},
+		{"trailing blank", "/auth", proxyAddr, map[string]string{"X-Forwarded-Host": "app.example.com", "X-Forwarded-Uri": "/admin%20"}, 400, "segments"},
+		{"control character", "/auth", proxyAddr, map[string]string{"X-Forwarded-Host": "app.example.com", "X-Forwarded-Uri": "/admin%09"}, 400, "control"},
+		{"NUL", "/auth", proxyAddr, map[string]string{"X-Forwarded-Host": "app.example.com", "X-Forwarded-Uri": "/admin%00"}, 400, "control"},
+		{"dotless i", "/auth", proxyAddr, map[string]string{"X-Forwarded-Host": "app.example.com", "X-Forwarded-Uri": "/adm%C4%B1n"}, 400, "escapes"},
+		{"double encoding", "/auth", proxyAddr, map[string]string{"X-Forwarded-Host": "app.example.com", "X-Forwarded-Uri": "/static/%252e%252e/admin"}, 400, "escapes"},
+		{"encoded question mark", "/auth", proxyAddr, map[string]string{"X-Forwarded-Host": "app.example.com", "X-Forwarded-Uri": "/admin%3fx"}, 400, "escapes"},
+		{"two hosts", "/auth", proxyAddr, map[string]string{"X-Forwarded-Host": "app.example.com, other.example.com", "X-Forwarded-Uri": "/"}, 400, "more than one"},
+		{"host not from the proxy's header", "/auth", proxyAddr, map[string]string{"X-Forwarded-Host": "app.example.com!", "X-Forwarded-Uri": "/"}, 400, "send X-Forwarded-Proto"},
+		{"envoy prefix escaped", "/auth/%65nvoy/admin", proxyAddr, map[string]string{"X-Forwarded-Host": "app.example.com"}, 400, "as written"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

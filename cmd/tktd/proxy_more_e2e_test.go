@@ -56,7 +56,8 @@ const caddySite = `
 	handle @tkt_portal {
 		reverse_proxy %[1]s
 	}
-	handle /public/* {
+	@tkt_public path /public /public/*
+	handle @tkt_public {
 		reverse_proxy %[2]s
 	}
 	handle {

@@ -113,7 +113,12 @@ func (c Config) validateForwardAuth(p *problems) {
 	for i, r := range fa.Rules {
 		key := fmt.Sprintf("forward_auth.rules[%d]", i)
 		for j, h := range r.Hosts {
-			p.wrap(fmt.Sprintf("%s.hosts[%d]", key, j), checkHostEntry(h))
+			hk := fmt.Sprintf("%s.hosts[%d]", key, j)
+			if err := checkHostEntry(h); err != nil {
+				p.wrap(hk, err)
+			} else if i := strings.LastIndexByte(h, ':'); i > strings.LastIndexByte(h, ']') {
+				p.add(hk, "%q: rules match host names, without a port", h)
+			}
 		}
 		for j, path := range r.Paths {
 			if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, "?# \t\r\n") {

@@ -58,7 +58,7 @@ forward_auth:
       token: [admin]
     - bypass: true
       tokens: [x]
-    - hosts: ["https://x.example.com"]
+    - hosts: ["https://x.example.com", "app.example.com:8443"]
     - just a string
 gate:
   listen: nowhere
@@ -72,6 +72,7 @@ gate:
 		`forward_auth.rules[0].paths[0]: "admin": want a path starting with / (no query)`,
 		`forward_auth.rules[1].bypass: a bypass rule checks nothing: drop its tokens, guest and basic`,
 		`forward_auth.rules[2].hosts[0]: "https://x.example.com": give the host only, without the scheme`,
+		`forward_auth.rules[2].hosts[1]: "app.example.com:8443": rules match host names, without a port`,
 		`gate.listen: "nowhere" is not host:port`,
 		`gate.upstream: "ftp://x": want http(s)://host:port[/path]`,
 	}
