@@ -46,21 +46,25 @@ type GateOptions struct {
 // Gate is the gate's http.Handler. Reload swaps its state atomically.
 type Gate struct {
 	state atomic.Pointer[http.Handler]
+	// transport is the default one, kept across reloads with its pool of
+	// connections to the application.
+	transport http.RoundTripper
 }
 
 // NewGate validates o and returns a ready Gate.
 func NewGate(o GateOptions) (*Gate, error) {
-	h, err := newGateHandler(o)
-	if err != nil {
+	g := &Gate{transport: defaultTransport()}
+	if err := g.Reload(o); err != nil {
 		return nil, err
 	}
-	g := &Gate{}
-	g.state.Store(&h)
 	return g, nil
 }
 
 // Reload validates o and swaps it in; on error the previous state stays.
 func (g *Gate) Reload(o GateOptions) error {
+	if o.Transport == nil {
+		o.Transport = g.transport
+	}
 	h, err := newGateHandler(o)
 	if err != nil {
 		return err
@@ -101,10 +105,6 @@ func newGateHandler(o GateOptions) (http.Handler, error) {
 	if cookieName == "" {
 		cookieName = ticket.DefaultCookieName
 	}
-	transport := o.Transport
-	if transport == nil {
-		transport = defaultTransport()
-	}
 	rp := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(u)
@@ -121,7 +121,7 @@ func newGateHandler(o GateOptions) (http.Handler, error) {
 				pr.Out.Header.Del("Authorization")
 			}
 		},
-		Transport: transport,
+		Transport: o.Transport,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			if r.Context().Err() != nil {
 				// The client went away: nobody reads an answer, and the
