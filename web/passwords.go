@@ -62,8 +62,9 @@ func NewPasswords(o PasswordOptions) (*Passwords, error) {
 // throttle counters, store timeout and metrics, as they are now: HTTP
 // Basic failures at /auth count against the same budget as the form's.
 func (p *Portal) Passwords(source authsrc.Source) *Passwords {
-	st := p.state.Load()
-	return &Passwords{source: source, throttle: st.throttle, timeout: st.storeTimeout, metrics: st.metrics}
+	pw := *p.state.Load().passwords
+	pw.source = source
+	return &pw
 }
 
 // ThrottledError is Check's answer while a user or client has too many

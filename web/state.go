@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tkt-sso/tkt/authsrc"
 	"github.com/tkt-sso/tkt/ticket"
 )
 
@@ -39,7 +38,6 @@ const (
 type state struct {
 	opts         Options
 	verifier     *ticket.Verifier
-	source       authsrc.Source
 	cookie       CookieOptions
 	backArg      string
 	urlTicketArg string
@@ -51,7 +49,6 @@ type state struct {
 	passwords    *Passwords
 	clients      ticket.ClientAddrConfig
 	assets       *assets
-	storeTimeout time.Duration
 	log          *slog.Logger
 	metrics      Metrics
 	now          func() time.Time
@@ -64,22 +61,17 @@ type state struct {
 func newState(o Options, prev *state) (*state, error) {
 	s := &state{
 		opts:         o,
-		source:       o.Source,
 		cookie:       o.Cookie,
 		backArg:      cmp.Or(o.BackArg, defaultBackArg),
 		urlTicketArg: cmp.Or(o.URLTicketArg, ticket.DefaultCookieName),
 		title:        cmp.Or(o.Title, defaultTitle),
 		clients:      ticket.ClientAddrConfig{TrustedProxies: o.TrustedProxies},
-		storeTimeout: o.StoreTimeout,
 		log:          o.Logger,
 		metrics:      o.Metrics,
 		now:          o.Now,
 	}
 	s.cookie.Name = cmp.Or(s.cookie.Name, ticket.DefaultCookieName)
 	s.cookie.Path = cmp.Or(s.cookie.Path, "/")
-	if s.storeTimeout == 0 {
-		s.storeTimeout = defaultStoreTimeout
-	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -137,7 +129,7 @@ func newState(o Options, prev *state) (*state, error) {
 			s.throttle = newThrottler(to)
 		}
 	}
-	s.passwords = &Passwords{source: s.source, throttle: s.throttle, timeout: s.storeTimeout, metrics: s.metrics}
+	s.passwords = &Passwords{source: o.Source, throttle: s.throttle, timeout: cmp.Or(o.StoreTimeout, defaultStoreTimeout), metrics: s.metrics}
 	if s.assets, err = loadAssets(o.TemplateDir); err != nil {
 		errs = append(errs, fmt.Errorf("templates: %w", err))
 	}
