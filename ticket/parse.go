@@ -31,46 +31,58 @@ type Parsed struct {
 // second if there is one, and the rest is data. Unlike mod_auth_tkt it
 // refuses an empty user id.
 func Parse(raw string, d Digest) (Parsed, error) {
+	digest, ts, body, err := splitHead(raw, d)
+	if err != nil {
+		return Parsed{}, err
+	}
+	t, err := splitBody(body, ts)
+	if err != nil {
+		return Parsed{}, err
+	}
+	return Parsed{Ticket: t, Digest: digest, ts: ts}, nil
+}
+
+// splitHead checks and splits off the digest and timestamp that start a
+// ticket minted with digest type d, leaving the body "uid!tokens!data".
+// It reads bytes too, so that Verify can parse a cookie decoded into a
+// stack buffer and copy out only the body.
+func splitHead[S ~string | ~[]byte](raw S, d Digest) (digest S, ts uint32, body S, err error) {
 	n := d.HexLen()
 	if n == 0 {
-		return Parsed{}, fmt.Errorf("%w %d", ErrUnknownDigest, uint8(d))
+		return digest, 0, body, fmt.Errorf("%w %d", ErrUnknownDigest, uint8(d))
 	}
 	if len(raw) < n+8+1 {
-		return Parsed{}, fmt.Errorf("%w: %d bytes is too short for a %s ticket", ErrMalformed, len(raw), d)
+		return digest, 0, body, fmt.Errorf("%w: %d bytes is too short for a %s ticket", ErrMalformed, len(raw), d)
 	}
-	digest := raw[:n]
-	if !isLowerHex(digest) {
-		return Parsed{}, fmt.Errorf("%w: digest is not %d lowercase hex digits", ErrMalformed, n)
+	if !isLowerHex(raw[:n]) {
+		return digest, 0, body, fmt.Errorf("%w: digest is not %d lowercase hex digits", ErrMalformed, n)
 	}
 	ts, ok := parseHex8(raw[n : n+8])
 	if !ok {
-		return Parsed{}, fmt.Errorf("%w: timestamp is not 8 hex digits", ErrMalformed)
+		return digest, 0, body, fmt.Errorf("%w: timestamp is not 8 hex digits", ErrMalformed)
 	}
-	rest := raw[n+8:]
-	uid, rest, found := strings.Cut(rest, "!")
+	return raw[:n], ts, raw[n+8:], nil
+}
+
+// splitBody reads "uid!tokens!data": the user id runs to the first '!',
+// the tokens to the second if there is one, and the rest is data.
+func splitBody(body string, ts uint32) (Ticket, error) {
+	uid, rest, found := strings.Cut(body, "!")
 	if !found {
-		return Parsed{}, fmt.Errorf("%w: no '!' after the user id", ErrMalformed)
+		return Ticket{}, fmt.Errorf("%w: no '!' after the user id", ErrMalformed)
 	}
 	if uid == "" {
 		// mod_auth_tkt accepts this and sets REMOTE_USER to "".
-		return Parsed{}, fmt.Errorf("%w: empty user id", ErrMalformed)
+		return Ticket{}, fmt.Errorf("%w: empty user id", ErrMalformed)
 	}
 	var tokens string
 	if i := strings.IndexByte(rest, '!'); i >= 0 {
 		tokens, rest = rest[:i], rest[i+1:]
 	}
-	return Parsed{
-		Ticket: Ticket{UID: uid, Tokens: Tokens(tokens), Data: rest, Time: time.Unix(int64(ts), 0)},
-		Digest: digest,
-		ts:     ts,
-	}, nil
+	return Ticket{UID: uid, Tokens: Tokens(tokens), Data: rest, Time: time.Unix(int64(ts), 0)}, nil
 }
 
-func (p *Parsed) fields() fields {
-	return fields{ts: p.ts, uid: p.UID, tokens: string(p.Tokens), data: p.Data}
-}
-
-func isLowerHex(s string) bool {
+func isLowerHex[S ~string | ~[]byte](s S) bool {
 	// OR-ing the table entries keeps the loop free of branches.
 	var bad byte
 	for i := 0; i < len(s); i++ {
@@ -99,7 +111,7 @@ const notLowerHex = "" +
 	"\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01"
 
 // parseHex8 reads exactly 8 hex digits of either case.
-func parseHex8(s string) (uint32, bool) {
+func parseHex8[S ~string | ~[]byte](s S) (uint32, bool) {
 	var v uint32
 	for i := 0; i < 8; i++ {
 		c := s[i]

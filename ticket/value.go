@@ -2,6 +2,7 @@ package ticket
 
 import (
 	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"net/url"
 	"strings"
@@ -23,68 +24,92 @@ func Encode(raw string) string { return base64.StdEncoding.EncodeToString([]byte
 //
 // It checks only the encoding; Parse checks the layout.
 func DecodeValue(value string) (string, error) {
+	var buf [decodeBuf]byte
+	text, raw, err := decodeValue(value, buf[:])
+	if raw != nil {
+		return string(raw), nil
+	}
+	return text, err
+}
+
+// decodeBuf holds the decoded form of any ordinary cookie on the stack.
+const decodeBuf = 288
+
+// decodeValue is DecodeValue without the copy: ticket text comes back as
+// text, base64 is decoded into buf (or a new slice when it does not fit)
+// and comes back as raw, so that Verify allocates only what it keeps.
+func decodeValue(value string, buf []byte) (text string, raw []byte, err error) {
 	value = strings.TrimPrefix(value, `"`)
 	value = strings.TrimSuffix(value, `"`)
 	switch {
 	case strings.IndexByte(value, '!') >= 0:
-		return value, nil
+		return value, nil, nil
 	case strings.Contains(value, "%21"):
-		raw, err := url.PathUnescape(value)
+		text, err := url.PathUnescape(value)
 		if err != nil {
-			return "", fmt.Errorf("%w: bad URL escape in value", ErrMalformed)
+			return "", nil, fmt.Errorf("%w: bad URL escape in value", ErrMalformed)
 		}
-		return raw, nil
+		return text, nil, nil
 	}
-	raw := decodeBase64(value)
-	if raw == "" {
-		return "", fmt.Errorf("%w: value is neither base64 nor ticket text", ErrMalformed)
+	raw = decodeBase64(buf, value)
+	if len(raw) == 0 {
+		return "", nil, fmt.Errorf("%w: value is neither base64 nor ticket text", ErrMalformed)
 	}
-	return raw, nil
+	return "", raw, nil
 }
 
-// decodeBase64 decodes a cookie's base64. The common case, a well-formed
-// padded value, takes the standard library's fast decoder through stack
-// buffers, so that a verify costs one allocation (the returned string);
-// anything else takes the tolerant path below.
-func decodeBase64(value string) string {
-	var src [384]byte
-	var dst [288]byte
-	if len(value) <= len(src) {
-		n := copy(src[:], value)
-		if m, err := base64.StdEncoding.Decode(dst[:], src[:n]); err == nil {
-			return string(dst[:m])
-		}
+// decodeBase64 decodes the longest prefix of s in the standard base64
+// alphabet into buf, like APR's apr_base64_decode: padding is optional,
+// decoding stops at the first character outside the alphabet, a trailing
+// group of 2 or 3 characters yields 1 or 2 bytes and a lone trailing one
+// is dropped.
+//
+// After the hashing it is the largest part of a verify, so it makes one
+// pass, with a table lookup per character and a branch per eight.
+func decodeBase64(buf []byte, s string) []byte {
+	dst := buf
+	if n := len(s)/4*3 + 8; n > len(dst) {
+		dst = make([]byte, n)
 	}
-	return decodeBase64Prefix(value)
-}
-
-// decodeBase64Prefix decodes the longest prefix of s in the standard base64
-// alphabet, like APR's apr_base64_decode: a trailing group of 2 or 3
-// characters yields 1 or 2 bytes, a lone trailing character is dropped.
-// It decodes into a stack buffer so that an ordinary ticket costs exactly
-// one allocation, the returned string.
-func decodeBase64Prefix(s string) string {
+	out := dst // the part of dst not yet written
+	// Eight characters make six bytes, written as one 8-byte store whose
+	// last two bytes the next round overwrites.
+	for len(s) >= 8 && len(out) >= 8 {
+		a, b, c, d := b64table[s[0]], b64table[s[1]], b64table[s[2]], b64table[s[3]]
+		e, f, g, h := b64table[s[4]], b64table[s[5]], b64table[s[6]], b64table[s[7]]
+		if (a|b|c|d|e|f|g|h)&0x40 != 0 {
+			break
+		}
+		binary.BigEndian.PutUint64(out, uint64(a)<<58|uint64(b)<<52|uint64(c)<<46|uint64(d)<<40|
+			uint64(e)<<34|uint64(f)<<28|uint64(g)<<22|uint64(h)<<16)
+		s, out = s[8:], out[6:]
+	}
+	for len(s) >= 4 && len(out) >= 3 {
+		a, b, c, d := b64table[s[0]], b64table[s[1]], b64table[s[2]], b64table[s[3]]
+		if (a|b|c|d)&0x40 != 0 {
+			break
+		}
+		v := uint32(a)<<18 | uint32(b)<<12 | uint32(c)<<6 | uint32(d)
+		out[0], out[1], out[2] = byte(v>>16), byte(v>>8), byte(v)
+		s, out = s[4:], out[3:]
+	}
+	j := len(dst) - len(out)
+	// The tail: the up to three characters of the alphabet left before
+	// the end, the padding or the first foreign character.
 	n := 0
-	for n < len(s) && b64table[s[n]] < 64 {
+	for n < 3 && n < len(s) && b64table[s[n]] < 64 {
 		n++
 	}
-	s = s[:n]
-	var buf [768]byte
-	dst := buf[:0]
-	for len(s) >= 4 {
-		v := uint32(b64table[s[0]])<<18 | uint32(b64table[s[1]])<<12 | uint32(b64table[s[2]])<<6 | uint32(b64table[s[3]])
-		dst = append(dst, byte(v>>16), byte(v>>8), byte(v))
-		s = s[4:]
-	}
-	switch len(s) {
+	switch n {
 	case 2:
-		v := uint32(b64table[s[0]])<<18 | uint32(b64table[s[1]])<<12
-		dst = append(dst, byte(v>>16))
+		dst[j] = b64table[s[0]]<<2 | b64table[s[1]]>>4
+		j++
 	case 3:
 		v := uint32(b64table[s[0]])<<18 | uint32(b64table[s[1]])<<12 | uint32(b64table[s[2]])<<6
-		dst = append(dst, byte(v>>16), byte(v>>8))
+		dst[j], dst[j+1] = byte(v>>16), byte(v>>8)
+		j += 2
 	}
-	return string(dst)
+	return dst[:j]
 }
 
 // b64table maps a byte to its value in the standard base64 alphabet, and

@@ -2,6 +2,7 @@ package ticket
 
 import (
 	"crypto/subtle"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -139,16 +140,31 @@ func (r Result) Reissue() bool { return r.Refresh || r.SecretIndex > 0 }
 // Result too, with an error matching ErrExpired, ErrFuture or
 // ErrMissingToken, so that callers can say whose ticket it was.
 func (v *Verifier) Verify(value string, client netip.Addr, now time.Time) (Result, error) {
-	raw, err := DecodeValue(value)
-	if err != nil {
+	var buf [decodeBuf]byte
+	text, raw, err := decodeValue(value, buf[:])
+	switch {
+	case err != nil:
 		return Result{}, err
+	case raw != nil:
+		return verify(v, raw, client, now)
 	}
-	return v.VerifyRaw(raw, client, now)
+	return verify(v, text, client, now)
 }
 
 // VerifyRaw is Verify for raw ticket text.
 func (v *Verifier) VerifyRaw(raw string, client netip.Addr, now time.Time) (Result, error) {
-	p, err := Parse(raw, v.digest)
+	return verify(v, raw, client, now)
+}
+
+// verify reads raw ticket text as a string or, for a cookie decoded into a
+// stack buffer, as bytes; then only the body is copied to the heap, the
+// one allocation of a verify.
+func verify[S ~string | ~[]byte](v *Verifier, raw S, client netip.Addr, now time.Time) (Result, error) {
+	hex, ts, body, err := splitHead(raw, v.digest)
+	if err != nil {
+		return Result{}, err
+	}
+	t, err := splitBody(string(body), ts)
 	if err != nil {
 		return Result{}, err
 	}
@@ -159,14 +175,16 @@ func (v *Verifier) VerifyRaw(raw string, client netip.Addr, now time.Time) (Resu
 	if err != nil {
 		return Result{}, err
 	}
-	f := p.fields()
-	idx := v.match(p.Digest, &addr, &f)
+	var digest [128]byte
+	d := digest[:copy(digest[:], hex)]
+	f := fields{ts: ts, uid: t.UID, tokens: string(t.Tokens), data: t.Data}
+	idx := v.match(d, &addr, &f)
 	if idx < 0 {
-		return Result{}, v.badSignature(p.Digest, &addr, &f)
+		return Result{}, v.badSignature(d, &addr, &f)
 	}
-	r := Result{Ticket: p.Ticket, SecretIndex: idx}
+	r := Result{Ticket: t, SecretIndex: idx}
 	if v.timeout > 0 {
-		ts, nowS := int64(p.ts), now.Unix()
+		ts, nowS := int64(ts), now.Unix()
 		if v.maxSkew >= 0 && ts > nowS+v.maxSkew {
 			return r, fmt.Errorf("%w: issued %ds ahead of this server's clock", ErrFuture, ts-nowS)
 		}
@@ -176,7 +194,7 @@ func (v *Verifier) VerifyRaw(raw string, client netip.Addr, now time.Time) (Resu
 		}
 		r.Refresh = v.refresh > 0 && float64(left) < float64(v.timeout)*v.refresh
 	}
-	if len(v.required) > 0 && !p.Tokens.HasAny(v.required) {
+	if len(v.required) > 0 && !t.Tokens.HasAny(v.required) {
 		return r, ErrMissingToken
 	}
 	return r, nil
@@ -184,7 +202,7 @@ func (v *Verifier) VerifyRaw(raw string, client netip.Addr, now time.Time) (Resu
 
 // match returns the index of the secret that signed the ticket, or -1.
 // Every secret is tried so the time taken does not say which one matched.
-func (v *Verifier) match(digest string, addr *[16]byte, f *fields) int {
+func (v *Verifier) match(digest []byte, addr *[16]byte, f *fields) int {
 	var buf [128]byte
 	idx := -1
 	for i := range v.keys {
@@ -200,7 +218,7 @@ func (v *Verifier) match(digest string, addr *[16]byte, f *fields) int {
 // A ticket minted unbound (0.0.0.0) for a location that binds is a common
 // misconfiguration worth naming; checking for it costs one more hash, on
 // the failure path only.
-func (v *Verifier) badSignature(digest string, addr *[16]byte, f *fields) error {
+func (v *Verifier) badSignature(digest []byte, addr *[16]byte, f *fields) error {
 	if *addr != ([16]byte{}) {
 		var buf [128]byte
 		var zero [16]byte
@@ -230,25 +248,18 @@ func (v *Verifier) Mint(t Ticket, client netip.Addr) (string, error) {
 }
 
 // constantTimeEqual compares a computed digest with the ticket's without
-// an early exit, eight bytes at a time (the compiler merges the byte loads).
-func constantTimeEqual(a []byte, b string) bool {
+// an early exit, eight bytes at a time.
+func constantTimeEqual(a, b []byte) bool {
 	if len(a) != len(b) {
 		return false
 	}
 	var x uint64
 	i := 0
 	for ; i+8 <= len(a); i += 8 {
-		x |= le64(a[i:]) ^ (uint64(b[i]) | uint64(b[i+1])<<8 | uint64(b[i+2])<<16 | uint64(b[i+3])<<24 |
-			uint64(b[i+4])<<32 | uint64(b[i+5])<<40 | uint64(b[i+6])<<48 | uint64(b[i+7])<<56)
+		x |= binary.LittleEndian.Uint64(a[i:]) ^ binary.LittleEndian.Uint64(b[i:])
 	}
 	for ; i < len(a); i++ {
 		x |= uint64(a[i] ^ b[i])
 	}
 	return subtle.ConstantTimeEq(int32(uint32(x>>32|x&0xffffffff)), 0) == 1
-}
-
-func le64(b []byte) uint64 {
-	_ = b[7]
-	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
 }
