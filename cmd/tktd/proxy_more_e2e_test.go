@@ -105,6 +105,33 @@ backend app
 	server app %[2]s
 `
 
+// traefikConf is the Traefik configuration of docs/proxies.md, in the
+// JSON of internal/proxytest/traefik: %[1]s is tktd, %[2]s the
+// application. Its middlewares are Traefik's dynamic configuration as the
+// documentation writes it in YAML; the routers stand in for Traefik's: the
+// portal's pages go to tktd, everything else through the middlewares to the
+// application.
+const traefikConf = `{
+	"listen": "127.0.0.1:$PORT",
+	"middlewares": {
+		"tkt": {"forwardAuth": {
+			"address": "http://%[1]s/auth",
+			"trustForwardHeader": false,
+			"authRequestHeaders": ["Cookie", "Authorization", "Accept", "X-Requested-With"],
+			"authResponseHeaders": ["Remote-User", "Remote-Groups", "Remote-Data"],
+			"addAuthCookiesToResponse": ["auth_tkt"],
+			"preserveLocationHeader": true,
+			"maxResponseBodySize": 65536
+		}},
+		"drop-authorization": {"headers": {"customRequestHeaders": {"Authorization": ""}}},
+		"drop-cgi-spellings": {"headers": {"customRequestHeaders": {"Remote_User": "", "Remote_Groups": "", "Remote_Data": ""}}}
+	},
+	"routers": [
+		{"pathPrefixes": ["/login", "/logout", "/static/"], "service": "http://%[1]s"},
+		{"middlewares": ["drop-cgi-spellings", "tkt", "drop-authorization"], "service": "http://%[2]s"}
+	]
+}`
+
 // refreshEnv makes every ticket at least a second old due for a refresh,
 // so that the tests see whether a refreshed cookie gets to the browser.
 var refreshEnv = []string{"TKT_TICKET_REFRESH=1"}
@@ -177,6 +204,24 @@ func TestE2EHAProxyForwardAuth(t *testing.T) {
 	checkProxy(t, hap.URL(), hits, g, cfg)
 	if set := refreshedTicket(t, hap.URL()); len(set) != 1 {
 		t.Errorf("refreshed ticket cookies on a 200: %q, want one", set)
+	}
+}
+
+// TestE2ETraefikForwardAuth puts Traefik's own forwardAuth middleware, as
+// docs/proxies.md configures it, in front of an application.
+func TestE2ETraefikForwardAuth(t *testing.T) {
+	app, hits, g, cfg, tktd := guardedSite(t)
+	tr := proxytest.Traefik(t, fmt.Sprintf(traefikConf, tktd, strings.TrimPrefix(app.URL, "http://")))
+	checkProxy(t, tr.URL(), hits, g, cfg)
+	// addAuthCookiesToResponse: the refreshed ticket gets to the browser.
+	if set := refreshedTicket(t, tr.URL()); len(set) != 1 {
+		t.Errorf("refreshed ticket cookies on a 200: %q, want one", set)
+	}
+	// A bypassed path is let in without an identity, whatever the
+	// client claims.
+	resp, saw := getAs(t, browser(t), tr.URL()+"/public/x", "Remote-User", "mallory")
+	if resp.StatusCode != 200 || saw.User != "" {
+		t.Errorf("bypassed /public: %d, the application saw %+v", resp.StatusCode, saw)
 	}
 }
 

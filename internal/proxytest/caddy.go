@@ -31,7 +31,7 @@ func caddyProxy(site string) proxy {
 	return proxy{
 		name:  "caddy",
 		bins:  []string{"caddy", "/usr/bin/caddy"},
-		pkg:   "caddy",
+		hint:  "Debian package caddy",
 		write: func(dir string, port int) ([]string, error) { return writeCaddy(dir, port, site) },
 		env: func(dir string) []string {
 			return []string{"HOME=" + dir, "XDG_DATA_HOME=" + filepath.Join(dir, "data"),

@@ -52,7 +52,7 @@ func haproxyProxy(conf string, files map[string]string) proxy {
 	return proxy{
 		name:  "haproxy",
 		bins:  []string{"haproxy", "/usr/sbin/haproxy"},
-		pkg:   "haproxy",
+		hint:  "Debian package haproxy",
 		write: func(dir string, port int) ([]string, error) { return writeHAProxy(dir, port, conf, files) },
 	}
 }

@@ -28,7 +28,7 @@ func nginxProxy(conf string) proxy {
 	return proxy{
 		name:  "nginx",
 		bins:  []string{"nginx", "/usr/sbin/nginx"},
-		pkg:   "nginx",
+		hint:  "Debian package nginx",
 		write: func(dir string, port int) ([]string, error) { return writeNginx(dir, port, conf) },
 		logs:  []string{"error.log", "access.log"},
 	}

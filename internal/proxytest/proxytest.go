@@ -1,7 +1,8 @@
 // Package proxytest starts real reverse proxies (Debian's nginx, Caddy and
-// HAProxy) for tests of tkt's forward-auth endpoint, so that what tktd
-// answers is checked against what the proxies really do with it rather than
-// against our reading of their manuals.
+// HAProxy, and Traefik's own forwardAuth middleware, see Traefik) for tests
+// of tkt's forward-auth endpoint, so that what tktd answers is checked
+// against what the proxies really do with it rather than against our
+// reading of their manuals.
 //
 // The harness installs nothing. When a proxy's binary is present it writes
 // the proxy's configuration in a fresh t.TempDir(), listens on a free
@@ -13,7 +14,7 @@
 //
 // In every configuration the literal strings "$PORT" and "$DIR" are replaced
 // with the chosen listen port and the temporary directory before the proxy
-// reads it. Neither is a variable any of the three proxies defines.
+// reads it. Neither is a variable any of the proxies defines.
 //
 //	s := proxytest.Nginx(t, `server { listen 127.0.0.1:$PORT; ... }`)
 //	resp, err := http.Get(s.URL() + "/app/")
@@ -78,7 +79,7 @@ func tail(file string, n int) string {
 type proxy struct {
 	name string   // for messages
 	bins []string // where to look for the binary, first found wins
-	pkg  string   // the Debian package that has it
+	hint string   // where to get it
 	// write writes the configuration for port into dir and returns the
 	// command line arguments after the binary.
 	write func(dir string, port int) ([]string, error)
@@ -133,8 +134,8 @@ func (p proxy) find(t testing.TB) string {
 			return path
 		}
 	}
-	apachetest.Unavailable(t, fmt.Sprintf("%s not installed (%s not found; Debian package %s)",
-		p.name, strings.Join(p.bins, ", "), p.pkg))
+	apachetest.Unavailable(t, fmt.Sprintf("%s not installed (%s not found; %s)",
+		p.name, strings.Join(p.bins, ", "), p.hint))
 	return ""
 }
 
@@ -201,7 +202,7 @@ func start(p proxy, bin, dir string, port int) (*Server, error) {
 
 // waitReady polls until the proxy listens on its port: on Linux until its
 // own process holds the listening socket (see listening), or else until a
-// TCP connect succeeds while the proxy reports no bind failure. All three bind only after reading their whole
+// TCP connect succeeds while the proxy reports no bind failure. All of them bind only after reading their whole
 // configuration, so listening means the configuration was good.
 func (s *Server) waitReady(limit time.Duration) error {
 	start := time.Now()
