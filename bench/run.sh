@@ -7,6 +7,7 @@
 #   DURATION=5s bash bench/run.sh     # 1s..300s (or 1m..5m)
 #   THREADS=4 CONNECTIONS=128 bash bench/run.sh
 #   ROUNDS=3 bash bench/run.sh        # 3 interleaved rounds, median per target
+#   PIN=0 bash bench/run.sh           # wrk and the servers share every CPU
 #   KEEP_TMP=1 bash bench/run.sh      # keep the temp dir (logs, wrk output)
 #
 # Exit status: 0 when every target was measured (whatever the ratios), 1 when
@@ -52,7 +53,24 @@ else
 	die "DURATION=$duration: want e.g. 10s, 30 or 1m"
 fi
 ((secs >= 1 && secs <= 300)) || die "DURATION=$duration: must be between 1s and 5m"
-threads=${THREADS:-2}
+# PIN=1 (the default on 2 or more CPUs): the servers run on CPU 0 and wrk on
+# the others, so that each server is measured by what it can answer on one
+# core, not by how much CPU wrk leaves it. Sharing the CPUs (PIN=0) adds
+# wrk's own, equal cost to every request of every target, which squeezes
+# the ratios towards 1 and hides the servers' differences.
+ncpu=$(nproc)
+pin=${PIN:-$((ncpu >= 2))}
+[[ $pin =~ ^[01]$ ]] || die "PIN=$pin: want 0 or 1"
+if ((pin)); then
+	((ncpu >= 2)) || die "PIN=1 needs at least 2 CPUs (this machine has $ncpu)"
+	command -v taskset >/dev/null 2>&1 || die "PIN=1 needs taskset (Debian package util-linux)"
+	server_cpus=0 wrk_cpus=1-$((ncpu - 1))
+	on_servers=(taskset -c "$server_cpus")
+	on_wrk=(taskset -c "$wrk_cpus")
+else
+	on_servers=() on_wrk=()
+fi
+threads=${THREADS:-$((pin ? (ncpu - 1 < 2 ? ncpu - 1 : 2) : 2))}
 conns=${CONNECTIONS:-64}
 [[ $threads =~ ^[0-9]+$ ]] && ((threads >= 1 && threads <= 64)) || die "THREADS=$threads: want 1..64"
 [[ $conns =~ ^[0-9]+$ ]] && ((conns >= threads && conns <= 4096)) || die "CONNECTIONS=$conns: want THREADS..4096"
@@ -113,7 +131,7 @@ pid=
 start() {
 	local log=$1
 	shift
-	"$@" >"$log" 2>&1 </dev/null &
+	"${on_servers[@]}" "$@" >"$log" 2>&1 </dev/null &
 	pid=$!
 	pids+=("$pid")
 }
@@ -370,7 +388,7 @@ gate_lines_before=$(wc -l <"$tmp/gate.log")
 
 # run_wrk SECONDS URL OUT
 run_wrk() {
-	timeout --kill-after=5 $(($1 + 30)) wrk -t"$threads" -c"$conns" -d"$1s" --timeout 5s \
+	timeout --kill-after=5 $(($1 + 30)) "${on_wrk[@]}" wrk -t"$threads" -c"$conns" -d"$1s" --timeout 5s \
 		"${headers[@]}" "$2" >"$3" 2>&1
 }
 
@@ -447,7 +465,12 @@ if ((rounds > 1)); then
 else
 	echo "tkt load benchmark: wrk -t$threads -c$conns -d${secs}s (keep-alive) per target, after ${WARMUP}s warm-up;"
 fi
-echo "all on 127.0.0.1, $(nproc) CPUs shared by wrk and the servers; $("$APACHE_BIN" -v | sed -n 's/^Server version: //p'), $(go env GOVERSION);"
+if ((pin)); then
+	where="the servers on CPU $server_cpus, wrk on CPUs $wrk_cpus"
+else
+	where="$ncpu CPUs shared by wrk and the servers"
+fi
+echo "all on 127.0.0.1, $where; $("$APACHE_BIN" -v | sed -n 's/^Server version: //p'), $(go env GOVERSION);"
 echo "load average before the run: $load_before (anything else busy on the machine skews the numbers)"
 echo
 printf '%-30s %12s %9s %15s %12s  %s\n' "target" "requests/s" "vs bare" "vs Apache+tkt" "CPU us/req" "check"
