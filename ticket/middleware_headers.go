@@ -62,8 +62,11 @@ func (h IdentityHeaders) Set(header http.Header, id Identity) error {
 	if err := h.Check(id); err != nil {
 		return err
 	}
-	for i, v := range [3]string{id.UID, string(id.Tokens), id.Data} {
-		header[names[i]] = []string{v}
+	// One backing array for the three values: a header each, capped so
+	// that an append to one cannot reach the next.
+	vals := []string{id.UID, string(id.Tokens), id.Data}
+	for i := range vals {
+		header[names[i]] = vals[i : i+1 : i+1]
 	}
 	return nil
 }

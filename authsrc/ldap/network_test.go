@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -180,11 +179,11 @@ func TestServerStops(t *testing.T) {
 	}
 
 	// Frozen (SIGSTOP): the kernel still accepts connections, nobody answers.
-	if err := srv.Signal(syscall.SIGSTOP); err != nil {
+	if err := srv.Freeze(); err != nil {
 		t.Fatal(err)
 	}
 	took, err := login()
-	if err := srv.Signal(syscall.SIGCONT); err != nil {
+	if err := srv.Thaw(); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("frozen: after %v: %v", took, err)

@@ -220,7 +220,7 @@ func TestMetricsLabelsAreBounded(t *testing.T) {
 			t.Errorf("gateRoute(%q) = %q, want %q", path, got, want)
 		}
 	}
-	for code, want := range map[int]string{200: "2xx", 303: "3xx", 431: "4xx", 503: "5xx", 42: "other"} {
+	for code, want := range map[int]string{100: "1xx", 200: "2xx", 303: "3xx", 431: "4xx", 503: "5xx", 599: "5xx", 42: "other", 600: "other", -200: "other"} {
 		if got := statusClass(code); got != want {
 			t.Errorf("statusClass(%d) = %q", code, got)
 		}

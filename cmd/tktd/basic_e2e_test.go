@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -145,7 +144,7 @@ func checkBasic(t *testing.T, u string, slapd *slapdtest.Server, throttled, down
 
 	// A slow store: slapd stopped in its tracks. carol's password is
 	// remembered; a different one is not, and waits for the store.
-	if err := slapd.Signal(syscall.SIGSTOP); err != nil {
+	if err := slapd.Freeze(); err != nil {
 		t.Fatal(err)
 	}
 	r = curl(t, "-u", "carol:carol-pw", u)
@@ -155,7 +154,7 @@ func checkBasic(t *testing.T, u string, slapd *slapdtest.Server, throttled, down
 	if r = curl(t, "-u", "carol:other-pw", u); r.status != down {
 		t.Errorf("carol with another password, store hanging: %d, want %d", r.status, down)
 	}
-	slapd.Signal(syscall.SIGCONT)
+	slapd.Thaw()
 
 	// The store gone: fail closed for what the cache does not know.
 	slapd.Stop()

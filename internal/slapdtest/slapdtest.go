@@ -252,10 +252,55 @@ func (s *Server) Stop() {
 	})
 }
 
-// Signal sends sig to the server process: SIGSTOP freezes it (the kernel
-// still accepts connections, nobody answers: a hung directory), SIGCONT
-// thaws it.
-func (s *Server) Signal(sig os.Signal) error { return s.cmd.Process.Signal(sig) }
+// Freeze stops the server with SIGSTOP, so that the kernel still accepts
+// connections and nobody answers: a hung directory. It returns once every
+// thread of slapd has stopped: kill(2) only queues the signal, and a thread
+// busy on another CPU (or on a vCPU the host has paused) may answer one more
+// request meanwhile. Thaw undoes it.
+func (s *Server) Freeze() error {
+	pid := s.cmd.Process.Pid
+	if err := s.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		return err
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		stopped, err := allStopped(pid)
+		if err != nil || stopped {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("slapd (pid %d): threads still running 5 s after SIGSTOP", pid)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// Thaw lets a frozen server go on (SIGCONT).
+func (s *Server) Thaw() error { return s.cmd.Process.Signal(syscall.SIGCONT) }
+
+// allStopped reports whether every thread of pid is stopped, from
+// /proc/PID/task/*/stat: the state is the letter after the ") " that ends
+// the command name.
+func allStopped(pid int) (bool, error) {
+	dir := fmt.Sprintf("/proc/%d/task", pid)
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		return false, fmt.Errorf("slapd threads: %w", err)
+	}
+	for _, task := range tasks {
+		b, err := os.ReadFile(filepath.Join(dir, task.Name(), "stat"))
+		if err != nil {
+			continue // the thread is gone
+		}
+		i := strings.LastIndexByte(string(b), ')')
+		if i < 0 || i+2 >= len(b) {
+			return false, fmt.Errorf("slapd threads: unexpected %s/stat: %q", task.Name(), b)
+		}
+		if state := b[i+2]; state != 'T' && state != 't' {
+			return false, nil
+		}
+	}
+	return true, nil
+}
 
 // FreePort returns a loopback port nobody listens on right now.
 func FreePort(tb testing.TB) int {
