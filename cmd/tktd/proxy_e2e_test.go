@@ -239,4 +239,5 @@ func checkGate(t *testing.T, base string, hits *int) {
 	if strings.Contains(saw.Cookie, "auth_tkt") {
 		t.Errorf("the ticket cookie reached the application: %q", saw.Cookie)
 	}
+	checkClientAddress(t, base)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -156,6 +157,41 @@ func checkProxy(t *testing.T, base string, hits *int, g *spellingGuard, cfg stri
 	g.check(t)
 	expiredTicket(t, base, cfg)
 	checkBearer(t, base)
+	checkClientAddress(t, base)
+}
+
+// checkClientAddress logs alice in from 127.0.0.2 through the proxy at
+// base. Her ticket is bound to the client's address as the proxy names it
+// to tktd (X-Forwarded-For), at the login and at /auth alike: it lets her
+// in from 127.0.0.2, and the same cookie from 127.0.0.3 is sent to log in.
+// The gate runs the same check as /auth, so it is checked the same way.
+// A proxy that named itself instead would bind every ticket to its own
+// address, and a stolen cookie would work from anywhere.
+func checkClientAddress(t *testing.T, base string) {
+	t.Helper()
+	from2 := browserFrom(t, "127.0.0.2")
+	if resp, body := login(t, from2, base, "alice", "alice-pw", "/"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login from 127.0.0.2: %d\n%s", resp.StatusCode, body)
+	}
+	if resp, saw := getAs(t, from2, base+"/page"); resp.StatusCode != 200 || saw.User != "alice" {
+		t.Errorf("alice from 127.0.0.2, where she logged in: %d, the application saw %+v", resp.StatusCode, saw)
+	}
+	from3 := browserFrom(t, "127.0.0.3")
+	from3.Jar = from2.Jar
+	resp, saw := getAs(t, from3, base+"/page", "Accept", "text/html")
+	if resp.StatusCode/100 != 3 || !strings.HasPrefix(location(resp), base+"/login?") {
+		t.Errorf("alice's cookie from 127.0.0.3: %d %q, the application saw %+v; want a redirect to the login page",
+			resp.StatusCode, location(resp), saw)
+	}
+}
+
+// browserFrom is a browser whose connections come from the loopback
+// address from.
+func browserFrom(t *testing.T, from string) *http.Client {
+	c := browser(t)
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}, Timeout: 5 * time.Second}
+	c.Transport = &http.Transport{DialContext: d.DialContext}
+	return c
 }
 
 // checkBearer sends alice's ticket as a bearer token, as a script would:
