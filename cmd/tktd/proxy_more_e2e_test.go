@@ -164,9 +164,9 @@ func checkProxy(t *testing.T, base string, hits *int, g *spellingGuard, cfg stri
 // base. Her ticket is bound to the client's address as the proxy names it
 // to tktd (X-Forwarded-For), at the login and at /auth alike: it lets her
 // in from 127.0.0.2, and the same cookie from 127.0.0.3 is sent to log in.
-// The gate runs the same check as /auth, so it is checked the same way.
 // A proxy that named itself instead would bind every ticket to its own
-// address, and a stolen cookie would work from anywhere.
+// address, and a stolen cookie would work from anywhere. The gate behind a
+// proxy is checked the same way.
 func checkClientAddress(t *testing.T, base string) {
 	t.Helper()
 	from2 := browserFrom(t, "127.0.0.2")
