@@ -2,6 +2,7 @@ package ticket_test
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"strings"
@@ -82,6 +83,19 @@ func FuzzDecodeParse(f *testing.F) {
 			}
 		}
 		raw, err := ticket.DecodeValue(value)
+		// Verify reads a decoded cookie as bytes, VerifyRaw reads text:
+		// both must come to the same verdict, word for word.
+		for _, d := range ticket.Digests() {
+			v := mustVerifier(t, ticket.Config{Digest: d, Secret: apacheSecret, Timeout: time.Hour})
+			r1, err1 := v.Verify(value, local, vectorNow)
+			r2, err2 := v.VerifyRaw(raw, local, vectorNow)
+			if err != nil {
+				r2, err2 = ticket.Result{}, err
+			}
+			if fmt.Sprint(r1, err1) != fmt.Sprint(r2, err2) {
+				t.Fatalf("%s: Verify(%q) = %+v, %v; VerifyRaw(DecodeValue) = %+v, %v", d, value, r1, err1, r2, err2)
+			}
+		}
 		if err != nil {
 			return
 		}

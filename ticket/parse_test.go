@@ -29,6 +29,9 @@ func TestDecodeValue(t *testing.T) {
 		{"unpadded", strings.TrimRight(b64, "="), raw, false},
 		{"junk after padding", ticket.Encode(raw+"!") + "junk", raw + "!", false},
 		{"stops at first bad char", b64[:8] + "-" + b64[8:], raw[:6], false},
+		// APR stops at a line break too (encoding/base64 would skip it).
+		{"stops at a newline", "QUJD\nRA==", "ABC", false},
+		{"stops at CR LF", "QUJD\r\nRA==", "ABC", false},
 		{"url-safe alphabet", strings.NewReplacer("+", "-", "/", "_").Replace(ticket.Encode("\xfb\xff\xfe")), "", true},
 		{"empty", "", "", true},
 		{"only quotes", `""`, "", true},

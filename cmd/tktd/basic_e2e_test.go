@@ -154,7 +154,9 @@ func checkBasic(t *testing.T, u string, slapd *slapdtest.Server, throttled, down
 	if r = curl(t, "-u", "carol:other-pw", u); r.status != down {
 		t.Errorf("carol with another password, store hanging: %d, want %d", r.status, down)
 	}
-	slapd.Thaw()
+	if err := slapd.Thaw(); err != nil {
+		t.Fatal(err)
+	}
 
 	// The store gone: fail closed for what the cache does not know.
 	slapd.Stop()

@@ -264,11 +264,16 @@ func (s *Server) Freeze() error {
 	}
 	for deadline := time.Now().Add(5 * time.Second); ; {
 		stopped, err := allStopped(pid)
-		if err != nil || stopped {
-			return err
+		if stopped {
+			return nil
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("slapd (pid %d): threads still running 5 s after SIGSTOP", pid)
+		if err == nil && time.Now().After(deadline) {
+			err = fmt.Errorf("slapd (pid %d): threads still running 5 s after SIGSTOP", pid)
+		}
+		if err != nil {
+			// Not left stopped: Stop's SIGTERM would wait on it.
+			s.Thaw()
+			return err
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -295,7 +300,11 @@ func allStopped(pid int) (bool, error) {
 		if i < 0 || i+2 >= len(b) {
 			return false, fmt.Errorf("slapd threads: unexpected %s/stat: %q", task.Name(), b)
 		}
-		if state := b[i+2]; state != 'T' && state != 't' {
+		switch b[i+2] {
+		case 'T', 't':
+		case 'Z', 'X':
+			return false, fmt.Errorf("slapd (pid %d) has exited", pid)
+		default:
 			return false, nil
 		}
 	}
