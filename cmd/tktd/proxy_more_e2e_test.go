@@ -106,32 +106,46 @@ backend app
 	server app %[2]s
 `
 
-// traefikConf is the Traefik configuration of docs/proxies.md, in the
-// JSON of internal/proxytest/traefik: %[1]s is tktd, %[2]s the
-// application. Its middlewares are Traefik's dynamic configuration as the
-// documentation writes it in YAML; the routers stand in for Traefik's: the
-// portal's pages go to tktd, everything else through the middlewares to the
-// application.
-const traefikConf = `{
-	"listen": "127.0.0.1:$PORT",
-	"middlewares": {
-		"tkt": {"forwardAuth": {
-			"address": "http://%[1]s/auth",
-			"trustForwardHeader": false,
-			"authRequestHeaders": ["Cookie", "Authorization", "Accept", "X-Requested-With"],
-			"authResponseHeaders": ["Remote-User", "Remote-Groups", "Remote-Data"],
-			"addAuthCookiesToResponse": ["auth_tkt"],
-			"preserveLocationHeader": true,
-			"maxResponseBodySize": 65536
-		}},
-		"drop-authorization": {"headers": {"customRequestHeaders": {"Authorization": ""}}},
-		"drop-cgi-spellings": {"headers": {"customRequestHeaders": {"Remote_User": "", "Remote_Groups": "", "Remote_Data": ""}}}
-	},
-	"routers": [
-		{"pathPrefixes": ["/login", "/logout", "/static/"], "service": "http://%[1]s"},
-		{"middlewares": ["drop-cgi-spellings", "tkt", "drop-authorization"], "service": "http://%[2]s"}
-	]
-}`
+// traefikConf is the dynamic configuration of docs/proxies.md for the real
+// Traefik, word for word but for the names: the host is 127.0.0.1 (Host()
+// matches without the port), %[1]s is tktd and %[2]s the application.
+const traefikConf = `http:
+  middlewares:
+    tkt:
+      forwardAuth:
+        address: http://%[1]s/auth
+        trustForwardHeader: false
+        authRequestHeaders: [Cookie, Authorization, Accept, X-Requested-With]
+        authResponseHeaders: [Remote-User, Remote-Groups, Remote-Data]
+        addAuthCookiesToResponse: [auth_tkt]
+        preserveLocationHeader: true
+        maxResponseBodySize: 65536
+    drop-authorization:
+      headers:
+        customRequestHeaders:
+          Authorization: ""
+    drop-cgi-spellings:
+      headers:
+        customRequestHeaders:
+          Remote_User: ""
+          Remote_Groups: ""
+          Remote_Data: ""
+  routers:
+    tkt-portal:
+      rule: Host(` + "`127.0.0.1`" + `) && (PathPrefix(` + "`/login`" + `) || PathPrefix(` + "`/logout`" + `) || PathPrefix(` + "`/static/`" + `))
+      service: tktd
+    app:
+      rule: Host(` + "`127.0.0.1`" + `)
+      middlewares: [drop-cgi-spellings, tkt, drop-authorization]
+      service: app
+  services:
+    tktd:
+      loadBalancer:
+        servers: [{url: "http://%[1]s"}]
+    app:
+      loadBalancer:
+        servers: [{url: "%[2]s"}]
+`
 
 // refreshEnv makes every ticket at least a second old due for a refresh,
 // so that the tests see whether a refreshed cookie gets to the browser.
@@ -243,11 +257,11 @@ func TestE2EHAProxyForwardAuth(t *testing.T) {
 	}
 }
 
-// TestE2ETraefikForwardAuth puts Traefik's own forwardAuth middleware, as
-// docs/proxies.md configures it, in front of an application.
+// TestE2ETraefikForwardAuth puts the real Traefik, configured as
+// docs/proxies.md says, in front of an application.
 func TestE2ETraefikForwardAuth(t *testing.T) {
 	app, hits, g, cfg, tktd := guardedSite(t)
-	tr := proxytest.Traefik(t, fmt.Sprintf(traefikConf, tktd, strings.TrimPrefix(app.URL, "http://")))
+	tr := proxytest.Traefik(t, fmt.Sprintf(traefikConf, tktd, app.URL))
 	checkProxy(t, tr.URL(), hits, g, cfg)
 	// addAuthCookiesToResponse: the refreshed ticket gets to the browser.
 	if set := refreshedTicket(t, tr.URL()); len(set) != 1 {

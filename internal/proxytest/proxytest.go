@@ -1,8 +1,8 @@
 // Package proxytest starts real reverse proxies (Debian's nginx, Caddy and
-// HAProxy, and Traefik's own forwardAuth middleware, see Traefik) for tests
-// of tkt's forward-auth endpoint, so that what tktd answers is checked
-// against what the proxies really do with it rather than against our
-// reading of their manuals.
+// HAProxy, and Traefik built from the Go module proxy) for tests of tkt's
+// forward-auth endpoint, so that what tktd answers is checked against what
+// the proxies really do with it rather than against our reading of their
+// manuals.
 //
 // The harness installs nothing. When a proxy's binary is present it writes
 // the proxy's configuration in a fresh t.TempDir(), listens on a free
@@ -85,6 +85,9 @@ type proxy struct {
 	write func(dir string, port int) ([]string, error)
 	env   func(dir string) []string // extra environment, or nil
 	logs  []string                  // log files in dir besides output.log
+	// ready, when set, is asked after the proxy listens, until it says
+	// the configuration is in force (nil) or the start has failed.
+	ready func(s *Server) (bool, error)
 }
 
 // errBind marks a start that failed because the port was taken between our
@@ -189,7 +192,11 @@ func start(p proxy, bin, dir string, port int) (*Server, error) {
 		return nil, err
 	}
 	go func() { s.err = s.cmd.Wait(); close(s.done) }()
-	if err := s.waitReady(10 * time.Second); err != nil {
+	err = s.waitReady(10 * time.Second)
+	if err == nil && p.ready != nil {
+		err = s.waitConfigured(p.ready, 10*time.Second)
+	}
+	if err != nil {
 		s.stop()
 		msg := s.LogTail(20)
 		if strings.Contains(msg, "Address already in use") || strings.Contains(msg, "address already in use") {
@@ -232,6 +239,20 @@ func (s *Server) waitReady(limit time.Duration) error {
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("port %d not listening after %v (last error %v)", s.port, limit, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitConfigured polls ready until it reports the configuration in force.
+func (s *Server) waitConfigured(ready func(*Server) (bool, error), limit time.Duration) error {
+	for deadline := time.Now().Add(limit); ; {
+		ok, err := ready(s)
+		if ok || err != nil {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("configuration not in force after %v", limit)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -164,7 +164,7 @@ func TestBindConflict(t *testing.T) {
 		nginxProxy("server { listen 127.0.0.1:$PORT; return 204; }"),
 		caddyProxy("respond 204"),
 		haproxyProxy("frontend f\n\tbind 127.0.0.1:$PORT\n\thttp-request return status 204\n", nil),
-		traefikProxy(`{"listen": "127.0.0.1:$PORT", "routers": [{"service": "http://127.0.0.1:9"}]}`),
+		traefikProxy("http:\n  routers:\n    r: {rule: PathPrefix(`/`), service: s}\n  services:\n    s: {loadBalancer: {servers: [{url: \"http://127.0.0.1:9\"}]}}\n"),
 	} {
 		t.Run(p.name, func(t *testing.T) {
 			s, err := start(p, p.find(t), t.TempDir(), port)

@@ -6,25 +6,36 @@ import (
 	"testing"
 )
 
-// traefikRouter protects /NAME/ with a forwardAuth middleware of its own
+// traefikRoute protects /NAME/ with a forwardAuth middleware of its own
 // against address.
-const traefikRouter = `{"pathPrefixes": ["/%[1]s/"], "middlewares": ["%[1]s"], "service": "%[2]s"}`
+const traefikRoute = `
+    %[1]s:
+      rule: PathPrefix(` + "`/%[1]s/`" + `)
+      middlewares: [%[1]s]
+      service: backend`
 
-const traefikMiddleware = `"%[1]s": {"forwardAuth": {"address": "%[2]s", "authResponseHeaders": ["Remote-User"],
-	"addAuthCookiesToResponse": ["refreshed"]}}`
+const traefikMiddleware = `
+    %[1]s:
+      forwardAuth:
+        address: %[2]s
+        authResponseHeaders: [Remote-User]
+        addAuthCookiesToResponse: [refreshed]`
 
 func TestTraefik(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	var routers, middlewares []string
+	var routers, middlewares strings.Builder
 	for _, l := range [][2]string{{"app", f.auth.URL + "/auth"}, {"r", f.auth.URL + "/auth302"},
 		{"open", f.auth.URL + "/open"}, {"down", "http://" + f.down + "/auth"}} {
-		routers = append(routers, fmt.Sprintf(traefikRouter, l[0], f.backend.URL))
-		middlewares = append(middlewares, fmt.Sprintf(traefikMiddleware, l[0], l[1]))
+		fmt.Fprintf(&routers, traefikRoute, l[0])
+		fmt.Fprintf(&middlewares, traefikMiddleware, l[0], l[1])
 	}
-	s := Traefik(t, `{"listen": "127.0.0.1:$PORT",
-		"middlewares": {`+strings.Join(middlewares, ",\n")+`},
-		"routers": [`+strings.Join(routers, ",\n")+`]}`)
+	s := Traefik(t, "http:\n  routers:"+routers.String()+"\n  middlewares:"+middlewares.String()+`
+  services:
+    backend:
+      loadBalancer:
+        servers: [{url: "`+f.backend.URL+`"}]
+`)
 	check(t, s, append(common,
 		// Any non-2xx answer goes back to the client as it is: status,
 		// headers (Location, Set-Cookie) and body.
@@ -32,14 +43,39 @@ func TestTraefik(t *testing.T) {
 		// authResponseHeaders replaces the client's header, also with none.
 		tcase{name: "open strips mallory", path: "/open/x", mallory: true, status: 200, backend: `user=[]`},
 		tcase{name: "auth down", path: "/down/x", status: 500},
+		// The entry point cleans the path before routing and asking.
+		tcase{name: "dot segments", path: "/open/../app/x", status: 401},
 	))
-	// The entry point writes X-Forwarded-* itself; the middleware asks at
-	// the configured address, whatever the request's path.
+	// Traefik writes X-Forwarded-* itself; the middleware asks at the
+	// configured address, whatever the request's path.
 	h := f.lastAuth("/open")
 	for k, want := range map[string]string{"X-Forwarded-Method": "GET", "X-Forwarded-Uri": "/open/x",
-		"X-Forwarded-Host": s.Addr(), "X-Forwarded-Proto": "http"} {
+		"X-Forwarded-Host": s.Addr(), "X-Forwarded-Proto": "http", "X-Forwarded-For": "127.0.0.1"} {
 		if got := h.Get(k); got != want {
 			t.Errorf("auth request %s %q, want %q", k, got, want)
 		}
 	}
+	check(t, s, []tcase{{name: "cleaned", path: "/app/./y//z", cookie: "ok=1", status: 200, backend: `user=["alice"]`}})
+	if got := f.lastAuth("/auth").Get("X-Forwarded-Uri"); got != "/app/y/z" {
+		t.Errorf("X-Forwarded-Uri for /app/./y//z: %q, want the cleaned path /app/y/z", got)
+	}
+}
+
+// A router Traefik disables (here for want of its service) fails the start
+// with Traefik's reason, rather than leaving a proxy that answers 404.
+func TestTraefikDisabledRouter(t *testing.T) {
+	t.Parallel()
+	p := traefikProxy("http:\n  routers:\n    app:\n      rule: PathPrefix(`/`)\n      service: nowhere\n")
+	_, err := start(p, p.find(t), t.TempDir(), mustFreePort(t))
+	if err == nil || !strings.Contains(err.Error(), "router app@file is disabled") || !strings.Contains(err.Error(), "nowhere") {
+		t.Fatalf("start: %v; want router app@file disabled, naming the missing service", err)
+	}
+}
+
+func mustFreePort(t *testing.T) int {
+	p, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
