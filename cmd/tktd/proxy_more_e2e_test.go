@@ -106,46 +106,30 @@ backend app
 	server app %[2]s
 `
 
-// traefikConf is the dynamic configuration of docs/proxies.md for the real
-// Traefik, word for word but for the names: the host is 127.0.0.1 (Host()
-// matches without the port), %[1]s is tktd and %[2]s the application.
-const traefikConf = `http:
-  middlewares:
-    tkt:
-      forwardAuth:
-        address: http://%[1]s/auth
-        trustForwardHeader: false
-        authRequestHeaders: [Cookie, Authorization, Accept, X-Requested-With]
-        authResponseHeaders: [Remote-User, Remote-Groups, Remote-Data]
-        addAuthCookiesToResponse: [auth_tkt]
-        preserveLocationHeader: true
-        maxResponseBodySize: 65536
-    drop-authorization:
-      headers:
-        customRequestHeaders:
-          Authorization: ""
-    drop-cgi-spellings:
-      headers:
-        customRequestHeaders:
-          Remote_User: ""
-          Remote_Groups: ""
-          Remote_Data: ""
-  routers:
-    tkt-portal:
-      rule: Host(` + "`127.0.0.1`" + `) && (PathPrefix(` + "`/login`" + `) || PathPrefix(` + "`/logout`" + `) || PathPrefix(` + "`/static/`" + `))
-      service: tktd
-    app:
-      rule: Host(` + "`127.0.0.1`" + `)
-      middlewares: [drop-cgi-spellings, tkt, drop-authorization]
-      service: app
-  services:
-    tktd:
-      loadBalancer:
-        servers: [{url: "http://%[1]s"}]
-    app:
-      loadBalancer:
-        servers: [{url: "%[2]s"}]
-`
+// traefikConf returns the Traefik configuration of docs/proxies.md as a
+// reader would copy it, with its names pointed at the test's servers: the
+// host app.example.com becomes 127.0.0.1 (Host() matches without the
+// port), tktd:8080 becomes tktd and app:8000 the application.
+func traefikConf(t *testing.T, tktd, app string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "proxies.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok1 := strings.Cut(string(b), "## Traefik (`forwardAuth`)")
+	_, block, ok2 := strings.Cut(section, "```yaml\n")
+	conf, _, ok3 := strings.Cut(block, "```")
+	if !ok1 || !ok2 || !ok3 {
+		t.Fatal("docs/proxies.md: no yaml block under the Traefik heading")
+	}
+	conf = strings.NewReplacer("app.example.com", "127.0.0.1", "http://tktd:8080", "http://"+tktd, "http://app:8000", app).Replace(conf)
+	for _, name := range []string{"app.example.com", "tktd:8080", "app:8000"} {
+		if strings.Contains(conf, name) {
+			t.Fatalf("docs/proxies.md's Traefik configuration names %s in a way the test does not know", name)
+		}
+	}
+	return conf
+}
 
 // refreshEnv makes every ticket at least a second old due for a refresh,
 // so that the tests see whether a refreshed cookie gets to the browser.
@@ -257,11 +241,11 @@ func TestE2EHAProxyForwardAuth(t *testing.T) {
 	}
 }
 
-// TestE2ETraefikForwardAuth puts the real Traefik, configured as
-// docs/proxies.md says, in front of an application.
+// TestE2ETraefikForwardAuth puts the real Traefik, with the configuration
+// of docs/proxies.md, in front of an application.
 func TestE2ETraefikForwardAuth(t *testing.T) {
 	app, hits, g, cfg, tktd := guardedSite(t)
-	tr := proxytest.Traefik(t, fmt.Sprintf(traefikConf, tktd, app.URL))
+	tr := proxytest.Traefik(t, traefikConf(t, tktd, app.URL))
 	checkProxy(t, tr.URL(), hits, g, cfg)
 	// addAuthCookiesToResponse: the refreshed ticket gets to the browser.
 	if set := refreshedTicket(t, tr.URL()); len(set) != 1 {
