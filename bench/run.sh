@@ -53,18 +53,33 @@ else
 	die "DURATION=$duration: want e.g. 10s, 30 or 1m"
 fi
 ((secs >= 1 && secs <= 300)) || die "DURATION=$duration: must be between 1s and 5m"
-# PIN=1 (the default on 2 or more CPUs): the servers run on CPU 0 and wrk on
-# the others, so that each server is measured by what it can answer on one
-# core, not by how much CPU wrk leaves it. Sharing the CPUs (PIN=0) adds
-# wrk's own, equal cost to every request of every target, which squeezes
-# the ratios towards 1 and hides the servers' differences.
-ncpu=$(nproc)
+# PIN=1 (the default on 2 or more CPUs): the servers run on the first CPU
+# this script may use and wrk on the others, so that each server is measured
+# by what it can answer on one core, not by how much CPU wrk leaves it.
+# Sharing the CPUs (PIN=0) adds wrk's own, equal cost to every request of
+# every target, which squeezes the ratios towards 1 and hides the servers'
+# differences.
+#
+# allowed_cpus prints the CPUs this process may run on, one a line (they
+# need not be 0..N-1 in a container or under taskset).
+allowed_cpus() {
+	local list part
+	list=$(awk '/^Cpus_allowed_list:/ {print $2}' /proc/self/status 2>/dev/null)
+	[[ -n $list ]] || list=0-$(($(nproc) - 1))
+	local IFS=,
+	for part in $list; do
+		if [[ $part == *-* ]]; then seq "${part%-*}" "${part#*-}"; else echo "$part"; fi
+	done
+}
+mapfile -t cpu_list < <(allowed_cpus)
+ncpu=${#cpu_list[@]}
 pin=${PIN:-$((ncpu >= 2))}
 [[ $pin =~ ^[01]$ ]] || die "PIN=$pin: want 0 or 1"
 if ((pin)); then
-	((ncpu >= 2)) || die "PIN=1 needs at least 2 CPUs (this machine has $ncpu)"
+	((ncpu >= 2)) || die "PIN=1 needs at least 2 CPUs (this process may use $ncpu)"
 	command -v taskset >/dev/null 2>&1 || die "PIN=1 needs taskset (Debian package util-linux)"
-	server_cpus=0 wrk_cpus=1-$((ncpu - 1))
+	server_cpus=${cpu_list[0]}
+	wrk_cpus=$(IFS=,; echo "${cpu_list[*]:1}")
 	on_servers=(taskset -c "$server_cpus")
 	on_wrk=(taskset -c "$wrk_cpus")
 else
@@ -392,9 +407,9 @@ run_wrk() {
 		"${headers[@]}" "$2" >"$3" 2>&1
 }
 
-declare -A rps=() cpu=() fail=() sock=()
+declare -A rps=() cpu=() wrkcpu=() fail=() sock=()
 for t in "${targets[@]}"; do
-	rps[${t%%|*}]= cpu[${t%%|*}]= fail[${t%%|*}]= sock[${t%%|*}]="0 0 0 0"
+	rps[${t%%|*}]= cpu[${t%%|*}]= wrkcpu[${t%%|*}]= fail[${t%%|*}]= sock[${t%%|*}]="0 0 0 0"
 done
 failed=0
 # Rounds interleave the targets, so a burst of other work on the machine
@@ -408,11 +423,13 @@ for ((round = 1; round <= rounds; round++)); do
 		echo "bench: round $round/$rounds: wrk -t$threads -c$conns -d${secs}s $url  ($name)" >&2
 		run_wrk "$WARMUP" "$url" /dev/null || die "wrk warm-up against $name failed"
 		ticks0=$(cpu_ticks "${pid_of[$name]}")
-		if ! run_wrk "$secs" "$url" "$out"; then
-			cat "$out" >&2
+		# time reports wrk's own CPU, to show it had room to spare.
+		if ! { TIMEFORMAT='%U %S %R' && time run_wrk "$secs" "$url" "$out"; } 2>"$tmp/wrk.time"; then
+			cat "$out" "$tmp/wrk.time" >&2
 			die "wrk against $name failed"
 		fi
 		ticks1=$(cpu_ticks "${pid_of[$name]}")
+		wrkcpu[$name]+="$(awk '{ if ($3 > 0) printf "%.0f", ($1 + $2) / $3 * 100; else print 0 }' "$tmp/wrk.time") "
 		r=$(awk '/^Requests\/sec:/ {print $2}' "$out")
 		[[ $r =~ ^[0-9]+(\.[0-9]+)?$ ]] || { cat "$out" >&2; die "no Requests/sec in wrk's output for $name"; }
 		rps[$name]+="$r "
@@ -446,10 +463,11 @@ median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{v[NR] = $1} END {print
 
 # --- report -----------------------------------------------------------------
 
-declare -A med=() medcpu=()
+declare -A med=() medcpu=() medwrk=()
 for t in "${targets[@]}"; do
 	med[${t%%|*}]=$(median "${rps[${t%%|*}]}")
 	medcpu[${t%%|*}]=$(median "${cpu[${t%%|*}]}")
+	medwrk[${t%%|*}]=$(median "${wrkcpu[${t%%|*}]}")
 done
 bare_rps=${med["bare net/http handler"]}
 atkt_rps=${med["Apache+mod_auth_tkt ok.txt"]}
@@ -473,8 +491,8 @@ fi
 echo "all on 127.0.0.1, $where; $("$APACHE_BIN" -v | sed -n 's/^Server version: //p'), $(go env GOVERSION);"
 echo "load average before the run: $load_before (anything else busy on the machine skews the numbers)"
 echo
-printf '%-30s %12s %9s %15s %12s  %s\n' "target" "requests/s" "vs bare" "vs Apache+tkt" "CPU us/req" "check"
-printf '%-30s %12s %9s %15s %12s  %s\n' "------" "----------" "-------" "-------------" "----------" "-----"
+printf '%-30s %12s %9s %15s %12s %9s  %s\n' "target" "requests/s" "vs bare" "vs Apache+tkt" "CPU us/req" "wrk CPU" "check"
+printf '%-30s %12s %9s %15s %12s %9s  %s\n' "------" "----------" "-------" "-------------" "----------" "-------" "-----"
 for t in "${targets[@]}"; do
 	name=${t%%|*}
 	r=${med[$name]}
@@ -483,7 +501,7 @@ for t in "${targets[@]}"; do
 	if ((se_c + se_r + se_w + se_t)); then
 		c="$c; socket errors: connect $se_c, read $se_r, write $se_w, timeout $se_t"
 	fi
-	printf '%-30s %12.0f %9s %15s %12s  %s\n' "$name" "$r" "$(ratio "$r" "$bare_rps")" "$(ratio "$r" "$atkt_rps")" "${medcpu[$name]}" "$c"
+	printf '%-30s %12.0f %9s %15s %12s %8s%%  %s\n' "$name" "$r" "$(ratio "$r" "$bare_rps")" "$(ratio "$r" "$atkt_rps")" "${medcpu[$name]}" "${medwrk[$name]}" "$c"
 done
 echo
 verdict() { # LABEL A B K
