@@ -20,7 +20,6 @@ type Parsed struct {
 	Ticket
 	// Digest is the digest as it stands in the ticket (lowercase hex).
 	Digest string
-	ts     uint32
 }
 
 // Parse splits raw ticket text minted with digest type d. It does not check
@@ -39,7 +38,7 @@ func Parse(raw string, d Digest) (Parsed, error) {
 	if err != nil {
 		return Parsed{}, err
 	}
-	return Parsed{Ticket: t, Digest: digest, ts: ts}, nil
+	return Parsed{Ticket: t, Digest: digest}, nil
 }
 
 // splitHead checks and splits off the digest and timestamp that start a

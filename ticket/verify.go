@@ -160,7 +160,7 @@ func (v *Verifier) VerifyRaw(raw string, client netip.Addr, now time.Time) (Resu
 // stack buffer, as bytes; then only the body is copied to the heap, the
 // one allocation of a verify.
 func verify[S ~string | ~[]byte](v *Verifier, raw S, client netip.Addr, now time.Time) (Result, error) {
-	hex, ts, body, err := splitHead(raw, v.digest)
+	hexDigest, ts, body, err := splitHead(raw, v.digest)
 	if err != nil {
 		return Result{}, err
 	}
@@ -176,7 +176,7 @@ func verify[S ~string | ~[]byte](v *Verifier, raw S, client netip.Addr, now time
 		return Result{}, err
 	}
 	var digest [128]byte
-	d := digest[:copy(digest[:], hex)]
+	d := digest[:copy(digest[:], hexDigest)]
 	f := fields{ts: ts, uid: t.UID, tokens: string(t.Tokens), data: t.Data}
 	idx := v.match(d, &addr, &f)
 	if idx < 0 {
