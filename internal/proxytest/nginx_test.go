@@ -49,7 +49,5 @@ func TestNginx(t *testing.T) {
 		tcase{name: "open strips mallory", path: "/open/x", mallory: true, status: 200, backend: `user=[]`},
 		tcase{name: "auth down", path: "/down/x", status: 500},
 	))
-	if got, want := f.lastAuth("/open").Get("X-Original-URL"), "http://"+s.Addr()+"/open/x"; got != want {
-		t.Errorf("X-Original-URL %q, want %q", got, want)
-	}
+	f.checkAuthRequest(t, "/open", map[string]string{"X-Original-URL": "http://" + s.Addr() + "/open/x"})
 }

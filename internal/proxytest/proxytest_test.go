@@ -111,6 +111,23 @@ var common = []tcase{
 	{name: "mallory with cookie", path: "/app/x", cookie: "ok=1", mallory: true, status: 200, backend: `user=["alice"]`},
 }
 
+// redirectPassed is the case of the proxies that hand any non-2xx answer
+// back to the client as it is: status, headers (Location, Set-Cookie) and
+// body.
+var redirectPassed = tcase{name: "redirect", path: "/r/x", status: 302, loc: "http://login.test/login?back=x", setCk: "probe=1; Path=/"}
+
+// checkAuthRequest compares headers of the last request to the auth path
+// with want.
+func (f *fixture) checkAuthRequest(t *testing.T, path string, want map[string]string) {
+	t.Helper()
+	h := f.lastAuth(path)
+	for k, v := range want {
+		if got := h.Get(k); got != v {
+			t.Errorf("auth request %s %q, want %q", k, got, v)
+		}
+	}
+}
+
 func check(t *testing.T, s *Server, cases []tcase) {
 	t.Helper()
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
