@@ -78,14 +78,11 @@ const caddySite = `
 // rules acting on its verdict sit in the application's backend, so they
 // run for everything but the portal (and the fail-closed 503 needs no
 // exception for it). The action drops the client's Remote-User,
-// Remote-Groups and Remote-Data; the frontend drops their spellings with
+// Remote-Groups and Remote-Data in both spellings, with hyphens and with
 // underscores.
 const haproxyConf = `
 frontend www
 	bind 127.0.0.1:$PORT
-	http-request del-header Remote_User
-	http-request del-header Remote_Groups
-	http-request del-header Remote_Data
 	use_backend tkt_portal if { path_beg /login /logout /static/ }
 	default_backend app
 
