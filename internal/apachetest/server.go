@@ -58,7 +58,7 @@ func Start(t testing.TB, c Config) *Server {
 	for range 5 {
 		var s *Server
 		var ports []int
-		if ports, err = freePorts(len(c.VHosts)); err != nil {
+		if ports, err = FreePorts(len(c.VHosts)); err != nil {
 			break
 		}
 		s, err = start(dir, c, ports)
@@ -141,9 +141,10 @@ func traversable(dir string) bool {
 	}
 }
 
-// freePorts reserves n loopback ports at once (so they differ), then
-// releases them for Apache.
-func freePorts(n int) ([]int, error) {
+// FreePorts reserves n loopback ports at once (so they differ), then
+// releases them for the server a test is about to start: Apache here, and
+// the proxies and slapd of the other harnesses.
+func FreePorts(n int) ([]int, error) {
 	ports := make([]int, 0, n)
 	for range n {
 		l, err := net.Listen("tcp", "127.0.0.1:0")

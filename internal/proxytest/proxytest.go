@@ -142,15 +142,13 @@ func (p proxy) find(t testing.TB) string {
 	return ""
 }
 
-// freePort asks the kernel for a free loopback port and releases it for the
-// proxy.
+// freePort is a free loopback port for the proxy.
 func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := apachetest.FreePorts(1)
 	if err != nil {
 		return 0, err
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return p[0], nil
 }
 
 // expand replaces the placeholders of a caller's configuration.

@@ -57,16 +57,12 @@ func TestTraefik(t *testing.T) {
 func TestTraefikDisabledRouter(t *testing.T) {
 	t.Parallel()
 	p := traefikProxy("http:\n  routers:\n    app:\n      rule: PathPrefix(`/`)\n      service: nowhere\n")
-	_, err := start(p, p.find(t), t.TempDir(), mustFreePort(t))
-	if err == nil || !strings.Contains(err.Error(), "router app@file is disabled") || !strings.Contains(err.Error(), "nowhere") {
-		t.Fatalf("start: %v; want router app@file disabled, naming the missing service", err)
-	}
-}
-
-func mustFreePort(t *testing.T) int {
-	p, err := freePort()
+	port, err := freePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return p
+	_, err = start(p, p.find(t), t.TempDir(), port)
+	if err == nil || !strings.Contains(err.Error(), "router app@file is disabled") || !strings.Contains(err.Error(), "nowhere") {
+		t.Fatalf("start: %v; want router app@file disabled, naming the missing service", err)
+	}
 }

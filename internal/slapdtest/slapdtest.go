@@ -18,6 +18,8 @@ import (
 	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
+
+	"github.com/tkt-sso/tkt/internal/apachetest"
 )
 
 // Defaults for a zero Config.
@@ -178,16 +180,13 @@ func (s *Server) AddLDIF(tb testing.TB, ldif string) {
 }
 
 func (s *Server) launch(bin string) error {
-	port, err := freePort()
+	// Both at once, so that they differ.
+	ports, err := apachetest.FreePorts(2)
 	if err != nil {
 		return err
 	}
-	tlsPort, err := freePort()
-	if err != nil {
-		return err
-	}
-	s.URL = fmt.Sprintf("ldap://127.0.0.1:%d/", port)
-	s.TLSURL = fmt.Sprintf("ldaps://127.0.0.1:%d/", tlsPort)
+	s.URL = fmt.Sprintf("ldap://127.0.0.1:%d/", ports[0])
+	s.TLSURL = fmt.Sprintf("ldaps://127.0.0.1:%d/", ports[1])
 	s.exited = make(chan struct{})
 	s.stopOnce = sync.Once{}
 	// A file, not a buffer: exec copies into a buffer from a goroutine of
@@ -314,20 +313,11 @@ func allStopped(pid int) (bool, error) {
 // FreePort returns a loopback port nobody listens on right now.
 func FreePort(tb testing.TB) int {
 	tb.Helper()
-	p, err := freePort()
+	p, err := apachetest.FreePorts(1)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return p
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return p[0]
 }
 
 func writeFile(tb testing.TB, name string, data []byte) {
