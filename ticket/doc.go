@@ -11,9 +11,15 @@
 //	hex(digest) || ts_hex8 || uid || "!" || tokens || "!" || data
 //
 // carried in a cookie (default name auth_tkt) as padded standard base64.
-// Mint builds one, Verifier checks one, CookieValues finds the candidates in
-// a Cookie header and DecodeValue reads a cookie value as tolerantly as the
-// Apache module does. Where mod_auth_tkt is insecure (future timestamps
-// accepted forever, empty user ids, IPv6 clients) this package is stricter;
-// docs/ticket-format.md lists every difference.
+// Minter builds one, Verifier checks one, CookieValues finds the candidates
+// in a Cookie header and DecodeValue reads a cookie value as tolerantly as
+// the Apache module does. Where mod_auth_tkt is insecure (future timestamps
+// accepted forever, empty user ids, IPv6 clients) this package is
+// stricter; docs/ticket-format.md lists every difference.
+//
+// This package knows nothing of HTTP beyond the Cookie header's syntax. Its
+// companion, package [github.com/tkt-sso/tkt/ticket/tkthttp], is
+// mod_auth_tkt's behaviour as net/http middleware: login redirects, refresh
+// cookies, URL tickets, guests, bearer tickets and the client address
+// behind trusted proxies.
 package ticket

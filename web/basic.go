@@ -11,6 +11,7 @@ import (
 
 	"github.com/tkt-sso/tkt/authsrc"
 	"github.com/tkt-sso/tkt/ticket"
+	"github.com/tkt-sso/tkt/ticket/tkthttp"
 )
 
 // BasicOptions let scripts, curl and API clients send a user name and
@@ -92,9 +93,9 @@ func hasBasic(r *http.Request) bool {
 // 401 with the challenge for a wrong or unreadable password, 403 for a
 // missing token, 429 (403 in the status style, which nginx can pass on)
 // while throttled, 503 when the store cannot answer.
-func (b *basicAuth) authenticate(w http.ResponseWriter, r *http.Request, o ticket.ClientOrigin, tokens []string, statusStyle bool) (ticket.Identity, bool) {
+func (b *basicAuth) authenticate(w http.ResponseWriter, r *http.Request, o tkthttp.ClientOrigin, tokens []string, statusStyle bool) (tkthttp.Identity, bool) {
 	now := b.now()
-	refuse := func(status int, result, why, user, reason string) (ticket.Identity, bool) {
+	refuse := func(status int, result, why, user, reason string) (tkthttp.Identity, bool) {
 		level := slog.LevelWarn
 		if status == http.StatusServiceUnavailable {
 			level = slog.LevelError
@@ -104,7 +105,7 @@ func (b *basicAuth) authenticate(w http.ResponseWriter, r *http.Request, o ticke
 			w.Header().Set("WWW-Authenticate", b.challenge)
 		}
 		forwardError(w, status, reason)
-		return ticket.Identity{}, false
+		return tkthttp.Identity{}, false
 	}
 	user, password, ok := r.BasicAuth()
 	if !ok || user == "" || password == "" {
@@ -142,5 +143,5 @@ func (b *basicAuth) authenticate(w http.ResponseWriter, r *http.Request, o ticke
 		}
 	}
 	logLogin(b.log, b.metrics, r, slog.LevelDebug, resultOK, "basic", t.UID, o)
-	return ticket.Identity{Ticket: t}, true
+	return tkthttp.Identity{Ticket: t}, true
 }

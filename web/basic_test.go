@@ -15,6 +15,7 @@ import (
 	"github.com/tkt-sso/tkt/authsrc/cache"
 	"github.com/tkt-sso/tkt/authsrc/htpasswd"
 	"github.com/tkt-sso/tkt/ticket"
+	"github.com/tkt-sso/tkt/ticket/tkthttp"
 )
 
 // downSource is a store that cannot answer: fault injection.
@@ -196,7 +197,7 @@ func TestGateKeepsCredentials(t *testing.T) {
 	_, cached := basicStore(t)
 	up, _ := url.Parse(app.URL)
 	tc := ticket.Config{Digest: ticket.HMACSHA256, Secret: testSecret, Timeout: time.Hour}
-	g, err := NewGate(GateOptions{Middleware: ticket.MiddlewareConfig{Ticket: tc}, Upstream: up, Basic: &BasicOptions{Passwords: basicPasswords(t, cached)}})
+	g, err := NewGate(GateOptions{Middleware: tkthttp.Config{Ticket: tc}, Upstream: up, Basic: &BasicOptions{Passwords: basicPasswords(t, cached)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +231,7 @@ func TestNoBearer(t *testing.T) {
 	defer app.Close()
 	up, _ := url.Parse(app.URL)
 	tc := ticket.Config{Digest: ticket.HMACSHA256, Secret: testSecret, Timeout: time.Hour}
-	g, err := NewGate(GateOptions{Middleware: ticket.MiddlewareConfig{Ticket: tc}, Upstream: up, NoBearer: true})
+	g, err := NewGate(GateOptions{Middleware: tkthttp.Config{Ticket: tc}, Upstream: up, NoBearer: true})
 	if err != nil {
 		t.Fatal(err)
 	}

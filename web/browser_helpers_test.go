@@ -25,6 +25,7 @@ import (
 
 	"github.com/tkt-sso/tkt/authsrc/htpasswd"
 	"github.com/tkt-sso/tkt/ticket"
+	"github.com/tkt-sso/tkt/ticket/tkthttp"
 )
 
 const (
@@ -303,12 +304,12 @@ func newSite(t *testing.T, edit func(*Options)) *site {
 	appPage := template.Must(template.New("app").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>app</title></head>
 <body><p>Signed in as <span id="who">{{.UID}}</span> with tokens <span id="tokens">{{.Tokens}}</span>.</p></body></html>`))
-	mw, err := ticket.NewMiddleware(ticket.MiddlewareConfig{Ticket: s.opts.Ticket, LoginURL: "/login"})
+	mw, err := tkthttp.New(tkthttp.Config{Ticket: s.opts.Ticket, LoginURL: "/login"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	app := mw.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, _ := ticket.IdentityFrom(r.Context())
+		id, _ := tkthttp.IdentityFrom(r.Context())
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		if err := appPage.Execute(w, id); err != nil {
 			t.Errorf("app page: %v", err)

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// The portal finds its client with ticket.ClientAddrConfig, whose parsing
+// The portal finds its client with tkthttp.ClientAddrConfig, whose parsing
 // is tested in package ticket; these tests check what the portal does with
 // the answer. Ticket binding through a proxy: TestTrustedProxyClientIP.
 

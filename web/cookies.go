@@ -6,19 +6,20 @@ import (
 	"time"
 
 	"github.com/tkt-sso/tkt/ticket"
+	"github.com/tkt-sso/tkt/ticket/tkthttp"
 )
 
 // ticketCookie is the ticket cookie for value with the configured
 // attributes. HttpOnly and SameSite=Lax always: scripts never need the
 // ticket, and Lax still sends it on the top-level navigation back to an
 // application after login.
-func (s *state) ticketCookie(value string, ci ticket.ClientOrigin, now time.Time) *http.Cookie {
+func (s *state) ticketCookie(value string, ci tkthttp.ClientOrigin, now time.Time) *http.Cookie {
 	return s.cookie.ticketCookie(value, ci, now)
 }
 
 // ticketCookie is the cookie for value with these attributes, for a client
 // at ci (Secure when it used TLS). Name and Path must be filled in.
-func (c CookieOptions) ticketCookie(value string, ci ticket.ClientOrigin, now time.Time) *http.Cookie {
+func (c CookieOptions) ticketCookie(value string, ci tkthttp.ClientOrigin, now time.Time) *http.Cookie {
 	hc := &http.Cookie{
 		Name:     c.Name,
 		Value:    value,
@@ -38,7 +39,7 @@ func (c CookieOptions) ticketCookie(value string, ci ticket.ClientOrigin, now ti
 // expiredTicketCookie deletes the ticket cookie: same name, Domain and Path
 // (or the browser keeps the original), Max-Age=0 and an Expires in the past
 // for clients that ignore Max-Age.
-func (s *state) expiredTicketCookie(ci ticket.ClientOrigin) *http.Cookie {
+func (s *state) expiredTicketCookie(ci tkthttp.ClientOrigin) *http.Cookie {
 	c := s.ticketCookie("", ci, time.Time{})
 	c.MaxAge = -1 // net/http writes "Max-Age=0"
 	c.Expires = time.Unix(1, 0).UTC()
@@ -48,7 +49,7 @@ func (s *state) expiredTicketCookie(ci ticket.ClientOrigin) *http.Cookie {
 // portalCookie is one of the portal's own small cookies (probe, loop
 // guard): host-only, for the whole portal. maxAge 0 makes a session cookie,
 // a negative one deletes the cookie.
-func portalCookie(name, value string, ci ticket.ClientOrigin, maxAge time.Duration) *http.Cookie {
+func portalCookie(name, value string, ci tkthttp.ClientOrigin, maxAge time.Duration) *http.Cookie {
 	if maxAge < 0 {
 		maxAge = -time.Second // net/http writes "Max-Age=0"
 	}
@@ -64,7 +65,7 @@ func portalCookie(name, value string, ci ticket.ClientOrigin, maxAge time.Durati
 }
 
 // currentTicket verifies the ticket cookies the request carries.
-func (s *state) currentTicket(r *http.Request, ci ticket.ClientOrigin, now time.Time) (ticket.Result, error) {
+func (s *state) currentTicket(r *http.Request, ci tkthttp.ClientOrigin, now time.Time) (ticket.Result, error) {
 	return s.verifier.VerifyCookies(r.Header.Values("Cookie"), s.cookie.Name, ci.Addr, now)
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tkt-sso/tkt/ticket"
+	"github.com/tkt-sso/tkt/ticket/tkthttp"
 )
 
 // ForwardAuthOptions configure the forward-auth endpoint that nginx
@@ -36,7 +37,7 @@ type ForwardAuthOptions struct {
 	BackArg string
 	// Headers name the answer's identity headers; the zero value means
 	// Remote-User, Remote-Groups and Remote-Data.
-	Headers ticket.IdentityHeaders
+	Headers tkthttp.IdentityHeaders
 	// Rules pick the requirement of a request by host and path; the first
 	// that matches wins.
 	Rules []ForwardAuthRule
@@ -59,7 +60,7 @@ type ForwardAuthOptions struct {
 	// request, with a log line that says so.
 	TrustedProxies []netip.Prefix
 	// ClientIPHeader is the header those proxies name the client in
-	// (ticket.HeaderXForwardedFor, the default, or ticket.HeaderForwarded).
+	// (tkthttp.HeaderXForwardedFor, the default, or tkthttp.HeaderForwarded).
 	ClientIPHeader string
 	// Path is where the endpoint is mounted; default "/auth". Requests
 	// under it (Path + "/app/x") ask about that path, as Envoy's ext_authz
@@ -125,8 +126,8 @@ func (f *ForwardAuth) Reload(o ForwardAuthOptions) error {
 type forwardState struct {
 	rules    []forwardRule
 	fallback forwardRule // requests that match no rule
-	headers  ticket.IdentityHeaders
-	clients  ticket.ClientAddrConfig
+	headers  tkthttp.IdentityHeaders
+	clients  tkthttp.ClientAddrConfig
 	log      *slog.Logger
 	path     string
 	basic    *basicAuth // nil without ForwardAuthOptions.Basic
@@ -137,18 +138,18 @@ type forwardState struct {
 // themselves (nginx), one redirecting browsers for proxies that pass our
 // answer on (Traefik, Caddy).
 type forwardRule struct {
-	hosts            hostList
+	hosts            tkthttp.HostList
 	anyHost          bool
 	paths            []string
 	bypass, basic    bool
 	tokens           []string
-	status, redirect *ticket.Middleware
+	status, redirect *tkthttp.Middleware
 }
 
 func newForwardState(o ForwardAuthOptions) (*forwardState, error) {
 	st := &forwardState{
 		headers: o.Headers,
-		clients: ticket.ClientAddrConfig{TrustedProxies: o.TrustedProxies, Header: o.ClientIPHeader},
+		clients: tkthttp.ClientAddrConfig{TrustedProxies: o.TrustedProxies, Header: o.ClientIPHeader},
 		log:     o.Logger,
 		path:    cmp.Or(o.Path, "/auth"),
 	}
@@ -178,15 +179,14 @@ func newForwardState(o ForwardAuthOptions) (*forwardState, error) {
 
 func newForwardRule(o ForwardAuthOptions, r ForwardAuthRule) (forwardRule, error) {
 	var errs []error
-	for _, h := range r.Hosts {
-		if _, port, err := splitAuthority(lower(strings.TrimSpace(h))); err == nil && port != "" {
-			// Proxies route by name (nginx's $host has no port at all), so
-			// a port would make the rule miss requests that name none.
-			errs = append(errs, fmt.Errorf("host %q: rules match host names, without a port", h))
-		}
+	hosts, err := tkthttp.ParseHostList(r.Hosts)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("hosts: %w", err))
+	} else if hosts.HasPort() {
+		// Proxies route by name (nginx's $host has no port at all), so
+		// a port would make the rule miss requests that name none.
+		errs = append(errs, errors.New("hosts: rules match host names, without a port"))
 	}
-	hosts, err := parseHostList(r.Hosts)
-	errs = append(errs, err)
 	fr := forwardRule{hosts: hosts, anyHost: len(r.Hosts) == 0, bypass: r.Bypass, basic: r.Basic, tokens: r.Tokens}
 	for _, p := range r.Paths {
 		np, ok := rulePath(p)
@@ -212,7 +212,7 @@ func newForwardRule(o ForwardAuthOptions, r ForwardAuthRule) (forwardRule, error
 	if r.Basic && o.Basic != nil {
 		challenge = basicChallenge(o.Basic.Realm)
 	}
-	mc := ticket.MiddlewareConfig{
+	mc := tkthttp.Config{
 		Ticket:         tc,
 		CookieName:     o.Cookie.Name,
 		CookieDomain:   o.Cookie.Domain,
@@ -236,13 +236,13 @@ func newForwardRule(o ForwardAuthOptions, r ForwardAuthRule) (forwardRule, error
 		// redirect).
 		StatusWithLocation: true,
 	}
-	if fr.status, err = ticket.NewMiddleware(mc); err != nil {
+	if fr.status, err = tkthttp.New(mc); err != nil {
 		return fr, errors.Join(append(errs, err)...)
 	}
 	mc.StatusWithLocation = false
 	mc.RedirectStatus = http.StatusFound
 	mc.URLTicketHosts = o.URLTicketHosts
-	fr.redirect, err = ticket.NewMiddleware(mc)
+	fr.redirect, err = tkthttp.New(mc)
 	errs = append(errs, err)
 	return fr, errors.Join(errs...)
 }
@@ -252,7 +252,7 @@ func newForwardRule(o ForwardAuthOptions, r ForwardAuthRule) (forwardRule, error
 func (st *forwardState) match(host, path string) *forwardRule {
 	for i := range st.rules {
 		r := &st.rules[i]
-		if (r.anyHost || r.hosts.allows(host, "")) && pathMatches(r.paths, path) {
+		if (r.anyHost || r.hosts.Allows(host, "")) && pathMatches(r.paths, path) {
 			return r
 		}
 	}
@@ -357,7 +357,7 @@ func (f *ForwardAuth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		forwardError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	host, _, err := splitAuthority(lower(o.Host))
+	host, _, err := tkthttp.SplitAuthority(o.Host)
 	if err != nil {
 		forwardError(w, http.StatusBadRequest, "bad original host")
 		return
@@ -369,16 +369,16 @@ func (f *ForwardAuth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		forwardError(w, http.StatusBadRequest, "the path holds . or .. segments, backslashes, control characters or escapes that applications read differently")
 		return
 	}
-	rule := st.match(host, path)
+	rule := st.match(lower(host), path)
 	if rule.bypass {
 		// Empty identity headers, which say "nobody": a proxy that copies
 		// them replaces whatever the client sent, and Caddy before 2.10
 		// would otherwise write its unfilled placeholder as the user name.
-		st.headers.Set(w.Header(), ticket.Identity{})
+		st.headers.Set(w.Header(), tkthttp.Identity{})
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	var id ticket.Identity
+	var id tkthttp.Identity
 	if rule.basic && hasBasic(orig) {
 		id, ok = st.basic.authenticate(w, orig, o, rule.tokens, style == styleStatus)
 	} else if style == styleRedirect {

@@ -6,7 +6,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/tkt-sso/tkt/ticket"
+	"github.com/tkt-sso/tkt/ticket/tkthttp"
 )
 
 // forwardStyle is how a refusal is answered.
@@ -47,7 +47,7 @@ type originalRequest struct {
 //
 // o, the asking proxy's origin, is corrected to the original request's
 // scheme and host.
-func (st *forwardState) original(r *http.Request, o *ticket.ClientOrigin) (*http.Request, forwardStyle, error) {
+func (st *forwardState) original(r *http.Request, o *tkthttp.ClientOrigin) (*http.Request, forwardStyle, error) {
 	h := r.Header
 	style := styleRedirect
 	var target, method string
@@ -129,7 +129,7 @@ func splitOriginalURL(s string) (https bool, host, target string, err error) {
 			target = "/" + target
 		}
 	}
-	if _, _, err := splitAuthority(lower(host)); err != nil {
+	if _, _, err := tkthttp.SplitAuthority(host); err != nil {
 		return false, "", "", errors.New("X-Original-URL has a bad host: " + err.Error())
 	}
 	return https, host, target, nil

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tkt-sso/tkt/ticket"
+	"github.com/tkt-sso/tkt/ticket/tkthttp"
 )
 
 const (
@@ -319,7 +320,7 @@ func TestForwardAuthURLTicket(t *testing.T) {
 // refused, not passed on empty.
 func TestForwardAuthIdentityHeaders(t *testing.T) {
 	f := newFAFixture(t, func(o *ForwardAuthOptions) {
-		o.Headers = ticket.IdentityHeaders{User: "X-Auth-User", Tokens: "X-Auth-Groups", Data: "X-Auth-Data"}
+		o.Headers = tkthttp.IdentityHeaders{User: "X-Auth-User", Tokens: "X-Auth-Groups", Data: "X-Auth-Data"}
 	})
 	w := f.nginx("https://app.example.com/", f.mint("alice", "staff", "d", testClient, time.Minute), "Remote-User", "mallory", "X-Auth-User", "mallory")
 	got := []string{w.Header().Get("X-Auth-User"), w.Header().Get("X-Auth-Groups"), w.Header().Get("X-Auth-Data")}

@@ -13,19 +13,20 @@ import (
 	"time"
 
 	"github.com/tkt-sso/tkt/ticket"
+	"github.com/tkt-sso/tkt/ticket/tkthttp"
 )
 
 // GateOptions configure a Gate: mod_auth_tkt in front of any application,
 // as a reverse proxy.
 type GateOptions struct {
 	// Middleware is how tickets are checked: the TKTAuth* settings.
-	Middleware ticket.MiddlewareConfig
+	Middleware tkthttp.Config
 	// Upstream is the application's base URL.
 	Upstream *url.URL
 	// Headers name the identity headers the application receives; the
 	// zero value means Remote-User, Remote-Groups and Remote-Data.
 	// Client-sent headers of those names (in any spelling) never reach it.
-	Headers ticket.IdentityHeaders
+	Headers tkthttp.IdentityHeaders
 	// PassTicketCookie hands the ticket cookie on to the application;
 	// by default it is removed, so the application cannot replay it.
 	PassTicketCookie bool
@@ -95,12 +96,12 @@ func newGateHandler(o GateOptions) (http.Handler, error) {
 	if o.Basic != nil {
 		mc.Challenge = basicChallenge(o.Basic.Realm)
 	}
-	mw, err := ticket.NewMiddleware(mc)
+	mw, err := tkthttp.New(mc)
 	errs = append(errs, err)
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	clients := ticket.ClientAddrConfig{TrustedProxies: o.Middleware.TrustedProxies, Header: o.Middleware.ClientIPHeader}
+	clients := tkthttp.ClientAddrConfig{TrustedProxies: o.Middleware.TrustedProxies, Header: o.Middleware.ClientIPHeader}
 	cookieName := o.Middleware.CookieName
 	if cookieName == "" {
 		cookieName = ticket.DefaultCookieName
@@ -109,7 +110,7 @@ func newGateHandler(o GateOptions) (http.Handler, error) {
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(u)
 			forwardedFor(pr, clients.Origin(pr.In))
-			id, _ := ticket.IdentityFrom(pr.In.Context())
+			id, _ := tkthttp.IdentityFrom(pr.In.Context())
 			// The middleware let the request in, so id is set; Set strips
 			// client-sent identity headers before it writes ours.
 			o.Headers.Set(pr.Out.Header, id) // checked before the proxy was called
@@ -139,7 +140,7 @@ func newGateHandler(o GateOptions) (http.Handler, error) {
 		BufferPool: newBufferPool(),
 	}
 	pass := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, _ := ticket.IdentityFrom(r.Context())
+		id, _ := tkthttp.IdentityFrom(r.Context())
 		if err := o.Headers.Check(id); err != nil {
 			// An application would take a missing header for "anonymous".
 			log.LogAttrs(r.Context(), slog.LevelWarn, "gate refused: identity unfit for a header", slog.String("reason", err.Error()))
@@ -159,7 +160,7 @@ func newGateHandler(o GateOptions) (http.Handler, error) {
 		}
 		id, ok := basic.authenticate(w, r, clients.Origin(r), mc.Ticket.Tokens, false)
 		if ok {
-			pass.ServeHTTP(w, r.WithContext(ticket.WithIdentity(r.Context(), id)))
+			pass.ServeHTTP(w, r.WithContext(tkthttp.WithIdentity(r.Context(), id)))
 		}
 	}), nil
 }
@@ -195,7 +196,7 @@ func consumed(r *http.Request, bearer, basic bool) bool {
 // forwardedFor tells the application who asked: the client's address
 // appended to the chain of trusted proxies (an untrusted client's own
 // X-Forwarded-For is dropped), and the scheme and host the client used.
-func forwardedFor(pr *httputil.ProxyRequest, o ticket.ClientOrigin) {
+func forwardedFor(pr *httputil.ProxyRequest, o tkthttp.ClientOrigin) {
 	if o.Proxied {
 		if prior := pr.In.Header.Values("X-Forwarded-For"); len(prior) > 0 {
 			pr.Out.Header["X-Forwarded-For"] = []string{strings.Join(prior, ", ")}

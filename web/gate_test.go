@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tkt-sso/tkt/ticket"
+	"github.com/tkt-sso/tkt/ticket/tkthttp"
 )
 
 // seen is what the application behind the gate received.
@@ -82,7 +83,7 @@ func newGateFixture(t *testing.T, edit func(*GateOptions)) *gateFixture {
 	f := &gateFixture{t: t, app: echoApp(t), ticket: ticket.Config{Digest: ticket.HMACSHA256, Secret: testSecret, Timeout: time.Hour}}
 	up, _ := url.Parse(f.app.URL)
 	o := GateOptions{
-		Middleware: ticket.MiddlewareConfig{Ticket: f.ticket, LoginURL: loginURL},
+		Middleware: tkthttp.Config{Ticket: f.ticket, LoginURL: loginURL},
 		Upstream:   up,
 	}
 	if edit != nil {
@@ -162,7 +163,7 @@ func TestGate(t *testing.T) {
 func TestGateOptions(t *testing.T) {
 	f := newGateFixture(t, func(o *GateOptions) {
 		o.PassTicketCookie = true
-		o.Headers = ticket.IdentityHeaders{User: "X-User"}
+		o.Headers = tkthttp.IdentityHeaders{User: "X-User"}
 		o.Middleware.Ticket.Tokens = []string{"admin"}
 	})
 	alice := f.mint("alice", "admin", "")
@@ -174,7 +175,7 @@ func TestGateOptions(t *testing.T) {
 	if resp.StatusCode != 403 {
 		t.Errorf("ticket without the token: %d", resp.StatusCode)
 	}
-	if _, err := NewGate(GateOptions{Middleware: ticket.MiddlewareConfig{Ticket: f.ticket}, Upstream: &url.URL{Scheme: "ftp", Host: "x"}}); err == nil {
+	if _, err := NewGate(GateOptions{Middleware: tkthttp.Config{Ticket: f.ticket}, Upstream: &url.URL{Scheme: "ftp", Host: "x"}}); err == nil {
 		t.Error("ftp upstream accepted")
 	}
 }
@@ -239,7 +240,7 @@ func TestGateUpstreamDown(t *testing.T) {
 func TestGateClientGone(t *testing.T) {
 	f := newGateFixture(t, nil)
 	up, _ := url.Parse(f.app.URL)
-	g, err := NewGate(GateOptions{Middleware: ticket.MiddlewareConfig{Ticket: f.ticket}, Upstream: up})
+	g, err := NewGate(GateOptions{Middleware: tkthttp.Config{Ticket: f.ticket}, Upstream: up})
 	if err != nil {
 		t.Fatal(err)
 	}

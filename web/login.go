@@ -13,6 +13,7 @@ import (
 
 	"github.com/tkt-sso/tkt/authsrc"
 	"github.com/tkt-sso/tkt/ticket"
+	"github.com/tkt-sso/tkt/ticket/tkthttp"
 )
 
 // loginForm is GET /login: continue at once with a valid ticket, else show
@@ -47,7 +48,7 @@ func (s *state) loginForm(w http.ResponseWriter, r *http.Request) {
 // autoLogin sends the holder of a valid ticket on to back, refreshing the
 // ticket when it is due (or signed with an old secret), and always when
 // back wants the ticket in its URL, so that the handed-over ticket is fresh.
-func (s *state) autoLogin(w http.ResponseWriter, r *http.Request, ci ticket.ClientOrigin, now time.Time, res ticket.Result, back target, backOK bool, n int) {
+func (s *state) autoLogin(w http.ResponseWriter, r *http.Request, ci tkthttp.ClientOrigin, now time.Time, res ticket.Result, back target, backOK bool, n int) {
 	if !backOK {
 		back = target{url: s.defaultURL}
 	}
@@ -159,7 +160,7 @@ func (s *state) loginSubmit(w http.ResponseWriter, r *http.Request) {
 }
 
 // guestLogin issues a ticket for a fresh guest user name.
-func (s *state) guestLogin(w http.ResponseWriter, r *http.Request, ci ticket.ClientOrigin, now time.Time, back target) {
+func (s *state) guestLogin(w http.ResponseWriter, r *http.Request, ci tkthttp.ClientOrigin, now time.Time, back target) {
 	if !s.guest.enabled {
 		s.logAttempt(r, slog.LevelWarn, resultBadRequest, "guest login is not enabled", "", ci)
 		s.fail(w, r, http.StatusForbidden, reasonNoGuest)
@@ -173,7 +174,7 @@ func (s *state) guestLogin(w http.ResponseWriter, r *http.Request, ci ticket.Cli
 
 // issue mints t, sets the cookie and redirects to back. On a mint failure
 // it answers 500 itself and reports false.
-func (s *state) issue(w http.ResponseWriter, r *http.Request, ci ticket.ClientOrigin, now time.Time, t ticket.Ticket, back target) bool {
+func (s *state) issue(w http.ResponseWriter, r *http.Request, ci tkthttp.ClientOrigin, now time.Time, t ticket.Ticket, back target) bool {
 	raw, err := s.verifier.Mint(t, ci.Addr)
 	if err != nil {
 		// E.g. a '!' in a user name, or an IPv6 client with a digest that
@@ -204,13 +205,13 @@ func (s *state) redirect(w http.ResponseWriter, t target, value string) {
 // logAttempt writes the one log line of a login attempt and counts it.
 // Never a password or a ticket: the reason comes from our own messages or a
 // store's error, which by authsrc's contract holds neither.
-func (s *state) logAttempt(r *http.Request, level slog.Level, result, why, user string, ci ticket.ClientOrigin) {
+func (s *state) logAttempt(r *http.Request, level slog.Level, result, why, user string, ci tkthttp.ClientOrigin) {
 	logLogin(s.log, s.metrics, r, level, result, why, user, ci)
 }
 
 // logLogin is logAttempt for whoever checks a password: the form, and
 // HTTP Basic at /auth and the gate.
-func logLogin(log *slog.Logger, m Metrics, r *http.Request, level slog.Level, result, why, user string, ci ticket.ClientOrigin) {
+func logLogin(log *slog.Logger, m Metrics, r *http.Request, level slog.Level, result, why, user string, ci tkthttp.ClientOrigin) {
 	m.Login(result)
 	if !log.Enabled(r.Context(), level) {
 		return // HTTP Basic logs its successes at debug level, on every request

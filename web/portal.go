@@ -62,7 +62,7 @@ type Options struct {
 	// TrustedProxies are the peers whose X-Forwarded-For and
 	// X-Forwarded-Proto are believed when finding the client IP (for
 	// ticket binding and throttling) and whether it used TLS, by the same
-	// rules as the validators' (ticket.ClientAddrConfig).
+	// rules as the validators' (tkthttp.ClientAddrConfig).
 	TrustedProxies []netip.Prefix
 	// StoreTimeout bounds one Source call; default 10s.
 	StoreTimeout time.Duration

@@ -7,11 +7,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/tkt-sso/tkt/ticket"
+	"github.com/tkt-sso/tkt/ticket/tkthttp"
 )
 
 const (
@@ -47,7 +46,7 @@ type state struct {
 	guest        guestUser
 	throttle     *throttler // nil when disabled
 	passwords    *Passwords
-	clients      ticket.ClientAddrConfig
+	clients      tkthttp.ClientAddrConfig
 	assets       *assets
 	log          *slog.Logger
 	metrics      Metrics
@@ -65,7 +64,7 @@ func newState(o Options, prev *state) (*state, error) {
 		backArg:      cmp.Or(o.BackArg, defaultBackArg),
 		urlTicketArg: cmp.Or(o.URLTicketArg, ticket.DefaultCookieName),
 		title:        cmp.Or(o.Title, defaultTitle),
-		clients:      ticket.ClientAddrConfig{TrustedProxies: o.TrustedProxies},
+		clients:      tkthttp.ClientAddrConfig{TrustedProxies: o.TrustedProxies},
 		log:          o.Logger,
 		metrics:      o.Metrics,
 		now:          o.Now,
@@ -96,15 +95,15 @@ func newState(o Options, prev *state) (*state, error) {
 		errs = append(errs, errors.New("store timeout must not be negative"))
 	}
 	for name, v := range map[string]string{"back argument": s.backArg, "URL ticket argument": s.urlTicketArg} {
-		if url.QueryEscape(v) != v || strings.ContainsAny(v, "=&;+") {
-			errs = append(errs, fmt.Errorf("%s name %q must be a plain parameter name", name, v))
+		if !tkthttp.ValidName(v) {
+			errs = append(errs, fmt.Errorf("%s name %q: use letters, digits and -._~ only", name, v))
 		}
 	}
-	allowed, err := parseHostList(o.AllowedRedirects)
+	allowed, err := tkthttp.ParseHostList(o.AllowedRedirects)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("allowed redirects: %w", err))
 	}
-	urlTicket, err := parseHostList(o.URLTicketHosts)
+	urlTicket, err := tkthttp.ParseHostList(o.URLTicketHosts)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("URL ticket hosts: %w", err))
 	}
@@ -142,12 +141,14 @@ func newState(o Options, prev *state) (*state, error) {
 
 func (c CookieOptions) validate() error {
 	var errs []error
-	probe := &http.Cookie{Name: c.Name, Value: "x", Path: c.Path, Domain: c.Domain}
-	if err := probe.Valid(); err != nil {
-		errs = append(errs, fmt.Errorf("cookie: %w", err))
+	if !tkthttp.ValidName(c.Name) {
+		errs = append(errs, fmt.Errorf("cookie name %q: use letters, digits and -._~ only", c.Name))
 	}
-	if !strings.HasPrefix(c.Path, "/") {
-		errs = append(errs, fmt.Errorf("cookie path %q must start with '/'", c.Path))
+	if c.Domain != "" && !tkthttp.ValidCookieDomain(c.Domain) {
+		errs = append(errs, fmt.Errorf("cookie domain %q is not a domain name", c.Domain))
+	}
+	if !tkthttp.ValidCookiePath(c.Path) {
+		errs = append(errs, fmt.Errorf("cookie path %q must start with / and hold no ';', ',', blanks or control characters", c.Path))
 	}
 	if c.Expires < 0 {
 		errs = append(errs, errors.New("cookie expiry must not be negative"))

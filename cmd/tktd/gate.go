@@ -14,6 +14,7 @@ import (
 
 	"github.com/tkt-sso/tkt/internal/config"
 	"github.com/tkt-sso/tkt/ticket"
+	"github.com/tkt-sso/tkt/ticket/tkthttp"
 	"github.com/tkt-sso/tkt/web"
 )
 
@@ -154,7 +155,7 @@ func (a *app) gateOptions(tc ticket.Config) (web.GateOptions, error) {
 	}
 	return web.GateOptions{
 		Basic: basic,
-		Middleware: ticket.MiddlewareConfig{
+		Middleware: tkthttp.Config{
 			Ticket:         tc,
 			CookieName:     c.Cookie.Name,
 			CookieDomain:   c.Cookie.Domain,

@@ -17,6 +17,7 @@ import (
 
 	"github.com/tkt-sso/tkt/internal/proxytest"
 	"github.com/tkt-sso/tkt/ticket"
+	"github.com/tkt-sso/tkt/ticket/tkthttp"
 )
 
 // The forward-auth rules of every proxy test: /admin needs the admin
@@ -274,7 +275,7 @@ func TestE2ENginxForwardAuth(t *testing.T) {
 // spellingGuard stands in front of an application's handler and notes
 // every identity header that reaches it spelled other than the
 // application reads it: CGI, PHP and WSGI read Remote_User as
-// HTTP_REMOTE_USER just like Remote-User (see ticket.IdentityHeaders.Strip),
+// HTTP_REMOTE_USER just like Remote-User (see tkthttp.IdentityHeaders.Strip),
 // so a proxy must drop those as well. nginx drops every header with an
 // underscore by default; Caddy and HAProxy pass them on.
 type spellingGuard struct {
@@ -291,7 +292,7 @@ func (g *spellingGuard) guard(t *testing.T, app *httptest.Server) *httptest.Serv
 				continue
 			}
 			h := http.Header{k: v}
-			(ticket.IdentityHeaders{}).Strip(h)
+			(tkthttp.IdentityHeaders{}).Strip(h)
 			if len(h) == 0 {
 				g.mu.Lock()
 				g.seen = append(g.seen, fmt.Sprintf("GET %s with %s: %q", r.URL.Path, k, v))

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tkt-sso/tkt/ticket"
+	"github.com/tkt-sso/tkt/ticket/tkthttp"
 )
 
 // DefaultSecretDir is where imported secret files are expected.
@@ -180,15 +181,15 @@ func (im *importer) directive(d directive) {
 		im.flag("guest.enabled", d)
 		im.info(d, "Apache lets visitors in as guests by itself; tktd's login page will also offer \"continue as guest\"")
 	case "tktauthcookiename":
-		im.checked("cookie.name", d, validToken, "not a cookie name")
+		im.checked("cookie.name", d, tkthttp.ValidName, "not a cookie name")
 	case "tktauthdomain":
-		im.checked("cookie.domain", d, func(s string) bool { return validDomain(strings.TrimPrefix(s, ".")) }, "not a domain name")
+		im.checked("cookie.domain", d, tkthttp.ValidCookieDomain, "not a domain name")
 	case "tktauthbackargname":
 		if v, ok := im.oneArg(d); ok && v == "None" {
 			im.warn(d, "None: tktd always takes the destination from a query parameter; kept %q (Apache will not send it: users land on default_url)", Defaults().BackArg)
 			return
 		}
-		im.checked("back_arg", d, validParam, "not a query parameter name")
+		im.checked("back_arg", d, tkthttp.ValidName, "not a query parameter name")
 	case "tktauthguestuser":
 		im.checked("guest.user", d, func(s string) bool { return s != "" && !strings.ContainsAny(s, "!\x00\r\n") }, "not a user id")
 	case "tktauthtoken":

@@ -183,7 +183,7 @@ func hostEntry(name string) (string, bool) {
 	if rest, ok := strings.CutPrefix(h, "*."); ok {
 		h = "." + rest
 	}
-	return h, checkHostEntry(h) == nil
+	return h, checkHost(h) == nil
 }
 
 func equalValues(a, b any) bool {

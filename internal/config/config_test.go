@@ -208,10 +208,10 @@ allowed_redirects: ["https://app.example.com", .ok.example.com, "bad host"]
 			`listen: "nope" is not host:port (e.g. 127.0.0.1:8080 or :443)`,
 			`ticket.digest: unknown digest "sha1": want md5, sha256, sha512 or hmac-sha256`,
 			`ticket.refresh: 2 is outside 0 to 1`,
-			"cookie.name: \"a b\" is not a cookie name (letters, digits and !#$%&'*+-.^_`|~)",
-			`cookie.path: "app" must start with / and hold no ';' or blanks`,
+			`cookie.name: "a b" is not a cookie name (letters, digits and -._~)`,
+			`cookie.path: "app" must start with / and hold no ';', ',', blanks or control characters`,
 			`allowed_redirects[0]: "https://app.example.com": give the host only, without the scheme`,
-			`allowed_redirects[2]: "bad host" is not a host name like app.example.com (no path, userinfo or spaces)`,
+			`allowed_redirects[2]: "bad host": not a host name (letters, digits, '-' and '.' only; IDNs in xn-- form; no path, user info or blanks)`,
 			`trusted_proxies: [0]: "10.0.0.300" is not an address or CIDR prefix`,
 		}},
 		{"stores", `

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tkt-sso/tkt/ticket"
+	"github.com/tkt-sso/tkt/ticket/tkthttp"
 )
 
 // DefaultGateListen is where `tktd gate` listens when nothing says.
@@ -43,8 +44,8 @@ type Headers struct {
 }
 
 // Identity returns h as the ticket package's IdentityHeaders.
-func (h Headers) Identity() ticket.IdentityHeaders {
-	return ticket.IdentityHeaders{User: h.User, Tokens: h.Groups, Data: h.Data}
+func (h Headers) Identity() tkthttp.IdentityHeaders {
+	return tkthttp.IdentityHeaders{User: h.User, Tokens: h.Groups, Data: h.Data}
 }
 
 // AuthRule is one forward-auth rule.
@@ -114,9 +115,9 @@ func (c Config) validateForwardAuth(p *problems) {
 		key := fmt.Sprintf("forward_auth.rules[%d]", i)
 		for j, h := range r.Hosts {
 			hk := fmt.Sprintf("%s.hosts[%d]", key, j)
-			if err := checkHostEntry(h); err != nil {
+			if err := checkHost(h); err != nil {
 				p.wrap(hk, err)
-			} else if i := strings.LastIndexByte(h, ':'); i > strings.LastIndexByte(h, ']') {
+			} else if l, _ := tkthttp.ParseHostList([]string{h}); l.HasPort() {
 				p.add(hk, "%q: rules match host names, without a port", h)
 			}
 		}
@@ -156,19 +157,11 @@ func (c Config) validateForwardAuth(p *problems) {
 	checkHeaders(p, "gate.headers", g.Headers)
 }
 
-// checkURL accepts "", an absolute http(s) URL or a path from the root.
+// checkURL accepts what the middleware takes as a login, timeout or unauth
+// URL: "", an absolute http(s) URL or a path from the root.
 func checkURL(p *problems, key, s string) {
-	if s == "" {
-		return
-	}
-	u, err := url.Parse(s)
-	switch {
-	case err != nil || strings.ContainsAny(s, " \t\r\n#"):
-		p.add(key, "%q is not a URL (no blanks or fragment)", s)
-	case u.IsAbs() && (u.Scheme != "http" && u.Scheme != "https" || u.Host == ""):
-		p.add(key, "%q: want an http(s) URL or a path starting with /", s)
-	case !u.IsAbs() && (!strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//")):
-		p.add(key, "%q: want an http(s) URL or a path starting with /", s)
+	if err := tkthttp.CheckRedirectURL(s); err != nil {
+		p.add(key, "%q: %v", s, err)
 	}
 }
 

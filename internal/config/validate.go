@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tkt-sso/tkt/ticket"
+	"github.com/tkt-sso/tkt/ticket/tkthttp"
 )
 
 // Validate reports every problem with c at once, each as a FieldError
@@ -34,7 +35,7 @@ func (c Config) validateServer(p *problems) {
 		p.add("listen", "%q is not host:port (e.g. 127.0.0.1:8080 or :443)", c.Listen)
 	} else if _, err := strconv.ParseUint(port, 10, 16); err != nil {
 		p.add("listen", "bad port %q", port)
-	} else if host != "" && net.ParseIP(host) == nil && !validDomain(host) {
+	} else if host != "" && !validListenHost(host) {
 		p.add("listen", "bad host %q", host)
 	}
 	switch {
@@ -121,14 +122,14 @@ func (c Config) validateTicket(p *problems) {
 
 func (c Config) validateCookie(p *problems) {
 	ck := c.Cookie
-	if !validToken(ck.Name) {
-		p.add("cookie.name", "%q is not a cookie name (letters, digits and !#$%%&'*+-.^_`|~)", ck.Name)
+	if !tkthttp.ValidName(ck.Name) {
+		p.add("cookie.name", "%q is not a cookie name (letters, digits and -._~)", ck.Name)
 	}
-	if ck.Domain != "" && !validDomain(strings.TrimPrefix(strings.ToLower(ck.Domain), ".")) {
+	if ck.Domain != "" && !tkthttp.ValidCookieDomain(ck.Domain) {
 		p.add("cookie.domain", "%q is not a domain name like example.com", ck.Domain)
 	}
-	if !strings.HasPrefix(ck.Path, "/") || strings.ContainsAny(ck.Path, "; \t\r\n") {
-		p.add("cookie.path", "%q must start with / and hold no ';' or blanks", ck.Path)
+	if !tkthttp.ValidCookiePath(ck.Path) {
+		p.add("cookie.path", "%q must start with / and hold no ';', ',', blanks or control characters", ck.Path)
 	}
 	if ck.Expires < 0 {
 		p.add("cookie.expires", "must not be negative (0 means a session cookie)")
@@ -136,17 +137,15 @@ func (c Config) validateCookie(p *problems) {
 }
 
 func (c Config) validatePortal(p *problems) {
-	if !validParam(c.BackArg) {
-		p.add("back_arg", "%q is not a query parameter name (letters, digits, '_', '-', '.')", c.BackArg)
+	if !tkthttp.ValidName(c.BackArg) {
+		p.add("back_arg", "%q is not a query parameter name (letters, digits and -._~)", c.BackArg)
 	}
-	if !validParam(c.URLTicketArg) {
-		p.add("url_ticket_arg", "%q is not a query parameter name (letters, digits, '_', '-', '.')", c.URLTicketArg)
+	if !tkthttp.ValidName(c.URLTicketArg) {
+		p.add("url_ticket_arg", "%q is not a query parameter name (letters, digits and -._~)", c.URLTicketArg)
 	}
 	checkHosts := func(key string, list []string) {
 		for i, h := range list {
-			if err := checkHostEntry(h); err != nil {
-				p.wrap(fmt.Sprintf("%s[%d]", key, i), err)
-			}
+			p.wrap(fmt.Sprintf("%s[%d]", key, i), checkHost(h))
 		}
 	}
 	checkHosts("allowed_redirects", c.AllowedRedirects)
@@ -201,60 +200,21 @@ func (c Config) TrustedProxyPrefixes() ([]netip.Prefix, error) {
 	return out, p.err()
 }
 
-// checkHostEntry accepts what the portal's allow-list takes: a host, a
-// host:port or a .domain suffix, without scheme, path or userinfo.
-func checkHostEntry(h string) error {
-	e := strings.ToLower(strings.TrimSpace(h))
-	if strings.Contains(e, "://") {
-		return fmt.Errorf("%q: give the host only, without the scheme", h)
+// validListenHost accepts a host name or an IP address (IPv6 without
+// brackets, as net.SplitHostPort leaves it).
+func validListenHost(host string) bool {
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
 	}
-	if d, ok := strings.CutPrefix(e, "."); ok {
-		if !validDomain(d) {
-			return fmt.Errorf("%q is not a domain suffix like .example.com", h)
-		}
-		return nil
-	}
-	host, port := e, ""
-	if strings.HasPrefix(e, "[") {
-		end := strings.IndexByte(e, ']')
-		if end < 0 {
-			return fmt.Errorf("%q: unterminated IPv6 literal", h)
-		}
-		if a, err := netip.ParseAddr(e[1:end]); err != nil || !a.Is6() {
-			return fmt.Errorf("%q: bad IPv6 literal", h)
-		}
-		host, port = "", strings.TrimPrefix(e[end+1:], ":")
-	} else if i := strings.LastIndexByte(e, ':'); i >= 0 {
-		host, port = e[:i], e[i+1:]
-	}
-	if host != "" && !validDomain(host) {
-		return fmt.Errorf("%q is not a host name like app.example.com (no path, userinfo or spaces)", h)
-	}
-	if port != "" || strings.HasSuffix(e, ":") {
-		if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
-			return fmt.Errorf("%q: bad port", h)
-		}
-	}
-	return nil
+	_, _, err := tkthttp.SplitAuthority(host)
+	return err == nil
 }
 
-// validDomain accepts LDH host names (IPv4 literals pass as names of
-// digits), the only form the portal and browsers agree on.
-func validDomain(h string) bool {
-	if h == "" || len(h) > 253 {
-		return false
-	}
-	for label := range strings.SplitSeq(strings.ToLower(h), ".") {
-		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
-			return false
-		}
-		for _, r := range label {
-			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
-				return false
-			}
-		}
-	}
-	return true
+// checkHost checks one entry of a host allow-list with the parser the
+// servers use, so that every error names its key.
+func checkHost(entry string) error {
+	_, err := tkthttp.ParseHostList([]string{entry})
+	return err
 }
 
 // validToken reports whether s is an RFC 7230 token, which cookie names are.
@@ -264,19 +224,6 @@ func validToken(s string) bool {
 	}
 	for _, r := range s {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("!#$%&'*+-.^_`|~", r)) {
-			return false
-		}
-	}
-	return true
-}
-
-// validParam accepts query parameter names that need no escaping.
-func validParam(s string) bool {
-	if s == "" || len(s) > 64 {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.') {
 			return false
 		}
 	}

@@ -1,4 +1,4 @@
-package ticket_test
+package tkthttp_test
 
 import (
 	"net/http"

@@ -1,4 +1,4 @@
-package ticket
+package tkthttp
 
 import (
 	"errors"
@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/tkt-sso/tkt/ticket"
 )
 
 // urlTicket handles a ticket in the URL (?auth_tkt=...), the hand-over of a
@@ -20,21 +22,21 @@ import (
 //
 // done says the request has been answered. Otherwise a bad URL ticket's
 // result and error are returned for Authenticate to fall back on.
-func (m *Middleware) urlTicket(w http.ResponseWriter, r *http.Request, o ClientOrigin, now time.Time) (res Result, err error, done bool) {
-	if m.urlHosts.empty() || r.URL.RawQuery == "" {
-		return Result{}, nil, false
+func (m *Middleware) urlTicket(w http.ResponseWriter, r *http.Request, o ClientOrigin, now time.Time) (res ticket.Result, err error, done bool) {
+	if m.urlHosts.Empty() || r.URL.RawQuery == "" {
+		return ticket.Result{}, nil, false
 	}
 	value, found := queryValue(r.URL.RawQuery, m.cfg.CookieName)
 	if !found {
-		return Result{}, nil, false
+		return ticket.Result{}, nil, false
 	}
-	if !m.urlHosts.allows(o.Host) {
+	if !m.urlHosts.AllowsAuthority(o.Host) {
 		m.log.LogAttrs(r.Context(), slog.LevelInfo, "URL ticket ignored: host not on the allow-list",
 			slog.String("host", o.Host), slog.String("client", o.Addr.String()))
-		return Result{}, nil, false
+		return ticket.Result{}, nil, false
 	}
 	res, cookie, err := m.verifyURLValue(value, o.Addr, now)
-	if err != nil && !errors.Is(err, ErrMissingToken) {
+	if err != nil && !errors.Is(err, ticket.ErrMissingToken) {
 		m.logRefusal(r, o, res.UID, err)
 		return res, err, false
 	}
@@ -54,23 +56,23 @@ func (m *Middleware) urlTicket(w http.ResponseWriter, r *http.Request, o ClientO
 // percent-decoded, for login pages that escape base64's '+', '/' and '='.
 // It returns the cookie value for a ticket whose signature is good: the
 // canonical encoding of the text that verified, never the caller's bytes.
-func (m *Middleware) verifyURLValue(value string, client netip.Addr, now time.Time) (Result, string, error) {
+func (m *Middleware) verifyURLValue(value string, client netip.Addr, now time.Time) (ticket.Result, string, error) {
 	res, err := m.verifier.Verify(value, client, now)
-	if err != nil && !errors.Is(err, ErrMissingToken) && strings.Contains(value, "%") {
+	if err != nil && !errors.Is(err, ticket.ErrMissingToken) && strings.Contains(value, "%") {
 		if un, uerr := url.PathUnescape(value); uerr == nil && un != value {
-			if res2, err2 := m.verifier.Verify(un, client, now); err2 == nil || errors.Is(err2, ErrMissingToken) {
+			if res2, err2 := m.verifier.Verify(un, client, now); err2 == nil || errors.Is(err2, ticket.ErrMissingToken) {
 				value, res, err = un, res2, err2
 			}
 		}
 	}
-	if err != nil && !errors.Is(err, ErrMissingToken) {
+	if err != nil && !errors.Is(err, ticket.ErrMissingToken) {
 		return res, "", err
 	}
-	raw, derr := DecodeValue(value)
+	raw, derr := ticket.DecodeValue(value)
 	if derr != nil { // cannot happen: Verify decoded it
 		return res, "", derr
 	}
-	return res, Encode(raw), err
+	return res, ticket.Encode(raw), err
 }
 
 // queryValue returns the raw (still escaped) value of the first name=...
@@ -87,5 +89,3 @@ func queryValue(query, name string) (string, bool) {
 	}
 	return "", false
 }
-
-func (l hostList) empty() bool { return len(l.exact) == 0 && len(l.domains) == 0 }

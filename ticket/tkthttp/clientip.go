@@ -1,4 +1,4 @@
-package ticket
+package tkthttp
 
 import (
 	"errors"
@@ -267,20 +267,11 @@ func lastListValue(lines []string) string {
 	return ""
 }
 
-// validHost accepts what can stand in a URL's authority: a name, an IPv4
-// address or a bracketed IPv6 address, with an optional port. A forwarded
-// host goes into Location headers, so anything else is dropped.
+// validHost accepts what SplitAuthority accepts: a forwarded host goes
+// into Location headers and back URLs, so anything else is dropped.
 func validHost(h string) bool {
-	if h == "" || len(h) > 255 {
-		return false
-	}
-	for _, c := range []byte(h) {
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-			c == '.' || c == '-' || c == '_' || c == ':' || c == '[' || c == ']') {
-			return false
-		}
-	}
-	return h[0] != ':'
+	_, _, err := SplitAuthority(h)
+	return err == nil
 }
 
 // forwardedElement is one hop of a Forwarded header.

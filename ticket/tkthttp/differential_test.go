@@ -1,4 +1,4 @@
-package ticket_test
+package tkthttp_test
 
 // The differential test: the same requests sent to the real Apache with
 // mod_auth_tkt (internal/apachetest) and to the middleware configured the
@@ -17,8 +17,10 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/tkt-sso/tkt/internal/apachetest"
 	"github.com/tkt-sso/tkt/ticket"
+	"github.com/tkt-sso/tkt/ticket/tkthttp"
 )
 
 // diffOutcome is what one side did with a request, in comparable form.
@@ -67,7 +69,7 @@ type diffCase struct {
 	from   string // client address; "" means 127.0.0.1
 	// tweak changes our config away from the mirror (a variant); the
 	// case must then name the difference it shows.
-	tweak func(*ticket.MiddlewareConfig)
+	tweak func(*tkthttp.Config)
 	// differ names the deliberate difference (diffDifferences) the case
 	// shows; "" means both must agree.
 	differ string
@@ -101,7 +103,7 @@ func diffOr(s, def string) string {
 }
 
 // config is our mirror of the case's location.
-func (e *diffEnv) config(t *testing.T, c diffCase) ticket.MiddlewareConfig {
+func (e *diffEnv) config(t *testing.T, c diffCase) tkthttp.Config {
 	t.Helper()
 	vh, ok := e.vhs[c.vh()]
 	l, ok2 := e.locs[c.loc]
@@ -145,7 +147,7 @@ func (e *diffEnv) locCookieName(c diffCase) string {
 	return ""
 }
 
-func (e *diffEnv) apache(t *testing.T, c diffCase, cfg ticket.MiddlewareConfig) diffSeen {
+func (e *diffEnv) apache(t *testing.T, c diffCase, cfg tkthttp.Config) diffSeen {
 	t.Helper()
 	r := e.s.Do(t, e.request(c))
 	seen := diffSeen{location: r.Location, rawCookie: r.SetCookie}
@@ -166,9 +168,9 @@ func (e *diffEnv) apache(t *testing.T, c diffCase, cfg ticket.MiddlewareConfig) 
 // ours sends the case's request through the middleware, built as the Go
 // server would see the one Apache got: same target, Host, client address
 // and Cookie header lines.
-func (e *diffEnv) ours(t *testing.T, c diffCase, cfg ticket.MiddlewareConfig) diffSeen {
+func (e *diffEnv) ours(t *testing.T, c diffCase, cfg tkthttp.Config) diffSeen {
 	t.Helper()
-	m, err := ticket.NewMiddleware(cfg)
+	m, err := tkthttp.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +189,7 @@ func (e *diffEnv) ours(t *testing.T, c diffCase, cfg ticket.MiddlewareConfig) di
 	var seen diffSeen
 	rec := httptest.NewRecorder()
 	m.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, _ := ticket.IdentityFrom(r.Context())
+		id, _ := tkthttp.IdentityFrom(r.Context())
 		tokens := string(id.Tokens)
 		seen.out.Accepted = true
 		seen.out.User, seen.out.Tokens, seen.out.Data = &id.UID, &tokens, &id.Data
@@ -201,7 +203,7 @@ func (e *diffEnv) ours(t *testing.T, c diffCase, cfg ticket.MiddlewareConfig) di
 }
 
 // describe fills the redirect and cookie parts of an outcome.
-func (e *diffEnv) describe(t *testing.T, c diffCase, cfg ticket.MiddlewareConfig, seen *diffSeen) {
+func (e *diffEnv) describe(t *testing.T, c diffCase, cfg tkthttp.Config, seen *diffSeen) {
 	t.Helper()
 	o := &seen.out
 	o.Target = seen.location
@@ -234,7 +236,7 @@ func unescape(t *testing.T, s string) string {
 	return u
 }
 
-func (e *diffEnv) readTicket(t *testing.T, c diffCase, cfg ticket.MiddlewareConfig, value string) string {
+func (e *diffEnv) readTicket(t *testing.T, c diffCase, cfg tkthttp.Config, value string) string {
 	t.Helper()
 	vh := e.vhs[c.vh()]
 	v, err := ticket.NewVerifier(ticket.Config{Digest: vh.digest, Secret: vh.secret, IgnoreIP: cfg.Ticket.IgnoreIP})
@@ -300,7 +302,7 @@ func (e *diffEnv) backKeepsPort(t *testing.T, c diffCase, a, o *diffOutcome) {
 // request's host as domain. Deletions: ours say Max-Age=0 and a true past
 // Expires; the module's Expires is computed from seconds taken as
 // microseconds (a date in January 1970 anyway, but not Max-Age).
-func (e *diffEnv) checkCookieAttributes(t *testing.T, c diffCase, cfg ticket.MiddlewareConfig, a, o diffSeen) {
+func (e *diffEnv) checkCookieAttributes(t *testing.T, c diffCase, cfg tkthttp.Config, a, o diffSeen) {
 	t.Helper()
 	for _, ck := range o.cookies {
 		if !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode || ck.Domain != cfg.CookieDomain || ck.Secure != cfg.SecureCookie {

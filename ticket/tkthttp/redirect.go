@@ -1,4 +1,4 @@
-package ticket
+package tkthttp
 
 import (
 	"html"
@@ -183,4 +183,18 @@ func stripParam(query, name string) string {
 		kept = true
 	}
 	return b.String()
+}
+
+// hostOnly cuts the port from host[:port], keeping IPv6 brackets.
+func hostOnly(host string) string {
+	if strings.HasPrefix(host, "[") {
+		if i := strings.IndexByte(host, ']'); i > 0 {
+			return host[:i+1]
+		}
+		return ""
+	}
+	if i := strings.IndexByte(host, ':'); i >= 0 {
+		return host[:i]
+	}
+	return host
 }

@@ -1,10 +1,12 @@
-package ticket
+package tkthttp
 
 import (
 	"errors"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/tkt-sso/tkt/ticket"
 )
 
 // bearerTicket returns the ticket of an "Authorization: Bearer" header,
@@ -32,7 +34,7 @@ func (m *Middleware) bearer(w http.ResponseWriter, r *http.Request, o ClientOrig
 	switch {
 	case err == nil:
 		return Identity{Ticket: res.Ticket}, true
-	case errors.Is(err, ErrMissingToken):
+	case errors.Is(err, ticket.ErrMissingToken):
 		m.logRefusal(r, o, res.UID, err)
 		writeRefusal(w, http.StatusForbidden, "ticket lacks a required token", true)
 		return Identity{}, false

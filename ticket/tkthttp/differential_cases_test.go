@@ -1,4 +1,4 @@
-package ticket_test
+package tkthttp_test
 
 import (
 	"net/http"
@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/tkt-sso/tkt/internal/apachetest"
 	"github.com/tkt-sso/tkt/ticket"
+	"github.com/tkt-sso/tkt/ticket/tkthttp"
 )
 
 func regexpMatch(pattern, s string) bool {
@@ -23,7 +25,7 @@ func regexpMatch(pattern, s string) bool {
 type diffDifference func(t *testing.T, e *diffEnv, c diffCase, a, o *diffSeen) bool
 
 // diffDifferences are the deliberate differences between the middleware
-// and mod_auth_tkt (ticket.md section 7, and the MiddlewareConfig docs),
+// and mod_auth_tkt (ticket.md section 7, and the Config docs),
 // by name. Besides these, every case checks two that apply everywhere:
 // backKeepsPort and checkCookieAttributes.
 func diffDifferences() map[string]diffDifference {
@@ -205,7 +207,7 @@ func diffCases(t *testing.T, e *diffEnv) {
 	old := md5(tk(func(t *ticket.Ticket) { t.Time = at(-90 * time.Minute) }), "")
 	expired := md5(tk(func(t *ticket.Ticket) { t.Time = at(-3 * time.Hour) }), "")
 	cookies := func(lines ...string) http.Header { return http.Header{"Cookie": lines} }
-	trustOthers := func(c *ticket.MiddlewareConfig) {
+	trustOthers := func(c *tkthttp.Config) {
 		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
 	}
 	uuid := "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -248,7 +250,7 @@ func diffCases(t *testing.T, e *diffEnv) {
 		{name: "refresh-never", loc: "norefresh", cookie: old},
 		{name: "notimeout-ancient", loc: "notimeout", cookie: md5(tk(func(t *ticket.Ticket) { t.Time = time.Unix(1_000_000_000, 0) }), "")},
 		{name: "back-query-separator", loc: "backq"},
-		{name: "back-query-separator-default", loc: "backq", tweak: func(c *ticket.MiddlewareConfig) { c.QuerySeparator = "" }, differ: "separator-default"},
+		{name: "back-query-separator-default", loc: "backq", tweak: func(c *tkthttp.Config) { c.QuerySeparator = "" }, differ: "separator-default"},
 		{name: "back-query-amp", loc: "backamp"},
 		{name: "back-cookie", loc: "backcookie"},
 		{name: "back-none", loc: "backnone"},

@@ -1,4 +1,4 @@
-package ticket
+package tkthttp
 
 import (
 	"net/http"

@@ -1,4 +1,4 @@
-package ticket
+package tkthttp
 
 import (
 	"context"
@@ -7,9 +7,11 @@ import (
 	"net/http"
 	"net/netip"
 	"time"
+
+	"github.com/tkt-sso/tkt/ticket"
 )
 
-// MiddlewareConfig mirrors the per-location TKTAuth* settings of
+// Config mirrors the per-location TKTAuth* settings of
 // mod_auth_tkt for an http.Handler. Its zero value (plus Ticket.Secret)
 // protects a handler with MD5 tickets bound to the client address and
 // answers 401 to a request without a valid ticket.
@@ -17,10 +19,10 @@ import (
 // Where the module is insecure or buggy the middleware differs on
 // purpose (the spec's section 7); each field says how, and
 // differential_test.go asserts every difference against the real module.
-type MiddlewareConfig struct {
+type Config struct {
 	// Ticket holds the digest, secrets, timeout, refresh fraction, IP
 	// binding and required tokens (TKTAuthToken, any one of which admits).
-	Ticket Config
+	Ticket ticket.Config
 
 	// CookieName is TKTAuthCookieName, also the name of the URL ticket
 	// parameter; "" means DefaultCookieName.
@@ -137,11 +139,11 @@ type MiddlewareConfig struct {
 // Middleware checks tickets in front of an http.Handler. It is immutable
 // and safe for concurrent use.
 type Middleware struct {
-	cfg      MiddlewareConfig
-	verifier *Verifier
+	cfg      Config
+	verifier *ticket.Verifier
 	clients  ClientAddrConfig
 	guest    guestName
-	urlHosts hostList
+	urlHosts HostList
 	log      *slog.Logger
 	now      func() time.Time
 }
@@ -151,7 +153,7 @@ type Middleware struct {
 type Identity struct {
 	// Ticket is the verified ticket. For a guest, UID is the guest name
 	// and Time is zero unless a guest ticket was issued.
-	Ticket
+	ticket.Ticket
 	// Guest is set for guests (TKTAuthGuestLogin).
 	Guest bool
 }
@@ -222,7 +224,7 @@ func (m *Middleware) AuthenticateFrom(w http.ResponseWriter, r *http.Request, o 
 		return Identity{}, false
 	}
 	res, err := m.verifier.VerifyCookies(r.Header["Cookie"], m.cfg.CookieName, o.Addr, now)
-	if errors.Is(err, ErrNoTicket) && urlErr != nil {
+	if errors.Is(err, ticket.ErrNoTicket) && urlErr != nil {
 		// No cookie at all: the URL ticket's failure is the story
 		// (an expired hand-over goes to the timeout URL, as in the module).
 		res, err = urlRes, urlErr
@@ -233,7 +235,7 @@ func (m *Middleware) AuthenticateFrom(w http.ResponseWriter, r *http.Request, o 
 			m.reissue(w, r, o, res, now)
 		}
 		return Identity{Ticket: res.Ticket}, true
-	case errors.Is(err, ErrMissingToken):
+	case errors.Is(err, ticket.ErrMissingToken):
 		// The module refreshes the ticket before it looks at tokens, so
 		// a user who lacks one still keeps a live session.
 		if res.Reissue() {
@@ -242,7 +244,7 @@ func (m *Middleware) AuthenticateFrom(w http.ResponseWriter, r *http.Request, o 
 		m.logRefusal(r, o, res.UID, err)
 		m.refuse(w, r, o, refuseToken, "ticket lacks a required token")
 		return Identity{}, false
-	case errors.Is(err, ErrExpired):
+	case errors.Is(err, ticket.ErrExpired):
 		m.logRefusal(r, o, res.UID, err)
 		if m.cfg.GuestLogin && m.cfg.GuestFallback {
 			return m.guestLogin(w, r, o, now, true)
@@ -262,7 +264,7 @@ func (m *Middleware) AuthenticateFrom(w http.ResponseWriter, r *http.Request, o 
 // reasonFor is the short, fixed reason an API client reads: the sentinel's
 // text, never the detail.
 func reasonFor(err error) string {
-	for _, e := range []error{ErrNoTicket, ErrExpired, ErrFuture, ErrIPMismatch, ErrBadSignature, ErrMalformed} {
+	for _, e := range []error{ticket.ErrNoTicket, ticket.ErrExpired, ticket.ErrFuture, ticket.ErrIPMismatch, ticket.ErrBadSignature, ticket.ErrMalformed} {
 		if errors.Is(err, e) {
 			return e.Error()
 		}
@@ -306,7 +308,7 @@ func (m *Middleware) guestLogin(w http.ResponseWriter, r *http.Request, o Client
 // reissue sends a fresh ticket: one due for refresh, or one signed with an
 // old secret. A failure (an IPv6 client at an IP-bound compat location)
 // only costs the refresh.
-func (m *Middleware) reissue(w http.ResponseWriter, r *http.Request, o ClientOrigin, res Result, now time.Time) {
+func (m *Middleware) reissue(w http.ResponseWriter, r *http.Request, o ClientOrigin, res ticket.Result, now time.Time) {
 	val, err := m.verifier.Reissue(res.Ticket, o.Addr, now)
 	if err != nil {
 		m.log.LogAttrs(r.Context(), slog.LevelWarn, "ticket not re-issued",
@@ -320,7 +322,7 @@ func (m *Middleware) reissue(w http.ResponseWriter, r *http.Request, o ClientOri
 
 func (m *Middleware) logRefusal(r *http.Request, o ClientOrigin, uid string, err error) {
 	level := slog.LevelInfo
-	if errors.Is(err, ErrNoTicket) {
+	if errors.Is(err, ticket.ErrNoTicket) {
 		level = slog.LevelDebug // every first visit: not news
 	}
 	attrs := []slog.Attr{slog.String("reason", err.Error()), slog.String("client", o.Addr.String())}

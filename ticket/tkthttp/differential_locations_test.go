@@ -1,4 +1,4 @@
-package ticket_test
+package tkthttp_test
 
 import (
 	"time"
@@ -6,21 +6,22 @@ import (
 	"github.com/tkt-sso/tkt/internal/apachetest"
 	"github.com/tkt-sso/tkt/internal/vectors"
 	"github.com/tkt-sso/tkt/ticket"
+	"github.com/tkt-sso/tkt/ticket/tkthttp"
 )
 
 // diffLoc is one protected location, written twice: as mod_auth_tkt
-// directives for the real Apache, and as the MiddlewareConfig that says
+// directives for the real Apache, and as the Config that says
 // the same thing. base is the virtual host's own http://127.0.0.1:PORT
 // ($BASE in the directives).
 //
 // The module's defaults are spelled out in every mirror: TKTAuthTimeout 2h,
 // TKTAuthTimeoutRefresh 0.5 and TKTAuthQuerySeparator ';' apply where the
-// directives are silent, while a zero MiddlewareConfig means no timeout
+// directives are silent, while a zero Config means no timeout
 // and '&'.
 type diffLoc struct {
 	name   string // the location is /name/
 	apache []string
-	ours   func(base string) ticket.MiddlewareConfig
+	ours   func(base string) tkthttp.Config
 }
 
 const (
@@ -33,11 +34,11 @@ func diffTimes(timeout time.Duration, refresh float64) ticket.Config {
 }
 
 func diffLocations() []diffLoc {
-	std := func(base string, t ticket.Config) ticket.MiddlewareConfig {
-		return ticket.MiddlewareConfig{LoginURL: base + "/login", QuerySeparator: ";", Ticket: t}
+	std := func(base string, t ticket.Config) tkthttp.Config {
+		return tkthttp.Config{LoginURL: base + "/login", QuerySeparator: ";", Ticket: t}
 	}
-	with := func(t ticket.Config, f func(base string, c *ticket.MiddlewareConfig)) func(string) ticket.MiddlewareConfig {
-		return func(base string) ticket.MiddlewareConfig {
+	with := func(t ticket.Config, f func(base string, c *tkthttp.Config)) func(string) tkthttp.Config {
+		return func(base string) tkthttp.Config {
 			c := std(base, t)
 			if f != nil {
 				f(base, &c)
@@ -52,9 +53,9 @@ func diffLocations() []diffLoc {
 	adminOnly.Tokens = []string{"admin"}
 	noip := def
 	noip.IgnoreIP = true
-	guest := func(f func(c *ticket.MiddlewareConfig)) func(string) ticket.MiddlewareConfig {
-		return func(string) ticket.MiddlewareConfig {
-			c := ticket.MiddlewareConfig{GuestLogin: true, QuerySeparator: ";", Ticket: def}
+	guest := func(f func(c *tkthttp.Config)) func(string) tkthttp.Config {
+		return func(string) tkthttp.Config {
+			c := tkthttp.Config{GuestLogin: true, QuerySeparator: ";", Ticket: def}
 			f(&c)
 			return c
 		}
@@ -62,13 +63,13 @@ func diffLocations() []diffLoc {
 	return []diffLoc{
 		{"main", []string{dLogin, "TKTAuthTimeout 2h", "TKTAuthTimeoutRefresh 0.5"}, with(def, nil)},
 		{"tokens", []string{dLogin, "TKTAuthUnauthURL $BASE/unauth", "TKTAuthToken finance", "TKTAuthToken admin"},
-			with(tokens, func(base string, c *ticket.MiddlewareConfig) { c.UnauthURL = base + "/unauth" })},
+			with(tokens, func(base string, c *tkthttp.Config) { c.UnauthURL = base + "/unauth" })},
 		{"tokensnounauth", []string{dLogin, "TKTAuthToken admin"}, with(adminOnly, nil)},
 		{"noip", []string{dLogin, "TKTAuthIgnoreIP on"}, with(noip, nil)},
 		{"short", []string{dLogin, "TKTAuthTimeout 60", "TKTAuthTimeoutRefresh 0.5", "TKTAuthCookieExpires 60"},
-			with(diffTimes(time.Minute, 0.5), func(_ string, c *ticket.MiddlewareConfig) { c.CookieExpires = time.Minute })},
+			with(diffTimes(time.Minute, 0.5), func(_ string, c *tkthttp.Config) { c.CookieExpires = time.Minute })},
 		{"timeouturl", []string{dLogin, "TKTAuthTimeoutURL $BASE/login?timeout=1", "TKTAuthPostTimeoutURL $BASE/login?posttimeout=1", "TKTAuthTimeout 60"},
-			with(diffTimes(time.Minute, 0.5), func(base string, c *ticket.MiddlewareConfig) {
+			with(diffTimes(time.Minute, 0.5), func(base string, c *tkthttp.Config) {
 				c.TimeoutURL, c.PostTimeoutURL = base+"/login?timeout=1", base+"/login?posttimeout=1"
 			})},
 		{"refresh1", []string{dLogin, "TKTAuthTimeoutRefresh 1"}, with(diffTimes(dDay, 1), nil)},
@@ -77,44 +78,44 @@ func diffLocations() []diffLoc {
 		{"notimeout-noip", []string{dLogin, "TKTAuthTimeout 0", "TKTAuthIgnoreIP on"},
 			with(ticket.Config{IgnoreIP: true, Refresh: 0.5}, nil)},
 		{"backq", []string{"TKTAuthLoginURL $BASE/login?x=1"},
-			with(def, func(base string, c *ticket.MiddlewareConfig) { c.LoginURL = base + "/login?x=1" })},
+			with(def, func(base string, c *tkthttp.Config) { c.LoginURL = base + "/login?x=1" })},
 		{"backamp", []string{"TKTAuthLoginURL $BASE/login?x=1", "TKTAuthQuerySeparator &"},
-			with(def, func(base string, c *ticket.MiddlewareConfig) { c.LoginURL, c.QuerySeparator = base+"/login?x=1", "&" })},
+			with(def, func(base string, c *tkthttp.Config) { c.LoginURL, c.QuerySeparator = base+"/login?x=1", "&" })},
 		{"backcookie", []string{dLogin, "TKTAuthBackCookieName back_url"},
-			with(def, func(_ string, c *ticket.MiddlewareConfig) { c.BackCookieName = "back_url" })},
+			with(def, func(_ string, c *tkthttp.Config) { c.BackCookieName = "back_url" })},
 		{"backnone", []string{dLogin, "TKTAuthBackArgName None"},
-			with(def, func(_ string, c *ticket.MiddlewareConfig) { c.NoBackArg = true })},
+			with(def, func(_ string, c *tkthttp.Config) { c.NoBackArg = true })},
 		{"backname", []string{dLogin, "TKTAuthBackArgName rd"},
-			with(def, func(_ string, c *ticket.MiddlewareConfig) { c.BackArgName = "rd" })},
+			with(def, func(_ string, c *tkthttp.Config) { c.BackArgName = "rd" })},
 		{"relative", []string{"TKTAuthLoginURL /login"},
-			with(def, func(_ string, c *ticket.MiddlewareConfig) { c.LoginURL = "/login" })},
+			with(def, func(_ string, c *tkthttp.Config) { c.LoginURL = "/login" })},
 		{"cookiename", []string{dLogin, "TKTAuthCookieName my_tkt"},
-			with(def, func(_ string, c *ticket.MiddlewareConfig) { c.CookieName = "my_tkt" })},
+			with(def, func(_ string, c *tkthttp.Config) { c.CookieName = "my_tkt" })},
 		{"secure", []string{dLogin, "TKTAuthCookieSecure on", "TKTAuthDomain example.test", "TKTAuthTimeoutRefresh 1", "TKTAuthCookieExpires 1h"},
-			with(diffTimes(dDay, 1), func(_ string, c *ticket.MiddlewareConfig) {
+			with(diffTimes(dDay, 1), func(_ string, c *tkthttp.Config) {
 				c.SecureCookie, c.CookieDomain, c.CookieExpires = true, "example.test", time.Hour
 			})},
 		{"requiressl", []string{dLogin, "TKTAuthRequireSSL on"},
-			with(def, func(_ string, c *ticket.MiddlewareConfig) { c.RequireTLS = true })},
+			with(def, func(_ string, c *tkthttp.Config) { c.RequireTLS = true })},
 		{"urltkt", []string{dLogin},
-			with(def, func(_ string, c *ticket.MiddlewareConfig) { c.URLTicketHosts = []string{"127.0.0.1"} })},
+			with(def, func(_ string, c *tkthttp.Config) { c.URLTicketHosts = []string{"127.0.0.1"} })},
 		{"guest", []string{"TKTAuthGuestLogin on", "TKTAuthGuestUser guest-%12U", "TKTAuthGuestCookie on"},
-			guest(func(c *ticket.MiddlewareConfig) { c.GuestUser, c.GuestCookie = "guest-%12U", true })},
+			guest(func(c *tkthttp.Config) { c.GuestUser, c.GuestCookie = "guest-%12U", true })},
 		{"guestuuid", []string{"TKTAuthGuestLogin on", "TKTAuthGuestUser visitor-%U-x"},
-			guest(func(c *ticket.MiddlewareConfig) { c.GuestUser = "visitor-%U-x" })},
+			guest(func(c *tkthttp.Config) { c.GuestUser = "visitor-%U-x" })},
 		{"guestuuid1", []string{"TKTAuthGuestLogin on", "TKTAuthGuestUser g%8U"},
-			guest(func(c *ticket.MiddlewareConfig) { c.GuestUser = "g%8U" })},
-		{"guestplain", []string{"TKTAuthGuestLogin on"}, guest(func(*ticket.MiddlewareConfig) {})},
+			guest(func(c *tkthttp.Config) { c.GuestUser = "g%8U" })},
+		{"guestplain", []string{"TKTAuthGuestLogin on"}, guest(func(*tkthttp.Config) {})},
 		{"guestempty", []string{"TKTAuthGuestLogin on", "TKTAuthGuestEmpty on"},
-			guest(func(c *ticket.MiddlewareConfig) { c.GuestEmpty = true })},
+			guest(func(c *tkthttp.Config) { c.GuestEmpty = true })},
 		{"guestfallback", []string{dLogin, "TKTAuthGuestLogin on", "TKTAuthGuestFallback on", "TKTAuthTimeout 60"},
-			func(base string) ticket.MiddlewareConfig {
-				return ticket.MiddlewareConfig{LoginURL: base + "/login", QuerySeparator: ";", GuestLogin: true, GuestFallback: true,
+			func(base string) tkthttp.Config {
+				return tkthttp.Config{LoginURL: base + "/login", QuerySeparator: ";", GuestLogin: true, GuestFallback: true,
 					Ticket: diffTimes(time.Minute, 0.5)}
 			}},
 		{"guesttokens", []string{"TKTAuthGuestLogin on", "TKTAuthGuestCookie on", "TKTAuthUnauthURL $BASE/unauth", "TKTAuthToken admin"},
-			func(base string) ticket.MiddlewareConfig {
-				return ticket.MiddlewareConfig{UnauthURL: base + "/unauth", QuerySeparator: ";", GuestLogin: true, GuestCookie: true, Ticket: adminOnly}
+			func(base string) tkthttp.Config {
+				return tkthttp.Config{UnauthURL: base + "/unauth", QuerySeparator: ";", GuestLogin: true, GuestCookie: true, Ticket: adminOnly}
 			}},
 	}
 }

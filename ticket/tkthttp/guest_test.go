@@ -1,0 +1,122 @@
+package tkthttp_test
+
+import (
+	"regexp"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tkt-sso/tkt/ticket"
+	"github.com/tkt-sso/tkt/ticket/tkthttp"
+)
+
+func TestGuest(t *testing.T) {
+	timeouts := ticket.Config{Timeout: time.Hour}
+	expired := "auth_tkt=" + mintCookie(t, timeouts, ticket.Ticket{UID: "alice", Time: testNow.Add(-2 * time.Hour)}, "", "")
+	valid := "auth_tkt=" + mintCookie(t, timeouts, ticket.Ticket{UID: "alice"}, "", "")
+	hex := func(n int) string { return "[0-9a-f-]{" + strconv.Itoa(n) + "}" }
+	for _, c := range []struct {
+		name string
+		cfg  tkthttp.Config
+		req  reqSpec
+		// user matches the guest name; "" with status 200 means the empty name.
+		status  int
+		user    string
+		guest   bool
+		cookies []string // names and values (ticketText or "" for a deletion) of Set-Cookie, as regexps
+		loc     string
+	}{
+		{name: "default-name", cfg: tkthttp.Config{GuestLogin: true}, status: 200, user: "guest", guest: true},
+		{name: "login-url-too", cfg: tkthttp.Config{GuestLogin: true, LoginURL: login}, status: 200, user: "guest", guest: true},
+		{name: "uuid", cfg: tkthttp.Config{GuestLogin: true, GuestUser: "visitor-%U-x"}, status: 200,
+			user: "visitor-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}-x", guest: true},
+		{name: "uuid-prefix-12", cfg: tkthttp.Config{GuestLogin: true, GuestUser: "guest-%12U"}, status: 200, user: "guest-" + hex(12), guest: true},
+		// The module drops a one-character prefix ("g%8U" gives 8 hex digits).
+		{name: "uuid-one-char-prefix-kept", cfg: tkthttp.Config{GuestLogin: true, GuestUser: "g%8U"}, status: 200, user: "g" + hex(8), guest: true},
+		{name: "uuid-length-clamped", cfg: tkthttp.Config{GuestLogin: true, GuestUser: "%99U"}, status: 200, user: hex(36), guest: true},
+		{name: "empty-name", cfg: tkthttp.Config{GuestLogin: true, GuestEmpty: true}, status: 200, user: "", guest: true},
+		{name: "guest-cookie", cfg: tkthttp.Config{GuestLogin: true, GuestUser: "guest-%12U", GuestCookie: true}, status: 200,
+			user: "guest-" + hex(12), guest: true, cookies: []string{`auth_tkt=ticket guest-` + hex(12) + `!!@` + strconv.Itoa(int(testNow.Unix()))}},
+		{name: "valid-ticket-wins", cfg: tkthttp.Config{GuestLogin: true, Ticket: timeouts}, req: reqSpec{cookie: valid}, status: 200, user: "alice"},
+		{name: "expired-no-fallback", cfg: tkthttp.Config{GuestLogin: true, Ticket: timeouts, LoginURL: login}, req: reqSpec{cookie: expired},
+			status: 307, loc: login + "?" + backURL, cookies: []string{"auth_tkt="}},
+		{name: "expired-fallback", cfg: tkthttp.Config{GuestLogin: true, GuestFallback: true, Ticket: timeouts, LoginURL: login}, req: reqSpec{cookie: expired},
+			status: 200, user: "guest", guest: true, cookies: []string{"auth_tkt="}},
+		// The guest ticket replaces the expired one: no deletion besides it.
+		{name: "expired-fallback-guest-cookie", cfg: tkthttp.Config{GuestLogin: true, GuestFallback: true, GuestCookie: true, Ticket: timeouts}, req: reqSpec{cookie: expired},
+			status: 200, user: "guest", guest: true, cookies: []string{"auth_tkt=ticket guest!!@" + strconv.Itoa(int(testNow.Unix()))}},
+		{name: "bad-ticket-makes-guest", cfg: tkthttp.Config{GuestLogin: true}, req: reqSpec{cookie: "auth_tkt=nonsense"}, status: 200, user: "guest", guest: true},
+		// A guest has no tokens: a location that requires one refuses it
+		// before any guest ticket is issued.
+		{name: "tokens-required", cfg: tkthttp.Config{GuestLogin: true, GuestCookie: true, LoginURL: login, UnauthURL: login + "/unauth",
+			Ticket: ticket.Config{Tokens: []string{"admin"}}}, status: 307, loc: login + "/unauth?" + backURL},
+		{name: "tokens-required-expired-fallback", cfg: tkthttp.Config{GuestLogin: true, GuestFallback: true,
+			Ticket: ticket.Config{Timeout: time.Hour, Tokens: []string{"admin"}}}, req: reqSpec{cookie: expired}, status: 403, cookies: []string{"auth_tkt="}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := serve(t, mustNew(t, c.cfg), c.cfg, c.req)
+			if got.Status != c.status || got.Location != c.loc {
+				t.Fatalf("status %d, Location %q; want %d, %q", got.Status, got.Location, c.status, c.loc)
+			}
+			var cookies []string
+			for _, ck := range got.Cookies {
+				cookies = append(cookies, ck.Name+"="+ck.Value)
+			}
+			if len(cookies) != len(c.cookies) {
+				t.Fatalf("cookies %q, want %q", cookies, c.cookies)
+			}
+			for i := range cookies {
+				if !regexp.MustCompile("^" + c.cookies[i] + "$").MatchString(cookies[i]) {
+					t.Errorf("cookie %q, want %q", cookies[i], c.cookies[i])
+				}
+			}
+			if c.status != 200 {
+				return
+			}
+			if got.Identity == nil {
+				t.Fatal("next handler did not run")
+			}
+			if !regexp.MustCompile("^"+c.user+"$").MatchString(got.Identity.UID) || got.Identity.Guest != c.guest {
+				t.Errorf("identity %+v, want user %q, guest %v", got.Identity, c.user, c.guest)
+			}
+			if c.guest && (got.Identity.Tokens != "" || got.Identity.Data != "") {
+				t.Errorf("guest with tokens or data: %+v", got.Identity)
+			}
+		})
+	}
+}
+
+// Each guest gets a name of its own.
+func TestGuestNamesDiffer(t *testing.T) {
+	cfg := tkthttp.Config{GuestLogin: true, GuestUser: "g-%U"}
+	m := mustNew(t, cfg)
+	seen := map[string]bool{}
+	for range 50 {
+		got := serve(t, m, cfg, reqSpec{})
+		if got.Identity == nil || seen[got.Identity.UID] {
+			t.Fatalf("repeated or missing guest name: %+v", got.Identity)
+		}
+		seen[got.Identity.UID] = true
+	}
+}
+
+// The guest ticket, presented again, makes the same user a regular one.
+func TestGuestCookieRoundTrip(t *testing.T) {
+	cfg := tkthttp.Config{GuestLogin: true, GuestUser: "guest-%8U", GuestCookie: true}
+	m := mustNew(t, cfg)
+	rec := serveRaw(m, reqSpec{})
+	cookies := rec.Result().Cookies()
+	if len(cookies) != 1 {
+		t.Fatalf("cookies %v", cookies)
+	}
+	got := serve(t, m, cfg, reqSpec{cookie: "auth_tkt=" + cookies[0].Value})
+	want := outcome{Status: 200, Identity: got.Identity}
+	if got.Identity != nil {
+		want.Identity = &tkthttp.Identity{Ticket: ticket.Ticket{UID: got.Identity.UID, Time: testNow}}
+	}
+	if d := cmp.Diff(want, got); d != "" || got.Identity == nil || got.Identity.Guest {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+}
