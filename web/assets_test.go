@@ -24,7 +24,7 @@ func writeFiles(t *testing.T, files map[string]string) string {
 }
 
 func TestEmbeddedLoginPageIsAccessible(t *testing.T) {
-	f := newFixture(t, func(o *Options) { o.Title = "ACME <SSO>" })
+	f := newFixture(t, func(o *Config) { o.Title = "ACME <SSO>" })
 	body := f.do(req{target: "/login"}).Body.String()
 	for _, want := range []string{
 		`<html lang="en">`,
@@ -60,7 +60,7 @@ func TestTemplateOverride(t *testing.T) {
 		"static/extra.css": "p{}",
 		".hidden":          "secret",
 	})
-	f := newFixture(t, func(o *Options) { o.TemplateDir = dir; o.Title = "ACME" })
+	f := newFixture(t, func(o *Config) { o.TemplateDir = dir; o.Title = "ACME" })
 	body := f.do(req{target: "/login"}).Body.String()
 	if !strings.Contains(body, `<h1 class="custom">ACME</h1>`) || !strings.Contains(body, `src="/static/logo.png"`) {
 		t.Fatalf("override not used: %s", body)
@@ -128,7 +128,7 @@ func TestStaticCaching(t *testing.T) {
 }
 
 // optionsWithTemplates returns working options with TemplateDir set to dir.
-func optionsWithTemplates(t *testing.T, dir string) Options {
+func optionsWithTemplates(t *testing.T, dir string) Config {
 	t.Helper()
 	o := newFixture(t, nil).opts
 	o.TemplateDir = dir

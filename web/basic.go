@@ -14,10 +14,10 @@ import (
 	"github.com/tkt-sso/tkt/ticket/tkthttp"
 )
 
-// BasicOptions let scripts, curl and API clients send a user name and
+// BasicConfig let scripts, curl and API clients send a user name and
 // password with every request (HTTP Basic), at /auth where a rule allows it
 // and at the gate.
-type BasicOptions struct {
+type BasicConfig struct {
 	// Passwords checks them: the portal's throttle and store timeout over
 	// a credential cache (Portal.Passwords), or the gate's own
 	// (NewPasswords). Required.
@@ -36,13 +36,13 @@ type basicAuth struct {
 	challenge string
 	issue     bool
 	verifier  *ticket.Verifier // mints the optional ticket
-	cookie    CookieOptions
+	cookie    CookieConfig
 	log       *slog.Logger
 	metrics   Metrics
 	now       func() time.Time
 }
 
-func newBasicAuth(o *BasicOptions, tc ticket.Config, cookie CookieOptions, log *slog.Logger, now func() time.Time) (*basicAuth, error) {
+func newBasicAuth(o *BasicConfig, tc ticket.Config, cookie CookieConfig, log *slog.Logger, now func() time.Time) (*basicAuth, error) {
 	if o == nil {
 		return nil, nil
 	}

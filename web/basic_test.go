@@ -38,7 +38,7 @@ func basicStore(t testing.TB) (*countingSource, authsrc.Source) {
 }
 
 func basicPasswords(t testing.TB, src authsrc.Source) *Passwords {
-	p, err := NewPasswords(PasswordOptions{Source: src, Throttle: ThrottleOptions{MaxFailures: 3, Window: time.Minute}})
+	p, err := NewPasswords(PasswordConfig{Source: src, Throttle: ThrottleConfig{MaxFailures: 3, Window: time.Minute}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,8 +53,8 @@ func basicAuthHeader(user, pw string) string {
 
 func TestForwardAuthBasic(t *testing.T) {
 	counted, cached := basicStore(t)
-	f := newFAFixture(t, func(o *ForwardAuthOptions) {
-		o.Basic = &BasicOptions{Passwords: basicPasswords(t, cached), Realm: "scripts", IssueTicket: true}
+	f := newFAFixture(t, func(o *ForwardAuthConfig) {
+		o.Basic = &BasicConfig{Passwords: basicPasswords(t, cached), Realm: "scripts", IssueTicket: true}
 		o.Rules = []ForwardAuthRule{
 			{Paths: []string{"/admin"}, Tokens: []string{"admin"}, Basic: true},
 			{Paths: []string{"/api"}, Basic: true},
@@ -148,8 +148,8 @@ func TestForwardAuthBasic(t *testing.T) {
 // A store that cannot answer gives 503 with a reason: fail closed, and
 // never a 401 that would make a script think its password is wrong.
 func TestForwardAuthBasicStoreDown(t *testing.T) {
-	f := newFAFixture(t, func(o *ForwardAuthOptions) {
-		o.Basic = &BasicOptions{Passwords: basicPasswords(t, downSource{})}
+	f := newFAFixture(t, func(o *ForwardAuthConfig) {
+		o.Basic = &BasicConfig{Passwords: basicPasswords(t, downSource{})}
 		o.Rules = []ForwardAuthRule{{Basic: true}}
 	})
 	for range 5 { // never throttled: the store's failures are not the user's
@@ -165,8 +165,8 @@ func TestForwardAuthBasicStoreDown(t *testing.T) {
 
 func TestGateBasic(t *testing.T) {
 	counted, cached := basicStore(t)
-	f := newGateFixture(t, func(o *GateOptions) {
-		o.Basic = &BasicOptions{Passwords: basicPasswords(t, cached)}
+	f := newGateFixture(t, func(o *GateConfig) {
+		o.Basic = &BasicConfig{Passwords: basicPasswords(t, cached)}
 	})
 	resp, s := f.get("/x", map[string]string{"Authorization": basicAuthHeader("alice", alicePass)})
 	if resp.StatusCode != 200 || s.User != "alice" || s.Groups != "admin,staff" {
@@ -197,7 +197,7 @@ func TestGateKeepsCredentials(t *testing.T) {
 	_, cached := basicStore(t)
 	up, _ := url.Parse(app.URL)
 	tc := ticket.Config{Digest: ticket.HMACSHA256, Secret: testSecret, Timeout: time.Hour}
-	g, err := NewGate(GateOptions{Middleware: tkthttp.Config{Ticket: tc}, Upstream: up, Basic: &BasicOptions{Passwords: basicPasswords(t, cached)}})
+	g, err := NewGate(GateConfig{Middleware: tkthttp.Config{Ticket: tc}, Upstream: up, Basic: &BasicConfig{Passwords: basicPasswords(t, cached)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +231,7 @@ func TestNoBearer(t *testing.T) {
 	defer app.Close()
 	up, _ := url.Parse(app.URL)
 	tc := ticket.Config{Digest: ticket.HMACSHA256, Secret: testSecret, Timeout: time.Hour}
-	g, err := NewGate(GateOptions{Middleware: tkthttp.Config{Ticket: tc}, Upstream: up, NoBearer: true})
+	g, err := NewGate(GateConfig{Middleware: tkthttp.Config{Ticket: tc}, Upstream: up, NoBearer: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +247,7 @@ func TestNoBearer(t *testing.T) {
 		t.Errorf("gate: %d, the application saw Authorization %q", w.Code, got)
 	}
 
-	f := newFAFixture(t, func(o *ForwardAuthOptions) { o.NoBearer = true })
+	f := newFAFixture(t, func(o *ForwardAuthConfig) { o.NoBearer = true })
 	cookie := f.mint("alice", "", "", testClient, time.Minute)
 	if w := f.nginx("https://app.example.com/", cookie, "Authorization", "Bearer the-app's-own"); w.Code != 200 || w.Header().Get("Remote-User") != "alice" {
 		t.Errorf("/auth: %d %v", w.Code, identity(w))

@@ -261,7 +261,7 @@ func focusAfterLoad(t *testing.T, ctx context.Context) string {
 // application behind tkt would be.
 type site struct {
 	url      string // http://127.0.0.1:PORT, no trailing slash
-	opts     Options
+	cfg      Config
 	verifier *ticket.Verifier
 	appHits  atomic.Int64 // requests that reached /app/, signed in or not
 	logs     *syncBuffer
@@ -270,7 +270,7 @@ type site struct {
 // newSite serves the portal over a real htpasswd store (alice and bob,
 // bcrypt cost 4; alice in staff and admin); edit, if not nil, adjusts the
 // options before New.
-func newSite(t *testing.T, edit func(*Options)) *site {
+func newSite(t *testing.T, edit func(*Config)) *site {
 	t.Helper()
 	ln, err := net.Listen("tcp", net.JoinHostPort(loopback, "0"))
 	if err != nil {
@@ -284,27 +284,27 @@ func newSite(t *testing.T, edit func(*Options)) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.opts = baseOptions()
-	s.opts.Source = store
+	s.cfg = baseConfig()
+	s.cfg.Source = store
 	// The application is on the portal's own host and port: back URLs
 	// that the middleware builds are absolute, so they must be allowed.
-	s.opts.AllowedRedirects = []string{ln.Addr().String()}
-	s.opts.Logger = slog.New(slog.NewTextHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s.cfg.AllowedRedirects = []string{ln.Addr().String()}
+	s.cfg.Logger = slog.New(slog.NewTextHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if edit != nil {
-		edit(&s.opts)
+		edit(&s.cfg)
 	}
-	portal, err := New(s.opts)
+	portal, err := New(s.cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.verifier, err = ticket.NewVerifier(s.opts.Ticket); err != nil {
+	if s.verifier, err = ticket.NewVerifier(s.cfg.Ticket); err != nil {
 		t.Fatal(err)
 	}
 	// What the application shows a signed-in user.
 	appPage := template.Must(template.New("app").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>app</title></head>
 <body><p>Signed in as <span id="who">{{.UID}}</span> with tokens <span id="tokens">{{.Tokens}}</span>.</p></body></html>`))
-	mw, err := tkthttp.New(tkthttp.Config{Ticket: s.opts.Ticket, LoginURL: "/login"})
+	mw, err := tkthttp.New(tkthttp.Config{Ticket: s.cfg.Ticket, LoginURL: "/login"})
 	if err != nil {
 		t.Fatal(err)
 	}

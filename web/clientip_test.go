@@ -17,9 +17,9 @@ import (
 // proxies: one client cannot lock out everyone behind the same proxy, nor
 // escape its lock by arriving through another one.
 func TestThrottleKeysForwardedClient(t *testing.T) {
-	f := newFixture(t, func(o *Options) {
+	f := newFixture(t, func(o *Config) {
 		o.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
-		o.Throttle = ThrottleOptions{MaxFailures: 100, MaxIPFailures: 2, Window: time.Hour}
+		o.Throttle = ThrottleConfig{MaxFailures: 100, MaxIPFailures: 2, Window: time.Hour}
 	})
 	post := func(proxy, xff, user, pw string) int {
 		t.Helper()
@@ -51,7 +51,7 @@ func TestThrottleKeysForwardedClient(t *testing.T) {
 // wins over a TLS hop between it and us: the browser is on a plain page
 // and would refuse a Secure cookie, so the login would never stick.
 func TestSecureCookieFollowsClientScheme(t *testing.T) {
-	f := newFixture(t, func(o *Options) {
+	f := newFixture(t, func(o *Config) {
 		o.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
 	})
 	for _, c := range []struct {

@@ -19,7 +19,7 @@ func (s *state) ticketCookie(value string, ci tkthttp.ClientOrigin, now time.Tim
 
 // ticketCookie is the cookie for value with these attributes, for a client
 // at ci (Secure when it used TLS). Name and Path must be filled in.
-func (c CookieOptions) ticketCookie(value string, ci tkthttp.ClientOrigin, now time.Time) *http.Cookie {
+func (c CookieConfig) ticketCookie(value string, ci tkthttp.ClientOrigin, now time.Time) *http.Cookie {
 	hc := &http.Cookie{
 		Name:     c.Name,
 		Value:    value,

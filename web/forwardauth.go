@@ -15,16 +15,16 @@ import (
 	"github.com/tkt-sso/tkt/ticket/tkthttp"
 )
 
-// ForwardAuthOptions configure the forward-auth endpoint that nginx
+// ForwardAuthConfig configure the forward-auth endpoint that nginx
 // (auth_request), Traefik (forwardAuth), Caddy (forward_auth), HAProxy and
 // Envoy (ext_authz over HTTP) ask before they pass a request on.
-type ForwardAuthOptions struct {
+type ForwardAuthConfig struct {
 	// Ticket is how tickets are read and refreshed. Its Tokens are the
 	// requirement of requests that match no rule.
 	Ticket ticket.Config
 	// Cookie is the ticket cookie, as the portal sets it; refreshed
 	// tickets ride back in a Set-Cookie on the answer.
-	Cookie CookieOptions
+	Cookie CookieConfig
 	// LoginURL is where a browser without a valid ticket is sent when the
 	// proxy hands our answer to the browser (Traefik, Caddy, Envoy): an
 	// absolute URL of the portal, or a path on the application's own host;
@@ -42,7 +42,7 @@ type ForwardAuthOptions struct {
 	// that matches wins.
 	Rules []ForwardAuthRule
 	// Basic, when set, lets rules that say so take HTTP Basic credentials.
-	Basic *BasicOptions
+	Basic *BasicConfig
 	// NoBearer turns off bearer tickets ("Authorization: Bearer <ticket>",
 	// otherwise taken everywhere like the cookie), for applications whose
 	// clients send bearer tokens of their own.
@@ -90,7 +90,7 @@ type ForwardAuthRule struct {
 	// Bypass lets every request through unchecked (health checks, public
 	// assets), with no identity headers.
 	Bypass bool
-	// Basic takes HTTP Basic credentials (ForwardAuthOptions.Basic) as
+	// Basic takes HTTP Basic credentials (ForwardAuthConfig.Basic) as
 	// well as tickets.
 	Basic bool
 }
@@ -102,7 +102,7 @@ type ForwardAuth struct {
 }
 
 // NewForwardAuth validates o, reporting every problem at once.
-func NewForwardAuth(o ForwardAuthOptions) (*ForwardAuth, error) {
+func NewForwardAuth(o ForwardAuthConfig) (*ForwardAuth, error) {
 	st, err := newForwardState(o)
 	if err != nil {
 		return nil, err
@@ -113,7 +113,7 @@ func NewForwardAuth(o ForwardAuthOptions) (*ForwardAuth, error) {
 }
 
 // Reload validates o and swaps it in; on error the previous state stays.
-func (f *ForwardAuth) Reload(o ForwardAuthOptions) error {
+func (f *ForwardAuth) Reload(o ForwardAuthConfig) error {
 	st, err := newForwardState(o)
 	if err != nil {
 		return err
@@ -130,7 +130,7 @@ type forwardState struct {
 	clients  tkthttp.ClientAddrConfig
 	log      *slog.Logger
 	path     string
-	basic    *basicAuth // nil without ForwardAuthOptions.Basic
+	basic    *basicAuth // nil without ForwardAuthConfig.Basic
 }
 
 // forwardRule is a rule with its two middlewares: one answering 401 and
@@ -146,7 +146,7 @@ type forwardRule struct {
 	status, redirect *tkthttp.Middleware
 }
 
-func newForwardState(o ForwardAuthOptions) (*forwardState, error) {
+func newForwardState(o ForwardAuthConfig) (*forwardState, error) {
 	st := &forwardState{
 		headers: o.Headers,
 		clients: tkthttp.ClientAddrConfig{TrustedProxies: o.TrustedProxies, Header: o.ClientIPHeader},
@@ -177,7 +177,7 @@ func newForwardState(o ForwardAuthOptions) (*forwardState, error) {
 	return st, nil
 }
 
-func newForwardRule(o ForwardAuthOptions, r ForwardAuthRule) (forwardRule, error) {
+func newForwardRule(o ForwardAuthConfig, r ForwardAuthRule) (forwardRule, error) {
 	var errs []error
 	hosts, err := tkthttp.ParseHostList(r.Hosts)
 	if err != nil {

@@ -29,9 +29,9 @@ func (w *benchWriter) WriteHeader(s int)           { w.status = s }
 // floor the endpoint adds to.
 func BenchmarkForwardAuth(b *testing.B) {
 	_, cached := basicStore(b)
-	f := newFAFixture(b, func(o *ForwardAuthOptions) {
+	f := newFAFixture(b, func(o *ForwardAuthConfig) {
 		o.Logger = nil
-		o.Basic = &BasicOptions{Passwords: basicPasswords(b, cached)}
+		o.Basic = &BasicConfig{Passwords: basicPasswords(b, cached)}
 		o.Rules = append(o.Rules, ForwardAuthRule{Paths: []string{"/api"}, Basic: true})
 	})
 	cookie := "auth_tkt=" + f.mint("alice", "staff,admin", "uid=42", testClient, time.Minute)

@@ -26,16 +26,16 @@ const (
 type faFixture struct {
 	t    testing.TB
 	fa   *ForwardAuth
-	opts ForwardAuthOptions
+	opts ForwardAuthConfig
 	now  time.Time
 	logs *syncBuffer
 }
 
-func newFAFixture(t testing.TB, edit func(*ForwardAuthOptions)) *faFixture {
+func newFAFixture(t testing.TB, edit func(*ForwardAuthConfig)) *faFixture {
 	f := &faFixture{t: t, now: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC), logs: &syncBuffer{}}
-	o := ForwardAuthOptions{
+	o := ForwardAuthConfig{
 		Ticket:         ticket.Config{Digest: ticket.SHA256, Secret: testSecret, Timeout: 2 * time.Hour, Refresh: 0.5},
-		Cookie:         CookieOptions{Name: "auth_tkt", Domain: ".example.com", Path: "/"},
+		Cookie:         CookieConfig{Name: "auth_tkt", Domain: ".example.com", Path: "/"},
 		LoginURL:       loginURL,
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix(proxyAddr + "/32")},
 		URLTicketHosts: []string{"other.example.net"},
@@ -319,7 +319,7 @@ func TestForwardAuthURLTicket(t *testing.T) {
 // what the client sent, and a user id that cannot travel in a header is
 // refused, not passed on empty.
 func TestForwardAuthIdentityHeaders(t *testing.T) {
-	f := newFAFixture(t, func(o *ForwardAuthOptions) {
+	f := newFAFixture(t, func(o *ForwardAuthConfig) {
 		o.Headers = tkthttp.IdentityHeaders{User: "X-Auth-User", Tokens: "X-Auth-Groups", Data: "X-Auth-Data"}
 	})
 	w := f.nginx("https://app.example.com/", f.mint("alice", "staff", "d", testClient, time.Minute), "Remote-User", "mallory", "X-Auth-User", "mallory")
@@ -334,7 +334,7 @@ func TestForwardAuthIdentityHeaders(t *testing.T) {
 }
 
 func TestForwardAuthOptionErrors(t *testing.T) {
-	_, err := NewForwardAuth(ForwardAuthOptions{
+	_, err := NewForwardAuth(ForwardAuthConfig{
 		Ticket: ticket.Config{Digest: ticket.SHA256, Secret: testSecret},
 		Rules: []ForwardAuthRule{
 			{Paths: []string{"admin"}},

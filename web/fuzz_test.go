@@ -16,7 +16,7 @@ func FuzzGuestPattern(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, pattern string) {
-		g, err := newGuestUser(GuestOptions{User: pattern})
+		g, err := newGuestUser(GuestConfig{User: pattern})
 		if err != nil {
 			return
 		}
@@ -43,7 +43,7 @@ func FuzzForwardAuthOriginal(f *testing.F) {
 		f.Add(s[0], s[1], s[2])
 	}
 	// No guest rule: a 200 is then a bug.
-	fx := newFAFixture(f, func(o *ForwardAuthOptions) { o.Logger, o.Rules = nil, nil })
+	fx := newFAFixture(f, func(o *ForwardAuthConfig) { o.Logger, o.Rules = nil, nil })
 	f.Fuzz(func(t *testing.T, original, uri, path string) {
 		if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, " \t\r\n#") {
 			return

@@ -16,9 +16,9 @@ import (
 	"github.com/tkt-sso/tkt/ticket/tkthttp"
 )
 
-// GateOptions configure a Gate: mod_auth_tkt in front of any application,
+// GateConfig configure a Gate: mod_auth_tkt in front of any application,
 // as a reverse proxy.
-type GateOptions struct {
+type GateConfig struct {
 	// Middleware is how tickets are checked: the TKTAuth* settings.
 	Middleware tkthttp.Config
 	// Upstream is the application's base URL.
@@ -32,7 +32,7 @@ type GateOptions struct {
 	PassTicketCookie bool
 	// Basic, when set, takes HTTP Basic credentials as well as tickets.
 	// Credentials the gate took are never passed on.
-	Basic *BasicOptions
+	Basic *BasicConfig
 	// NoBearer turns off bearer tickets ("Authorization: Bearer <ticket>",
 	// otherwise taken like the cookie), for applications whose clients
 	// send bearer tokens of their own: those then pass through.
@@ -53,7 +53,7 @@ type Gate struct {
 }
 
 // NewGate validates o and returns a ready Gate.
-func NewGate(o GateOptions) (*Gate, error) {
+func NewGate(o GateConfig) (*Gate, error) {
 	g := &Gate{transport: defaultTransport()}
 	if err := g.Reload(o); err != nil {
 		return nil, err
@@ -62,7 +62,7 @@ func NewGate(o GateOptions) (*Gate, error) {
 }
 
 // Reload validates o and swaps it in; on error the previous state stays.
-func (g *Gate) Reload(o GateOptions) error {
+func (g *Gate) Reload(o GateConfig) error {
 	if o.Transport == nil {
 		o.Transport = g.transport
 	}
@@ -78,7 +78,7 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	(*g.state.Load()).ServeHTTP(w, r)
 }
 
-func newGateHandler(o GateOptions) (http.Handler, error) {
+func newGateHandler(o GateConfig) (http.Handler, error) {
 	var errs []error
 	u := o.Upstream
 	if u == nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -90,7 +90,7 @@ func newGateHandler(o GateOptions) (http.Handler, error) {
 	}
 	mc := o.Middleware
 	mc.BearerTickets = !o.NoBearer
-	cookie := CookieOptions{Name: mc.CookieName, Domain: mc.CookieDomain, Path: mc.CookiePath, Secure: mc.SecureCookie, Expires: mc.CookieExpires}
+	cookie := CookieConfig{Name: mc.CookieName, Domain: mc.CookieDomain, Path: mc.CookiePath, Secure: mc.SecureCookie, Expires: mc.CookieExpires}
 	basic, err := newBasicAuth(o.Basic, mc.Ticket, cookie, log, mc.Now)
 	errs = append(errs, err)
 	if o.Basic != nil {

@@ -79,10 +79,10 @@ type gateFixture struct {
 	ticket ticket.Config
 }
 
-func newGateFixture(t *testing.T, edit func(*GateOptions)) *gateFixture {
+func newGateFixture(t *testing.T, edit func(*GateConfig)) *gateFixture {
 	f := &gateFixture{t: t, app: echoApp(t), ticket: ticket.Config{Digest: ticket.HMACSHA256, Secret: testSecret, Timeout: time.Hour}}
 	up, _ := url.Parse(f.app.URL)
-	o := GateOptions{
+	o := GateConfig{
 		Middleware: tkthttp.Config{Ticket: f.ticket, LoginURL: loginURL},
 		Upstream:   up,
 	}
@@ -160,8 +160,8 @@ func TestGate(t *testing.T) {
 	}
 }
 
-func TestGateOptions(t *testing.T) {
-	f := newGateFixture(t, func(o *GateOptions) {
+func TestGateConfig(t *testing.T) {
+	f := newGateFixture(t, func(o *GateConfig) {
 		o.PassTicketCookie = true
 		o.Headers = tkthttp.IdentityHeaders{User: "X-User"}
 		o.Middleware.Ticket.Tokens = []string{"admin"}
@@ -175,7 +175,7 @@ func TestGateOptions(t *testing.T) {
 	if resp.StatusCode != 403 {
 		t.Errorf("ticket without the token: %d", resp.StatusCode)
 	}
-	if _, err := NewGate(GateOptions{Middleware: tkthttp.Config{Ticket: f.ticket}, Upstream: &url.URL{Scheme: "ftp", Host: "x"}}); err == nil {
+	if _, err := NewGate(GateConfig{Middleware: tkthttp.Config{Ticket: f.ticket}, Upstream: &url.URL{Scheme: "ftp", Host: "x"}}); err == nil {
 		t.Error("ftp upstream accepted")
 	}
 }
@@ -240,7 +240,7 @@ func TestGateUpstreamDown(t *testing.T) {
 func TestGateClientGone(t *testing.T) {
 	f := newGateFixture(t, nil)
 	up, _ := url.Parse(f.app.URL)
-	g, err := NewGate(GateOptions{Middleware: tkthttp.Config{Ticket: f.ticket}, Upstream: up})
+	g, err := NewGate(GateConfig{Middleware: tkthttp.Config{Ticket: f.ticket}, Upstream: up})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,7 @@ type guestPart struct {
 	uuid int // >0: that many characters of a UUID
 }
 
-func newGuestUser(o GuestOptions) (guestUser, error) {
+func newGuestUser(o GuestConfig) (guestUser, error) {
 	g := guestUser{enabled: o.Enabled}
 	pattern := o.User
 	if pattern == "" {

@@ -116,7 +116,7 @@ func (s *syncBuffer) String() string {
 type fixture struct {
 	t       testing.TB
 	p       *Portal
-	opts    Options
+	opts    Config
 	now     time.Time
 	src     *countingSource
 	metrics *recMetrics
@@ -124,8 +124,8 @@ type fixture struct {
 	dir     string
 }
 
-func baseOptions() Options {
-	return Options{
+func baseConfig() Config {
+	return Config{
 		Ticket:           ticket.Config{Digest: ticket.MD5, Secret: testSecret, Timeout: 2 * time.Hour, Refresh: 0.5},
 		AllowedRedirects: []string{"app.example.com", ".trusted.example.org"},
 		URLTicketHosts:   []string{"other.example.net"},
@@ -134,7 +134,7 @@ func baseOptions() Options {
 
 // newFixture builds a Portal over a real htpasswd store; edit adjusts the
 // options before New.
-func newFixture(t testing.TB, edit func(*Options)) *fixture {
+func newFixture(t testing.TB, edit func(*Config)) *fixture {
 	t.Helper()
 	f := &fixture{t: t, now: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC), metrics: &recMetrics{}, logs: &syncBuffer{}, dir: t.TempDir()}
 	pw, gr := writeHtpasswd(t, f.dir)
@@ -143,7 +143,7 @@ func newFixture(t testing.TB, edit func(*Options)) *fixture {
 		t.Fatal(err)
 	}
 	f.src = &countingSource{Source: store}
-	o := baseOptions()
+	o := baseConfig()
 	o.Source = f.src
 	o.Metrics = f.metrics
 	o.Logger = slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

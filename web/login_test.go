@@ -87,7 +87,7 @@ func TestLoginFormReasons(t *testing.T) {
 }
 
 func TestLoginFormMissingToken(t *testing.T) {
-	f := newFixture(t, func(o *Options) { o.Ticket.Tokens = []string{"admin"} })
+	f := newFixture(t, func(o *Config) { o.Ticket.Tokens = []string{"admin"} })
 	w := f.do(req{target: "/login", cookies: []*http.Cookie{ticketCookie(f.ticketFor(ticket.Ticket{UID: "bob", Tokens: "staff"}, testSecret))}})
 	if got := reasonOf(w.Body.String()); got != string(reasonUnauthorized) || !strings.Contains(w.Body.String(), "<strong>bob</strong>") {
 		t.Errorf("reason %q, body %s", got, w.Body)
@@ -116,7 +116,7 @@ func TestLoginFormKeepsBack(t *testing.T) {
 }
 
 func TestLoginFormConfiguredBackArg(t *testing.T) {
-	f := newFixture(t, func(o *Options) { o.BackArg = "dest" })
+	f := newFixture(t, func(o *Config) { o.BackArg = "dest" })
 	w := f.do(req{target: "/login?dest=" + url.QueryEscape(testBackURL)})
 	if !strings.Contains(w.Body.String(), `name="dest" value="https://app.example.com/page?x=1"`) {
 		t.Fatalf("hidden dest field missing: %s", w.Body)
@@ -128,7 +128,7 @@ func TestLoginFormConfiguredBackArg(t *testing.T) {
 }
 
 func TestAutoLogin(t *testing.T) {
-	f := newFixture(t, func(o *Options) { o.Ticket.OldSecrets = []string{"old-secret"} })
+	f := newFixture(t, func(o *Config) { o.Ticket.OldSecrets = []string{"old-secret"} })
 	fresh := ticket.Ticket{UID: "alice", Tokens: "staff", Data: "d"}
 	due := fresh
 	due.Time = f.now.Add(-90 * time.Minute) // less than Refresh*Timeout left

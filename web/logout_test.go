@@ -15,21 +15,21 @@ func TestLogout(t *testing.T) {
 		name     string
 		method   string
 		back     string
-		cookie   CookieOptions
+		cookie   CookieConfig
 		status   int
 		location string
 	}{
-		{"GET page", "GET", "", CookieOptions{}, 200, ""},
-		{"POST page", "POST", "", CookieOptions{}, 200, ""},
-		{"GET to allowed back", "GET", testBackURL, CookieOptions{}, 303, testBackURL},
-		{"POST to allowed back", "POST", "/bye", CookieOptions{}, 303, "/bye"},
-		{"refused back", "GET", "https://evil.com/", CookieOptions{}, 200, ""},
-		{"URL ticket host gets no ticket", "GET", "https://other.example.net/x", CookieOptions{}, 303, "https://other.example.net/x"},
-		{"domain and path", "GET", "", CookieOptions{Name: "sso", Domain: "example.com", Path: "/apps", Secure: true}, 200, ""},
+		{"GET page", "GET", "", CookieConfig{}, 200, ""},
+		{"POST page", "POST", "", CookieConfig{}, 200, ""},
+		{"GET to allowed back", "GET", testBackURL, CookieConfig{}, 303, testBackURL},
+		{"POST to allowed back", "POST", "/bye", CookieConfig{}, 303, "/bye"},
+		{"refused back", "GET", "https://evil.com/", CookieConfig{}, 200, ""},
+		{"URL ticket host gets no ticket", "GET", "https://other.example.net/x", CookieConfig{}, 303, "https://other.example.net/x"},
+		{"domain and path", "GET", "", CookieConfig{Name: "sso", Domain: "example.com", Path: "/apps", Secure: true}, 200, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, func(o *Options) { o.Cookie = tt.cookie })
+			f := newFixture(t, func(o *Config) { o.Cookie = tt.cookie })
 			name := cmpOr(tt.cookie.Name, "auth_tkt")
 			r := req{method: tt.method, target: "/logout", cookies: []*http.Cookie{{Name: name, Value: f.ticketFor(ticket.Ticket{UID: "alice"}, testSecret)}}}
 			if tt.method == "POST" {
@@ -83,7 +83,7 @@ func TestHome(t *testing.T) {
 }
 
 func TestGuestLogin(t *testing.T) {
-	f := newFixture(t, func(o *Options) { o.Guest = GuestOptions{Enabled: true, User: "g%8U"} })
+	f := newFixture(t, func(o *Config) { o.Guest = GuestConfig{Enabled: true, User: "g%8U"} })
 	page := f.do(req{target: "/login?back=%2Fpub"}).Body.String()
 	if !strings.Contains(page, `name="guest" value="1"`) {
 		t.Fatalf("no guest button: %s", page)
@@ -123,7 +123,7 @@ func TestGuestUserPattern(t *testing.T) {
 		{"a!b", ""},
 	}
 	for _, tt := range tests {
-		g, err := newGuestUser(GuestOptions{User: tt.pattern})
+		g, err := newGuestUser(GuestConfig{User: tt.pattern})
 		if (err == nil) != (tt.re != "") {
 			t.Errorf("%q: err %v", tt.pattern, err)
 			continue

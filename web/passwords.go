@@ -22,18 +22,18 @@ type Passwords struct {
 	metrics  Metrics
 }
 
-// PasswordOptions configure a stand-alone Passwords (the gate's); the
+// PasswordConfig configure a stand-alone Passwords (the gate's); the
 // portal's are Portal.Passwords. Source is required; the zero value of the
 // rest works.
-type PasswordOptions struct {
+type PasswordConfig struct {
 	Source       authsrc.Source
-	Throttle     ThrottleOptions
+	Throttle     ThrottleConfig
 	StoreTimeout time.Duration // default 10s
 	Metrics      Metrics
 }
 
 // NewPasswords validates o and returns a Passwords with its own throttle.
-func NewPasswords(o PasswordOptions) (*Passwords, error) {
+func NewPasswords(o PasswordConfig) (*Passwords, error) {
 	var errs []error
 	if o.Source == nil {
 		errs = append(errs, errors.New("no user store (Source) configured"))

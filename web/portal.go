@@ -18,9 +18,9 @@ import (
 	"github.com/tkt-sso/tkt/ticket"
 )
 
-// Options configure a Portal. Apart from Ticket.Secret and Source, the zero
+// Config configure a Portal. Apart from Ticket.Secret and Source, the zero
 // value of every field works.
-type Options struct {
+type Config struct {
 	// Ticket is how tickets are minted and read: digest, Secret,
 	// OldSecrets, Timeout, Refresh, IgnoreIP, IPv4Prefix, IPv6Prefix.
 	// Tokens (required tokens) is honoured on GET /login: a valid ticket
@@ -29,7 +29,7 @@ type Options struct {
 	// Source checks passwords; the caller chains and caches stores.
 	Source authsrc.Source
 	// Cookie is where the ticket cookie lives.
-	Cookie CookieOptions
+	Cookie CookieConfig
 	// BackArg names the destination parameter (TKTAuthBackArgName);
 	// default "back".
 	BackArg string
@@ -50,7 +50,7 @@ type Options struct {
 	// URLTicketArg names that parameter; default "auth_tkt".
 	URLTicketArg string
 	// Guest enables a "continue as guest" button.
-	Guest GuestOptions
+	Guest GuestConfig
 	// TemplateDir, when set, holds files that override the embedded ones
 	// by name: login.html, loggedout.html, home.html, error.html,
 	// layout.html, and static files (style.css, logo.svg, logo.png...).
@@ -58,7 +58,7 @@ type Options struct {
 	// Title is the brand title shown on every page; default "Sign in".
 	Title string
 	// Throttle limits failed logins per user and per client IP.
-	Throttle ThrottleOptions
+	Throttle ThrottleConfig
 	// TrustedProxies are the peers whose X-Forwarded-For and
 	// X-Forwarded-Proto are believed when finding the client IP (for
 	// ticket binding and throttling) and whether it used TLS, by the same
@@ -74,8 +74,8 @@ type Options struct {
 	Now func() time.Time
 }
 
-// CookieOptions describe the ticket cookie.
-type CookieOptions struct {
+// CookieConfig describe the ticket cookie.
+type CookieConfig struct {
 	// Name defaults to ticket.DefaultCookieName ("auth_tkt").
 	Name string
 	// Domain is the cookie's Domain attribute; empty means host-only.
@@ -91,19 +91,19 @@ type CookieOptions struct {
 	Expires time.Duration
 }
 
-// GuestOptions configure guest access (mod_auth_tkt's TKTAuthGuestLogin).
-type GuestOptions struct {
+// GuestConfig configure guest access (mod_auth_tkt's TKTAuthGuestLogin).
+type GuestConfig struct {
 	Enabled bool
 	// User is the guest user id pattern; default "guest". "%U" expands to
 	// a random UUID and "%<n>U" to its first n characters.
 	User string
 }
 
-// ThrottleOptions bound failed logins. Each user name and each client IP has
+// ThrottleConfig bound failed logins. Each user name and each client IP has
 // a token bucket holding MaxFailures attempts that refills one attempt per
 // Window/MaxFailures: MaxFailures failures in a row lock the key until a
 // token comes back. A successful login does not refill the bucket.
-type ThrottleOptions struct {
+type ThrottleConfig struct {
 	// Disabled turns throttling off (tests, or a front proxy does it).
 	Disabled bool
 	// MaxFailures is the burst of failed attempts allowed per user name;
@@ -137,7 +137,7 @@ type Portal struct {
 
 // New validates o, reporting every problem at once (errors.Join), and
 // returns a ready Portal.
-func New(o Options) (*Portal, error) {
+func New(o Config) (*Portal, error) {
 	st, err := newState(o, nil)
 	if err != nil {
 		return nil, err
@@ -150,7 +150,7 @@ func New(o Options) (*Portal, error) {
 // Reload validates o and swaps it in atomically: requests already running
 // finish with the previous state. On error the previous state stays.
 // Throttling counters survive a reload unless the throttle options changed.
-func (p *Portal) Reload(o Options) error {
+func (p *Portal) Reload(o Config) error {
 	st, err := newState(o, p.state.Load())
 	if err != nil {
 		return err

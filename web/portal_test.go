@@ -13,15 +13,15 @@ import (
 )
 
 func TestNewReportsEveryProblem(t *testing.T) {
-	o := Options{
+	o := Config{
 		Ticket:           ticket.Config{Digest: ticket.MD5},
-		Cookie:           CookieOptions{Name: "bad name", Path: "rel", Expires: -1},
+		Cookie:           CookieConfig{Name: "bad name", Path: "rel", Expires: -1},
 		BackArg:          "a&b",
 		AllowedRedirects: []string{"evil.com/x"},
 		URLTicketHosts:   []string{"user@host"},
 		DefaultURL:       "https://not-allowed.example/",
-		Guest:            GuestOptions{User: "%zU"},
-		Throttle:         ThrottleOptions{MaxFailures: -1},
+		Guest:            GuestConfig{User: "%zU"},
+		Throttle:         ThrottleConfig{MaxFailures: -1},
 		TrustedProxies:   []netip.Prefix{{}},
 		StoreTimeout:     -time.Second,
 	}
@@ -37,10 +37,10 @@ func TestNewReportsEveryProblem(t *testing.T) {
 	}
 }
 
-func TestZeroOptionsWork(t *testing.T) {
-	f := newFixture(t, func(o *Options) {
+func TestZeroConfigWorks(t *testing.T) {
+	f := newFixture(t, func(o *Config) {
 		src := o.Source
-		*o = Options{Ticket: ticket.Config{Secret: testSecret}, Source: src}
+		*o = Config{Ticket: ticket.Config{Secret: testSecret}, Source: src}
 	})
 	w := f.login("bob", bobPass, "https://app.example.com/") // no allow-list: default page
 	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/" {
@@ -81,7 +81,7 @@ func TestReloadSwapsSecret(t *testing.T) {
 }
 
 func TestReloadKeepsStateOnError(t *testing.T) {
-	f := newFixture(t, func(o *Options) { o.Title = "Before" })
+	f := newFixture(t, func(o *Config) { o.Title = "Before" })
 	bad := f.opts
 	bad.Title, bad.Ticket.Secret = "After", ""
 	if err := f.p.Reload(bad); err == nil || !errors.Is(err, ticket.ErrNoSecret) {
@@ -93,7 +93,7 @@ func TestReloadKeepsStateOnError(t *testing.T) {
 }
 
 func TestReloadTemplatesAndThrottle(t *testing.T) {
-	f := newFixture(t, func(o *Options) { o.Throttle = ThrottleOptions{MaxFailures: 1} })
+	f := newFixture(t, func(o *Config) { o.Throttle = ThrottleConfig{MaxFailures: 1} })
 	f.login("alice", "wrong", "")
 	o := f.opts
 	o.TemplateDir = writeFiles(t, map[string]string{"login.html": `{{define "content"}}reloaded{{end}}`})
@@ -118,7 +118,7 @@ func TestReloadTemplatesAndThrottle(t *testing.T) {
 // TestReloadUnderLoad runs logins while the secret changes: every request
 // succeeds with one state or the other (run with -race).
 func TestReloadUnderLoad(t *testing.T) {
-	f := newFixture(t, func(o *Options) { o.Throttle.Disabled = true })
+	f := newFixture(t, func(o *Config) { o.Throttle.Disabled = true })
 	o2 := f.opts
 	o2.Ticket.Secret, o2.Ticket.OldSecrets = "second-secret-xyz", []string{testSecret}
 	var wg sync.WaitGroup

@@ -169,7 +169,7 @@ func TestOpenRedirectCorpus(t *testing.T) {
 // portal redirects (login, auto-login, logout) and checks the Location
 // header a browser would follow.
 func TestOpenRedirectCorpusEndToEnd(t *testing.T) {
-	f := newFixture(t, func(o *Options) { o.Throttle.Disabled = true })
+	f := newFixture(t, func(o *Config) { o.Throttle.Disabled = true })
 	tkt := ticketCookie(f.ticketFor(ticket.Ticket{UID: "alice"}, testSecret))
 	for _, in := range readCorpus(t) {
 		q := "?back=" + url.QueryEscape(in)

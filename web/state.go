@@ -35,9 +35,9 @@ const (
 // state is everything a request needs, built once per New or Reload and
 // never modified afterwards.
 type state struct {
-	opts         Options
+	cfg          Config
 	verifier     *ticket.Verifier
-	cookie       CookieOptions
+	cookie       CookieConfig
 	backArg      string
 	urlTicketArg string
 	title        string
@@ -57,9 +57,9 @@ type state struct {
 // newState validates o and builds its state. prev, if any, lends its
 // throttling counters when the throttle options did not change, so that a
 // reload (SIGHUP) does not unlock every locked account.
-func newState(o Options, prev *state) (*state, error) {
+func newState(o Config, prev *state) (*state, error) {
 	s := &state{
-		opts:         o,
+		cfg:          o,
 		cookie:       o.Cookie,
 		backArg:      cmp.Or(o.BackArg, defaultBackArg),
 		urlTicketArg: cmp.Or(o.URLTicketArg, ticket.DefaultCookieName),
@@ -122,7 +122,7 @@ func newState(o Options, prev *state) (*state, error) {
 		errs = append(errs, err)
 	} else if !o.Throttle.Disabled {
 		to := o.Throttle.withDefaults()
-		if prev != nil && prev.throttle != nil && prev.throttle.opts == to {
+		if prev != nil && prev.throttle != nil && prev.throttle.cfg == to {
 			s.throttle = prev.throttle
 		} else {
 			s.throttle = newThrottler(to)
@@ -139,7 +139,7 @@ func newState(o Options, prev *state) (*state, error) {
 	return s, nil
 }
 
-func (c CookieOptions) validate() error {
+func (c CookieConfig) validate() error {
 	var errs []error
 	if !tkthttp.ValidName(c.Name) {
 		errs = append(errs, fmt.Errorf("cookie name %q: use letters, digits and -._~ only", c.Name))

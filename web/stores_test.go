@@ -175,9 +175,9 @@ func TestStoresBehindPortal(t *testing.T) {
 			t.Parallel()
 			src, down := sc.open(t)
 			tc := ticket.Config{Digest: ticket.SHA256, Secret: "store-test-secret-0123456789", Timeout: time.Hour}
-			portal, err := web.New(web.Options{
+			portal, err := web.New(web.Config{
 				Ticket: tc, Source: src, AllowedRedirects: []string{"app.example.com"},
-				Throttle: web.ThrottleOptions{Disabled: true}, StoreTimeout: 5 * time.Second,
+				Throttle: web.ThrottleConfig{Disabled: true}, StoreTimeout: 5 * time.Second,
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -222,9 +222,9 @@ func TestStoresBehindPortal(t *testing.T) {
 			checkFailure(t, "wrong password", resp, body, http.StatusUnauthorized, "wrong_credentials")
 
 			// The store down: 503 and the unavailable page, never a ticket.
-			if err := portal.Reload(web.Options{
+			if err := portal.Reload(web.Config{
 				Ticket: tc, Source: down(), AllowedRedirects: []string{"app.example.com"},
-				Throttle: web.ThrottleOptions{Disabled: true}, StoreTimeout: 5 * time.Second,
+				Throttle: web.ThrottleConfig{Disabled: true}, StoreTimeout: 5 * time.Second,
 			}); err != nil {
 				t.Fatal(err)
 			}

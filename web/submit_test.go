@@ -113,7 +113,7 @@ func TestLoginTicketContent(t *testing.T) {
 }
 
 func TestLoginIgnoreIP(t *testing.T) {
-	f := newFixture(t, func(o *Options) { o.Ticket.IgnoreIP = true })
+	f := newFixture(t, func(o *Config) { o.Ticket.IgnoreIP = true })
 	c := setCookie(f.login("bob", bobPass, ""), "auth_tkt")
 	verifyAs(t, f, c.Value, "203.0.113.99")
 }
@@ -121,20 +121,20 @@ func TestLoginIgnoreIP(t *testing.T) {
 func TestCookieAttributes(t *testing.T) {
 	tests := []struct {
 		name   string
-		cookie CookieOptions
+		cookie CookieConfig
 		tls    bool
 		want   []string // attributes that must appear
 		not    []string // that must not
 	}{
-		{"defaults", CookieOptions{}, false, []string{"Path=/", "HttpOnly", "SameSite=Lax"}, []string{"Secure", "Domain=", "Max-Age", "Expires"}},
-		{"TLS", CookieOptions{}, true, []string{"Secure", "HttpOnly", "SameSite=Lax"}, nil},
-		{"forced Secure", CookieOptions{Secure: true}, false, []string{"Secure"}, nil},
-		{"domain, path, name", CookieOptions{Name: "sso", Domain: "example.com", Path: "/apps"}, false, []string{"sso=", "Domain=example.com", "Path=/apps"}, nil},
-		{"persistent", CookieOptions{Expires: time.Hour}, false, []string{"Max-Age=3600", "Expires=Sun, 01 Jun 2025 13:00:00 GMT"}, nil},
+		{"defaults", CookieConfig{}, false, []string{"Path=/", "HttpOnly", "SameSite=Lax"}, []string{"Secure", "Domain=", "Max-Age", "Expires"}},
+		{"TLS", CookieConfig{}, true, []string{"Secure", "HttpOnly", "SameSite=Lax"}, nil},
+		{"forced Secure", CookieConfig{Secure: true}, false, []string{"Secure"}, nil},
+		{"domain, path, name", CookieConfig{Name: "sso", Domain: "example.com", Path: "/apps"}, false, []string{"sso=", "Domain=example.com", "Path=/apps"}, nil},
+		{"persistent", CookieConfig{Expires: time.Hour}, false, []string{"Max-Age=3600", "Expires=Sun, 01 Jun 2025 13:00:00 GMT"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, func(o *Options) { o.Cookie = tt.cookie })
+			f := newFixture(t, func(o *Config) { o.Cookie = tt.cookie })
 			w := f.do(req{method: "POST", target: "/login", form: url.Values{"user": {"bob"}, "password": {bobPass}}, cookies: []*http.Cookie{probe()}, tls: tt.tls})
 			line := setCookieLine(w, cmpOr(tt.cookie.Name, "auth_tkt"))
 			if line == "" {
@@ -155,7 +155,7 @@ func TestCookieAttributes(t *testing.T) {
 }
 
 func TestLoginStoreUnavailable(t *testing.T) {
-	f := newFixture(t, func(o *Options) {
+	f := newFixture(t, func(o *Config) {
 		store, err := htpasswd.New(htpasswd.Config{Path: filepath.Join(t.TempDir(), "missing"), Lazy: true})
 		if err != nil {
 			t.Fatal(err)
@@ -203,7 +203,7 @@ func TestLoginURLTicket(t *testing.T) {
 }
 
 func TestLoginCustomDefaultURL(t *testing.T) {
-	f := newFixture(t, func(o *Options) { o.DefaultURL = "https://app.example.com/home" })
+	f := newFixture(t, func(o *Config) { o.DefaultURL = "https://app.example.com/home" })
 	if loc := f.login("bob", bobPass, "https://evil.com/").Header().Get("Location"); loc != "https://app.example.com/home" {
 		t.Errorf("Location %q", loc)
 	}
@@ -223,7 +223,7 @@ func TestLoginBadForm(t *testing.T) {
 }
 
 func TestTrustedProxyClientIP(t *testing.T) {
-	f := newFixture(t, func(o *Options) {
+	f := newFixture(t, func(o *Config) {
 		o.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
 	})
 	post := func(remote, xff string) *http.Cookie {

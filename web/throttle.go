@@ -19,7 +19,7 @@ const (
 	defaultMaxKeys     = 10000
 )
 
-func (o ThrottleOptions) withDefaults() ThrottleOptions {
+func (o ThrottleConfig) withDefaults() ThrottleConfig {
 	if o.MaxFailures == 0 {
 		o.MaxFailures = defaultMaxFailures
 	}
@@ -35,7 +35,7 @@ func (o ThrottleOptions) withDefaults() ThrottleOptions {
 	return o
 }
 
-func (o ThrottleOptions) validate() error {
+func (o ThrottleConfig) validate() error {
 	var errs []error
 	if o.MaxFailures < 0 {
 		errs = append(errs, errors.New("throttle: max failures must not be negative"))
@@ -63,16 +63,16 @@ func (o ThrottleOptions) validate() error {
 // counters, but the flood itself comes from addresses whose own buckets
 // empty first.
 type throttler struct {
-	opts  ThrottleOptions
+	cfg   ThrottleConfig
 	users *lru.Cache[string, *rate.Limiter]
 	ips   *lru.Cache[string, *rate.Limiter]
 }
 
-func newThrottler(o ThrottleOptions) *throttler {
+func newThrottler(o ThrottleConfig) *throttler {
 	// lru.New only fails for a size <= 0, which withDefaults rules out.
 	users, _ := lru.New[string, *rate.Limiter](o.MaxKeys)
 	ips, _ := lru.New[string, *rate.Limiter](o.MaxKeys)
-	return &throttler{opts: o, users: users, ips: ips}
+	return &throttler{cfg: o, users: users, ips: ips}
 }
 
 // attempt is one login attempt holding a token from each bucket until its
@@ -103,13 +103,13 @@ func (t *throttler) begin(user string, ip netip.Addr, now time.Time) (*attempt, 
 	// not get to push other users' buckets (and their counts) out of the
 	// bounded LRU by trying made-up names.
 	if ip.IsValid() {
-		a.res[1] = get(t.ips, ipk, t.opts.MaxIPFailures, t.opts.Window).ReserveN(now, 1)
+		a.res[1] = get(t.ips, ipk, t.cfg.MaxIPFailures, t.cfg.Window).ReserveN(now, 1)
 		if wait := a.res[1].DelayFrom(now); wait > 0 {
 			a.release()
 			return nil, wait
 		}
 	}
-	a.user = get(t.users, a.userKey, t.opts.MaxFailures, t.opts.Window)
+	a.user = get(t.users, a.userKey, t.cfg.MaxFailures, t.cfg.Window)
 	a.res[0] = a.user.ReserveN(now, 1)
 	if wait := a.res[0].DelayFrom(now); wait > 0 {
 		a.release()
@@ -125,7 +125,7 @@ func (t *throttler) begin(user string, ip netip.Addr, now time.Time) (*attempt, 
 // request would otherwise build a new one each time.
 func (a *attempt) succeeded() {
 	a.release()
-	if a.user.TokensAt(a.now) < float64(a.t.opts.MaxFailures) {
+	if a.user.TokensAt(a.now) < float64(a.t.cfg.MaxFailures) {
 		a.t.users.Remove(a.userKey)
 	}
 }

@@ -13,7 +13,7 @@ import (
 )
 
 func TestThrottlePerUser(t *testing.T) {
-	f := newFixture(t, func(o *Options) { o.Throttle = ThrottleOptions{MaxFailures: 3, Window: 3 * time.Minute} })
+	f := newFixture(t, func(o *Config) { o.Throttle = ThrottleConfig{MaxFailures: 3, Window: 3 * time.Minute} })
 	for i := range 3 {
 		if w := f.login("alice", "wrong", ""); w.Code != http.StatusUnauthorized {
 			t.Fatalf("attempt %d: status %d", i, w.Code)
@@ -65,8 +65,8 @@ func TestThrottlePerUser(t *testing.T) {
 }
 
 func TestThrottlePerIP(t *testing.T) {
-	f := newFixture(t, func(o *Options) {
-		o.Throttle = ThrottleOptions{MaxFailures: 100, MaxIPFailures: 4, Window: time.Hour}
+	f := newFixture(t, func(o *Config) {
+		o.Throttle = ThrottleConfig{MaxFailures: 100, MaxIPFailures: 4, Window: time.Hour}
 	})
 	for i := range 4 {
 		if w := f.login("user"+strconv.Itoa(i), "wrong", ""); w.Code != http.StatusUnauthorized {
@@ -89,13 +89,13 @@ func TestThrottlePerIP(t *testing.T) {
 }
 
 func TestThrottleStoreDownDoesNotCount(t *testing.T) {
-	f := newFixture(t, func(o *Options) {
+	f := newFixture(t, func(o *Config) {
 		store, err := htpasswd.New(htpasswd.Config{Path: t.TempDir() + "/missing", Lazy: true})
 		if err != nil {
 			t.Fatal(err)
 		}
 		o.Source = store
-		o.Throttle = ThrottleOptions{MaxFailures: 2}
+		o.Throttle = ThrottleConfig{MaxFailures: 2}
 	})
 	for i := range 5 {
 		if w := f.login("alice", alicePass, ""); w.Code != http.StatusServiceUnavailable {
@@ -105,7 +105,7 @@ func TestThrottleStoreDownDoesNotCount(t *testing.T) {
 }
 
 func TestThrottleDisabled(t *testing.T) {
-	f := newFixture(t, func(o *Options) { o.Throttle = ThrottleOptions{Disabled: true, MaxFailures: 1} })
+	f := newFixture(t, func(o *Config) { o.Throttle = ThrottleConfig{Disabled: true, MaxFailures: 1} })
 	for i := range 5 {
 		if w := f.login("alice", "wrong", ""); w.Code != http.StatusUnauthorized {
 			t.Fatalf("attempt %d: status %d", i, w.Code)
@@ -114,7 +114,7 @@ func TestThrottleDisabled(t *testing.T) {
 }
 
 func TestThrottleBoundedKeys(t *testing.T) {
-	th := newThrottler(ThrottleOptions{MaxFailures: 1, MaxIPFailures: 1000, Window: time.Hour, MaxKeys: 10})
+	th := newThrottler(ThrottleConfig{MaxFailures: 1, MaxIPFailures: 1000, Window: time.Hour, MaxKeys: 10})
 	now := time.Now()
 	for i := range 100 {
 		a, _ := th.begin("u"+strconv.Itoa(i), netip.MustParseAddr("192.0.2.1"), now)
@@ -145,7 +145,7 @@ func TestIPKey(t *testing.T) {
 // user's bucket is per client network, so failures from one address leave
 // the user free to log in from another.
 func TestThrottleNoRemoteLockout(t *testing.T) {
-	f := newFixture(t, func(o *Options) { o.Throttle = ThrottleOptions{MaxFailures: 3, Window: 3 * time.Minute} })
+	f := newFixture(t, func(o *Config) { o.Throttle = ThrottleConfig{MaxFailures: 3, Window: 3 * time.Minute} })
 	attacker := "198.51.100.66:5555"
 	post := func(pw, remote string) int {
 		form := url.Values{"user": {"alice"}, "password": {pw}}
@@ -167,7 +167,7 @@ func TestThrottleNoRemoteLockout(t *testing.T) {
 // A client that is locked out cannot push other users' buckets out of
 // the bounded LRU (resetting their counts) by trying made-up names.
 func TestThrottleLockedClientEvictsNobody(t *testing.T) {
-	th := newThrottler(ThrottleOptions{MaxFailures: 1, MaxIPFailures: 1, Window: time.Hour, MaxKeys: 2})
+	th := newThrottler(ThrottleConfig{MaxFailures: 1, MaxIPFailures: 1, Window: time.Hour, MaxKeys: 2})
 	now := time.Now()
 	victimIP, attacker := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("198.51.100.1")
 	if a, _ := th.begin("victim", victimIP, now); a == nil {

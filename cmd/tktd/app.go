@@ -54,7 +54,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, m *metrics
 			return nil, err
 		}
 	}
-	a.stores, err = config.BuildSource(ctx, cfg, config.BuildOptions{
+	a.stores, err = config.BuildSource(ctx, cfg, config.BuildConfig{
 		Logger:     log.With("component", "store"),
 		CacheHooks: m.cacheHooks,
 	})
@@ -62,12 +62,12 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, m *metrics
 		return nil, err
 	}
 	a.basic = basicSource(cfg, a.stores, m)
-	opts, err := a.webOptions(tc)
+	opts, err := a.portalConfig(tc)
 	if err == nil {
 		a.portal, err = web.New(opts)
 	}
 	if err == nil {
-		a.auth, err = web.NewForwardAuth(a.forwardAuthOptions(opts))
+		a.auth, err = web.NewForwardAuth(a.forwardAuthConfig(opts))
 	}
 	if err != nil {
 		a.stores.Close()
@@ -78,17 +78,17 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, m *metrics
 	return a, nil
 }
 
-// webOptions maps the configuration onto the portal's options.
-func (a *app) webOptions(tc ticket.Config) (web.Options, error) {
+// portalConfig maps tktd's configuration onto the portal's.
+func (a *app) portalConfig(tc ticket.Config) (web.Config, error) {
 	c := a.cfg
 	proxies, err := c.TrustedProxyPrefixes()
 	if err != nil {
-		return web.Options{}, err
+		return web.Config{}, err
 	}
-	return web.Options{
+	return web.Config{
 		Ticket: tc,
 		Source: a.stores.Source,
-		Cookie: web.CookieOptions{
+		Cookie: web.CookieConfig{
 			Name: c.Cookie.Name, Domain: c.Cookie.Domain, Path: c.Cookie.Path,
 			Secure: c.Cookie.Secure, Expires: c.Cookie.Expires,
 		},
@@ -97,10 +97,10 @@ func (a *app) webOptions(tc ticket.Config) (web.Options, error) {
 		DefaultURL:       c.DefaultURL,
 		URLTicketHosts:   c.URLTicketHosts,
 		URLTicketArg:     c.URLTicketArg,
-		Guest:            web.GuestOptions{Enabled: c.Guest.Enabled, User: c.Guest.User},
+		Guest:            web.GuestConfig{Enabled: c.Guest.Enabled, User: c.Guest.User},
 		TemplateDir:      c.TemplatesDir,
 		Title:            c.Title,
-		Throttle: web.ThrottleOptions{
+		Throttle: web.ThrottleConfig{
 			Disabled: c.Throttle.Disabled, MaxFailures: c.Throttle.MaxFailures,
 			MaxIPFailures: c.Throttle.MaxIPFailures, Window: c.Throttle.Window, MaxKeys: c.Throttle.MaxKeys,
 		},
@@ -111,16 +111,16 @@ func (a *app) webOptions(tc ticket.Config) (web.Options, error) {
 	}, nil
 }
 
-// forwardAuthOptions maps the configuration onto the forward-auth
-// endpoint's options; po are the portal's, for what the two share.
-func (a *app) forwardAuthOptions(po web.Options) web.ForwardAuthOptions {
+// forwardAuthConfig maps tktd's configuration onto the forward-auth
+// endpoint's; po is the portal's, for what the two share.
+func (a *app) forwardAuthConfig(po web.Config) web.ForwardAuthConfig {
 	fa := a.cfg.ForwardAuth
 	rules := make([]web.ForwardAuthRule, len(fa.Rules))
 	for i, r := range fa.Rules {
 		rules[i] = web.ForwardAuthRule{Hosts: r.Hosts, Paths: r.Paths, Tokens: r.Tokens, Guest: r.Guest, Bypass: r.Bypass, Basic: r.Basic}
 	}
-	return web.ForwardAuthOptions{
-		Basic: &web.BasicOptions{
+	return web.ForwardAuthConfig{
+		Basic: &web.BasicConfig{
 			Passwords:   a.portal.Passwords(a.basic),
 			Realm:       a.cfg.Basic.Realm,
 			IssueTicket: a.cfg.Basic.IssueTicket,
@@ -222,12 +222,12 @@ func (a *app) reloadStores() error {
 // endpoint, which share the ticket settings tc.
 func (a *app) reloadPortal(tc ticket.Config) error {
 	serr := a.reloadStores()
-	opts, err := a.webOptions(tc)
+	opts, err := a.portalConfig(tc)
 	if err == nil {
 		err = a.portal.Reload(opts)
 	}
 	if err == nil {
-		err = a.auth.Reload(a.forwardAuthOptions(opts))
+		err = a.auth.Reload(a.forwardAuthConfig(opts))
 	}
 	return errors.Join(serr, err)
 }

@@ -110,22 +110,22 @@ func newGateApp(ctx context.Context, cfg config.Config, log *slog.Logger, m *met
 		}
 	}
 	if cfg.Gate.Basic {
-		a.stores, err = config.BuildSource(ctx, cfg, config.BuildOptions{Logger: log.With("component", "store"), CacheHooks: m.cacheHooks})
+		a.stores, err = config.BuildSource(ctx, cfg, config.BuildConfig{Logger: log.With("component", "store"), CacheHooks: m.cacheHooks})
 		if err != nil {
 			return nil, err
 		}
 		a.basic = basicSource(cfg, a.stores, m)
 		th := cfg.Throttle
-		a.passwords, err = web.NewPasswords(web.PasswordOptions{
+		a.passwords, err = web.NewPasswords(web.PasswordConfig{
 			Source: a.basic, StoreTimeout: cfg.StoreTimeout, Metrics: m,
-			Throttle: web.ThrottleOptions{Disabled: th.Disabled, MaxFailures: th.MaxFailures, MaxIPFailures: th.MaxIPFailures, Window: th.Window, MaxKeys: th.MaxKeys},
+			Throttle: web.ThrottleConfig{Disabled: th.Disabled, MaxFailures: th.MaxFailures, MaxIPFailures: th.MaxIPFailures, Window: th.Window, MaxKeys: th.MaxKeys},
 		})
 		if err != nil {
 			a.close()
 			return nil, err
 		}
 	}
-	opts, err := a.gateOptions(tc)
+	opts, err := a.gateConfig(tc)
 	if err == nil {
 		a.gate, err = web.NewGate(opts)
 	}
@@ -138,22 +138,22 @@ func newGateApp(ctx context.Context, cfg config.Config, log *slog.Logger, m *met
 	return a, nil
 }
 
-// gateOptions maps the configuration onto the gate's options.
-func (a *app) gateOptions(tc ticket.Config) (web.GateOptions, error) {
+// gateConfig maps tktd's configuration onto the gate's.
+func (a *app) gateConfig(tc ticket.Config) (web.GateConfig, error) {
 	c := a.cfg
 	proxies, err := c.TrustedProxyPrefixes()
 	if err != nil {
-		return web.GateOptions{}, err
+		return web.GateConfig{}, err
 	}
 	up, err := url.Parse(c.Gate.Upstream)
 	if err != nil {
-		return web.GateOptions{}, err
+		return web.GateConfig{}, err
 	}
-	var basic *web.BasicOptions
+	var basic *web.BasicConfig
 	if a.passwords != nil {
-		basic = &web.BasicOptions{Passwords: a.passwords, Realm: c.Basic.Realm, IssueTicket: c.Basic.IssueTicket}
+		basic = &web.BasicConfig{Passwords: a.passwords, Realm: c.Basic.Realm, IssueTicket: c.Basic.IssueTicket}
 	}
-	return web.GateOptions{
+	return web.GateConfig{
 		Basic: basic,
 		Middleware: tkthttp.Config{
 			Ticket:         tc,
@@ -183,7 +183,7 @@ func (a *app) gateOptions(tc ticket.Config) (web.GateOptions, error) {
 // gate with the ticket settings tc.
 func (a *app) reloadGate(tc ticket.Config) error {
 	serr := a.reloadStores()
-	opts, err := a.gateOptions(tc)
+	opts, err := a.gateConfig(tc)
 	if err == nil {
 		err = a.gate.Reload(opts)
 	}

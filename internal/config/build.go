@@ -17,8 +17,8 @@ import (
 	"github.com/tkt-sso/tkt/authsrc/sqlstore"
 )
 
-// BuildOptions are what BuildSource needs besides the Config.
-type BuildOptions struct {
+// BuildConfig are what BuildSource needs besides the Config.
+type BuildConfig struct {
 	// Logger receives store events (reloads, failovers); nil discards.
 	Logger *slog.Logger
 	// CacheHooks, if set, gives the hooks of the credential cache in front
@@ -48,7 +48,7 @@ type openStore struct {
 // when none is), each behind its credential cache when enabled, and chains
 // them. Opening a SQL store connects to it: an unreachable database fails
 // here, with an error matching authsrc.ErrUnavailable.
-func BuildSource(ctx context.Context, c Config, o BuildOptions) (*Stores, error) {
+func BuildSource(ctx context.Context, c Config, o BuildConfig) (*Stores, error) {
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

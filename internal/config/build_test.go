@@ -85,7 +85,7 @@ func TestBuildSource(t *testing.T) {
 	admin.Close()
 
 	var hits atomic.Int32
-	st, err := BuildSource(ctx, c, BuildOptions{CacheHooks: func(store string) cache.Hooks {
+	st, err := BuildSource(ctx, c, BuildConfig{CacheHooks: func(store string) cache.Hooks {
 		if store != "files" {
 			t.Errorf("cache hooks for %q, want only the cached store", store)
 		}
@@ -172,7 +172,7 @@ func TestBuildSourceLDAPReadiness(t *testing.T) {
 	c.Stores[1].LDAP.URLs = []string{"ldap://" + closedAddr(t), "ldap://" + up.Addr().String()}
 	c.Stores[1].LDAP.BaseDN = "dc=example,dc=com"
 	c.Stores[1].LDAP.OpTimeout = 200 * time.Millisecond // the listener never answers
-	st, err := BuildSource(ctx, c, BuildOptions{})
+	st, err := BuildSource(ctx, c, BuildConfig{})
 	if err != nil {
 		t.Fatal(err) // ldap.New does not connect: a directory down at start is no error
 	}
@@ -197,11 +197,11 @@ func TestBuildSourceErrors(t *testing.T) {
 	c := Defaults()
 	c.DataDir = t.TempDir()
 	c.Stores = []Store{{Type: StoreHtpasswd, Htpasswd: &HtpasswdStore{Path: filepath.Join(c.DataDir, "missing")}}}
-	if _, err := BuildSource(context.Background(), c, BuildOptions{}); err == nil {
+	if _, err := BuildSource(context.Background(), c, BuildConfig{}); err == nil {
 		t.Error("a missing htpasswd file (not lazy) opened")
 	}
 	c.Stores[0].Htpasswd.Lazy = true
-	st, err := BuildSource(context.Background(), c, BuildOptions{})
+	st, err := BuildSource(context.Background(), c, BuildConfig{})
 	if err != nil {
 		t.Fatalf("lazy: %v", err)
 	}
@@ -210,7 +210,7 @@ func TestBuildSourceErrors(t *testing.T) {
 		t.Errorf("lazy store without its file: %v, want unavailable", err)
 	}
 	c.Stores = []Store{{Type: StoreSQL, SQL: &SQLStore{Driver: "postgres", DSN: "postgres://nobody@" + closedAddr(t) + "/x?connect_timeout=1"}}}
-	if _, err := BuildSource(context.Background(), c, BuildOptions{}); !errors.Is(err, authsrc.ErrUnavailable) {
+	if _, err := BuildSource(context.Background(), c, BuildConfig{}); !errors.Is(err, authsrc.ErrUnavailable) {
 		t.Errorf("unreachable database: %v, want unavailable", err)
 	}
 }
@@ -248,7 +248,7 @@ func TestBuildSourcePostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := BuildSource(ctx, c, BuildOptions{})
+	st, err := BuildSource(ctx, c, BuildConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
