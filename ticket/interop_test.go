@@ -193,8 +193,8 @@ func TestInteropApache(t *testing.T) {
 				if got != "accepted" {
 					return
 				}
-				if _, set := r.Cookie("auth_tkt"); set != res.Reissue() {
-					t.Errorf("Apache set a new ticket: %v (%q); our Verifier says re-issue: %v", set, r.SetCookie, res.Reissue())
+				if _, set := r.Cookie("auth_tkt"); set != res.ShouldReissue() {
+					t.Errorf("Apache set a new ticket: %v (%q); our Verifier says re-issue: %v", set, r.SetCookie, res.ShouldReissue())
 				}
 				want := apachetest.Response{Status: 200, Backend: true,
 					RemoteUser: &c.tk.UID, Tokens: interopPtr(string(c.tk.Tokens)), Data: &c.tk.Data,
@@ -269,7 +269,7 @@ func TestInteropApacheReissue(t *testing.T) {
 			}
 			// Our own verdict on what we send: due for re-issue, for
 			// its age or for its old secret.
-			if res, err := v.VerifyRaw(raw, ip, time.Now()); err != nil || !res.Reissue() || res.SecretIndex != len(c.cfg.OldSecrets) {
+			if res, err := v.VerifyRaw(raw, ip, time.Now()); err != nil || !res.ShouldReissue() || res.SecretIndex != len(c.cfg.OldSecrets) {
 				t.Fatalf("our Verifier on the sent ticket: %+v, %v; want valid, due for re-issue, secret index %d", res, err, len(c.cfg.OldSecrets))
 			}
 			// The module reads the time with time(2), which Linux serves
@@ -301,8 +301,8 @@ func TestInteropApacheReissue(t *testing.T) {
 			if err != nil {
 				t.Fatalf("our Verifier rejects Apache's re-issued ticket %q: %v", issued, err)
 			}
-			if res.Time.Before(before) || res.Time.After(after) || res.Reissue() {
-				t.Errorf("re-issued ticket time %v (reissue %v), want fresh, within [%v, %v]", res.Time, res.Reissue(), before, after)
+			if res.Time.Before(before) || res.Time.After(after) || res.ShouldReissue() {
+				t.Errorf("re-issued ticket time %v (reissue %v), want fresh, within [%v, %v]", res.Time, res.ShouldReissue(), before, after)
 			}
 			want := ticket.Ticket{UID: sent.UID, Tokens: sent.Tokens, Data: sent.Data, Time: res.Time}
 			if d := cmp.Diff(want, res.Ticket); d != "" {

@@ -56,16 +56,16 @@ func (t Tokens) validate() error {
 		return nil
 	}
 	for tok := range strings.SplitSeq(string(t), ",") {
-		if err := ValidToken(tok); err != nil {
+		if err := CheckToken(tok); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// ValidToken reports whether tok can stand in a ticket's token list: not
-// empty, and no '!', ',', whitespace or NUL.
-func ValidToken(tok string) error {
+// CheckToken reports why tok cannot stand in a ticket's token list, or nil:
+// it must not be empty, and hold no '!', ',', whitespace or NUL.
+func CheckToken(tok string) error {
 	if tok == "" {
 		return fmt.Errorf("%w: empty token in token list", ErrInvalid)
 	}

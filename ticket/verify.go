@@ -14,34 +14,40 @@ import (
 // 2038 stays valid until then.
 const DefaultMaxSkew = 5 * time.Minute
 
-// Config mirrors mod_auth_tkt's TKTAuth* settings that concern one ticket.
-// Its zero value (plus a Secret) reads MD5 tickets bound to the client's IP
-// address with no time check. Note that mod_auth_tkt's own defaults are
-// TKTAuthTimeout 2h and TKTAuthTimeoutRefresh 0.5: set Timeout and Refresh
-// to behave like an unconfigured Apache location.
+// Config says how tickets are read and minted: the settings of
+// mod_auth_tkt that concern one ticket, each named after what it does and
+// then after its TKTAuth* directive. Its zero value (plus a Secret) reads
+// MD5 tickets bound to the client's IP address with no time check. Note
+// that mod_auth_tkt's own defaults are a 2h timeout and a 0.5 refresh: set
+// Timeout and Refresh to behave like an unconfigured Apache location.
 type Config struct {
-	Digest Digest // TKTAuthDigestType; zero means MD5
-	Secret string // TKTAuthSecret: the current secret, used for re-issuing
-	// OldSecrets are still accepted (TKTAuthSecretOld); a ticket that only
-	// verifies with one of them should be re-issued with Secret.
+	// Digest is the algorithm tickets are signed with; zero means MD5
+	// (TKTAuthDigestType).
+	Digest Digest
+	// Secret is the shared secret that signs new and re-issued tickets
+	// (TKTAuthSecret).
+	Secret string
+	// OldSecrets are still accepted; a ticket that only verifies with one
+	// of them should be re-issued with Secret (TKTAuthSecretOld).
 	OldSecrets []string
-	// Timeout is TKTAuthTimeout: a ticket is valid while its time plus
-	// Timeout has not passed. 0 means no time check at all.
+	// Timeout is how long a ticket is valid after its time; 0 means no
+	// time check at all (TKTAuthTimeout).
 	Timeout time.Duration
-	// Refresh is TKTAuthTimeoutRefresh (0 to 1): a ticket is due for a new
-	// time once less than Refresh*Timeout of its life is left.
+	// Refresh (0 to 1) makes a ticket due for a new time once less than
+	// Refresh*Timeout of its life is left (TKTAuthTimeoutRefresh).
 	Refresh float64
 	// MaxSkew bounds how far in the future a ticket's time may be.
 	// 0 means DefaultMaxSkew; negative disables the check (mod_auth_tkt).
 	// It applies only when Timeout is set.
 	MaxSkew time.Duration
-	// IgnoreIP is TKTAuthIgnoreIP: tickets are minted for 0.0.0.0.
+	// IgnoreIP stops binding tickets to the client's address: they are
+	// minted for 0.0.0.0 (TKTAuthIgnoreIP).
 	IgnoreIP bool
 	// IPv4Prefix and IPv6Prefix bind hmac-sha256 tickets to the client's
 	// network instead of its address; 0 means the whole address.
 	IPv4Prefix, IPv6Prefix int
-	// Tokens are the required tokens (TKTAuthToken), any one of which
-	// admits the ticket. Empty means no token is required.
+	// Tokens are the required tokens, any one of which admits the ticket;
+	// empty requires none (TKTAuthToken).
 	Tokens []string
 }
 
@@ -86,7 +92,7 @@ func NewVerifier(c Config) (*Verifier, error) {
 		errs = append(errs, err)
 	}
 	for _, t := range c.Tokens {
-		if err := ValidToken(t); err != nil {
+		if err := CheckToken(t); err != nil {
 			errs = append(errs, fmt.Errorf("required %w", err))
 		}
 	}
@@ -128,9 +134,9 @@ type Result struct {
 	Refresh bool
 }
 
-// Reissue reports whether the caller should send a fresh ticket: the
+// ShouldReissue reports whether the caller should send a fresh ticket: the
 // ticket is due for refresh or was signed with an old secret.
-func (r Result) Reissue() bool { return r.Refresh || r.SecretIndex > 0 }
+func (r Result) ShouldReissue() bool { return r.Refresh || r.SecretIndex > 0 }
 
 // Verify checks a cookie or URL value (see DecodeValue) for a request
 // from client at time now.

@@ -189,8 +189,8 @@ func TestOldSecrets(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", d, err)
 		}
-		if r.SecretIndex != 2 || !r.Reissue() || r.Refresh {
-			t.Errorf("%s: SecretIndex %d Reissue %v Refresh %v, want 2 true false", d, r.SecretIndex, r.Reissue(), r.Refresh)
+		if r.SecretIndex != 2 || !r.ShouldReissue() || r.Refresh {
+			t.Errorf("%s: SecretIndex %d Reissue %v Refresh %v, want 2 true false", d, r.SecretIndex, r.ShouldReissue(), r.Refresh)
 		}
 		fresh, err := v.Reissue(r.Ticket, local, t0.Add(time.Minute))
 		if err != nil {

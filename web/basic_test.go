@@ -197,7 +197,7 @@ func TestGateKeepsCredentials(t *testing.T) {
 	_, cached := basicStore(t)
 	up, _ := url.Parse(app.URL)
 	tc := ticket.Config{Digest: ticket.HMACSHA256, Secret: testSecret, Timeout: time.Hour}
-	g, err := NewGate(GateConfig{Middleware: tkthttp.Config{Ticket: tc}, Upstream: up, Basic: &BasicConfig{Passwords: basicPasswords(t, cached)}})
+	g, err := NewGate(GateConfig{Middleware: tkthttp.Config{Ticket: tc, BearerTickets: true}, Upstream: up, Basic: &BasicConfig{Passwords: basicPasswords(t, cached)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,13 +225,13 @@ func TestGateKeepsCredentials(t *testing.T) {
 
 // With bearer tickets off, an application's own bearer tokens pass through
 // the gate untouched, and /auth judges the cookie.
-func TestNoBearer(t *testing.T) {
+func TestBearerTicketsOff(t *testing.T) {
 	var got string
 	app := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { got = r.Header.Get("Authorization") }))
 	defer app.Close()
 	up, _ := url.Parse(app.URL)
 	tc := ticket.Config{Digest: ticket.HMACSHA256, Secret: testSecret, Timeout: time.Hour}
-	g, err := NewGate(GateConfig{Middleware: tkthttp.Config{Ticket: tc}, Upstream: up, NoBearer: true})
+	g, err := NewGate(GateConfig{Middleware: tkthttp.Config{Ticket: tc}, Upstream: up})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +247,7 @@ func TestNoBearer(t *testing.T) {
 		t.Errorf("gate: %d, the application saw Authorization %q", w.Code, got)
 	}
 
-	f := newFAFixture(t, func(o *ForwardAuthConfig) { o.NoBearer = true })
+	f := newFAFixture(t, func(o *ForwardAuthConfig) { o.BearerTickets = false })
 	cookie := f.mint("alice", "", "", testClient, time.Minute)
 	if w := f.nginx("https://app.example.com/", cookie, "Authorization", "Bearer the-app's-own"); w.Code != 200 || w.Header().Get("Remote-User") != "alice" {
 		t.Errorf("/auth: %d %v", w.Code, identity(w))

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/netip"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -43,25 +42,24 @@ type ForwardAuthConfig struct {
 	Rules []ForwardAuthRule
 	// Basic, when set, lets rules that say so take HTTP Basic credentials.
 	Basic *BasicConfig
-	// NoBearer turns off bearer tickets ("Authorization: Bearer <ticket>",
-	// otherwise taken everywhere like the cookie), for applications whose
-	// clients send bearer tokens of their own.
-	NoBearer bool
+	// BearerTickets accepts a ticket in "Authorization: Bearer <ticket>"
+	// like the cookie, for scripts and API clients (see
+	// tkthttp.Config.BearerTickets). tktd turns it on unless its
+	// applications' clients send bearer tokens of their own.
+	BearerTickets bool
 	// GuestUser is the name pattern of guests on rules that allow them
 	// (%U and %<n>U as in mod_auth_tkt); default "guest".
 	GuestUser string
 	// URLTicketHosts accept a ticket in the URL (?auth_tkt=...), the
 	// cross-domain hand-over, when the proxy passes redirects on.
 	URLTicketHosts []string
-	// TrustedProxies are the proxies allowed to ask. Only their
-	// X-Original-URL, X-Forwarded-* and Forwarded headers are believed; a
-	// request from anywhere else is refused, since its idea of the original
-	// URL and client address could be anything. Empty refuses every
-	// request, with a log line that says so.
-	TrustedProxies []netip.Prefix
-	// ClientIPHeader is the header those proxies name the client in
-	// (tkthttp.HeaderXForwardedFor, the default, or tkthttp.HeaderForwarded).
-	ClientIPHeader string
+	// ClientAddrConfig names the proxies allowed to ask, and the header
+	// they name the client in. Only their X-Original-URL, X-Forwarded-*
+	// and Forwarded headers are believed; a request from anywhere else is
+	// refused, since its idea of the original URL and client address could
+	// be anything. No trusted proxy refuses every request, with a log line
+	// that says so.
+	tkthttp.ClientAddrConfig
 	// Path is where the endpoint is mounted; default "/auth". Requests
 	// under it (Path + "/app/x") ask about that path, as Envoy's ext_authz
 	// path_prefix sends them.
@@ -149,7 +147,7 @@ type forwardRule struct {
 func newForwardState(o ForwardAuthConfig) (*forwardState, error) {
 	st := &forwardState{
 		headers: o.Headers,
-		clients: tkthttp.ClientAddrConfig{TrustedProxies: o.TrustedProxies, Header: o.ClientIPHeader},
+		clients: o.ClientAddrConfig,
 		log:     o.Logger,
 		path:    cmp.Or(o.Path, "/auth"),
 	}
@@ -213,23 +211,22 @@ func newForwardRule(o ForwardAuthConfig, r ForwardAuthRule) (forwardRule, error)
 		challenge = basicChallenge(o.Basic.Realm)
 	}
 	mc := tkthttp.Config{
-		Ticket:         tc,
-		CookieName:     o.Cookie.Name,
-		CookieDomain:   o.Cookie.Domain,
-		CookiePath:     o.Cookie.Path,
-		CookieExpires:  o.Cookie.Expires,
-		SecureCookie:   o.Cookie.Secure,
-		BackArgName:    o.BackArg,
-		GuestLogin:     r.Guest,
-		GuestUser:      o.GuestUser,
-		BearerTickets:  !o.NoBearer,
-		Challenge:      challenge,
-		TrustedProxies: o.TrustedProxies,
-		ClientIPHeader: o.ClientIPHeader,
-		Logger:         o.Logger,
-		Now:            o.Now,
-		LoginURL:       cmp.Or(o.LoginURL, "/login"),
-		UnauthURL:      o.UnauthURL,
+		Ticket:           tc,
+		CookieName:       o.Cookie.Name,
+		CookieDomain:     o.Cookie.Domain,
+		CookiePath:       o.Cookie.Path,
+		CookieExpires:    o.Cookie.Expires,
+		SecureCookie:     o.Cookie.Secure,
+		BackArg:          o.BackArg,
+		GuestLogin:       r.Guest,
+		GuestUser:        o.GuestUser,
+		BearerTickets:    o.BearerTickets,
+		Challenge:        challenge,
+		ClientAddrConfig: o.ClientAddrConfig,
+		Logger:           o.Logger,
+		Now:              o.Now,
+		LoginURL:         cmp.Or(o.LoginURL, "/login"),
+		UnauthURL:        o.UnauthURL,
 		// nginx turns any answer but 2xx, 401 and 403 into a 500, so the
 		// status flavour names the login page in Location for nginx to
 		// redirect to, and takes no URL tickets (that answer is a

@@ -34,11 +34,12 @@ type faFixture struct {
 func newFAFixture(t testing.TB, edit func(*ForwardAuthConfig)) *faFixture {
 	f := &faFixture{t: t, now: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC), logs: &syncBuffer{}}
 	o := ForwardAuthConfig{
-		Ticket:         ticket.Config{Digest: ticket.SHA256, Secret: testSecret, Timeout: 2 * time.Hour, Refresh: 0.5},
-		Cookie:         CookieConfig{Name: "auth_tkt", Domain: ".example.com", Path: "/"},
-		LoginURL:       loginURL,
-		TrustedProxies: []netip.Prefix{netip.MustParsePrefix(proxyAddr + "/32")},
-		URLTicketHosts: []string{"other.example.net"},
+		Ticket:           ticket.Config{Digest: ticket.SHA256, Secret: testSecret, Timeout: 2 * time.Hour, Refresh: 0.5},
+		Cookie:           CookieConfig{Name: "auth_tkt", Domain: ".example.com", Path: "/"},
+		LoginURL:         loginURL,
+		ClientAddrConfig: tkthttp.ClientAddrConfig{TrustedProxies: []netip.Prefix{netip.MustParsePrefix(proxyAddr + "/32")}},
+		URLTicketHosts:   []string{"other.example.net"},
+		BearerTickets:    true, // tktd's default
 		Rules: []ForwardAuthRule{
 			{Hosts: []string{"app.example.com"}, Paths: []string{"/admin"}, Tokens: []string{"admin"}},
 			{Paths: []string{"/static/", "/healthz"}, Bypass: true},
@@ -320,7 +321,7 @@ func TestForwardAuthURLTicket(t *testing.T) {
 // refused, not passed on empty.
 func TestForwardAuthIdentityHeaders(t *testing.T) {
 	f := newFAFixture(t, func(o *ForwardAuthConfig) {
-		o.Headers = tkthttp.IdentityHeaders{User: "X-Auth-User", Tokens: "X-Auth-Groups", Data: "X-Auth-Data"}
+		o.Headers = tkthttp.IdentityHeaders{User: "X-Auth-User", Groups: "X-Auth-Groups", Data: "X-Auth-Data"}
 	})
 	w := f.nginx("https://app.example.com/", f.mint("alice", "staff", "d", testClient, time.Minute), "Remote-User", "mallory", "X-Auth-User", "mallory")
 	got := []string{w.Header().Get("X-Auth-User"), w.Header().Get("X-Auth-Groups"), w.Header().Get("X-Auth-Data")}

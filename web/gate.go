@@ -33,10 +33,6 @@ type GateConfig struct {
 	// Basic, when set, takes HTTP Basic credentials as well as tickets.
 	// Credentials the gate took are never passed on.
 	Basic *BasicConfig
-	// NoBearer turns off bearer tickets ("Authorization: Bearer <ticket>",
-	// otherwise taken like the cookie), for applications whose clients
-	// send bearer tokens of their own: those then pass through.
-	NoBearer bool
 	// Transport reaches the upstream; nil means a transport with bounded
 	// connect and header timeouts.
 	Transport http.RoundTripper
@@ -89,7 +85,6 @@ func newGateHandler(o GateConfig) (http.Handler, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	mc := o.Middleware
-	mc.BearerTickets = !o.NoBearer
 	cookie := CookieConfig{Name: mc.CookieName, Domain: mc.CookieDomain, Path: mc.CookiePath, Secure: mc.SecureCookie, Expires: mc.CookieExpires}
 	basic, err := newBasicAuth(o.Basic, mc.Ticket, cookie, log, mc.Now)
 	errs = append(errs, err)
@@ -101,7 +96,7 @@ func newGateHandler(o GateConfig) (http.Handler, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	clients := tkthttp.ClientAddrConfig{TrustedProxies: o.Middleware.TrustedProxies, Header: o.Middleware.ClientIPHeader}
+	clients := o.Middleware.ClientAddrConfig
 	cookieName := o.Middleware.CookieName
 	if cookieName == "" {
 		cookieName = ticket.DefaultCookieName

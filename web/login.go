@@ -54,7 +54,7 @@ func (s *state) autoLogin(w http.ResponseWriter, r *http.Request, ci tkthttp.Cli
 	}
 	http.SetCookie(w, portalCookie(loopCookie, strconv.Itoa(n+1), ci, loopWindow))
 	var value string
-	if res.Reissue() || back.urlTicket {
+	if res.ShouldReissue() || back.urlTicket {
 		v, err := s.verifier.Reissue(res.Ticket, ci.Addr, now)
 		if err != nil {
 			s.log.ErrorContext(r.Context(), "ticket refresh failed", "user", res.UID, "client_ip", ci.Addr.String(), "err", err)
@@ -260,12 +260,12 @@ func reasonFor(err error, marker reason) reason {
 
 // tokensOf keeps the groups that can stand in a ticket's token list.
 func tokensOf(groups []string) (ticket.Tokens, []string) {
-	if !slices.ContainsFunc(groups, func(g string) bool { return ticket.ValidToken(g) != nil }) {
+	if !slices.ContainsFunc(groups, func(g string) bool { return ticket.CheckToken(g) != nil }) {
 		return ticket.JoinTokens(groups...), nil // the usual case, without a copy
 	}
 	var ok, skipped []string
 	for _, g := range groups {
-		if ticket.ValidToken(g) == nil {
+		if ticket.CheckToken(g) == nil {
 			ok = append(ok, g)
 		} else {
 			skipped = append(skipped, g)

@@ -40,7 +40,7 @@ func (s *state) home(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusOK, pageHome, d)
 		return
 	}
-	if res.Reissue() {
+	if res.ShouldReissue() {
 		if v, err := s.verifier.Reissue(res.Ticket, ci.Addr, now); err == nil {
 			http.SetCookie(w, s.ticketCookie(v, ci, now))
 			s.metrics.TicketIssued()

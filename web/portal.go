@@ -10,12 +10,12 @@ package web
 import (
 	"log/slog"
 	"net/http"
-	"net/netip"
 	"sync/atomic"
 	"time"
 
 	"github.com/tkt-sso/tkt/authsrc"
 	"github.com/tkt-sso/tkt/ticket"
+	"github.com/tkt-sso/tkt/ticket/tkthttp"
 )
 
 // Config configure a Portal. Apart from Ticket.Secret and Source, the zero
@@ -59,11 +59,10 @@ type Config struct {
 	Title string
 	// Throttle limits failed logins per user and per client IP.
 	Throttle ThrottleConfig
-	// TrustedProxies are the peers whose X-Forwarded-For and
-	// X-Forwarded-Proto are believed when finding the client IP (for
-	// ticket binding and throttling) and whether it used TLS, by the same
-	// rules as the validators' (tkthttp.ClientAddrConfig).
-	TrustedProxies []netip.Prefix
+	// ClientAddrConfig names the trusted proxies whose word on the
+	// client's address (for ticket binding and throttling) and on whether
+	// it used TLS is taken, by the same rules as the validators'.
+	tkthttp.ClientAddrConfig
 	// StoreTimeout bounds one Source call; default 10s.
 	StoreTimeout time.Duration
 	// Logger receives one line per login attempt; nil discards.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tkt-sso/tkt/ticket"
+	"github.com/tkt-sso/tkt/ticket/tkthttp"
 )
 
 func TestNewReportsEveryProblem(t *testing.T) {
@@ -22,7 +23,7 @@ func TestNewReportsEveryProblem(t *testing.T) {
 		DefaultURL:       "https://not-allowed.example/",
 		Guest:            GuestConfig{User: "%zU"},
 		Throttle:         ThrottleConfig{MaxFailures: -1},
-		TrustedProxies:   []netip.Prefix{{}},
+		ClientAddrConfig: tkthttp.ClientAddrConfig{TrustedProxies: []netip.Prefix{{}}},
 		StoreTimeout:     -time.Second,
 	}
 	_, err := New(o)

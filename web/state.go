@@ -64,7 +64,7 @@ func newState(o Config, prev *state) (*state, error) {
 		backArg:      cmp.Or(o.BackArg, defaultBackArg),
 		urlTicketArg: cmp.Or(o.URLTicketArg, ticket.DefaultCookieName),
 		title:        cmp.Or(o.Title, defaultTitle),
-		clients:      tkthttp.ClientAddrConfig{TrustedProxies: o.TrustedProxies},
+		clients:      o.ClientAddrConfig,
 		log:          o.Logger,
 		metrics:      o.Metrics,
 		now:          o.Now,

@@ -24,12 +24,12 @@ const (
 	MaxDataLen  = 1024
 )
 
-// ValidUserName reports why name can't be a tkt user, or nil. The ticket's
+// CheckUserName reports why name can't be a tkt user, or nil. The ticket's
 // uid ends at the first `!`, so `!` is out; control characters (NUL
 // included) would end up in headers and logs; blanks at either end are
 // refused because MySQL's PAD SPACE collations would match "bob " to "bob".
 // Everything else, `*()\,=+<>#;"'` and any unicode, is a legal name.
-func ValidUserName(name string) error {
+func CheckUserName(name string) error {
 	switch {
 	case name == "":
 		return fmt.Errorf("%w: user name is empty", ErrInvalidName)
@@ -47,10 +47,10 @@ func ValidUserName(name string) error {
 	return nil
 }
 
-// ValidGroupName reports why name can't be a group, or nil. Groups become
+// CheckGroupName reports why name can't be a group, or nil. Groups become
 // ticket tokens: a comma-separated list inside the `!`-separated ticket, and
 // blanks around commas are stripped by some implementations.
-func ValidGroupName(name string) error {
+func CheckGroupName(name string) error {
 	switch {
 	case name == "":
 		return fmt.Errorf("%w: group name is empty", ErrInvalidName)
@@ -108,7 +108,7 @@ func validPassword(password string) error {
 func cleanGroups(groups []string) ([]string, error) {
 	out := make([]string, 0, len(groups))
 	for _, g := range groups {
-		if err := ValidGroupName(g); err != nil {
+		if err := CheckGroupName(g); err != nil {
 			return nil, err
 		}
 		out = append(out, g)

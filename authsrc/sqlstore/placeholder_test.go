@@ -119,7 +119,7 @@ func FuzzValidUserName(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, name string) {
-		if ValidUserName(name) != nil {
+		if CheckUserName(name) != nil {
 			return
 		}
 		if err := authsrc.CheckInput(t.Context(), name, "pw"); err != nil {
@@ -128,7 +128,7 @@ func FuzzValidUserName(f *testing.F) {
 		if strings.ContainsRune(name, '!') || strings.IndexFunc(name, unicode.IsControl) >= 0 {
 			t.Fatalf("ValidUserName(%q) accepts a name that can't be a uid", name)
 		}
-		if ValidGroupName(name) == nil && strings.ContainsAny(name, ", \t") {
+		if CheckGroupName(name) == nil && strings.ContainsAny(name, ", \t") {
 			t.Fatalf("ValidGroupName(%q) accepts a token separator", name)
 		}
 	})

@@ -223,7 +223,7 @@ func (s *Store) userGroups(ctx context.Context, q querier, user string) ([]strin
 		if !g.Valid {
 			continue
 		}
-		if err := ValidGroupName(g.String); err != nil {
+		if err := CheckGroupName(g.String); err != nil {
 			return nil, err
 		}
 		groups = append(groups, g.String)

@@ -32,7 +32,7 @@ type UserInfo struct {
 func (s *Store) AddUser(ctx context.Context, name, password string, groups []string, data string) error {
 	groups, err := cleanGroups(groups)
 	if err == nil {
-		err = errors.Join(ValidUserName(name), validNewData(data))
+		err = errors.Join(CheckUserName(name), validNewData(data))
 	}
 	if err != nil {
 		return err

@@ -139,7 +139,7 @@ func newUserAddCmd(s *streams, db *userDB) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		PreRunE: func(_ *cobra.Command, args []string) error {
 			// Refuse a bad name before asking for a password.
-			return userErr(sqlstore.ValidUserName(args[0]))
+			return userErr(sqlstore.CheckUserName(args[0]))
 		},
 		RunE: withStore(s, db, true, func(cmd *cobra.Command, st *sqlstore.Store, args []string) error {
 			pw, err := readPassword(s, fromStdin)

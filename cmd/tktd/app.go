@@ -12,6 +12,7 @@ import (
 	"github.com/tkt-sso/tkt/authsrc/cache"
 	"github.com/tkt-sso/tkt/internal/config"
 	"github.com/tkt-sso/tkt/ticket"
+	"github.com/tkt-sso/tkt/ticket/tkthttp"
 	"github.com/tkt-sso/tkt/web"
 )
 
@@ -104,10 +105,10 @@ func (a *app) portalConfig(tc ticket.Config) (web.Config, error) {
 			Disabled: c.Throttle.Disabled, MaxFailures: c.Throttle.MaxFailures,
 			MaxIPFailures: c.Throttle.MaxIPFailures, Window: c.Throttle.Window, MaxKeys: c.Throttle.MaxKeys,
 		},
-		TrustedProxies: proxies,
-		StoreTimeout:   c.StoreTimeout,
-		Logger:         a.log.With("component", "portal"),
-		Metrics:        a.metrics,
+		ClientAddrConfig: tkthttp.ClientAddrConfig{TrustedProxies: proxies},
+		StoreTimeout:     c.StoreTimeout,
+		Logger:           a.log.With("component", "portal"),
+		Metrics:          a.metrics,
 	}, nil
 }
 
@@ -125,19 +126,19 @@ func (a *app) forwardAuthConfig(po web.Config) web.ForwardAuthConfig {
 			Realm:       a.cfg.Basic.Realm,
 			IssueTicket: a.cfg.Basic.IssueTicket,
 		},
-		NoBearer:       !a.cfg.BearerTickets,
-		Ticket:         po.Ticket,
-		Cookie:         po.Cookie,
-		LoginURL:       fa.LoginURL,
-		UnauthURL:      fa.UnauthURL,
-		BackArg:        po.BackArg,
-		Headers:        fa.Headers.Identity(),
-		Rules:          rules,
-		GuestUser:      a.cfg.Guest.User,
-		URLTicketHosts: a.cfg.URLTicketHosts,
-		TrustedProxies: po.TrustedProxies,
-		Path:           "/auth",
-		Logger:         a.log.With("component", "forward_auth"),
+		BearerTickets:    a.cfg.BearerTickets,
+		Ticket:           po.Ticket,
+		Cookie:           po.Cookie,
+		LoginURL:         fa.LoginURL,
+		UnauthURL:        fa.UnauthURL,
+		BackArg:          po.BackArg,
+		Headers:          fa.Headers.Identity(),
+		Rules:            rules,
+		GuestUser:        a.cfg.Guest.User,
+		URLTicketHosts:   a.cfg.URLTicketHosts,
+		ClientAddrConfig: po.ClientAddrConfig,
+		Path:             "/auth",
+		Logger:           a.log.With("component", "forward_auth"),
 	}
 }
 

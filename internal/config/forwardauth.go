@@ -45,7 +45,7 @@ type Headers struct {
 
 // Identity returns h as the ticket package's IdentityHeaders.
 func (h Headers) Identity() tkthttp.IdentityHeaders {
-	return tkthttp.IdentityHeaders{User: h.User, Tokens: h.Groups, Data: h.Data}
+	return tkthttp.IdentityHeaders{User: h.User, Groups: h.Groups, Data: h.Data}
 }
 
 // AuthRule is one forward-auth rule.
@@ -127,7 +127,7 @@ func (c Config) validateForwardAuth(p *problems) {
 			}
 		}
 		for j, tok := range r.Tokens {
-			p.wrap(fmt.Sprintf("%s.tokens[%d]", key, j), ticket.ValidToken(tok))
+			p.wrap(fmt.Sprintf("%s.tokens[%d]", key, j), ticket.CheckToken(tok))
 		}
 		if r.Bypass && (r.Guest || r.Basic || len(r.Tokens) > 0) {
 			p.add(key+".bypass", "a bypass rule checks nothing: drop its tokens, guest and basic")

@@ -28,11 +28,11 @@ type ClientAddrConfig struct {
 	// X-Forwarded-Host are believed. Requests from elsewhere are judged by
 	// their connection alone.
 	TrustedProxies []netip.Prefix
-	// Header is the header those proxies name the client in:
+	// ClientIPHeader is the header those proxies name the client in:
 	// HeaderXForwardedFor ("" means that) or HeaderForwarded, in any case.
 	// Any other value believes no proxy at all (Check reports it): a
 	// misconfiguration must not let clients name themselves.
-	Header string
+	ClientIPHeader string
 }
 
 // ClientOrigin is what a request says about its client, believed only as
@@ -69,7 +69,7 @@ func (c ClientAddrConfig) Check() error {
 		}
 	}
 	if _, ok := c.mode(); !ok {
-		errs = append(errs, fmt.Errorf("client IP header %q: use %s or %s", c.Header, HeaderXForwardedFor, HeaderForwarded))
+		errs = append(errs, fmt.Errorf("client IP header %q: use %s or %s", c.ClientIPHeader, HeaderXForwardedFor, HeaderForwarded))
 	}
 	return errors.Join(errs...)
 }
@@ -77,9 +77,9 @@ func (c ClientAddrConfig) Check() error {
 // mode tells which header Header names; ok is false for anything else.
 func (c ClientAddrConfig) mode() (forwarded, ok bool) {
 	switch {
-	case c.Header == "" || c.Header == HeaderXForwardedFor || strings.EqualFold(c.Header, HeaderXForwardedFor):
+	case c.ClientIPHeader == "" || c.ClientIPHeader == HeaderXForwardedFor || strings.EqualFold(c.ClientIPHeader, HeaderXForwardedFor):
 		return false, true
-	case c.Header == HeaderForwarded || strings.EqualFold(c.Header, HeaderForwarded):
+	case c.ClientIPHeader == HeaderForwarded || strings.EqualFold(c.ClientIPHeader, HeaderForwarded):
 		return true, true
 	}
 	return false, false

@@ -16,7 +16,7 @@ var testProxies = []netip.Prefix{
 
 func testClientConfig(forwarded bool) ClientAddrConfig {
 	if forwarded {
-		return ClientAddrConfig{TrustedProxies: testProxies, Header: HeaderForwarded}
+		return ClientAddrConfig{TrustedProxies: testProxies, ClientIPHeader: HeaderForwarded}
 	}
 	return ClientAddrConfig{TrustedProxies: testProxies}
 }
@@ -97,9 +97,9 @@ func TestClientOrigin(t *testing.T) {
 			want: want{Proxied: true, Host: "app.example"}},
 		{name: "zero-config-trusts-nobody", cfg: &ClientAddrConfig{}, remote: "10.0.0.1:5", hdr: http.Header{"X-Forwarded-For": {"198.51.100.1"}, "X-Forwarded-Proto": {"https"}},
 			want: want{Addr: "10.0.0.1", Host: "app.example"}},
-		{name: "header-any-case", cfg: &ClientAddrConfig{TrustedProxies: testProxies, Header: "forwarded"}, remote: "10.0.0.1:5",
+		{name: "header-any-case", cfg: &ClientAddrConfig{TrustedProxies: testProxies, ClientIPHeader: "forwarded"}, remote: "10.0.0.1:5",
 			hdr: http.Header{"Forwarded": {"for=198.51.100.1"}, "X-Forwarded-For": {"203.0.113.9"}}, want: want{Addr: "198.51.100.1", Proxied: true, Host: "app.example"}},
-		{name: "unknown-header-trusts-nobody", cfg: &ClientAddrConfig{TrustedProxies: testProxies, Header: "X-Real-IP"}, remote: "10.0.0.1:5",
+		{name: "unknown-header-trusts-nobody", cfg: &ClientAddrConfig{TrustedProxies: testProxies, ClientIPHeader: "X-Real-IP"}, remote: "10.0.0.1:5",
 			hdr: http.Header{"X-Real-Ip": {"198.51.100.1"}, "X-Forwarded-For": {"203.0.113.9"}, "X-Forwarded-Proto": {"https"}}, want: want{Addr: "10.0.0.1", Host: "app.example"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -215,10 +215,10 @@ func TestClientAddrConfigCheck(t *testing.T) {
 		want []string // substrings of the error; none means valid
 	}{
 		{name: "zero", cfg: ClientAddrConfig{}},
-		{name: "xff", cfg: ClientAddrConfig{TrustedProxies: testProxies, Header: HeaderXForwardedFor}},
-		{name: "forwarded-lower-case", cfg: ClientAddrConfig{Header: "forwarded"}},
+		{name: "xff", cfg: ClientAddrConfig{TrustedProxies: testProxies, ClientIPHeader: HeaderXForwardedFor}},
+		{name: "forwarded-lower-case", cfg: ClientAddrConfig{ClientIPHeader: "forwarded"}},
 		{name: "unmasked-prefix", cfg: ClientAddrConfig{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.1.2.3/8")}}},
-		{name: "invalid-prefix-and-header", cfg: ClientAddrConfig{TrustedProxies: []netip.Prefix{testProxies[0], {}}, Header: "X-Real-IP"},
+		{name: "invalid-prefix-and-header", cfg: ClientAddrConfig{TrustedProxies: []netip.Prefix{testProxies[0], {}}, ClientIPHeader: "X-Real-IP"},
 			want: []string{"trusted proxy 2 is not a valid prefix", `client IP header "X-Real-IP"`}},
 	} {
 		t.Run(c.name, func(t *testing.T) {

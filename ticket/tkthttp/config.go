@@ -11,6 +11,137 @@ import (
 	"github.com/tkt-sso/tkt/ticket"
 )
 
+// Config says how a Middleware checks tickets: mod_auth_tkt's
+// per-location settings for an http.Handler. Its zero value (plus
+// Ticket.Secret) protects a handler with MD5 tickets bound to the client
+// address and answers 401 to a request without a valid ticket.
+//
+// Each field says what it does and then names the TKTAuth* directive it
+// stands for, for sites that migrate from Apache. Where the module is
+// insecure or buggy the middleware differs on purpose (docs/ticket-format.md
+// lists every difference); the field says how, and differential_test.go
+// asserts each difference against the real module.
+type Config struct {
+	// Ticket is how tickets are read and re-issued: the digest, secrets,
+	// timeout, refresh fraction, IP binding and the required tokens (any
+	// one of which admits).
+	Ticket ticket.Config
+
+	// CookieName names the ticket cookie, and the URL ticket parameter;
+	// "" means ticket.DefaultCookieName, auth_tkt (TKTAuthCookieName).
+	CookieName string
+	// CookieDomain is the Domain of the cookies the middleware sets, so
+	// that every host under it shares the ticket; "" sets host-only
+	// cookies (TKTAuthDomain; the module then writes the Host header, or
+	// any client's X-Forwarded-Host, as the domain).
+	CookieDomain string
+	// CookiePath is the ticket cookie's path; "" means "/", the module's
+	// only choice.
+	CookiePath string
+	// CookieExpires makes ticket cookies persistent for that long; 0 sets
+	// session cookies (TKTAuthCookieExpires).
+	CookieExpires time.Duration
+	// SecureCookie marks ticket cookies Secure even on plain-HTTP
+	// requests, for a site whose TLS ends at a proxy (TKTAuthCookieSecure).
+	// Cookies on requests that came over TLS are Secure anyway; the module
+	// forgets the flag when it refreshes a ticket, we never do. Every
+	// cookie is HttpOnly.
+	SecureCookie bool
+	// SameSite is the ticket and back cookies' SameSite attribute; 0 means
+	// Lax. SameSite=None needs SecureCookie. (The module sets none.)
+	SameSite http.SameSite
+
+	// LoginURL is where a browser without a valid ticket is sent: an
+	// absolute http(s) URL or a path. "" answers 401 instead
+	// (TKTAuthLoginURL; without it the module does nothing at all unless
+	// guests are allowed).
+	LoginURL string
+	// TimeoutURL is where an expired ticket sends the browser, and
+	// PostTimeoutURL where it sends a POST; "" falls back to LoginURL
+	// (TKTAuthTimeoutURL, TKTAuthPostTimeoutURL).
+	TimeoutURL, PostTimeoutURL string
+	// RedirectStatus is the status of those redirects: 307 (0 means it,
+	// as in the module: a POST stays a POST, so a login page that takes it
+	// back can replay it), 302 or 303. A forward-auth endpoint whose proxy
+	// hands the redirect to the browser wants 302, the answer Traefik and
+	// Caddy users expect, which browsers follow with a GET.
+	RedirectStatus int
+	// StatusWithLocation answers 401 or 403 where a browser would be
+	// redirected, with the redirect's target in the Location header. It
+	// is for a proxy that understands only those statuses and redirects
+	// by itself (nginx's auth_request with error_page 401 =302
+	// $upstream_http_location).
+	StatusWithLocation bool
+	// BearerTickets accepts a ticket in "Authorization: Bearer <value>"
+	// too, for API clients and scripts (a ticket from tktctl mint or the
+	// portal). A bearer ticket is the request's credential: when it fails
+	// the answer is a 401 (403 for a missing token) and no cookie is
+	// tried, and it is never refreshed, since the client keeps no cookie.
+	BearerTickets bool
+	// Challenge is the WWW-Authenticate value sent with every 401, e.g.
+	// `Basic realm="example", charset="UTF-8"` where a front end accepts
+	// passwords. "" sends none.
+	Challenge string
+	// UnauthURL is where a valid ticket without a required token sends
+	// the browser; "" answers 403 (TKTAuthUnauthURL; without it the module
+	// sends such a user to the login page, which sends them back).
+	UnauthURL string
+
+	// BackArg names the login URL's parameter that carries the original
+	// URL; "" means "back" (TKTAuthBackArgName). NoBackArg leaves the
+	// original URL out (TKTAuthBackArgName None).
+	BackArg   string
+	NoBackArg bool
+	// BackCookieName carries the original URL in a cookie of that name
+	// instead of a parameter (TKTAuthBackCookieName).
+	BackCookieName string
+	// QuerySeparator is put between a login URL's own query and the back
+	// parameter: "&" or ";". "" means "&", where the module defaults to
+	// ";" (TKTAuthQuerySeparator): net/url and the WHATWG URL standard no
+	// longer split queries on ';', so a Go login page would never see a
+	// ";back=" parameter.
+	QuerySeparator string
+
+	// RequireTLS refuses requests that did not come over TLS: a plain-HTTP
+	// GET or HEAD from a browser is redirected to the same URL over https,
+	// anything else gets 403 (TKTAuthRequireSSL; the module sends it to
+	// the login URL, which then sends the user back to the plain-HTTP URL).
+	RequireTLS bool
+
+	// GuestLogin lets a request without a valid ticket proceed as a guest
+	// (TKTAuthGuestLogin), named by GuestUser (TKTAuthGuestUser, default
+	// "guest"), in which %U stands for a random UUID and %<n>U for its
+	// first n characters. GuestEmpty names guests "" (TKTAuthGuestEmpty).
+	GuestLogin bool
+	GuestUser  string
+	GuestEmpty bool
+	// GuestCookie issues the guest a ticket, so it keeps its generated
+	// name (TKTAuthGuestCookie).
+	GuestCookie bool
+	// GuestFallback makes a guest of an expired ticket, rather than
+	// sending it to the timeout URL (TKTAuthGuestFallback).
+	GuestFallback bool
+
+	// URLTicketHosts are the hosts that accept a ticket in the URL
+	// (?auth_tkt=...), the cross-domain hand-over of a login on another
+	// domain, as ParseHostList reads them: "www.example.com" exactly, or
+	// ".example.com" for that domain and every subdomain. Empty means URL
+	// tickets are ignored. (The module takes them on every host and sets
+	// the cookie before checking it.)
+	URLTicketHosts []string
+
+	// ClientAddrConfig names the trusted proxies, whose word on the
+	// client's address, scheme and host is taken; the zero value trusts
+	// none, and the connection's peer is the client.
+	ClientAddrConfig
+
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Logger gets a line for every ticket refused or re-issued, with the
+	// reason and never a secret or a ticket; nil means no logging.
+	Logger *slog.Logger
+}
+
 // New checks c, reporting every problem at once, and returns
 // the middleware it describes.
 func New(c Config) (*Middleware, error) {
@@ -25,8 +156,8 @@ func New(c Config) (*Middleware, error) {
 	if c.SameSite == 0 {
 		c.SameSite = http.SameSiteLaxMode
 	}
-	if c.BackArgName == "" {
-		c.BackArgName = "back"
+	if c.BackArg == "" {
+		c.BackArg = "back"
 	}
 	if c.QuerySeparator == "" {
 		c.QuerySeparator = "&"
@@ -44,7 +175,7 @@ func New(c Config) (*Middleware, error) {
 	if err != nil {
 		errs = append(errs, err)
 	}
-	for _, f := range [][2]string{{"cookie name", c.CookieName}, {"back cookie name", c.BackCookieName}, {"back argument name", c.BackArgName}} {
+	for _, f := range [][2]string{{"cookie name", c.CookieName}, {"back cookie name", c.BackCookieName}, {"back argument name", c.BackArg}} {
 		if f[1] != "" && !ValidName(f[1]) {
 			bad("%s %q: use letters, digits and -._~ only", f[0], f[1])
 		}
@@ -98,13 +229,13 @@ func New(c Config) (*Middleware, error) {
 	if err != nil {
 		errs = append(errs, fmt.Errorf("URL ticket hosts: %w", err))
 	}
-	clients := ClientAddrConfig{TrustedProxies: c.TrustedProxies, Header: c.ClientIPHeader}
+	clients := c.ClientAddrConfig
 	errs = append(errs, clients.Check())
 	// The canonical name keeps Origin on its fast path, without case folding.
 	if fwd, _ := clients.mode(); fwd {
-		clients.Header = HeaderForwarded
+		clients.ClientIPHeader = HeaderForwarded
 	} else {
-		clients.Header = HeaderXForwardedFor
+		clients.ClientIPHeader = HeaderXForwardedFor
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("middleware config: %w", err)

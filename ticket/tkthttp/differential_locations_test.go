@@ -86,7 +86,7 @@ func diffLocations() []diffLoc {
 		{"backnone", []string{dLogin, "TKTAuthBackArgName None"},
 			with(def, func(_ string, c *tkthttp.Config) { c.NoBackArg = true })},
 		{"backname", []string{dLogin, "TKTAuthBackArgName rd"},
-			with(def, func(_ string, c *tkthttp.Config) { c.BackArgName = "rd" })},
+			with(def, func(_ string, c *tkthttp.Config) { c.BackArg = "rd" })},
 		{"relative", []string{"TKTAuthLoginURL /login"},
 			with(def, func(_ string, c *tkthttp.Config) { c.LoginURL = "/login" })},
 		{"cookiename", []string{dLogin, "TKTAuthCookieName my_tkt"},

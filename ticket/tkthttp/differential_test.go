@@ -207,7 +207,7 @@ func (e *diffEnv) describe(t *testing.T, c diffCase, cfg tkthttp.Config, seen *d
 	t.Helper()
 	o := &seen.out
 	o.Target = seen.location
-	arg := diffOr(cfg.BackArgName, "back") + "="
+	arg := diffOr(cfg.BackArg, "back") + "="
 	if i := strings.LastIndex(seen.location, arg); i > 0 && strings.ContainsRune("?&;", rune(seen.location[i-1])) {
 		o.Target, o.Sep = seen.location[:i-1], seen.location[i-1:i]
 		o.Back = unescape(t, seen.location[i+len(arg):])

@@ -17,7 +17,7 @@ var ErrHeaderValue = errors.New("value cannot be carried in an HTTP header")
 // Set on the outgoing request.
 type IdentityHeaders struct {
 	User   string // "" means Remote-User
-	Tokens string // "" means Remote-Groups (the tokens, comma-separated)
+	Groups string // "" means Remote-Groups (the tokens, comma-separated)
 	Data   string // "" means Remote-Data
 }
 
@@ -29,7 +29,7 @@ func (h IdentityHeaders) names() [3]string {
 		}
 		return http.CanonicalHeaderKey(n)
 	}
-	return [3]string{name(h.User, "Remote-User"), name(h.Tokens, "Remote-Groups"), name(h.Data, "Remote-Data")}
+	return [3]string{name(h.User, "Remote-User"), name(h.Groups, "Remote-Groups"), name(h.Data, "Remote-Data")}
 }
 
 // Strip removes the identity headers from a request's headers, in every

@@ -5,136 +5,10 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"net/netip"
 	"time"
 
 	"github.com/tkt-sso/tkt/ticket"
 )
-
-// Config mirrors the per-location TKTAuth* settings of
-// mod_auth_tkt for an http.Handler. Its zero value (plus Ticket.Secret)
-// protects a handler with MD5 tickets bound to the client address and
-// answers 401 to a request without a valid ticket.
-//
-// Where the module is insecure or buggy the middleware differs on
-// purpose (the spec's section 7); each field says how, and
-// differential_test.go asserts every difference against the real module.
-type Config struct {
-	// Ticket holds the digest, secrets, timeout, refresh fraction, IP
-	// binding and required tokens (TKTAuthToken, any one of which admits).
-	Ticket ticket.Config
-
-	// CookieName is TKTAuthCookieName, also the name of the URL ticket
-	// parameter; "" means DefaultCookieName.
-	CookieName string
-	// CookieDomain is TKTAuthDomain. "" sets host-only cookies, where the
-	// module uses the Host header (or any client's X-Forwarded-Host).
-	CookieDomain string
-	// CookiePath is the ticket cookie's path; "" means "/" (the module's
-	// only choice).
-	CookiePath string
-	// CookieExpires is TKTAuthCookieExpires; 0 means a session cookie.
-	CookieExpires time.Duration
-	// SecureCookie is TKTAuthCookieSecure. Cookies are Secure anyway on a
-	// request that came over TLS; the module forgets the flag when it
-	// refreshes a ticket, we never do. Every cookie is HttpOnly.
-	SecureCookie bool
-	// SameSite is the ticket and back cookies' SameSite; 0 means Lax.
-	// SameSite=None needs SecureCookie.
-	SameSite http.SameSite
-
-	// LoginURL is TKTAuthLoginURL: where a browser without a valid ticket
-	// is sent, an absolute http(s) URL or a path. "" answers 401 instead
-	// (the module then does nothing at all unless guests are allowed).
-	LoginURL string
-	// TimeoutURL is TKTAuthTimeoutURL and PostTimeoutURL
-	// TKTAuthPostTimeoutURL (POST requests only): where an expired ticket
-	// sends the browser; "" falls back to LoginURL.
-	TimeoutURL, PostTimeoutURL string
-	// RedirectStatus is the status of those redirects: 307 (0 means it,
-	// as the module: a POST stays a POST, so a login page that takes it
-	// back can replay it), 302 or 303. A forward-auth endpoint whose proxy
-	// hands the redirect to the browser wants 302, the answer Traefik and
-	// Caddy users expect, which browsers follow with a GET.
-	RedirectStatus int
-	// StatusWithLocation answers 401 or 403 where a browser would be
-	// redirected, with the redirect's target in the Location header. It
-	// is for a proxy that understands only those statuses and redirects
-	// by itself (nginx's auth_request with error_page 401 =302
-	// $upstream_http_location).
-	StatusWithLocation bool
-	// BearerTickets accepts a ticket in "Authorization: Bearer <value>"
-	// too, for API clients and scripts (a ticket from tktctl mint or the
-	// portal). A bearer ticket is the request's credential: when it fails
-	// the answer is a 401 (403 for a missing token) and no cookie is
-	// tried, and it is never refreshed, since the client keeps no cookie.
-	BearerTickets bool
-	// Challenge is the WWW-Authenticate value sent with every 401, e.g.
-	// `Basic realm="example", charset="UTF-8"` where a front end accepts
-	// passwords. "" sends none.
-	Challenge string
-	// UnauthURL is TKTAuthUnauthURL: where a valid ticket without a
-	// required token sends the browser. "" answers 403; the module sends
-	// such a user to the login page instead.
-	UnauthURL string
-
-	// BackArgName is TKTAuthBackArgName, the login URL parameter that
-	// carries the original URL; "" means "back". NoBackArg is
-	// TKTAuthBackArgName None.
-	BackArgName string
-	NoBackArg   bool
-	// BackCookieName is TKTAuthBackCookieName: carry the original URL in a
-	// cookie of that name instead of a parameter.
-	BackCookieName string
-	// QuerySeparator is TKTAuthQuerySeparator, put between a login URL's
-	// own query and the back parameter: "&" or ";". "" means "&", where
-	// the module defaults to ";": net/url and the WHATWG URL standard no
-	// longer split queries on ';', so a Go login page would never see a
-	// ";back=" parameter.
-	QuerySeparator string
-
-	// RequireTLS is TKTAuthRequireSSL. A plain-HTTP GET or HEAD from a
-	// browser is redirected to the same URL over https; anything else gets
-	// 403. (The module sends it to the login URL, which then sends the user
-	// back to the plain-HTTP URL.)
-	RequireTLS bool
-
-	// GuestLogin is TKTAuthGuestLogin: a request without a valid ticket
-	// proceeds as a guest, named by GuestUser (TKTAuthGuestUser, default
-	// "guest"), in which %U stands for a random UUID and %<n>U for its
-	// first n characters. GuestEmpty (TKTAuthGuestEmpty) names guests "".
-	GuestLogin bool
-	GuestUser  string
-	GuestEmpty bool
-	// GuestCookie is TKTAuthGuestCookie: issue the guest a ticket, so it
-	// keeps its generated name.
-	GuestCookie bool
-	// GuestFallback is TKTAuthGuestFallback: an expired ticket makes a
-	// guest rather than a trip to the timeout URL.
-	GuestFallback bool
-
-	// URLTicketHosts are the hosts that accept a ticket in the URL
-	// (?auth_tkt=...), the cross-domain hand-over of a login on another
-	// domain: "www.example.com" exactly, or ".example.com" for that domain
-	// and every subdomain. Empty means URL tickets are ignored. The module
-	// takes them on every host and sets the cookie before checking it.
-	URLTicketHosts []string
-
-	// TrustedProxies are the peers whose ClientIPHeader, X-Forwarded-Proto
-	// and X-Forwarded-Host are believed. Requests from elsewhere are judged
-	// by their connection's address alone. The two fields make up the
-	// ClientAddrConfig the middleware finds the client with.
-	TrustedProxies []netip.Prefix
-	// ClientIPHeader is the header the trusted proxies write:
-	// HeaderXForwardedFor ("" means that) or HeaderForwarded.
-	ClientIPHeader string
-
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
-	// Logger gets a line for every ticket refused or re-issued, with the
-	// reason and never a secret or a ticket; nil means no logging.
-	Logger *slog.Logger
-}
 
 // Middleware checks tickets in front of an http.Handler. It is immutable
 // and safe for concurrent use.
@@ -231,14 +105,14 @@ func (m *Middleware) AuthenticateFrom(w http.ResponseWriter, r *http.Request, o 
 	}
 	switch {
 	case err == nil:
-		if res.Reissue() {
+		if res.ShouldReissue() {
 			m.reissue(w, r, o, res, now)
 		}
 		return Identity{Ticket: res.Ticket}, true
 	case errors.Is(err, ticket.ErrMissingToken):
 		// The module refreshes the ticket before it looks at tokens, so
 		// a user who lacks one still keeps a live session.
-		if res.Reissue() {
+		if res.ShouldReissue() {
 			m.reissue(w, r, o, res, now)
 		}
 		m.logRefusal(r, o, res.UID, err)

@@ -281,7 +281,7 @@ func TestRefusals(t *testing.T) {
 			want: outcome{Status: 307, Location: login + "?x=1;" + backURL}},
 		{name: "relative-login-url", cfg: tkthttp.Config{LoginURL: "/login"}, req: reqSpec{},
 			want: outcome{Status: 307, Location: "/login?" + backURL}},
-		{name: "back-arg-name", cfg: tkthttp.Config{LoginURL: login, BackArgName: "rd"}, req: reqSpec{},
+		{name: "back-arg-name", cfg: tkthttp.Config{LoginURL: login, BackArg: "rd"}, req: reqSpec{},
 			want: outcome{Status: 307, Location: login + "?rd=http%3A%2F%2Fapp.example%2Fp%3Fq%3D1"}},
 		{name: "no-back-arg", cfg: tkthttp.Config{LoginURL: login, NoBackArg: true}, req: reqSpec{},
 			want: outcome{Status: 307, Location: login}},

@@ -23,8 +23,8 @@ func TestHeaderSpoofing(t *testing.T) {
 		return "auth_tkt=" + mintCookie(t, ticket.Config{}, ticket.Ticket{UID: "alice"}, ip, "")
 	}
 	aliceID := wantID("alice", "", "", testNow.Add(-time.Minute))
-	trusting := tkthttp.Config{LoginURL: login, TrustedProxies: proxies}
-	fwd := tkthttp.Config{LoginURL: login, TrustedProxies: proxies, ClientIPHeader: tkthttp.HeaderForwarded}
+	trusting := tkthttp.Config{LoginURL: login, ClientAddrConfig: tkthttp.ClientAddrConfig{TrustedProxies: proxies}}
+	fwd := tkthttp.Config{LoginURL: login, ClientAddrConfig: tkthttp.ClientAddrConfig{TrustedProxies: proxies, ClientIPHeader: tkthttp.HeaderForwarded}}
 	xff := func(v string) map[string]string { return map[string]string{"X-Forwarded-For": v} }
 	runCases(t, []caseSpec{
 		{name: "xff-from-untrusted-ignored", cfg: trusting, req: reqSpec{cookie: at("203.0.113.5"), header: xff("203.0.113.5")},
@@ -73,7 +73,7 @@ func TestHeaderSpoofing(t *testing.T) {
 // TLS at a trusted edge proxy counts as TLS: RequireTLS is met and the
 // refreshed cookie is Secure. From anyone else the header means nothing.
 func TestTLSAtTheEdge(t *testing.T) {
-	cfg := tkthttp.Config{RequireTLS: true, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")},
+	cfg := tkthttp.Config{RequireTLS: true, ClientAddrConfig: tkthttp.ClientAddrConfig{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}},
 		Ticket: ticket.Config{Timeout: 2 * time.Hour, Refresh: 1}}
 	cookie := "auth_tkt=" + mintCookie(t, cfg.Ticket, ticket.Ticket{UID: "alice"}, "203.0.113.5", "")
 	hdr := map[string]string{"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.5"}
@@ -101,7 +101,7 @@ func TestIdentityHeaders(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", d)
 	}
 
-	named := tkthttp.IdentityHeaders{User: "x-user", Tokens: "X-Tokens", Data: "X-Data"}
+	named := tkthttp.IdentityHeaders{User: "x-user", Groups: "X-Tokens", Data: "X-Data"}
 	h = http.Header{"X_user": {"spoofed"}, "Remote-User": {"kept"}}
 	named.Strip(h)
 	if d := cmp.Diff(http.Header{"Remote-User": {"kept"}}, h); d != "" {
@@ -120,20 +120,19 @@ func TestIdentityHeaders(t *testing.T) {
 
 func TestNewReportsEveryError(t *testing.T) {
 	_, err := tkthttp.New(tkthttp.Config{
-		CookieName:     "auth tkt",
-		BackCookieName: "b;c",
-		CookieDomain:   "exa mple.com",
-		CookiePath:     "app",
-		CookieExpires:  -1,
-		SameSite:       http.SameSiteNoneMode,
-		LoginURL:       "javascript:alert(1)",
-		TimeoutURL:     "//evil.example/x",
-		UnauthURL:      "https://x.example/#frag",
-		QuerySeparator: "|",
-		GuestCookie:    true,
-		URLTicketHosts: []string{"https://x"},
-		TrustedProxies: []netip.Prefix{{}},
-		ClientIPHeader: "X-Real-IP",
+		CookieName:       "auth tkt",
+		BackCookieName:   "b;c",
+		CookieDomain:     "exa mple.com",
+		CookiePath:       "app",
+		CookieExpires:    -1,
+		SameSite:         http.SameSiteNoneMode,
+		LoginURL:         "javascript:alert(1)",
+		TimeoutURL:       "//evil.example/x",
+		UnauthURL:        "https://x.example/#frag",
+		QuerySeparator:   "|",
+		GuestCookie:      true,
+		URLTicketHosts:   []string{"https://x"},
+		ClientAddrConfig: tkthttp.ClientAddrConfig{TrustedProxies: []netip.Prefix{{}}, ClientIPHeader: "X-Real-IP"},
 	})
 	if err == nil {
 		t.Fatal("accepted")

@@ -50,7 +50,7 @@ func (m *Middleware) refuse(w http.ResponseWriter, r *http.Request, o ClientOrig
 		if strings.Contains(target, "?") {
 			sep = m.cfg.QuerySeparator
 		}
-		target += sep + m.cfg.BackArgName + "=" + back
+		target += sep + m.cfg.BackArg + "=" + back
 	}
 	if m.cfg.StatusWithLocation {
 		w.Header().Set("Location", target)

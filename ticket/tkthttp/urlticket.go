@@ -40,7 +40,7 @@ func (m *Middleware) urlTicket(w http.ResponseWriter, r *http.Request, o ClientO
 		m.logRefusal(r, o, res.UID, err)
 		return res, err, false
 	}
-	if res.Reissue() {
+	if res.ShouldReissue() {
 		if fresh, rerr := m.verifier.Reissue(res.Ticket, o.Addr, now); rerr == nil {
 			cookie = fresh
 		}
