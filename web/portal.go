@@ -1,10 +1,3 @@
-// Package web is tkt's login portal: the HTTP handlers behind /login,
-// /logout, / and /static/, with the HTML templates embedded from
-// web/templates and overridable from a directory.
-//
-// A Portal holds its whole configuration (verifier, templates, options) in
-// one immutable state swapped atomically by Reload, so a request that has
-// started finishes with the state it began with.
 package web
 
 import (
