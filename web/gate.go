@@ -142,6 +142,7 @@ func newGateHandler(o GateConfig) (http.Handler, error) {
 			forwardError(w, http.StatusForbidden, "identity cannot be passed in a header")
 			return
 		}
+		liftDeadlines(w)
 		rp.ServeHTTP(w, r)
 	})
 	withTicket := mw.Wrap(pass)
@@ -158,6 +159,18 @@ func newGateHandler(o GateConfig) (http.Handler, error) {
 			pass.ServeHTTP(w, r.WithContext(tkthttp.WithIdentity(r.Context(), id)))
 		}
 	}), nil
+}
+
+// liftDeadlines clears the server's read and write deadlines for a request
+// that goes through to the application. They bound the requests of clients
+// without a ticket, which must not hold a connection; the application's
+// own uploads, downloads, event streams and WebSockets last as long as it
+// lets them. (A server without deadlines, or a test's recorder, has
+// nothing to lift.)
+func liftDeadlines(w http.ResponseWriter) {
+	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(time.Time{})
+	rc.SetWriteDeadline(time.Time{})
 }
 
 // statusClientClosed is nginx's status for a request whose client hung up.

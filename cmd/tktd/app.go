@@ -150,7 +150,7 @@ func (a *app) handler() http.Handler {
 	if a.gate != nil {
 		mux.Handle("/", a.gate)
 		mux.HandleFunc("GET "+gateHealthPath, healthz)
-		return observe(mux, a.log, a.metrics, gateRoute)
+		return observe(closeUnreadBody(mux), a.log, a.metrics, gateRoute)
 	}
 	mux.Handle("/", a.portal)
 	mux.HandleFunc("GET /healthz", healthz)
@@ -158,13 +158,13 @@ func (a *app) handler() http.Handler {
 	mux.Handle("GET /metrics", a.metrics.handler())
 	// Proxies ask /auth about every request they serve: it skips the
 	// mux's pattern matching, a twentieth of its cost under load.
-	return observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return observe(closeUnreadBody(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if route(r.URL.Path) == "auth" {
 			a.auth.ServeHTTP(w, r)
 			return
 		}
 		mux.ServeHTTP(w, r)
-	}), a.log, a.metrics, route)
+	})), a.log, a.metrics, route)
 }
 
 // reload re-reads the secrets, the htpasswd files, the templates and the

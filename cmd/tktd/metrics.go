@@ -34,6 +34,7 @@ type metrics struct {
 	reloads      *prometheus.CounterVec
 	requests     *prometheus.CounterVec
 	inFlight     prometheus.Gauge
+	shed         *prometheus.CounterVec
 	// active mirrors inFlight for the shutdown log line.
 	active atomic.Int64
 }
@@ -74,6 +75,10 @@ func newMetrics(version string) *metrics {
 			Name: "tkt_http_requests_in_flight",
 			Help: "HTTP requests being served.",
 		}),
+		shed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tkt_connections_shed_total",
+			Help: "Client connections closed at the max_connections bound, by reason: idle (the one idle the longest made room) or busy (every connection had a request in progress).",
+		}, []string{"reason"}),
 	}
 	build := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name:        "tkt_build_info",
@@ -81,7 +86,7 @@ func newMetrics(version string) *metrics {
 		ConstLabels: prometheus.Labels{"version": version},
 	})
 	build.Set(1)
-	m.reg.MustRegister(m.logins, m.tickets, m.throttled, m.storeLatency, m.cache, m.reloads, m.requests, m.inFlight, build,
+	m.reg.MustRegister(m.logins, m.tickets, m.throttled, m.storeLatency, m.cache, m.reloads, m.requests, m.inFlight, m.shed, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Known series start at 0, so a rate() works from the first scrape.
 	for _, r := range loginResults() {
@@ -89,6 +94,9 @@ func newMetrics(version string) *metrics {
 	}
 	for _, r := range []string{"ok", "error"} {
 		m.reloads.WithLabelValues(r)
+	}
+	for _, r := range []string{shedIdle, shedBusy} {
+		m.shed.WithLabelValues(r)
 	}
 	return m
 }
@@ -100,6 +108,9 @@ func (m *metrics) Login(result string) {
 	}
 	m.logins.WithLabelValues(result).Inc()
 }
+
+// connectionShed counts a connection closed at the bound.
+func (m *metrics) connectionShed(reason string) { m.shed.WithLabelValues(reason).Inc() }
 
 // TicketIssued implements web.Metrics.
 func (m *metrics) TicketIssued() { m.tickets.Inc() }

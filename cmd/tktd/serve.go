@@ -108,6 +108,11 @@ func runApp(ctx context.Context, e *env, configPath string, fs *pflag.FlagSet,
 // Ctrl-C during the drain stops the process at once.
 func (a *app) serve(ctx context.Context, stop func(), hup <-chan os.Signal, ln net.Listener) error {
 	s := a.cfg.Server
+	// The read and write timeouts hold at the gate too: they bound every
+	// request until the gate lets it through to the application, which
+	// then lifts them (web.Gate), so that its downloads, uploads, event
+	// streams and WebSockets last as long as it likes while a client
+	// without a ticket cannot hold a connection.
 	srv := &http.Server{
 		Handler:           a.handler(),
 		ReadHeaderTimeout: s.ReadHeaderTimeout,
@@ -115,13 +120,8 @@ func (a *app) serve(ctx context.Context, stop func(), hup <-chan os.Signal, ln n
 		WriteTimeout:      s.WriteTimeout,
 		IdleTimeout:       s.IdleTimeout,
 		MaxHeaderBytes:    s.MaxHeaderBytes,
+		ConnState:         a.connLimit().track,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelInfo),
-	}
-	if a.gate != nil {
-		// Downloads, uploads, event streams and WebSockets through the
-		// gate last as long as the application lets them; the header and
-		// idle timeouts still bound idle and slow clients.
-		srv.ReadTimeout, srv.WriteTimeout = 0, 0
 	}
 	scheme := "http"
 	if a.certs != nil {
@@ -176,6 +176,21 @@ func (a *app) serve(ctx context.Context, stop func(), hup <-chan os.Signal, ln n
 			return a.shutdown(srv)
 		}
 	}
+}
+
+// connLimit is the bound on open connections: server.max_connections, or
+// gate.max_connections for the gate, or one derived from the open-file
+// limit.
+func (a *app) connLimit() *connLimit {
+	n := a.cfg.Server.MaxConnections
+	if a.gate != nil {
+		n = a.cfg.Gate.MaxConnections
+	}
+	if n == 0 {
+		n = defaultMaxConnections(openFileLimit(), a.gate != nil)
+	}
+	a.log.Debug("connection limit", "max_connections", n)
+	return newConnLimit(n, a.metrics.connectionShed)
 }
 
 // shutdown stops accepting connections and waits for the requests in

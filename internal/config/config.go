@@ -150,10 +150,21 @@ type Throttle struct {
 
 // Server tunes the HTTP server and its reloads.
 type Server struct {
+	// ReadHeaderTimeout bounds reading a request's header.
 	ReadHeaderTimeout time.Duration `koanf:"read_header_timeout"`
-	ReadTimeout       time.Duration `koanf:"read_timeout"`
-	WriteTimeout      time.Duration `koanf:"write_timeout"`
-	IdleTimeout       time.Duration `koanf:"idle_timeout"`
+	// ReadTimeout bounds reading a whole request, body and all, and
+	// WriteTimeout writing its answer. At the gate they bound requests
+	// without a valid ticket; the application's own requests stream for
+	// as long as it lets them.
+	ReadTimeout  time.Duration `koanf:"read_timeout"`
+	WriteTimeout time.Duration `koanf:"write_timeout"`
+	// IdleTimeout is how long a keep-alive connection may wait for its
+	// next request.
+	IdleTimeout time.Duration `koanf:"idle_timeout"`
+	// MaxConnections bounds the open client connections of tktd serve; at
+	// the bound a new client closes the connection idle the longest.
+	// 0 means three quarters of the open-file limit, at most 16384.
+	MaxConnections int `koanf:"max_connections"`
 	// ShutdownTimeout is how long SIGTERM waits for requests in flight.
 	ShutdownTimeout time.Duration `koanf:"shutdown_timeout"`
 	// MaxHeaderBytes bounds request headers; larger ones get 431.
@@ -189,7 +200,7 @@ func Defaults() Config {
 			ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout:       30 * time.Second,
 			WriteTimeout:      30 * time.Second,
-			IdleTimeout:       2 * time.Minute,
+			IdleTimeout:       30 * time.Second,
 			ShutdownTimeout:   20 * time.Second,
 			MaxHeaderBytes:    16 << 10,
 			ReloadInterval:    5 * time.Second,

@@ -100,6 +100,10 @@ type Gate struct {
 	// MetricsListen, when set, is a host:port of its own where the gate
 	// serves /metrics and /healthz, apart from the application's paths.
 	MetricsListen string `koanf:"metrics_listen"`
+	// MaxConnections is the gate's server.max_connections; 0 means half
+	// of the portal's default, since each client connection may take one
+	// to the application too.
+	MaxConnections int `koanf:"max_connections"`
 	// PassTicketCookie hands the ticket cookie to the application. Off, the
 	// application never sees it: it gets the identity headers, and a
 	// compromised application cannot replay the user's ticket elsewhere.

@@ -68,6 +68,12 @@ func (c Config) validateServer(p *problems) {
 			p.add(d.key, "must not be negative")
 		}
 	}
+	if s.MaxConnections < 0 {
+		p.add("server.max_connections", "must not be negative (0 derives it from the open-file limit)")
+	}
+	if c.Gate.MaxConnections < 0 {
+		p.add("gate.max_connections", "must not be negative (0 derives it from the open-file limit)")
+	}
 	if s.MaxHeaderBytes < 1024 || s.MaxHeaderBytes > 1<<20 {
 		p.add("server.max_header_bytes", "%d is outside 1024 to 1048576", s.MaxHeaderBytes)
 	}

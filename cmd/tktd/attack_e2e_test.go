@@ -1,0 +1,259 @@
+package main
+
+// Attacks on the running binaries, each bounded in count and time: what an
+// anonymous client must not be able to do to the portal or the gate.
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tkt-sso/tkt/ticket"
+)
+
+// attackSecret writes a secret file for a gate.
+func attackSecret(t *testing.T) string {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "secret")
+	writeSecret(t, f, "an attack-test secret of more than thirty-two bytes")
+	return f
+}
+
+// countingApp is an application that reads every request body and says
+// how many bytes it got.
+func countingApp(t *testing.T) *httptest.Server {
+	t.Helper()
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, err := io.Copy(io.Discard, r.Body)
+		fmt.Fprintf(w, "read %d bytes, err %v\n", n, err)
+	}))
+	t.Cleanup(app.Close)
+	return app
+}
+
+// rawAnswer sends raw on a new connection to addr and reads the answer's
+// status line, then whether the server closes the connection within wait.
+func rawAnswer(t *testing.T, addr, raw string, wait time.Duration) (status string, closed bool) {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(wait))
+	if _, err := io.WriteString(c, raw); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(c)
+	status, err = br.ReadString('\n')
+	if err != nil {
+		return "", false // no answer within wait
+	}
+	_, err = io.Copy(io.Discard, br)
+	var ne net.Error
+	return strings.TrimSpace(status), err == nil || !errors.As(err, &ne) || !ne.Timeout()
+}
+
+// TestE2EUnreadBodyIsAnsweredAtOnce: a request that announces a body and
+// never sends it gets its answer at once and its connection closed, at the
+// gate (which used to log its 307 and never send it) and at the portal;
+// 100 of them at a time leave both serving.
+func TestE2EUnreadBodyIsAnsweredAtOnce(t *testing.T) {
+	tktdBin, _ := buildBinaries(t)
+	app := countingApp(t)
+	gate := startGate(t, tktdBin, nil, "--secret-file", attackSecret(t), "--upstream", app.URL, "--login-url", "https://login.example/login")
+	portal := startTktd(t, tktdBin, nil, "--data-dir", filepath.Join(t.TempDir(), "data"))
+	for _, c := range []struct {
+		name, base, raw, status string
+	}{
+		{"gate", gate.base, "POST / HTTP/1.1\r\nHost: app.example\r\nContent-Length: 200000\r\n\r\n", "HTTP/1.1 307 Temporary Redirect"},
+		{"gate-chunked", gate.base, "PUT /upload HTTP/1.1\r\nHost: app.example\r\nTransfer-Encoding: chunked\r\n\r\n", "HTTP/1.1 307 Temporary Redirect"},
+		{"portal-404", portal.base, "POST /nowhere HTTP/1.1\r\nHost: login.example\r\nContent-Length: 200000\r\n\r\n", "HTTP/1.1 404 Not Found"},
+		{"portal-logout", portal.base, "POST /logout HTTP/1.1\r\nHost: login.example\r\nContent-Length: 200000\r\nSec-Fetch-Site: cross-site\r\n\r\n", "HTTP/1.1 403 Forbidden"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			addr := strings.TrimPrefix(c.base, "http://")
+			start := time.Now()
+			status, closed := rawAnswer(t, addr, c.raw, 3*time.Second)
+			if status != c.status || !closed {
+				t.Fatalf("answer %q (want %q), connection closed: %v, after %v", status, c.status, closed, time.Since(start))
+			}
+			// Many at once, held open by the clients: a client that asks
+			// properly is still served, quickly.
+			var wg sync.WaitGroup
+			for range 100 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					rawAnswer(t, addr, c.raw, 2*time.Second)
+				}()
+			}
+			time.Sleep(200 * time.Millisecond)
+			client := &http.Client{Timeout: 2 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			resp, err := client.Get(c.base + "/")
+			if err != nil {
+				t.Fatalf("a proper client during the attack: %v", err)
+			}
+			resp.Body.Close()
+			wg.Wait()
+		})
+	}
+}
+
+// TestE2EGateUploadOutlivesReadTimeout: the read timeout bounds a request
+// only until the gate lets it through. An upload with a valid ticket that
+// takes three read timeouts reaches the application whole; the same slow
+// upload without a ticket is answered at once and cut off.
+func TestE2EGateUploadOutlivesReadTimeout(t *testing.T) {
+	tktdBin, _ := buildBinaries(t)
+	app := countingApp(t)
+	secret := attackSecret(t)
+	gate := startGate(t, tktdBin, []string{"TKT_SERVER_READ_TIMEOUT=1s", "TKT_SERVER_WRITE_TIMEOUT=1s"},
+		"--secret-file", secret, "--upstream", app.URL, "--login-url", "https://login.example/login")
+	raw, err := os.ReadFile(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cookie, err := ticket.Minter{Digest: ticket.HMACSHA256, Secret: strings.TrimSuffix(string(raw), "\n")}.
+		MintCookie(ticket.Ticket{UID: "alice", Time: time.Now()}, netip.MustParseAddr("127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const chunks, size = 6, 64 << 10
+	upload := func() (*http.Response, error) {
+		pr, pw := io.Pipe()
+		go func() {
+			buf := make([]byte, size)
+			for range chunks {
+				if _, err := pw.Write(buf); err != nil {
+					return
+				}
+				time.Sleep(500 * time.Millisecond)
+			}
+			pw.Close()
+		}()
+		req, _ := http.NewRequest("PUT", gate.base+"/upload", pr)
+		req.Header.Set("Accept", "application/json")
+		req.AddCookie(&http.Cookie{Name: "auth_tkt", Value: cookie})
+		return (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	}
+	resp, err := upload()
+	if err != nil {
+		t.Fatalf("the upload with a ticket: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if want := fmt.Sprintf("read %d bytes, err <nil>\n", chunks*size); resp.StatusCode != 200 || string(body) != want {
+		t.Errorf("with a ticket: %d %q, want 200 %q", resp.StatusCode, body, want)
+	}
+	// Without a ticket: the first chunk of a slow upload, on a raw
+	// connection so that the client reads before it writes more.
+	start := time.Now()
+	put := "PUT /upload HTTP/1.1\r\nHost: app.example\r\nAccept: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" +
+		"400\r\n" + strings.Repeat("x", 1024) + "\r\n"
+	status, closed := rawAnswer(t, strings.TrimPrefix(gate.base, "http://"), put, 3*time.Second)
+	if status != "HTTP/1.1 401 Unauthorized" || !closed || time.Since(start) > 2*time.Second {
+		t.Errorf("without a ticket: %q, connection closed: %v, after %v", status, closed, time.Since(start))
+	}
+}
+
+// openFiles counts a process's open file descriptors.
+func openFiles(t *testing.T, pid int) int {
+	t.Helper()
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
+
+// TestE2EMaxConnections: one client holding many idle keep-alive
+// connections cannot take them all. At max_connections a new client closes
+// the connection idle the longest, and is served; the descriptors in use
+// stay bounded.
+func TestE2EMaxConnections(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("counts descriptors in /proc")
+	}
+	tktdBin, _ := buildBinaries(t)
+	app := countingApp(t)
+	const limit, held = 40, 200
+	for _, c := range []struct {
+		name string
+		p    *tktdProcess
+	}{
+		{"portal", startTktd(t, tktdBin, []string{fmt.Sprintf("TKT_SERVER_MAX_CONNECTIONS=%d", limit)}, "--data-dir", filepath.Join(t.TempDir(), "data"))},
+		{"gate", startGate(t, tktdBin, []string{fmt.Sprintf("TKT_GATE_MAX_CONNECTIONS=%d", limit)},
+			"--secret-file", attackSecret(t), "--upstream", app.URL, "--login-url", "https://login.example/login")},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			addr := strings.TrimPrefix(c.p.base, "http://")
+			health := "/healthz"
+			if c.name == "gate" {
+				health = gateHealthPath
+			}
+			baseline := openFiles(t, c.p.cmd.Process.Pid)
+			// Each connection asks once and then idles, kept alive.
+			var conns []net.Conn
+			defer func() {
+				for _, k := range conns {
+					k.Close()
+				}
+			}()
+			for i := range held {
+				k, err := net.DialTimeout("tcp", addr, 2*time.Second)
+				if err != nil {
+					t.Fatalf("connection %d: %v", i, err)
+				}
+				conns = append(conns, k)
+				fmt.Fprintf(k, "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", health)
+				k.SetReadDeadline(time.Now().Add(2 * time.Second))
+				resp, err := http.ReadResponse(bufio.NewReader(k), nil)
+				if err == nil {
+					resp.Body.Close()
+				}
+			}
+			if n := openFiles(t, c.p.cmd.Process.Pid); n > baseline+limit+5 {
+				t.Errorf("%d descriptors open with %d connections held, %d before: the bound is %d", n, held, baseline, limit)
+			}
+			// A new client is served.
+			resp, err := (&http.Client{Timeout: 2 * time.Second}).Get(c.p.base + health)
+			if err != nil {
+				t.Fatalf("a new client: %v", err)
+			}
+			resp.Body.Close()
+			// The oldest connections were closed to make room, the newest
+			// not.
+			if !closedByServer(conns[0]) || closedByServer(conns[held-1]) {
+				t.Errorf("oldest closed: %v, newest closed: %v", closedByServer(conns[0]), closedByServer(conns[held-1]))
+			}
+			_, page := get(t, browser(t), c.p.base+"/metrics")
+			if c.name == "portal" {
+				if got := metricValue(page, `tkt_connections_shed_total{reason="idle"}`); got == "" || got == "0" {
+					t.Errorf("tkt_connections_shed_total{reason=\"idle\"} = %q", got)
+				}
+			}
+		})
+	}
+}
+
+// closedByServer reports whether the server has closed an idle
+// connection: a read returns at once with EOF or a reset.
+func closedByServer(c net.Conn) bool {
+	c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	_, err := c.Read(make([]byte, 1))
+	var ne net.Error
+	return err != nil && !(errors.As(err, &ne) && ne.Timeout())
+}
