@@ -104,9 +104,18 @@ type ThrottleConfig struct {
 	// MaxIPFailures is the same per client address (IPv6: per /64);
 	// default 4*MaxFailures, since an address may be a NAT.
 	MaxIPFailures int
+	// MaxUserFailures is the same per user name from every address
+	// together, except the addresses the user signed in from within
+	// KnownFor; default 4*MaxFailures. It bounds guessing from many
+	// addresses, which the two above leave open.
+	MaxUserFailures int
+	// KnownFor is how long an address stays known for a user after a
+	// successful login; default 30 days.
+	KnownFor time.Duration
 	// Window is how long the full burst takes to refill; default 15m.
 	Window time.Duration
-	// MaxKeys bounds the number of tracked users and IPs (each, LRU);
+	// MaxKeys bounds the number of tracked users, IPs and known
+	// addresses (each, LRU);
 	// default 10000.
 	MaxKeys int
 }

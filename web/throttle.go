@@ -15,8 +15,10 @@ import (
 const (
 	defaultMaxFailures = 5
 	defaultIPFactor    = 4 // an address may be a NAT with many users
+	defaultUserFactor  = 4 // all the addresses that never signed in as the user, together
 	defaultWindow      = 15 * time.Minute
 	defaultMaxKeys     = 10000
+	defaultKnownFor    = 30 * 24 * time.Hour
 )
 
 func (o ThrottleConfig) withDefaults() ThrottleConfig {
@@ -25,6 +27,12 @@ func (o ThrottleConfig) withDefaults() ThrottleConfig {
 	}
 	if o.MaxIPFailures == 0 {
 		o.MaxIPFailures = defaultIPFactor * o.MaxFailures
+	}
+	if o.MaxUserFailures == 0 {
+		o.MaxUserFailures = defaultUserFactor * o.MaxFailures
+	}
+	if o.KnownFor == 0 {
+		o.KnownFor = defaultKnownFor
 	}
 	if o.Window == 0 {
 		o.Window = defaultWindow
@@ -43,6 +51,12 @@ func (o ThrottleConfig) validate() error {
 	if o.MaxIPFailures < 0 {
 		errs = append(errs, errors.New("throttle: max failures per IP must not be negative"))
 	}
+	if o.MaxUserFailures < 0 {
+		errs = append(errs, errors.New("throttle: max failures per user must not be negative"))
+	}
+	if o.KnownFor < 0 {
+		errs = append(errs, errors.New("throttle: known_for must not be negative"))
+	}
 	if o.Window < 0 {
 		errs = append(errs, errors.New("throttle: window must not be negative"))
 	}
@@ -52,44 +66,60 @@ func (o ThrottleConfig) validate() error {
 	return errors.Join(errs...)
 }
 
-// throttler holds one token bucket per user name and client network, and
-// one per client network. The user's bucket is per network because a
-// bucket per user name alone lets anyone lock the real user out, from
-// anywhere, forever, with one bad password every few minutes; guessing one
-// user's password from many addresses is bounded by each address's own
-// bucket instead. Each failed login takes a token; a key with no token left is
-// locked until one refills. The buckets live in bounded LRU caches: a flood
-// of made-up user names evicts the oldest entries, which resets their
-// counters, but the flood itself comes from addresses whose own buckets
-// empty first.
+// throttler holds three kinds of token bucket: one per user name and
+// client network (an IPv4 address, an IPv6 /64), one per client network,
+// and one per user name for the networks that are not known for that user.
+// Each failed login takes a token from each bucket it passed; a key with no
+// token left is locked until one refills.
+//
+// The first is the tight one (MaxFailures) and locks only that pair: a
+// bucket per user name alone would let anyone lock the real user out, from
+// anywhere, with one bad password every few minutes. The second bounds
+// one network's guesses over all names (a NAT holds many users, hence
+// MaxIPFailures). The third bounds the guesses at one user from every
+// network together (MaxUserFailures), which the first two leave open to
+// an attacker with many addresses (an IPv6 /48 holds 65,536 networks).
+// It spares the networks the user signed in from within KnownFor: while
+// an attacker empties it, the real user still gets in from where they
+// usually do, and only a first login from a new network has to wait.
+//
+// The buckets live in bounded LRU caches: a flood of made-up user names
+// evicts the oldest entries, which resets their counters, but the flood
+// itself comes from networks whose own buckets empty first.
 type throttler struct {
 	cfg   ThrottleConfig
-	users *lru.Cache[string, *rate.Limiter]
-	ips   *lru.Cache[string, *rate.Limiter]
+	users *lru.Cache[string, *rate.Limiter] // user name and network
+	ips   *lru.Cache[string, *rate.Limiter] // network
+	names *lru.Cache[string, *rate.Limiter] // user name, from unknown networks
+	known *lru.Cache[string, time.Time]     // user name and network: the last successful login
 }
 
 func newThrottler(o ThrottleConfig) *throttler {
 	// lru.New only fails for a size <= 0, which withDefaults rules out.
 	users, _ := lru.New[string, *rate.Limiter](o.MaxKeys)
 	ips, _ := lru.New[string, *rate.Limiter](o.MaxKeys)
-	return &throttler{cfg: o, users: users, ips: ips}
+	names, _ := lru.New[string, *rate.Limiter](o.MaxKeys)
+	known, _ := lru.New[string, time.Time](o.MaxKeys)
+	return &throttler{cfg: o, users: users, ips: ips, names: names, known: known}
 }
 
 // attempt is one login attempt holding a token from each bucket until its
 // outcome is known. A failure keeps the tokens: it counts.
 type attempt struct {
 	t       *throttler
-	userKey string
+	userKey string // user name and network
+	name    string // user name
 	user    *rate.Limiter
 	now     time.Time
-	res     [2]*rate.Reservation // the user's, and the client's if known
+	res     [3]*rate.Reservation // the user's on this network, the network's, the user's from unknown networks
 }
 
-// begin takes a token from the user's and the client's buckets. If either
-// is empty it gives back what it took and returns how long to wait: the
-// caller must then refuse without asking the user store.
+// begin takes a token from each bucket the attempt passes. If one is empty
+// it gives back what it took and returns how long to wait: the caller must
+// then refuse without asking the user store.
 func (t *throttler) begin(user string, ip netip.Addr, now time.Time) (*attempt, time.Duration) {
 	a := &attempt{t: t, userKey: strings.ToLower(user), now: now}
+	a.name = a.userKey
 	var ipk string
 	if ip.IsValid() {
 		// One string for both keys: the client's is the user's tail.
@@ -115,18 +145,40 @@ func (t *throttler) begin(user string, ip netip.Addr, now time.Time) (*attempt, 
 		a.release()
 		return nil, wait
 	}
+	if !ip.IsValid() || !t.isKnown(a.userKey, now) {
+		a.res[2] = get(t.names, a.name, t.cfg.MaxUserFailures, t.cfg.Window).ReserveN(now, 1)
+		if wait := a.res[2].DelayFrom(now); wait > 0 {
+			a.release()
+			return nil, wait
+		}
+	}
 	return a, 0
 }
 
-// succeeded forgives the user's earlier failures and gives back the
-// attempt's tokens, so a correct password never brings a lock closer. The
-// address keeps its earlier failures: other people may share it. A bucket
-// that is full again is kept: a script sending its password with every
-// request would otherwise build a new one each time.
+// isKnown reports whether the user signed in from the network within
+// KnownFor (key is the user name and the network).
+func (t *throttler) isKnown(key string, now time.Time) bool {
+	at, ok := t.known.Get(key)
+	return ok && now.Sub(at) < t.cfg.KnownFor
+}
+
+// succeeded forgives the user's earlier failures on this network, gives
+// back the tokens of this network's buckets, so a correct password never
+// brings a lock closer there, and remembers the network as known for the
+// user. The network keeps its earlier failures (other people may share
+// it), and the user's bucket for unknown networks keeps this attempt's
+// token: the real user signing in from a new network must not hand an
+// attacker elsewhere the next guess. A bucket that is full again is kept:
+// a script sending its password with every request would otherwise build
+// a new one each time.
 func (a *attempt) succeeded() {
+	a.res[2] = nil
 	a.release()
 	if a.user.TokensAt(a.now) < float64(a.t.cfg.MaxFailures) {
 		a.t.users.Remove(a.userKey)
+	}
+	if a.userKey != a.name { // the network is known
+		a.t.known.Add(a.userKey, a.now)
 	}
 }
 

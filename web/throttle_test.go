@@ -1,7 +1,9 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"net/url"
 	"strconv"
@@ -114,7 +116,7 @@ func TestThrottleDisabled(t *testing.T) {
 }
 
 func TestThrottleBoundedKeys(t *testing.T) {
-	th := newThrottler(ThrottleConfig{MaxFailures: 1, MaxIPFailures: 1000, Window: time.Hour, MaxKeys: 10})
+	th := newThrottler(ThrottleConfig{MaxFailures: 1, MaxIPFailures: 1000, Window: time.Hour, MaxKeys: 10}.withDefaults())
 	now := time.Now()
 	for i := range 100 {
 		a, _ := th.begin("u"+strconv.Itoa(i), netip.MustParseAddr("192.0.2.1"), now)
@@ -122,8 +124,8 @@ func TestThrottleBoundedKeys(t *testing.T) {
 			t.Fatalf("user %d throttled", i)
 		}
 	}
-	if th.users.Len() > 10 || th.ips.Len() > 10 {
-		t.Errorf("state grew: %d users, %d ips", th.users.Len(), th.ips.Len())
+	if th.users.Len() > 10 || th.ips.Len() > 10 || th.names.Len() > 10 {
+		t.Errorf("state grew: %d users, %d ips, %d names", th.users.Len(), th.ips.Len(), th.names.Len())
 	}
 }
 
@@ -164,10 +166,55 @@ func TestThrottleNoRemoteLockout(t *testing.T) {
 	}
 }
 
+// Guessing one user's password from many addresses is bounded by the
+// user's own budget (the attack that found it: 60 addresses x 5 guesses
+// each all reached the store), and IPv6 addresses of one /48 count alike;
+// meanwhile the real user still signs in from the address they used before,
+// and a new address waits for the budget's next token.
+func TestThrottlePerUserAcrossAddresses(t *testing.T) {
+	f := newFixture(t, func(o *Config) { o.Throttle = ThrottleConfig{} }) // the defaults: 5, 20, 20 per 15 min
+	post := func(pw, remote string) *httptest.ResponseRecorder {
+		form := url.Values{"user": {"alice"}, "password": {pw}}
+		return f.do(req{method: http.MethodPost, target: "/login", form: form, cookies: []*http.Cookie{probe()}, remote: remote})
+	}
+	if w := post(alicePass, ""); w.Code != http.StatusSeeOther { // alice's usual address
+		t.Fatalf("alice: %d", w.Code)
+	}
+	before := f.src.calls.Load()
+	for i := range 60 {
+		remote := fmt.Sprintf("198.51.%d.%d:5555", i/200, i%200+1)
+		if i >= 30 {
+			remote = fmt.Sprintf("[2001:db8:77:%x::1]:5555", i) // one /48, a /64 each
+		}
+		for range 5 {
+			post("guess", remote)
+		}
+	}
+	// 20 for unknown addresses, of which alice's own first login took one.
+	if got := f.src.calls.Load() - before; got != 19 {
+		t.Errorf("%d of 300 guesses from 60 addresses reached the store, want 19", got)
+	}
+	if w := post(alicePass, ""); w.Code != http.StatusSeeOther {
+		t.Errorf("alice from her usual address during the attack: %d, want 303", w.Code)
+	}
+	w := post(alicePass, "203.0.113.9:4000")
+	if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != "45" {
+		t.Errorf("alice from a new address: %d, Retry-After %q; want 429 and 45 (15 min / 20)", w.Code, w.Header().Get("Retry-After"))
+	}
+	f.now = f.now.Add(45 * time.Second)
+	if w := post(alicePass, "203.0.113.9:4000"); w.Code != http.StatusSeeOther {
+		t.Errorf("alice from a new address, 45 s later: %d", w.Code)
+	}
+	// Her success gives the attackers nothing back.
+	if w := post("guess", "198.51.100.200:5555"); w.Code != http.StatusTooManyRequests {
+		t.Errorf("a new attacker address after alice's login: %d, want 429", w.Code)
+	}
+}
+
 // A client that is locked out cannot push other users' buckets out of
 // the bounded LRU (resetting their counts) by trying made-up names.
 func TestThrottleLockedClientEvictsNobody(t *testing.T) {
-	th := newThrottler(ThrottleConfig{MaxFailures: 1, MaxIPFailures: 1, Window: time.Hour, MaxKeys: 2})
+	th := newThrottler(ThrottleConfig{MaxFailures: 1, MaxIPFailures: 1, Window: time.Hour, MaxKeys: 2}.withDefaults())
 	now := time.Now()
 	victimIP, attacker := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("198.51.100.1")
 	if a, _ := th.begin("victim", victimIP, now); a == nil {

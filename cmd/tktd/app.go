@@ -101,10 +101,7 @@ func (a *app) portalConfig(tc ticket.Config) (web.Config, error) {
 		Guest:            web.GuestConfig{Enabled: c.Guest.Enabled, User: c.Guest.User},
 		TemplateDir:      c.TemplatesDir,
 		Title:            c.Title,
-		Throttle: web.ThrottleConfig{
-			Disabled: c.Throttle.Disabled, MaxFailures: c.Throttle.MaxFailures,
-			MaxIPFailures: c.Throttle.MaxIPFailures, Window: c.Throttle.Window, MaxKeys: c.Throttle.MaxKeys,
-		},
+		Throttle:         throttleConfig(c.Throttle),
 		ClientAddrConfig: tkthttp.ClientAddrConfig{TrustedProxies: proxies},
 		StoreTimeout:     c.StoreTimeout,
 		Logger:           a.log.With("component", "portal"),
@@ -231,6 +228,15 @@ func (a *app) reloadPortal(tc ticket.Config) error {
 		err = a.auth.Reload(a.forwardAuthConfig(opts))
 	}
 	return errors.Join(serr, err)
+}
+
+// throttleConfig maps the throttle settings onto the portal's, which the
+// gate's HTTP Basic uses too.
+func throttleConfig(t config.Throttle) web.ThrottleConfig {
+	return web.ThrottleConfig{
+		Disabled: t.Disabled, MaxFailures: t.MaxFailures, MaxIPFailures: t.MaxIPFailures,
+		MaxUserFailures: t.MaxUserFailures, Window: t.Window, KnownFor: t.KnownFor, MaxKeys: t.MaxKeys,
+	}
 }
 
 // basicSource puts the stores behind the credential cache of HTTP Basic:

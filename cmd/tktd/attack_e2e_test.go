@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -256,4 +257,60 @@ func closedByServer(c net.Conn) bool {
 	_, err := c.Read(make([]byte, 1))
 	var ne net.Error
 	return err != nil && !(errors.As(err, &ne) && ne.Timeout())
+}
+
+// fromAddr is a RoundTripper that says, as a trusted proxy would, that its
+// requests come from addr.
+type fromAddr struct{ addr string }
+
+func (f fromAddr) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("X-Forwarded-For", f.addr)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestE2EGuessingFromManyAddresses: guesses at one user's password from 60
+// addresses, 5 each, half of them IPv6 networks of one /48. Each address's
+// own budget admits its 5; the user's budget over all addresses stops them
+// at 20 (19 here: the user's own first login took one), while the user
+// still signs in from the address they used before.
+func TestE2EGuessingFromManyAddresses(t *testing.T) {
+	tktdBin, tktctlBin := buildBinaries(t)
+	data := filepath.Join(t.TempDir(), "data")
+	p := startTktd(t, tktdBin, []string{"TKT_TRUSTED_PROXIES=127.0.0.1"}, "--data-dir", data)
+	add := exec.Command(tktctlBin, "user", "add", "--data-dir", data, "--password-stdin", "alice")
+	add.Stdin = strings.NewReader("alice-pw\n")
+	if out, err := add.CombinedOutput(); err != nil {
+		t.Fatalf("tktctl user add: %v\n%s", err, out)
+	}
+	from := func(addr string) *http.Client {
+		c := browser(t)
+		c.Transport = fromAddr{addr}
+		return c
+	}
+	if resp, _ := login(t, from("192.0.2.10"), p.base, "alice", "alice-pw", "/"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("alice's first login: %d", resp.StatusCode)
+	}
+	codes := map[int]int{}
+	for i := range 60 {
+		addr := fmt.Sprintf("198.51.100.%d", i+1)
+		if i >= 30 {
+			addr = fmt.Sprintf("2001:db8:77:%x::1", i)
+		}
+		c := from(addr)
+		for range 5 {
+			resp, _ := login(t, c, p.base, "alice", "guess", "/")
+			codes[resp.StatusCode]++
+		}
+	}
+	_, page := get(t, browser(t), p.base+"/metrics")
+	if got := metricValue(page, `tkt_logins_total{result="invalid"}`); got != "19" {
+		t.Errorf("%s of 300 guesses reached the password check, want 19 (answers: %v)", got, codes)
+	}
+	if codes[http.StatusTooManyRequests] != 281 {
+		t.Errorf("answers %v, want 281 x 429", codes)
+	}
+	if resp, _ := login(t, from("192.0.2.10"), p.base, "alice", "alice-pw", "/"); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("alice from her usual address during the attack: %d", resp.StatusCode)
+	}
 }

@@ -115,10 +115,8 @@ func newGateApp(ctx context.Context, cfg config.Config, log *slog.Logger, m *met
 			return nil, err
 		}
 		a.basic = basicSource(cfg, a.stores, m)
-		th := cfg.Throttle
 		a.passwords, err = web.NewPasswords(web.PasswordConfig{
-			Source: a.basic, StoreTimeout: cfg.StoreTimeout, Metrics: m,
-			Throttle: web.ThrottleConfig{Disabled: th.Disabled, MaxFailures: th.MaxFailures, MaxIPFailures: th.MaxIPFailures, Window: th.Window, MaxKeys: th.MaxKeys},
+			Source: a.basic, StoreTimeout: cfg.StoreTimeout, Metrics: m, Throttle: throttleConfig(cfg.Throttle),
 		})
 		if err != nil {
 			a.close()

@@ -141,11 +141,15 @@ type Guest struct {
 // Throttle limits failed logins per user and per client address. Zero
 // values mean the portal's defaults.
 type Throttle struct {
-	Disabled      bool          `koanf:"disabled"`
-	MaxFailures   int           `koanf:"max_failures"`
-	MaxIPFailures int           `koanf:"max_ip_failures"`
-	Window        time.Duration `koanf:"window"`
-	MaxKeys       int           `koanf:"max_keys"`
+	Disabled      bool `koanf:"disabled"`
+	MaxFailures   int  `koanf:"max_failures"`
+	MaxIPFailures int  `koanf:"max_ip_failures"`
+	// MaxUserFailures bounds the failures at one user name from every
+	// address that has not signed in as that user within KnownFor.
+	MaxUserFailures int           `koanf:"max_user_failures"`
+	KnownFor        time.Duration `koanf:"known_for"`
+	Window          time.Duration `koanf:"window"`
+	MaxKeys         int           `koanf:"max_keys"`
 }
 
 // Server tunes the HTTP server and its reloads.

@@ -178,8 +178,8 @@ func (c Config) validatePortal(p *problems) {
 		}
 	}
 	th := c.Throttle
-	if th.MaxFailures < 0 || th.MaxIPFailures < 0 || th.MaxKeys < 0 || th.Window < 0 {
-		p.add("throttle", "max_failures, max_ip_failures, max_keys and window must not be negative")
+	if th.MaxFailures < 0 || th.MaxIPFailures < 0 || th.MaxUserFailures < 0 || th.MaxKeys < 0 || th.Window < 0 || th.KnownFor < 0 {
+		p.add("throttle", "max_failures, max_ip_failures, max_user_failures, max_keys, window and known_for must not be negative")
 	}
 	if _, err := c.TrustedProxyPrefixes(); err != nil {
 		p.wrap("trusted_proxies", err)
