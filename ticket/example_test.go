@@ -69,7 +69,7 @@ func ExampleMinter() {
 // VerifyCookies tries every auth_tkt cookie of a request in turn, so that
 // a stale cookie of a parent domain does not lock the user out.
 func ExampleVerifier_VerifyCookies() {
-	v, err := ticket.NewVerifier(ticket.Config{Digest: ticket.SHA256, Secret: "s3cret", Timeout: time.Hour})
+	v, err := ticket.NewVerifier(ticket.Config{Digest: ticket.SHA256, Secret: "a secret of 32 random bytes, really", Timeout: time.Hour})
 	if err != nil {
 		panic(err)
 	}

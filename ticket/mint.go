@@ -12,6 +12,9 @@ import (
 type Minter struct {
 	Digest Digest
 	Secret string
+	// AllowWeakSecret accepts a Secret shorter than MinSecretLen (see
+	// Config.AllowWeakSecret).
+	AllowWeakSecret bool
 	// IPv4Prefix and IPv6Prefix bind hmac-sha256 tickets to a network
 	// rather than one address (e.g. 24 or 64). 0 means the whole address.
 	// A Verifier must be configured with the same values.
@@ -62,6 +65,9 @@ func (m Minter) check() error {
 	if m.Secret == "" {
 		return ErrNoSecret
 	}
+	if err := CheckSecret(m.Secret); err != nil && !m.AllowWeakSecret {
+		return err
+	}
 	return nil
 }
 
@@ -93,17 +99,31 @@ func mint(k *key, b binding, t Ticket, ip netip.Addr, fullLayout bool) (string, 
 }
 
 func validTicket(t Ticket) error {
-	switch {
-	case t.UID == "":
-		return fmt.Errorf("%w: empty user id", ErrInvalid)
-	case strings.ContainsAny(t.UID, "!\x00"):
-		return fmt.Errorf("%w: user id %q contains '!' or NUL", ErrInvalid, t.UID)
-	case strings.IndexByte(t.Data, 0) >= 0:
+	if err := CheckUID(t.UID); err != nil {
+		return err
+	}
+	if strings.IndexByte(t.Data, 0) >= 0 {
 		return fmt.Errorf("%w: user data contains NUL", ErrInvalid)
-	case !utf8.ValidString(t.UID):
-		// Bytes that are not UTF-8 survive the format but not HTTP headers,
-		// JSON or logs downstream; refuse them at the source.
-		return fmt.Errorf("%w: user id is not valid UTF-8", ErrInvalid)
 	}
 	return t.Tokens.validate()
+}
+
+// CheckUID reports why uid cannot be a ticket's user id, or nil (the error
+// matches ErrInvalid): it must not be empty, and hold no '!' (the ticket's
+// separator), no control character (NUL ends it in C; a line break or a
+// tab would travel into headers and log lines as the user's name) and
+// nothing that is not UTF-8 (which survives the format but not headers,
+// JSON or logs downstream).
+func CheckUID(uid string) error {
+	switch {
+	case uid == "":
+		return fmt.Errorf("%w: empty user id", ErrInvalid)
+	case strings.IndexByte(uid, '!') >= 0:
+		return fmt.Errorf("%w: user id %q contains '!'", ErrInvalid, uid)
+	case strings.IndexFunc(uid, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0:
+		return fmt.Errorf("%w: user id %q contains a control character", ErrInvalid, uid)
+	case !utf8.ValidString(uid):
+		return fmt.Errorf("%w: user id is not valid UTF-8", ErrInvalid)
+	}
+	return nil
 }

@@ -144,7 +144,7 @@ func TestVerifyCookiesTriesEach(t *testing.T) {
 }
 
 func TestMintRefuses(t *testing.T) {
-	m := ticket.Minter{Digest: ticket.MD5, Secret: "s"}
+	m := ticket.Minter{Digest: ticket.MD5, Secret: "a secret of 16+ bytes"}
 	for _, tk := range []ticket.Ticket{
 		{UID: "", Time: t0},
 		{UID: "a!b", Time: t0},
@@ -165,7 +165,7 @@ func TestMintRefuses(t *testing.T) {
 	if _, err := (ticket.Minter{Digest: ticket.MD5}).Mint(ticket.Ticket{UID: "a", Time: t0}, local); !errors.Is(err, ticket.ErrNoSecret) {
 		t.Errorf("no secret: %v", err)
 	}
-	if _, err := (ticket.Minter{Secret: "s"}).Mint(ticket.Ticket{UID: "a", Time: t0}, local); !errors.Is(err, ticket.ErrUnknownDigest) {
+	if _, err := (ticket.Minter{Secret: "a secret of 16+ bytes"}).Mint(ticket.Ticket{UID: "a", Time: t0}, local); !errors.Is(err, ticket.ErrUnknownDigest) {
 		t.Errorf("no digest: %v", err)
 	}
 }

@@ -30,6 +30,10 @@ type Config struct {
 	// OldSecrets are still accepted; a ticket that only verifies with one
 	// of them should be re-issued with Secret (TKTAuthSecretOld).
 	OldSecrets []string
+	// AllowWeakSecret accepts secrets shorter than MinSecretLen, for a
+	// site that keeps a legacy mod_auth_tkt secret until it can rotate
+	// it. Without it NewVerifier refuses them (ErrWeakSecret).
+	AllowWeakSecret bool
 	// Timeout is how long a ticket is valid after its time; 0 means no
 	// time check at all (TKTAuthTimeout).
 	Timeout time.Duration
@@ -75,10 +79,14 @@ func NewVerifier(c Config) (*Verifier, error) {
 	}
 	if c.Secret == "" {
 		errs = append(errs, ErrNoSecret)
+	} else if err := CheckSecret(c.Secret); err != nil && !c.AllowWeakSecret {
+		errs = append(errs, err)
 	}
 	for i, s := range c.OldSecrets {
 		if s == "" {
 			errs = append(errs, fmt.Errorf("old secret %d is empty", i+1))
+		} else if err := CheckSecret(s); err != nil && !c.AllowWeakSecret {
+			errs = append(errs, fmt.Errorf("old secret %d: %w", i+1, err))
 		}
 	}
 	if c.Timeout < 0 {

@@ -175,7 +175,7 @@ func TestVerifyIP(t *testing.T) {
 }
 
 func TestMintRefusesIPv6ForCompat(t *testing.T) {
-	_, err := ticket.Minter{Digest: ticket.MD5, Secret: "s"}.Mint(ticket.Ticket{UID: "u", Time: t0}, v6)
+	_, err := ticket.Minter{Digest: ticket.MD5, Secret: "a secret of 16+ bytes"}.Mint(ticket.Ticket{UID: "u", Time: t0}, v6)
 	if !errors.Is(err, ticket.ErrIPMismatch) {
 		t.Errorf("err = %v, want ErrIPMismatch", err)
 	}
@@ -183,8 +183,8 @@ func TestMintRefusesIPv6ForCompat(t *testing.T) {
 
 func TestOldSecrets(t *testing.T) {
 	for _, d := range ticket.Digests() {
-		val := mustMint(t, ticket.Minter{Digest: d, Secret: "old-2"}, ticket.Ticket{UID: "carol", Tokens: "x", Data: "y", Time: t0}, local)
-		v := mustVerifier(t, ticket.Config{Digest: d, Secret: "new", OldSecrets: []string{"old-1", "old-2"}, Timeout: time.Hour})
+		val := mustMint(t, ticket.Minter{Digest: d, Secret: "the old secret, second"}, ticket.Ticket{UID: "carol", Tokens: "x", Data: "y", Time: t0}, local)
+		v := mustVerifier(t, ticket.Config{Digest: d, Secret: "the new secret, current", OldSecrets: []string{"the old secret, first", "the old secret, second"}, Timeout: time.Hour})
 		r, err := v.Verify(val, local, t0.Add(time.Minute))
 		if err != nil {
 			t.Fatalf("%s: %v", d, err)
@@ -196,7 +196,7 @@ func TestOldSecrets(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r2, err := mustVerifier(t, ticket.Config{Digest: d, Secret: "new"}).Verify(fresh, local, t0)
+		r2, err := mustVerifier(t, ticket.Config{Digest: d, Secret: "the new secret, current"}).Verify(fresh, local, t0)
 		if err != nil || r2.SecretIndex != 0 || r2.UID != "carol" || r2.Tokens != "x" || r2.Data != "y" || !r2.Time.Equal(t0.Add(time.Minute)) {
 			t.Errorf("%s: re-issued ticket: %+v, %v", d, r2, err)
 		}
@@ -204,7 +204,7 @@ func TestOldSecrets(t *testing.T) {
 		if got := raw[d.HexLen()+8:]; got != "carol!x!y" {
 			t.Errorf("%s: re-issued layout %q, want carol!x!y", d, got)
 		}
-		if _, err := mustVerifier(t, ticket.Config{Digest: d, Secret: "new", OldSecrets: []string{"old-1"}}).Verify(val, local, t0); !errors.Is(err, ticket.ErrBadSignature) {
+		if _, err := mustVerifier(t, ticket.Config{Digest: d, Secret: "the new secret, current", OldSecrets: []string{"the old secret, first"}}).Verify(val, local, t0); !errors.Is(err, ticket.ErrBadSignature) {
 			t.Errorf("%s: unknown secret: err = %v", d, err)
 		}
 	}

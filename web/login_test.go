@@ -43,7 +43,7 @@ func TestLoginFormReasons(t *testing.T) {
 	}{
 		{"no ticket", "/login", "", reasonNone, ""},
 		{"expired", "/login", f.ticketFor(expired, testSecret), reasonExpired, ""},
-		{"other secret", "/login", f.ticketFor(alice, "another-secret"), reasonInvalid, ""},
+		{"other secret", "/login", f.ticketFor(alice, "another secret, not the portal's"), reasonInvalid, ""},
 		{"garbage", "/login", "bm90IGEgdGlja2V0", reasonInvalid, ""},
 		{"unauth marker", "/login?unauth=1", "", reasonUnauthorized, ""},
 		{"unauth marker, signed in", "/login?unauth=1", f.ticketFor(alice, testSecret), reasonUnauthorized, "alice"},
@@ -128,7 +128,7 @@ func TestLoginFormConfiguredBackArg(t *testing.T) {
 }
 
 func TestAutoLogin(t *testing.T) {
-	f := newFixture(t, func(o *Config) { o.Ticket.OldSecrets = []string{"old-secret"} })
+	f := newFixture(t, func(o *Config) { o.Ticket.OldSecrets = []string{"the old secret of the portal"} })
 	fresh := ticket.Ticket{UID: "alice", Tokens: "staff", Data: "d"}
 	due := fresh
 	due.Time = f.now.Add(-90 * time.Minute) // less than Refresh*Timeout left
@@ -143,7 +143,7 @@ func TestAutoLogin(t *testing.T) {
 		{"no back", f.ticketFor(fresh, testSecret), "", "/", false},
 		{"refused back", f.ticketFor(fresh, testSecret), "https://evil.com/", "/", false},
 		{"due for refresh", f.ticketFor(due, testSecret), testBackURL, testBackURL, true},
-		{"old secret", f.ticketFor(fresh, "old-secret"), testBackURL, testBackURL, true},
+		{"old secret", f.ticketFor(fresh, "the old secret of the portal"), testBackURL, testBackURL, true},
 		{"URL ticket host", f.ticketFor(fresh, testSecret), "https://other.example.net/cb", "https://other.example.net/cb?auth_tkt=", true},
 	}
 	for _, tt := range tests {

@@ -21,7 +21,7 @@ func TestNewReportsEveryProblem(t *testing.T) {
 		AllowedRedirects: []string{"evil.com/x"},
 		URLTicketHosts:   []string{"user@host"},
 		DefaultURL:       "https://not-allowed.example/",
-		Guest:            GuestConfig{User: "%zU"},
+		Guest:            GuestConfig{User: "a!b"},
 		Throttle:         ThrottleConfig{MaxFailures: -1},
 		ClientAddrConfig: tkthttp.ClientAddrConfig{TrustedProxies: []netip.Prefix{{}}},
 		StoreTimeout:     -time.Second,

@@ -11,7 +11,7 @@ import (
 
 func TestConfigCheck(t *testing.T) {
 	dir := t.TempDir()
-	secret := writeFile(t, dir, "secret", "s3cret-value\n", 0o600)
+	secret := writeFile(t, dir, "secret", "a secret value of thirty-two b..\n", 0o600)
 	good := writeFile(t, dir, "good.yaml", "listen: 127.0.0.1:9000\nticket:\n  digest: md5\n  secret_file: "+secret+"\ncookie: {domain: example.com, secure: true}\nallowed_redirects: [.example.com]\n", 0o644)
 	bad := writeFile(t, dir, "bad.yaml", "listen: nope\nticket: {digest: sha1, timeout: 5}\nstores:\n  - type: htpasswd\n", 0o644)
 
@@ -99,7 +99,8 @@ func TestConfigImportApache(t *testing.T) {
 			t.Errorf("YAML lacks %q:\n%s", want, r.Out)
 		}
 	}
-	wantErr := conf + `: line 9: warning: TKTAuthWhatever: unknown mod_auth_tkt directive; ignored
+	wantErr := conf + `: line 1: warning: TKTAuthSecret is only 10 bytes long: anyone holding one ticket can guess it and forge tickets for any user; the YAML keeps it with ticket.allow_weak_secret: true until you rotate it to one of 32 bytes or more (tktctl secret new)
+` + conf + `: line 9: warning: TKTAuthWhatever: unknown mod_auth_tkt directive; ignored
 tktctl: put the value of TKTAuthSecret (line 1) into ` + secrets + `/secret, mode 0600, or run again with --write-secrets
 tktctl: put the value of TKTAuthSecretOld (line 2) into ` + secrets + `/secret.old, mode 0600, or run again with --write-secrets
 `
@@ -129,9 +130,14 @@ tktctl: put the value of TKTAuthSecretOld (line 2) into ` + secrets + `/secret.o
 	if c := runTktctl(t, nil, "", "config", "check", yamlFile); c.Code != 0 {
 		t.Errorf("the imported YAML does not check: %+v", c)
 	}
-	// The imported secret works where tktctl takes secrets.
-	if m := runTktctl(t, nil, "", "mint", "--digest", "sha512", "--secret-file", filepath.Join(secrets, "secret"), "--user", "alice"); m.Code != 0 {
-		t.Errorf("mint with the imported secret: %+v", m)
+	// The imported secret, a weak one, works where tktctl takes secrets
+	// when it is allowed to, as the YAML allows it, and says so.
+	if m := runTktctl(t, nil, "", "mint", "--digest", "sha512", "--secret-file", filepath.Join(secrets, "secret"), "--user", "alice"); m.Code != exitUsage || !strings.Contains(m.Err, "--allow-weak-secret") {
+		t.Errorf("mint with the imported weak secret: %+v", m)
+	}
+	m := runTktctl(t, nil, "", "mint", "--digest", "sha512", "--secret-file", filepath.Join(secrets, "secret"), "--allow-weak-secret", "--user", "alice")
+	if m.Code != 0 || !strings.Contains(m.Err, "is only 10 bytes long (--allow-weak-secret): rotate it") {
+		t.Errorf("mint with the imported weak secret, allowed: %+v", m)
 	}
 
 	// Existing files are left alone.

@@ -23,7 +23,7 @@ data:    "uid=42;role=x"
 		t.Errorf("(-want +got)\n%s", diff)
 	}
 	// No secret is needed, and one in the environment is not used.
-	if r2 := runTktctl(t, map[string]string{secretEnv: "x"}, "", "inspect", v.Request.CookieValue); r2 != r {
+	if r2 := runTktctl(t, map[string]string{secretEnv: "a secret of 32 bytes for tktctl."}, "", "inspect", v.Request.CookieValue); r2 != r {
 		t.Errorf("with TKT_SECRET set: %+v", r2)
 	}
 }

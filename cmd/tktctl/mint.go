@@ -105,7 +105,7 @@ func newMintCmd(s *streams) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			m := ticket.Minter{Digest: digest, Secret: secret, IPv4Prefix: v4prefix, IPv6Prefix: v6prefix}
+			m := ticket.Minter{Digest: digest, Secret: secret, AllowWeakSecret: sec.allowWeak, IPv4Prefix: v4prefix, IPv6Prefix: v6prefix}
 			t := ticket.Ticket{UID: user, Tokens: normalizeTokens(tokens), Data: data, Time: time.Unix(ts, 0)}
 			text, err := m.Mint(t, addr)
 			if err != nil {

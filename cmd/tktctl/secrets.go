@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/tkt-sso/tkt/ticket"
 )
 
 // secretEnv is the environment variable a secret may come from when neither
@@ -19,10 +20,11 @@ const maxSecretFile = 64 << 10
 
 // secretFlags are the flags of every command that needs the shared secret.
 type secretFlags struct {
-	file     string
-	value    string
-	oldFiles []string
-	flags    interface{ Changed(string) bool }
+	file      string
+	value     string
+	oldFiles  []string
+	allowWeak bool
+	flags     interface{ Changed(string) bool }
 }
 
 // register adds --secret-file, --secret and, when withOld is set,
@@ -34,7 +36,23 @@ func (f *secretFlags) register(cmd *cobra.Command, withOld bool) {
 	if withOld {
 		fs.StringArrayVar(&f.oldFiles, "old-secret-file", nil, "also accept tickets signed with the old secret in `FILE` (TKTAuthSecretOld); repeat for several")
 	}
+	fs.BoolVar(&f.allowWeak, "allow-weak-secret", false, fmt.Sprintf("accept a secret shorter than %d bytes (a legacy mod_auth_tkt secret; ticket.allow_weak_secret)", ticket.MinSecretLen))
 	f.flags = fs
+}
+
+// checked refuses a secret shorter than ticket.MinSecretLen unless
+// --allow-weak-secret, and warns about one shorter than recommended. what
+// names where it came from, never what it is.
+func (f *secretFlags) checked(s *streams, what, secret string) (string, error) {
+	if err := ticket.CheckSecret(secret); err != nil {
+		if !f.allowWeak {
+			return "", usageError("%s: %w: anyone holding one of its tickets can guess it and forge others; make a new one with tktctl secret new, or pass --allow-weak-secret for a legacy mod_auth_tkt secret", what, err)
+		}
+		fmt.Fprintf(s.err, "tktctl: warning: %s is only %d bytes long (--allow-weak-secret): rotate it\n", what, len(secret))
+	} else if len(secret) < ticket.RecommendedSecretLen {
+		fmt.Fprintf(s.err, "tktctl: warning: %s is %d bytes long; tktctl secret new makes %d\n", what, len(secret), ticket.RecommendedSecretLen)
+	}
+	return secret, nil
 }
 
 // current returns the secret from --secret-file, --secret or $TKT_SECRET,
@@ -42,15 +60,19 @@ func (f *secretFlags) register(cmd *cobra.Command, withOld bool) {
 func (f *secretFlags) current(s *streams) (string, error) {
 	switch {
 	case f.flags.Changed("secret-file"):
-		return readSecretFile(s, f.file)
+		sec, err := readSecretFile(s, f.file)
+		if err != nil {
+			return "", err
+		}
+		return f.checked(s, "secret file "+f.file, sec)
 	case f.flags.Changed("secret"):
 		if f.value == "" {
 			return "", usageError("--secret is empty")
 		}
-		return f.value, nil
+		return f.checked(s, "--secret", f.value)
 	}
 	if v := s.getenv(secretEnv); v != "" {
-		return v, nil
+		return f.checked(s, "$"+secretEnv, v)
 	}
 	return "", usageError("no secret: give --secret-file FILE, --secret SECRET or the %s environment variable", secretEnv)
 }
@@ -60,6 +82,9 @@ func (f *secretFlags) old(s *streams) ([]string, error) {
 	var out []string
 	for _, p := range f.oldFiles {
 		sec, err := readSecretFile(s, p)
+		if err == nil {
+			sec, err = f.checked(s, "old secret file "+p, sec)
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -101,6 +101,7 @@ func newVerifyCmd(s *streams) *cobra.Command {
 				Digest: digest, Timeout: time.Duration(timeout), Refresh: refresh,
 				MaxSkew: time.Duration(maxSkew), IgnoreIP: ignoreIP,
 				IPv4Prefix: v4prefix, IPv6Prefix: v6prefix, Tokens: splitRequired(tokens),
+				AllowWeakSecret: sec.allowWeak,
 			}
 			if cfg.Secret, err = sec.current(s); err != nil {
 				return err

@@ -127,7 +127,7 @@ func TestVerifyVerdicts(t *testing.T) {
 		{"future within skew", []string{"--ip", "127.0.0.1", "--now", at(-4 * time.Minute)}, bound, 0, "", alice(true, "")},
 		{"wider skew", []string{"--ip", "127.0.0.1", "--max-skew", "2h", "--now", at(-time.Hour)}, bound, 0, "", alice(true, "")},
 		{"skew check off", []string{"--ip", "127.0.0.1", "--max-skew", "-1s", "--now", at(-1000 * time.Hour)}, bound, 0, "", alice(true, "")},
-		{"wrong secret", []string{"--secret", "other", "--ip", "127.0.0.1", "--now", at(0)}, bound, 1,
+		{"wrong secret", []string{"--secret", "another secret of thirty-two b..", "--ip", "127.0.0.1", "--now", at(0)}, bound, 1,
 			"tktctl: invalid: " + badSig + "\n", unknown(badSig)},
 		{"other client", []string{"--ip", "10.0.0.1", "--now", at(0)}, bound, 1, "tktctl: invalid: " + badSig + "\n", unknown(badSig)},
 		{"bound ticket without --ip", []string{"--now", at(0)}, bound, 1, "tktctl: invalid: " + badSig + "\n", unknown(badSig)},
@@ -142,7 +142,7 @@ func TestVerifyVerdicts(t *testing.T) {
 		{"comma tokens", []string{"--ip", "127.0.0.1", "--now", at(0), "--token", "x,admin"}, bound, 0, "", alice(true, "")},
 		{"missing token", []string{"--ip", "127.0.0.1", "--now", at(0), "--token", "Admin"}, bound, 1,
 			"tktctl: invalid: ticket lacks a required token\n", alice(false, "ticket lacks a required token")},
-		{"old secret", []string{"--secret", "new", "--old-secret-file", oldFile, "--ip", "127.0.0.1", "--now", at(0)}, bound, 0, "",
+		{"old secret", []string{"--secret", "the new secret, of thirty-two b..", "--old-secret-file", oldFile, "--ip", "127.0.0.1", "--now", at(0)}, bound, 0, "",
 			verifyJSON{Valid: true, User: "alice", Tokens: "finance,admin", Data: "d", TS: ptr[int64](testTS), SecretIndex: ptr(1)}},
 		{"refresh due", []string{"--ip", "127.0.0.1", "--timeout", "1h", "--refresh", "0.25", "--now", at(46 * time.Minute)}, bound, 0, "", due(alice(true, ""))},
 		{"refresh not due", []string{"--ip", "127.0.0.1", "--timeout", "1h", "--refresh", "0.25", "--now", at(44 * time.Minute)}, bound, 0, "", alice(true, "")},
@@ -175,7 +175,7 @@ func TestVerifyVerdicts(t *testing.T) {
 // A verdict without a checked signature has null ts and secret_index, and
 // the keys are exactly the documented ones.
 func TestVerifyJSONInvalidShape(t *testing.T) {
-	r := runTktctl(t, nil, "", "verify", "--secret", "k", "--json", "bm9wZQ==")
+	r := runTktctl(t, nil, "", "verify", "--secret", "a secret of 32 bytes for tktctl.", "--json", "bm9wZQ==")
 	want := `{"valid":false,"reason":"malformed ticket: 4 bytes is too short for a md5 ticket","user":"","tokens":"","data":"","ts":null,"secret_index":null,"refresh":false}` + "\n"
 	if diff := cmp.Diff(cliResult{Out: want, Err: "tktctl: invalid: malformed ticket: 4 bytes is too short for a md5 ticket\n", Code: 1}, r); diff != "" {
 		t.Errorf("(-want +got)\n%s", diff)
@@ -185,7 +185,7 @@ func TestVerifyJSONInvalidShape(t *testing.T) {
 func TestVerifyHumanOutput(t *testing.T) {
 	oldFile := writeFile(t, t.TempDir(), "old", testSecret, 0o600)
 	cookie := mintCookie(t, "--user", "alice", "--tokens", "a,b", "--data", "x\x1b[2Jy")
-	r := runTktctl(t, nil, "", "verify", "--secret", "new", "--old-secret-file", oldFile, "--now", at(0), cookie)
+	r := runTktctl(t, nil, "", "verify", "--secret", "the new secret, of thirty-two b..", "--old-secret-file", oldFile, "--now", at(0), cookie)
 	want := `valid ticket for "alice"
 tokens:  "a,b"
 data:    "x\x1b[2Jy"
@@ -243,7 +243,7 @@ func TestVerifyUsageErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := runTktctl(t, map[string]string{secretEnv: "k"}, "", append([]string{"verify"}, tt.args...)...)
+			r := runTktctl(t, map[string]string{secretEnv: "a secret of 32 bytes for tktctl."}, "", append([]string{"verify"}, tt.args...)...)
 			if r.Code != exitUsage || r.Out != "" || !strings.Contains(r.Err, tt.want) {
 				t.Errorf("got %+v, want exit 2 and %q", r, tt.want)
 			}

@@ -18,6 +18,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -312,5 +313,67 @@ func TestE2EGuessingFromManyAddresses(t *testing.T) {
 	}
 	if resp, _ := login(t, from("192.0.2.10"), p.base, "alice", "alice-pw", "/"); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("alice from her usual address during the attack: %d", resp.StatusCode)
+	}
+}
+
+// TestE2EWeakSecret: a one-byte secret (given up by one ticket in 0.14 s)
+// is refused by config check, at start (serve and gate) and at reload,
+// where the previous secret stays; ticket.allow_weak_secret keeps a legacy
+// one, with an error logged.
+func TestE2EWeakSecret(t *testing.T) {
+	tktdBin, tktctlBin := buildBinaries(t)
+	dir := t.TempDir()
+	weak := filepath.Join(dir, "weak")
+	writeSecret(t, weak, "x\n")
+	conf := filepath.Join(dir, "tktd.yaml")
+	if err := os.WriteFile(conf, []byte("ticket: {secret_file: "+weak+"}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const want = "ticket.secret_file: " // then the file and "secret too short: 1 bytes"
+	out, err := exec.Command(tktctlBin, "config", "check", "--no-env", conf).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), want) || !strings.Contains(string(out), "secret too short: 1 bytes") {
+		t.Errorf("config check: %v\n%s", err, out)
+	}
+	for _, args := range [][]string{
+		{"serve", "--config", conf, "--data-dir", filepath.Join(dir, "data"), "--listen", freeAddr(t)},
+		{"gate", "--config", conf, "--upstream", "http://127.0.0.1:9", "--listen", freeAddr(t)},
+	} {
+		out, err := exec.Command(tktdBin, args...).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), want) || !strings.Contains(string(out), "allow_weak_secret") {
+			t.Errorf("tktd %s: %v\n%s", args[0], err, out)
+		}
+	}
+
+	// Reload: the weak secret is refused and the current one kept.
+	data := filepath.Join(dir, "data")
+	p := startTktd(t, tktdBin, nil, "--data-dir", data)
+	secretFile := filepath.Join(data, "secret")
+	before, _ := os.ReadFile(secretFile)
+	writeSecret(t, secretFile, "x\n")
+	p.signal(t, syscall.SIGHUP)
+	waitFor(t, "the reload's verdict", 5*time.Second, func() bool { return strings.Contains(p.logs.String(), "reload failed") })
+	if !strings.Contains(p.logs.String(), "secret too short: 1 bytes") {
+		t.Errorf("the reload's log does not say why:\n%s", p.logs.String())
+	}
+	// The portal still signs with the secret it had.
+	add := exec.Command(tktctlBin, "user", "add", "--data-dir", data, "--password-stdin", "alice")
+	add.Stdin = strings.NewReader("alice-pw\n")
+	if out, err := add.CombinedOutput(); err != nil {
+		t.Fatalf("tktctl user add: %v\n%s", err, out)
+	}
+	resp, _ := login(t, browser(t), p.base, "alice", "alice-pw", "/")
+	value, _ := ticketCookie(resp, "auth_tkt")
+	kept := filepath.Join(dir, "kept")
+	writeSecret(t, kept, string(before))
+	if _, err := verifyWith(t, kept, ticket.HMACSHA256, value); err != nil {
+		t.Errorf("after the refused reload, the ticket does not verify with the previous secret: %v", err)
+	}
+
+	// Allowed, it starts, and says so at error level.
+	allowed := filepath.Join(dir, "allowed.yaml")
+	os.WriteFile(allowed, []byte("ticket: {secret_file: "+weak+", allow_weak_secret: true}\n"), 0o600)
+	q := startTktd(t, tktdBin, nil, "--config", allowed, "--data-dir", filepath.Join(dir, "data2"))
+	if logs := q.logs.String(); !strings.Contains(logs, `"level":"ERROR"`) || !strings.Contains(logs, "WEAK SECRET IN USE") {
+		t.Errorf("no error logged for an allowed weak secret:\n%s", logs)
 	}
 }

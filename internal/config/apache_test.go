@@ -103,6 +103,7 @@ func TestImportApacheGolden(t *testing.T) {
 		notes = append(notes, n.String())
 	}
 	wantNotes := []string{
+		"line 5: warning: TKTAuthSecretOld is only 12 bytes long: anyone holding one ticket can guess it and forge tickets for any user; the YAML keeps it with ticket.allow_weak_secret: true until you rotate it to one of 32 bytes or more (tktctl secret new)",
 		"line 16: note: TKTAuthLoginURL: stays in Apache; point it at tktd's /login, which tells the user why it is shown (no ticket, expired, not authorized) (also at line 34)",
 		"line 17: note: TKTAuthTimeoutURL: stays in Apache; point it at tktd's /login, which tells the user why it is shown (no ticket, expired, not authorized)",
 		"line 18: note: TKTAuthUnauthURL: stays in Apache; point it at tktd's /login, which tells the user why it is shown (no ticket, expired, not authorized)",
@@ -129,7 +130,7 @@ func TestImportApacheGolden(t *testing.T) {
 	}
 	want2 := Defaults()
 	want2.Ticket = Ticket{Digest: "sha256", SecretFile: "/etc/tkt/secret", OldSecretFiles: []string{"/etc/tkt/secret.old"},
-		Timeout: 8 * time.Hour, Refresh: 0.66, IgnoreIP: true}
+		AllowWeakSecret: true, Timeout: 8 * time.Hour, Refresh: 0.66, IgnoreIP: true}
 	want2.Cookie = Cookie{Name: "sso_tkt", Domain: ".example.com", Path: "/", Secure: true, Expires: 36 * time.Hour}
 	want2.BackArg = "dest"
 	want2.AllowedRedirects = []string{"app.example.com", "www.example.com", ".apps.example.com", ".example.com"}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tkt-sso/tkt/ticket"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -59,6 +60,7 @@ func (im *importer) resolve(secretDir string) ([]entry, []ImportedSecret) {
 // secretEntries adds the secret files to out.
 func (im *importer) secretEntries(secretDir string, out []entry) ([]entry, []ImportedSecret) {
 	var secrets []ImportedSecret
+	weak := false
 	cur, old := secretPaths(secretDir)
 	for _, s := range []struct{ key, yamlKey, path string }{{"secret", "ticket.secret_file", cur}, {"old_secret", "ticket.old_secret_files", old}} {
 		c, ok := im.pick(s.key, true)
@@ -71,6 +73,15 @@ func (im *importer) secretEntries(secretDir string, out []entry) ([]entry, []Imp
 		}
 		out = append(out, entry{s.yamlKey, v, fmt.Sprintf("%s (%s): write it to this file, mode 0600", c.d.name, c.d.where())})
 		secrets = append(secrets, ImportedSecret{Path: s.path, Value: c.value.(string), Directive: c.d.name, Line: c.d.line})
+		if n := len(c.value.(string)); n < ticket.MinSecretLen && !weak {
+			// tktd refuses it otherwise; the site cannot change the secret
+			// of every Apache at once, so keep it, and say so loudly.
+			weak = true
+			out = append(out, entry{"ticket.allow_weak_secret", true,
+				fmt.Sprintf("WEAK: %s (%s) is %d bytes; rotate it soon (tktctl secret new)", c.d.name, c.d.where(), n)})
+			im.conf.note(c.d.line, true, "%s is only %d bytes long: anyone holding one ticket can guess it and forge tickets for any user; "+
+				"the YAML keeps it with ticket.allow_weak_secret: true until you rotate it to one of %d bytes or more (tktctl secret new)", c.d.name, n, ticket.RecommendedSecretLen)
+		}
 	}
 	if len(im.cands["secret"]) == 0 {
 		im.conf.note(0, true, "no TKTAuthSecret found: set ticket.secret_file to a file holding the secret your validators share, or tktd generates one they don't know")

@@ -108,9 +108,13 @@ type Ticket struct {
 	// generated on first start. One trailing newline is stripped.
 	SecretFile string `koanf:"secret_file"`
 	// OldSecretFiles hold secrets still accepted (TKTAuthSecretOld).
-	OldSecretFiles []string      `koanf:"old_secret_files"`
-	Timeout        time.Duration `koanf:"timeout"`
-	Refresh        float64       `koanf:"refresh"`
+	OldSecretFiles []string `koanf:"old_secret_files"`
+	// AllowWeakSecret accepts secrets shorter than 16 bytes, for a site
+	// that keeps a legacy mod_auth_tkt secret until it can rotate it; an
+	// error is logged at every start and reload while one is in use.
+	AllowWeakSecret bool          `koanf:"allow_weak_secret"`
+	Timeout         time.Duration `koanf:"timeout"`
+	Refresh         float64       `koanf:"refresh"`
 	// MaxSkew bounds how far in the future a ticket's time may lie; 0 means
 	// the ticket package's default, negative turns the check off.
 	MaxSkew  time.Duration `koanf:"max_skew"`

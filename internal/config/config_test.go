@@ -64,8 +64,8 @@ func TestZeroConfiguration(t *testing.T) {
 
 func TestParse(t *testing.T) {
 	dir := t.TempDir()
-	secret := writeFile(t, dir, "secret", "s3cret\n", 0o600)
-	old := writeFile(t, dir, "old", "older\n", 0o600)
+	secret := writeFile(t, dir, "secret", "a current secret, 32 bytes long\n", 0o600)
+	old := writeFile(t, dir, "old", "an older secret, 32 bytes long.\n", 0o600)
 	users := writeFile(t, dir, "users", "alice:$2y$05$abcdefghijklmnopqrstuu5Z1d1mGWGqHvn4l.B3n3z3O6D0cq0a\n", 0o644)
 	pwfile := writeFile(t, dir, "bindpw", "pw\n", 0o600)
 

@@ -21,19 +21,30 @@ const maxSecretSize = 64 << 10
 // generatedSecretBytes is the entropy of a generated secret: 256 bits.
 const generatedSecretBytes = 32
 
-// checkSecretFile tells whether path can serve as a secret file without
-// reading the secret: Validate must not hold secrets.
+// checkSecretFile tells whether path can serve as a secret file (a DSN, a
+// bind password): a regular file, not empty, not huge. The secret is read
+// and dropped at once, and no error holds it: Validate's results are
+// printed.
 func checkSecretFile(path string) error {
-	f, fi, err := openRegular(path)
+	_, _, err := ReadSecretFile(path)
+	return err
+}
+
+// checkTicketSecretFile is checkSecretFile for a ticket secret, which must
+// also be long enough unless allowWeak.
+func checkTicketSecretFile(path string, allowWeak bool) error {
+	s, _, err := ReadSecretFile(path)
 	if err != nil {
 		return err
 	}
-	f.Close()
-	switch {
-	case fi.Size() == 0:
-		return fmt.Errorf("%s is empty", path)
-	case fi.Size() > maxSecretSize:
-		return fmt.Errorf("%s is larger than %d bytes: not a secret file", path, maxSecretSize)
+	return checkStrength(path, s, allowWeak)
+}
+
+// checkStrength refuses a secret shorter than ticket.MinSecretLen unless
+// allowWeak, saying what to do about it.
+func checkStrength(path, secret string, allowWeak bool) error {
+	if err := ticket.CheckSecret(secret); err != nil && !allowWeak {
+		return fmt.Errorf("%s: %w; make a new one with tktctl secret new (then see README, Rotating the secret), or, to keep a legacy mod_auth_tkt secret for now, set ticket.allow_weak_secret: true", path, err)
 	}
 	return nil
 }
@@ -91,27 +102,41 @@ func (c Config) TicketConfig(log *slog.Logger) (ticket.Config, error) {
 	if err != nil {
 		p.add("ticket.digest", "unknown digest %q", c.Ticket.Digest)
 	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	read := func(key, path string) string {
 		s, loose, err := ReadSecretFile(path)
+		if err == nil {
+			err = checkStrength(path, s, c.Ticket.AllowWeakSecret)
+		}
 		if err != nil {
 			p.wrap(key, err)
 			return ""
 		}
-		if loose && log != nil {
+		if loose {
 			log.Warn("secret file is readable by group or others; run chmod 600 on it", "setting", key, "file", path)
+		}
+		switch {
+		case len(s) < ticket.MinSecretLen:
+			log.Error("WEAK SECRET IN USE (ticket.allow_weak_secret): one ticket is enough to guess it offline and then forge tickets for any user; rotate it (tktctl secret new)",
+				"setting", key, "file", path, "bytes", len(s))
+		case len(s) < ticket.RecommendedSecretLen:
+			log.Warn("short secret: tkt generates 32 random bytes (tktctl secret new)", "setting", key, "file", path, "bytes", len(s))
 		}
 		return s
 	}
 	tc := ticket.Config{
-		Digest:     d,
-		Secret:     read("ticket.secret_file", c.SecretPath()),
-		Timeout:    c.Ticket.Timeout,
-		Refresh:    c.Ticket.Refresh,
-		MaxSkew:    c.Ticket.MaxSkew,
-		IgnoreIP:   c.Ticket.IgnoreIP,
-		IPv4Prefix: c.Ticket.IPv4Prefix,
-		IPv6Prefix: c.Ticket.IPv6Prefix,
-		Tokens:     append([]string(nil), c.Ticket.Tokens...),
+		Digest:          d,
+		AllowWeakSecret: c.Ticket.AllowWeakSecret,
+		Secret:          read("ticket.secret_file", c.SecretPath()),
+		Timeout:         c.Ticket.Timeout,
+		Refresh:         c.Ticket.Refresh,
+		MaxSkew:         c.Ticket.MaxSkew,
+		IgnoreIP:        c.Ticket.IgnoreIP,
+		IPv4Prefix:      c.Ticket.IPv4Prefix,
+		IPv6Prefix:      c.Ticket.IPv6Prefix,
+		Tokens:          append([]string(nil), c.Ticket.Tokens...),
 	}
 	for i, f := range c.Ticket.OldSecretFiles {
 		tc.OldSecrets = append(tc.OldSecrets, read(fmt.Sprintf("ticket.old_secret_files[%d]", i), f))

@@ -96,13 +96,13 @@ func (c Config) validateTicket(p *problems) {
 		p.add("ticket.digest", "unknown digest %q: want md5, sha256, sha512 or hmac-sha256", t.Digest)
 	}
 	if t.SecretFile != "" {
-		p.wrap("ticket.secret_file", checkSecretFile(t.SecretFile))
+		p.wrap("ticket.secret_file", checkTicketSecretFile(t.SecretFile, t.AllowWeakSecret))
 	} else if _, err := os.Lstat(c.SecretPath()); err == nil {
 		// The generated secret: checked only once it exists.
-		p.wrap("ticket.secret_file", checkSecretFile(c.SecretPath()))
+		p.wrap("ticket.secret_file", checkTicketSecretFile(c.SecretPath(), t.AllowWeakSecret))
 	}
 	for i, f := range t.OldSecretFiles {
-		p.wrap(fmt.Sprintf("ticket.old_secret_files[%d]", i), checkSecretFile(f))
+		p.wrap(fmt.Sprintf("ticket.old_secret_files[%d]", i), checkTicketSecretFile(f, t.AllowWeakSecret))
 	}
 	if t.Timeout < 0 {
 		p.add("ticket.timeout", "must not be negative (0 means no time check)")
@@ -167,8 +167,9 @@ func (c Config) validatePortal(p *problems) {
 			p.add("default_url", "%q: want an http(s) URL or a path starting with /", c.DefaultURL)
 		}
 	}
-	if c.Guest.Enabled && (c.Guest.User == "" || strings.ContainsAny(c.Guest.User, "!\x00\r\n")) {
-		p.add("guest.user", "%q can't be a ticket's user id (empty, or holds '!' or a control character)", c.Guest.User)
+	// The portal's guests, /auth's guest rules and the gate's all read it.
+	if _, err := tkthttp.ParseGuestUser(c.Guest.User); err != nil {
+		p.wrap("guest.user", err)
 	}
 	if c.TemplatesDir != "" {
 		if fi, err := os.Stat(c.TemplatesDir); err != nil {

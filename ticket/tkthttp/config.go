@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/tkt-sso/tkt/ticket"
@@ -222,8 +221,9 @@ func New(c Config) (*Middleware, error) {
 	if c.GuestCookie && c.GuestEmpty {
 		bad("a guest cookie needs a guest user name, but guest names are empty")
 	}
-	if g := parseGuestName(c.GuestUser); !c.GuestEmpty && strings.ContainsAny(g.prefix+g.suffix, "!\x00") {
-		bad("guest user %q holds '!' or NUL, which a ticket cannot carry", c.GuestUser)
+	guest, err := ParseGuestUser(c.GuestUser)
+	if err != nil && !c.GuestEmpty {
+		errs = append(errs, err)
 	}
 	hosts, err := ParseHostList(c.URLTicketHosts)
 	if err != nil {
@@ -245,7 +245,7 @@ func New(c Config) (*Middleware, error) {
 		cfg:      c,
 		verifier: v,
 		clients:  clients,
-		guest:    parseGuestName(c.GuestUser),
+		guest:    guest,
 		urlHosts: hosts,
 		log:      c.Logger,
 		now:      c.Now,

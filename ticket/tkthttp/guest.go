@@ -3,7 +3,10 @@ package tkthttp
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"strconv"
+
+	"github.com/tkt-sso/tkt/ticket"
 )
 
 // DefaultGuestUser is mod_auth_tkt's guest user name when
@@ -13,19 +16,24 @@ const DefaultGuestUser = "guest"
 // uuidLen is the length of a formatted UUID, the longest %<n>U expansion.
 const uuidLen = 36
 
-// guestName is a parsed TKTAuthGuestUser: text with at most one %U or
-// %<n>U, which expands to a random UUID or its first n characters.
-type guestName struct {
+// GuestUser is a parsed guest user name pattern (TKTAuthGuestUser): text
+// with at most one %U or %<n>U, which stands for a random UUID or its
+// first n characters. tkthttp's guests and tktd's "continue as guest"
+// button read the setting through ParseGuestUser alike.
+type GuestUser struct {
 	prefix, suffix string
 	n              int // UUID characters; 0 means no %U
 }
 
-// parseGuestName splits pattern at its first %U / %<n>U, as the module's
-// regular expression "%([0-9]*)U" does. An n of 0 or more than 36 means the
-// whole UUID, again as in the module. Unlike the module, a one-character
-// prefix is kept: it drops prefixes shorter than two characters, so "g%8U"
-// becomes a bare UUID fragment.
-func parseGuestName(pattern string) guestName {
+// ParseGuestUser splits pattern at its first %U / %<n>U, as the module's
+// regular expression "%([0-9]*)U" does: an n of 0 or more than 36 means the
+// whole UUID, and any later %U is text. Unlike the module, a one-character
+// prefix is kept (it drops prefixes shorter than two characters, so "g%8U"
+// becomes a bare UUID fragment). It refuses a pattern whose names could not
+// be a ticket's user id (ticket.CheckUID): empty, or holding '!' or a
+// control character.
+func ParseGuestUser(pattern string) (GuestUser, error) {
+	g := GuestUser{prefix: pattern}
 	for i := 0; i < len(pattern); i++ {
 		if pattern[i] != '%' {
 			continue
@@ -41,13 +49,21 @@ func parseGuestName(pattern string) guestName {
 		if err != nil || n <= 0 || n > uuidLen {
 			n = uuidLen // also for "%U", where Atoi("") fails
 		}
-		return guestName{prefix: pattern[:i], suffix: pattern[j+1:], n: n}
+		g = GuestUser{prefix: pattern[:i], suffix: pattern[j+1:], n: n}
+		break
 	}
-	return guestName{prefix: pattern}
+	example := g.prefix + g.suffix
+	if g.n > 0 {
+		example = g.prefix + "0" + g.suffix
+	}
+	if err := ticket.CheckUID(example); err != nil {
+		return GuestUser{}, fmt.Errorf("guest user %q: %w", pattern, err)
+	}
+	return g, nil
 }
 
-// generate returns a guest user name. Every call with %U gives a new one.
-func (g guestName) generate() string {
+// Generate returns a guest user name. Every call with %U gives a new one.
+func (g GuestUser) Generate() string {
 	if g.n == 0 {
 		return g.prefix
 	}

@@ -8,25 +8,31 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func TestParseGuestName(t *testing.T) {
+func TestParseGuestUser(t *testing.T) {
 	for _, c := range []struct {
 		in   string
-		want guestName
+		want GuestUser
 	}{
-		{"guest", guestName{prefix: "guest"}},
-		{"%U", guestName{n: 36}},
-		{"g%8U", guestName{prefix: "g", n: 8}}, // the module drops the "g"
-		{"guest-%12U-x", guestName{prefix: "guest-", suffix: "-x", n: 12}},
-		{"%0U", guestName{n: 36}},
-		{"%37U", guestName{n: 36}},
-		{"%99999999999999999999U", guestName{n: 36}},
-		{"100%", guestName{prefix: "100%"}},
-		{"%%U", guestName{prefix: "%", n: 36}},
-		{"a%5Ub%7U", guestName{prefix: "a", suffix: "b%7U", n: 5}}, // first only, as the module's regexec
-		{"%x%3U", guestName{prefix: "%x", n: 3}},
+		{"guest", GuestUser{prefix: "guest"}},
+		{"%U", GuestUser{n: 36}},
+		{"g%8U", GuestUser{prefix: "g", n: 8}}, // the module drops the "g"
+		{"guest-%12U-x", GuestUser{prefix: "guest-", suffix: "-x", n: 12}},
+		{"%0U", GuestUser{n: 36}},
+		{"%37U", GuestUser{n: 36}},
+		{"%99999999999999999999U", GuestUser{n: 36}},
+		{"100%", GuestUser{prefix: "100%"}},
+		{"%%U", GuestUser{prefix: "%", n: 36}},
+		{"a%5Ub%7U", GuestUser{prefix: "a", suffix: "b%7U", n: 5}}, // first only, as the module's regexec
+		{"%x%3U", GuestUser{prefix: "%x", n: 3}},
 	} {
-		if got := parseGuestName(c.in); got != c.want {
-			t.Errorf("parseGuestName(%q) = %+v, want %+v", c.in, got, c.want)
+		if got, err := ParseGuestUser(c.in); got != c.want || err != nil {
+			t.Errorf("ParseGuestUser(%q) = %+v, %v; want %+v", c.in, got, err, c.want)
+		}
+	}
+	// Names a ticket cannot carry are refused when the pattern is read.
+	for _, bad := range []string{"", "a!b", "%U!", "gu\x00est", "guest\n", "g\t%U"} {
+		if g, err := ParseGuestUser(bad); err == nil {
+			t.Errorf("ParseGuestUser(%q) = %+v, want an error", bad, g)
 		}
 	}
 	uuid := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)

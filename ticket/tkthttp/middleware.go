@@ -16,7 +16,7 @@ type Middleware struct {
 	cfg      Config
 	verifier *ticket.Verifier
 	clients  ClientAddrConfig
-	guest    guestName
+	guest    GuestUser
 	urlHosts HostList
 	log      *slog.Logger
 	now      func() time.Time
@@ -161,7 +161,7 @@ func (m *Middleware) guestLogin(w http.ResponseWriter, r *http.Request, o Client
 	}
 	id := Identity{Guest: true}
 	if !m.cfg.GuestEmpty {
-		id.UID = m.guest.generate()
+		id.UID = m.guest.Generate()
 	}
 	issued := false
 	if m.cfg.GuestCookie {

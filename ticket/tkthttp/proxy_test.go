@@ -143,7 +143,7 @@ func TestNewReportsEveryError(t *testing.T) {
 			t.Errorf("error does not mention %q:\n%v", want, err)
 		}
 	}
-	if _, err := tkthttp.New(tkthttp.Config{Ticket: ticket.Config{Secret: "s"}}); err != nil {
+	if _, err := tkthttp.New(tkthttp.Config{Ticket: ticket.Config{Secret: "a secret of 16+ bytes"}}); err != nil {
 		t.Errorf("zero config plus a secret: %v", err)
 	}
 }
