@@ -83,9 +83,19 @@ type fields struct {
 	uid, tokens, data string
 }
 
-// sign appends the lowercase hex digest of f for address ip (see addr.go
-// for how ip is formed for each digest type) to dst.
+// sign appends the lowercase hex digest of f for address ip to dst, as it
+// stands in a ticket.
 func (k *key) sign(dst []byte, ip *[16]byte, f *fields) []byte {
+	var sum [sha512.Size]byte
+	return hex.AppendEncode(dst, k.sum(&sum, ip, f))
+}
+
+// sum computes the raw digest of f for address ip (see addr.go for how ip
+// is formed for each digest type) into out and returns it: 16, 32 or 64
+// bytes. Verify compares raw digests, so the result is hex-encoded only
+// where the format hashes it (the compat formats' inner digest) and when
+// minting.
+func (k *key) sum(out *[sha512.Size]byte, ip *[16]byte, f *fields) []byte {
 	var buf [stackBuf]byte
 	b := buf[:0]
 	if k.digest == HMACSHA256 {
@@ -109,25 +119,24 @@ func (k *key) sign(dst []byte, ip *[16]byte, f *fields) []byte {
 		inner := md5.Sum(b)
 		b = hex.AppendEncode(b[:0], inner[:])
 		b = append(b, k.secret...)
-		outer := md5.Sum(b)
-		return hex.AppendEncode(dst, outer[:])
+		*(*[md5.Size]byte)(out[:]) = md5.Sum(b)
+		return out[:md5.Size]
 	case SHA256:
 		inner := sha256.Sum256(b)
 		b = hex.AppendEncode(b[:0], inner[:])
 		b = append(b, k.secret...)
-		outer := sha256.Sum256(b)
-		return hex.AppendEncode(dst, outer[:])
+		*(*[sha256.Size]byte)(out[:]) = sha256.Sum256(b)
+		return out[:sha256.Size]
 	case SHA512:
 		inner := sha512.Sum512(b)
 		b = hex.AppendEncode(b[:0], inner[:])
 		b = append(b, k.secret...)
-		outer := sha512.Sum512(b)
-		return hex.AppendEncode(dst, outer[:])
+		*out = sha512.Sum512(b)
+		return out[:]
 	case HMACSHA256:
-		var inner, outer [sha256.Size]byte
+		var inner [sha256.Size]byte
 		sha256From(inner[:0], k.inner, b)
-		sha256From(outer[:0], k.outer, inner[:])
-		return hex.AppendEncode(dst, outer[:])
+		return sha256From(out[:0], k.outer, inner[:])
 	}
 	panic("ticket: sign with invalid digest " + k.digest.String())
 }
