@@ -36,11 +36,11 @@ func Parse(raw string, d Digest) (Parsed, error) {
 	if err != nil {
 		return Parsed{}, err
 	}
-	t, err := splitBody(body, ts)
-	if err != nil {
+	p := Parsed{Digest: digest}
+	if err := splitBody(body, ts, &p.Ticket); err != nil {
 		return Parsed{}, err
 	}
-	return Parsed{Ticket: t, Digest: digest}, nil
+	return p, nil
 }
 
 // splitHead checks and splits off the digest and timestamp that start a
@@ -65,22 +65,26 @@ func splitHead[S ~string | ~[]byte](raw S, d Digest, sum *[64]byte) (digest S, t
 	return raw[:n], ts, raw[n+8:], nil
 }
 
-// splitBody reads "uid!tokens!data": the user id runs to the first '!',
-// the tokens to the second if there is one, and the rest is data.
-func splitBody(body string, ts uint32) (Ticket, error) {
-	uid, rest, found := strings.Cut(body, "!")
-	if !found {
-		return Ticket{}, fmt.Errorf("%w: no '!' after the user id", ErrMalformed)
+// splitBody reads "uid!tokens!data" into t: the user id runs to the first
+// '!', the tokens to the second if there is one, and the rest is data. t
+// is written only on success, field by field: Verify fills its Result in
+// place, as copying a Ticket just returned stalls on store forwarding.
+func splitBody(body string, ts uint32, t *Ticket) error {
+	i := strings.IndexByte(body, '!')
+	if i < 0 {
+		return fmt.Errorf("%w: no '!' after the user id", ErrMalformed)
 	}
-	if uid == "" {
+	if i == 0 {
 		// mod_auth_tkt accepts this and sets REMOTE_USER to "".
-		return Ticket{}, fmt.Errorf("%w: empty user id", ErrMalformed)
+		return fmt.Errorf("%w: empty user id", ErrMalformed)
 	}
+	uid, rest := body[:i], body[i+1:]
 	var tokens string
 	if i := strings.IndexByte(rest, '!'); i >= 0 {
 		tokens, rest = rest[:i], rest[i+1:]
 	}
-	return Ticket{UID: uid, Tokens: Tokens(tokens), Data: rest, Time: time.Unix(int64(ts), 0)}, nil
+	t.UID, t.Tokens, t.Data, t.Time = uid, Tokens(tokens), rest, time.Unix(int64(ts), 0)
+	return nil
 }
 
 // decodeLowerHex decodes s, whose length is a multiple of 8 (that of every
