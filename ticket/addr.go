@@ -26,7 +26,17 @@ func (b binding) validate() error {
 	return nil
 }
 
-// addr16 returns the address bytes a ticket for client is signed over.
+// addr16 returns the address bytes a ticket for client is signed over (see
+// putAddr).
+func (b binding) addr16(client netip.Addr) ([16]byte, error) {
+	var out [16]byte
+	err := b.putAddr(&out, client)
+	return out, err
+}
+
+// putAddr writes into out, which it expects zero, the address bytes a
+// ticket for client is signed over. Verify passes its own array: copying
+// one returned just after it was written stalls on store forwarding.
 //
 // The compat formats sign 4 bytes, taken from the last 4 of the result: an
 // IPv4 (or IPv4-mapped IPv6) address, or 0.0.0.0 when not bound. They can't
@@ -35,11 +45,10 @@ func (b binding) validate() error {
 // ::ffff:a.b.c.d for IPv4, masked to the configured prefix, and 16 zero
 // bytes when not bound. An invalid (zero) Addr or an unspecified one
 // (0.0.0.0, ::) means "not bound".
-func (b binding) addr16(client netip.Addr) ([16]byte, error) {
-	var out [16]byte
+func (b binding) putAddr(out *[16]byte, client netip.Addr) error {
 	client = client.Unmap()
 	if b.ignore || !client.IsValid() || client.IsUnspecified() {
-		return out, nil
+		return nil
 	}
 	bits := b.v6prefix
 	if client.Is4() {
@@ -49,19 +58,20 @@ func (b binding) addr16(client netip.Addr) ([16]byte, error) {
 		}
 	} else {
 		if !b.hmacFormat {
-			return out, fmt.Errorf("%w: client %s is IPv6 and mod_auth_tkt digests bind only IPv4 addresses: ignore the IP or use hmac-sha256", ErrIPMismatch, client)
+			return fmt.Errorf("%w: client %s is IPv6 and mod_auth_tkt digests bind only IPv4 addresses: ignore the IP or use hmac-sha256", ErrIPMismatch, client)
 		}
 		if bits == 0 {
 			bits = 128
 		}
 	}
-	if bits == client.BitLen() {
-		return client.As16(), nil // the common case: bound to the address
-	}
-	p, err := client.Prefix(bits)
-	if err != nil {
-		return out, fmt.Errorf("%w: %v", ErrIPMismatch, err)
+	if bits != client.BitLen() {
+		p, err := client.Prefix(bits)
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrIPMismatch, err)
+		}
+		client = p.Addr()
 	}
 	// As16 writes an IPv4 address in its mapped form, ::ffff:a.b.c.d.
-	return p.Addr().As16(), nil
+	*out = client.As16()
+	return nil
 }
