@@ -15,7 +15,7 @@ func TestVerifyAllocs(t *testing.T) {
 		val := mustMint(t, ticket.Minter{Digest: d, Secret: benchSecret}, benchTicket, local)
 		for _, c := range []ticket.Config{
 			{Digest: d, Secret: benchSecret, Timeout: 2 * time.Hour, Refresh: 0.5},
-			{Digest: d, Secret: "newer", OldSecrets: []string{benchSecret, "older"}},
+			{Digest: d, Secret: "a newer secret of 32 bytes......", OldSecrets: []string{benchSecret, "an older secret of 32 bytes....."}},
 		} {
 			v := mustVerifier(t, c)
 			n := testing.AllocsPerRun(100, func() {
