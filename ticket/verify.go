@@ -261,6 +261,9 @@ func (v *Verifier) badSignature(digest []byte, addr *[16]byte, f *fields) error 
 // in mod_auth_tkt's refresh layout "uid!tokens!data", and returns the cookie
 // value.
 func (v *Verifier) Reissue(t Ticket, client netip.Addr, now time.Time) (string, error) {
+	if err := v.knownClient(client); err != nil {
+		return "", err
+	}
 	t.Time = now
 	raw, err := mint(&v.keys[0], v.bind, t, client, true)
 	if err != nil {
@@ -271,8 +274,26 @@ func (v *Verifier) Reissue(t Ticket, client netip.Addr, now time.Time) (string, 
 
 // Mint issues a new ticket under the Verifier's current secret, binding and
 // digest, so that it verifies here. It returns the raw ticket text.
+//
+// Where tickets are bound to the client's address, client must be valid:
+// the zero Addr is an unknown client (say, a trusted proxy named it in a
+// way nobody can read), and a ticket minted for it would be bound to
+// nobody, valid from anywhere. That is an error matching ErrIPMismatch,
+// as it is for Verify and Reissue. (An explicit 0.0.0.0 still means
+// unbound, as for Minter.)
 func (v *Verifier) Mint(t Ticket, client netip.Addr) (string, error) {
+	if err := v.knownClient(client); err != nil {
+		return "", err
+	}
 	return mint(&v.keys[0], v.bind, t, client, v.digest == HMACSHA256)
+}
+
+// knownClient refuses an unknown client where tickets are bound to one.
+func (v *Verifier) knownClient(client netip.Addr) error {
+	if !v.bind.ignore && !client.IsValid() {
+		return fmt.Errorf("%w: client address unknown", ErrIPMismatch)
+	}
+	return nil
 }
 
 // constantTimeEqual compares a computed digest with the ticket's without

@@ -257,3 +257,26 @@ func TestErrorsHoldNoSecretOrDigest(t *testing.T) {
 		t.Errorf("error %q reveals the secret or the expected digest", err)
 	}
 }
+
+// A server that binds tickets cannot mint one for an unknown client (the
+// zero Addr): it would be bound to nobody, valid from anywhere. An explicit
+// 0.0.0.0 still means unbound, and where the address is ignored there is
+// nothing to know.
+func TestVerifierMintUnknownClient(t *testing.T) {
+	tk := ticket.Ticket{UID: "alice", Time: t0}
+	for _, d := range ticket.Digests() {
+		v := mustVerifier(t, ticket.Config{Digest: d})
+		if _, err := v.Mint(tk, netip.Addr{}); !errors.Is(err, ticket.ErrIPMismatch) {
+			t.Errorf("%s: Mint for an unknown client: %v, want ErrIPMismatch", d, err)
+		}
+		if _, err := v.Reissue(tk, netip.Addr{}, t0); !errors.Is(err, ticket.ErrIPMismatch) {
+			t.Errorf("%s: Reissue for an unknown client: %v, want ErrIPMismatch", d, err)
+		}
+		if _, err := v.Mint(tk, netip.IPv4Unspecified()); err != nil {
+			t.Errorf("%s: Mint for 0.0.0.0: %v", d, err)
+		}
+		if _, err := mustVerifier(t, ticket.Config{Digest: d, IgnoreIP: true}).Mint(tk, netip.Addr{}); err != nil {
+			t.Errorf("%s: Mint with IgnoreIP: %v", d, err)
+		}
+	}
+}

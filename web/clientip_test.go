@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -79,5 +80,42 @@ func TestSecureCookieFollowsClientScheme(t *testing.T) {
 		if ck.Secure != c.want {
 			t.Errorf("%s: Secure = %v, want %v", c.name, ck.Secure, c.want)
 		}
+	}
+}
+
+// A trusted proxy that names the client in a way nobody can read leaves
+// the client unknown: the login is refused, with the reason, before the
+// store is asked, where it used to mint a ticket bound to nobody.
+func TestLoginRefusesUnknownClient(t *testing.T) {
+	f := newFixture(t, func(o *Config) {
+		o.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	})
+	for _, xff := range []string{"junk", "203.0.113.5, garbage", "unknown"} {
+		w := f.do(req{method: http.MethodPost, target: "/login", form: url.Values{"user": {"alice"}, "password": {alicePass}},
+			cookies: []*http.Cookie{probe()}, remote: "10.0.0.1:1", header: map[string]string{"X-Forwarded-For": xff}})
+		if w.Code != http.StatusBadRequest || reasonOf(w.Body.String()) != string(reasonNoClient) {
+			t.Errorf("X-Forwarded-For %q: status %d, reason %q", xff, w.Code, reasonOf(w.Body.String()))
+		}
+		for _, c := range w.Result().Cookies() {
+			if c.Name == "auth_tkt" {
+				t.Errorf("X-Forwarded-For %q: a ticket was issued", xff)
+			}
+		}
+	}
+	if n := f.src.calls.Load(); n != 0 {
+		t.Errorf("the store was asked %d times", n)
+	}
+	if !strings.Contains(f.logs.String(), "trusted_proxies") {
+		t.Errorf("the log does not name the setting: %s", f.logs.String())
+	}
+	// With the address ignored, there is nothing to bind: the login works.
+	g := newFixture(t, func(o *Config) {
+		o.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+		o.Ticket.IgnoreIP = true
+	})
+	w := g.do(req{method: http.MethodPost, target: "/login", form: url.Values{"user": {"alice"}, "password": {alicePass}},
+		cookies: []*http.Cookie{probe()}, remote: "10.0.0.1:1", header: map[string]string{"X-Forwarded-For": "junk"}})
+	if w.Code != http.StatusSeeOther {
+		t.Errorf("ignore_ip: status %d", w.Code)
 	}
 }

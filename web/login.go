@@ -111,6 +111,16 @@ func (s *state) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		form(http.StatusBadRequest, reasonNoCookies)
 		return
 	}
+	if !ci.Addr.IsValid() && !s.cfg.Ticket.IgnoreIP {
+		// A trusted proxy named the client in a way nobody can read: a
+		// ticket for it would be bound to nobody, valid from anywhere.
+		// Refused before any password is checked.
+		s.logAttempt(r, slog.LevelError, resultBadRequest,
+			"the client address is unknown: a trusted proxy (trusted_proxies) sent an unreadable "+
+				cmp.Or(s.clients.ClientIPHeader, tkthttp.HeaderXForwardedFor)+" header", user, ci)
+		form(http.StatusBadRequest, reasonNoClient)
+		return
+	}
 	if r.PostForm.Has("guest") {
 		s.guestLogin(w, r, ci, now, back)
 		return

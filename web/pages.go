@@ -29,6 +29,7 @@ const (
 	reasonNotFound     reason = "not_found"
 	reasonMethod       reason = "method_not_allowed"
 	reasonNotSignedIn  reason = "not_signed_in"
+	reasonNoClient     reason = "client_unknown"
 )
 
 // message is the default wording of each reason, and whether it reports a
@@ -69,6 +70,8 @@ func (r reason) message() (text, kind string) {
 		return "This page does not accept that kind of request.", "error"
 	case reasonNotSignedIn:
 		return "You are not signed in.", "info"
+	case reasonNoClient:
+		return "Your network address could not be determined, so no sign-in can be bound to it. Please contact the administrator.", "error"
 	}
 	return "", "info"
 }

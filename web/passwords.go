@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tkt-sso/tkt/authsrc"
+	"github.com/tkt-sso/tkt/ticket"
 )
 
 // Passwords checks a user's password the way the login form does: a user
@@ -83,6 +84,11 @@ func (e *ThrottledError) Error() string {
 // sentinel is taken as the store's failure (fail closed), and such an
 // attempt does not count against the user.
 func (p *Passwords) Check(ctx context.Context, user, password string, client netip.Addr, now time.Time) (authsrc.Identity, error) {
+	if ticket.CheckUID(user) != nil {
+		// No ticket could name this user ('!', a control character): no
+		// store is asked, and no budget spent.
+		return authsrc.Identity{}, authsrc.ErrInvalidCredentials
+	}
 	var att *attempt
 	if p.throttle != nil {
 		a, wait := p.throttle.begin(user, client, now)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tkt-sso/tkt/authsrc"
 	"github.com/tkt-sso/tkt/authsrc/htpasswd"
 	"github.com/tkt-sso/tkt/ticket"
 )
@@ -176,6 +178,47 @@ func TestLoginStoreUnavailable(t *testing.T) {
 	if f.metrics.logins[resultUnavailable] != 1 || f.metrics.latencies != 1 {
 		t.Errorf("metrics %+v", f.metrics)
 	}
+}
+
+// A user name no ticket can carry (a control character, a '!') is refused
+// before any store sees it; a store that answers with such a name gets no
+// ticket minted for it.
+func TestLoginUnfitUserName(t *testing.T) {
+	f := newFixture(t, nil)
+	for _, name := range []string{"alice\x01", "alice\r\nSet-Cookie: x=y", "ali!ce", "\x7f"} {
+		if w := f.login(name, alicePass, ""); w.Code != http.StatusUnauthorized {
+			t.Errorf("%q: status %d, want 401", name, w.Code)
+		}
+	}
+	if n := f.src.calls.Load(); n != 0 {
+		t.Errorf("the store was asked %d times", n)
+	}
+
+	g := newFixture(t, func(o *Config) { o.Source = renaming{o.Source, "alice\tadmin"} })
+	w := g.login("alice", alicePass, "")
+	if w.Code != http.StatusInternalServerError {
+		t.Errorf("a store naming the user %q: status %d", "alice\tadmin", w.Code)
+	}
+	for _, c := range w.Result().Cookies() {
+		if c.Name == "auth_tkt" {
+			t.Errorf("a ticket was issued: %v", c)
+		}
+	}
+	if !strings.Contains(g.logs.String(), "contains a control character") {
+		t.Errorf("log: %s", g.logs.String())
+	}
+}
+
+// renaming is a store that answers with another user name.
+type renaming struct {
+	authsrc.Source
+	name string
+}
+
+func (r renaming) Authenticate(ctx context.Context, user, password string) (authsrc.Identity, error) {
+	id, err := r.Source.Authenticate(ctx, user, password)
+	id.User = r.name
+	return id, err
 }
 
 func TestLoginURLTicket(t *testing.T) {

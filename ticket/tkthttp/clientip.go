@@ -108,12 +108,14 @@ func (c ClientAddrConfig) Origin(r *http.Request) ClientOrigin {
 	}
 	o.Proxied = true
 	if forwarded {
-		c.fromForwarded(r.Header[HeaderForwarded], &o)
+		if f := r.Header[HeaderForwarded]; !blank(f) {
+			c.fromForwarded(f, &o)
+		}
 		return o
 	}
 	// Without the header the proxy itself is the client (a health check,
 	// say): the peer address stands.
-	if xff := r.Header[HeaderXForwardedFor]; len(xff) > 0 { // canonical keys: no folding on the hot path
+	if xff := r.Header[HeaderXForwardedFor]; len(xff) > 0 && !blank(xff) { // canonical keys: no folding on the hot path
 		o.Addr = c.walk(listFromRight(xff), o.Addr)
 	}
 	if p := lastListValue(r.Header["X-Forwarded-Proto"]); p != "" {
@@ -123,6 +125,18 @@ func (c ClientAddrConfig) Origin(r *http.Request) ClientOrigin {
 		o.Host, o.HostForwarded = h, true
 	}
 	return o
+}
+
+// blank reports whether header lines hold nothing at all: a proxy that
+// names no client (nginx's $http_x_forwarded_for when the client sent
+// none), which is the same as no header.
+func blank(lines []string) bool {
+	for _, l := range lines {
+		if strings.TrimSpace(l) != "" {
+			return false
+		}
+	}
+	return true
 }
 
 // walk goes through forwarded node names from the right, starting at the

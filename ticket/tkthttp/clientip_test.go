@@ -63,6 +63,12 @@ func TestClientOrigin(t *testing.T) {
 			want: want{Addr: "198.51.100.1", Proxied: true, Host: "app.example"}},
 		{name: "xff-empty-element", remote: "10.0.0.1:5", hdr: http.Header{"X-Forwarded-For": {"198.51.100.1,"}},
 			want: want{Proxied: true, Host: "app.example"}},
+		// A proxy that names nobody (an empty header) leaves its peer the
+		// client, as if it had sent no header.
+		{name: "xff-blank-is-absent", remote: "10.0.0.1:5", hdr: http.Header{"X-Forwarded-For": {"", " "}},
+			want: want{Addr: "10.0.0.1", Proxied: true, Host: "app.example"}},
+		{name: "forwarded-blank-is-absent", forwarded: true, remote: "10.0.0.1:5", hdr: http.Header{"Forwarded": {""}},
+			want: want{Addr: "10.0.0.1", Proxied: true, Host: "app.example"}},
 		{name: "xff-zone-refused", remote: "10.0.0.1:5", hdr: http.Header{"X-Forwarded-For": {"fe80::1%eth0"}},
 			want: want{Proxied: true, Host: "app.example"}},
 		{name: "x-forwarded-proto-host-last", remote: "10.0.0.1:5",
