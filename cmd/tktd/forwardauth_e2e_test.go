@@ -20,6 +20,85 @@ import (
 	"github.com/tkt-sso/tkt/ticket/tkthttp"
 )
 
+// nginxAuthSubrequest is the documented location that asks tktd (%[1]s):
+// the port is written out, since the test's nginx listens on one of its own.
+const nginxAuthSubrequest = `
+	location = /tkt-auth {
+		internal;
+		proxy_pass http://%[1]s/auth/nginx;
+		proxy_pass_request_body off;
+		proxy_set_header Content-Length "";
+		proxy_set_header X-Original-URL $scheme://$host:$server_port$request_uri;
+		proxy_set_header X-Original-Method $request_method;
+		proxy_set_header X-Forwarded-For $remote_addr;
+	}
+`
+
+// nginxAuthRequest is the documented nginx configuration for /auth, in
+// front of the application at %[2]s.
+const nginxAuthRequest = nginxAuthSubrequest + `	location / {
+		auth_request /tkt-auth;
+		auth_request_set $tkt_user $upstream_http_remote_user;
+		auth_request_set $tkt_groups $upstream_http_remote_groups;
+		auth_request_set $tkt_data $upstream_http_remote_data;
+		auth_request_set $tkt_cookie $upstream_http_set_cookie;
+		auth_request_set $tkt_location $upstream_http_location;
+		add_header Set-Cookie $tkt_cookie;
+		error_page 401 = @tkt_login;
+		proxy_set_header Remote-User $tkt_user;
+		proxy_set_header Remote-Groups $tkt_groups;
+		proxy_set_header Remote-Data $tkt_data;
+		proxy_set_header Authorization "";
+		proxy_pass http://%[2]s;
+	}
+	location @tkt_login {
+		add_header Set-Cookie $tkt_cookie;
+		if ($tkt_location = "") {
+			return 401;
+		}
+		return 302 $tkt_location;
+	}
+`
+
+// checkProtected runs the browser's story against a protected site at
+// base: sent to log in, logged in, let in as itself whatever it claims,
+// refused where a token is missing.
+func checkProtected(t *testing.T, base string, hits *int, loginStatus int) {
+	c := browser(t)
+	resp, _ := getAs(t, c, base+"/page?x=1&y=2", "Remote-User", "mallory", "Accept", "text/html")
+	wantLogin := base + "/login?back=" + url.QueryEscape(base+"/page?x=1&y=2")
+	if resp.StatusCode != loginStatus || location(resp) != wantLogin {
+		t.Fatalf("without a ticket: %d %q, want %d %q", resp.StatusCode, location(resp), loginStatus, wantLogin)
+	}
+	if *hits != 0 {
+		t.Fatal("the application was reached without a ticket")
+	}
+	if resp, _ := getAs(t, c, base+"/api", "Accept", "application/json"); resp.StatusCode != 401 {
+		t.Errorf("API client without a ticket: %d", resp.StatusCode)
+	}
+
+	resp, body := login(t, c, base, "alice", "alice-pw", base+"/page?x=1&y=2")
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != base+"/page?x=1&y=2" {
+		t.Fatalf("login: %d %q\n%s", resp.StatusCode, resp.Header.Get("Location"), body)
+	}
+	resp, saw := getAs(t, c, base+"/page?x=1&y=2", "Remote-User", "mallory", "Remote-Groups", "root")
+	if resp.StatusCode != 200 || saw.User != "alice" || saw.Groups != "admin,staff" {
+		t.Fatalf("with alice's ticket: %d, the application saw %+v", resp.StatusCode, saw)
+	}
+	if resp, _ := getAs(t, c, base+"/admin/x"); resp.StatusCode != 200 {
+		t.Errorf("alice at /admin: %d", resp.StatusCode)
+	}
+
+	bob := browser(t)
+	login(t, bob, base, "bob", "bob-pw", "/")
+	if resp, saw := getAs(t, bob, base+"/page"); resp.StatusCode != 200 || saw.User != "bob" {
+		t.Errorf("bob: %d %+v", resp.StatusCode, saw)
+	}
+	if resp, _ := getAs(t, bob, base+"/admin/x"); resp.StatusCode != 403 {
+		t.Errorf("bob at /admin, without the admin token: %d", resp.StatusCode)
+	}
+}
+
 // The forward-auth rules of every proxy test: /admin needs the admin
 // token, /public is open to all.
 const proxyRules = `forward_auth:

@@ -2,9 +2,12 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/netip"
 	"net/url"
 	"os"
@@ -13,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/tkt-sso/tkt/ticket"
 )
@@ -162,4 +167,91 @@ func privateFiles(t testing.TB, dir string) func(name, content string) string {
 		}
 		return p
 	}
+}
+
+// appSaw is what the protected application received.
+type appSaw struct {
+	User, Groups, Data string
+	Cookie             string
+	Auth               string // the Authorization header
+}
+
+// protectedApp records what reaches it; hits counts the requests.
+func protectedApp(t *testing.T) (*httptest.Server, *int) {
+	hits := new(int)
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		*hits++
+		json.NewEncoder(w).Encode(appSaw{r.Header.Get("Remote-User"), r.Header.Get("Remote-Groups"), r.Header.Get("Remote-Data"), r.Header.Get("Cookie"), r.Header.Get("Authorization")})
+	}))
+	t.Cleanup(s.Close)
+	return s, hits
+}
+
+// proxySite writes a configuration with an htpasswd store holding alice
+// (groups staff and admin) and bob (staff), trusting the loopback proxy,
+// and returns its path. extra is appended to the YAML.
+func proxySite(t *testing.T, extra string) string {
+	dir := t.TempDir()
+	var users strings.Builder
+	for _, u := range []string{"alice", "bob"} {
+		h, err := bcrypt.GenerateFromPassword([]byte(u+"-pw"), bcrypt.MinCost)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&users, "%s:%s\n", u, h)
+	}
+	write := privateFiles(t, dir)
+	conf := fmt.Sprintf(`trusted_proxies: [127.0.0.1]
+allowed_redirects: [127.0.0.1]
+ticket: {secret_file: %s}
+stores:
+  - type: htpasswd
+    path: %s
+    group_path: %s
+%s`, write("secret", "proxy e2e secret 0123456789\n"), write("htpasswd", users.String()), write("groups", "staff: alice bob\nadmin: alice\n"), extra)
+	return write("tktd.yaml", conf)
+}
+
+// portalLocations hands the portal's pages to tktd, so the login page
+// lives on the application's host, as /auth's default login_url expects.
+const portalLocations = `
+	location ~ ^/(login|logout|static/) {
+		proxy_pass http://%[1]s;
+		proxy_set_header Host $http_host;
+		proxy_set_header X-Forwarded-For $remote_addr;
+		proxy_set_header X-Forwarded-Proto $scheme;
+	}
+`
+
+// getAs fetches base+path with c, adding headers, and decodes what the
+// application saw when it answered.
+func getAs(t *testing.T, c *http.Client, u string, header ...string) (*http.Response, appSaw) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var saw appSaw
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode == 200 {
+		if err := json.Unmarshal(body, &saw); err != nil {
+			t.Fatalf("%s: %v in %q", u, err, body)
+		}
+	}
+	return resp, saw
+}
+
+// location is the redirect target, resolved against the request's URL
+// (nginx makes relative redirects absolute, Go servers do not).
+func location(resp *http.Response) string {
+	u, err := resp.Location()
+	if err != nil {
+		return ""
+	}
+	return u.String()
 }
