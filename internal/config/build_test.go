@@ -2,9 +2,6 @@ package config
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -20,17 +17,8 @@ import (
 	"github.com/tkt-sso/tkt/authsrc"
 	"github.com/tkt-sso/tkt/authsrc/cache"
 	"github.com/tkt-sso/tkt/authsrc/sqlstore"
+	"github.com/tkt-sso/tkt/internal/sqltest"
 )
-
-// needServer skips a test whose server is missing, or fails it in CI where
-// every server must be there.
-func needServer(t testing.TB, format string, a ...any) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf(format, a...)
-	}
-	t.Skipf(format, a...)
-}
 
 func htpasswdLine(t testing.TB, user, password string) string {
 	t.Helper()
@@ -219,31 +207,10 @@ func TestBuildSourceErrors(t *testing.T) {
 // against the real server.
 func TestBuildSourcePostgres(t *testing.T) {
 	ctx := context.Background()
-	addr := "127.0.0.1:5432"
-	if a := os.Getenv("TKT_TEST_POSTGRES_ADDR"); a != "" {
-		addr = a
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "tkt_config_test_" + hex.EncodeToString(b)
-	admin, err := sql.Open("pgx", fmt.Sprintf("postgres://postgres@%s/test?sslmode=disable&connect_timeout=2", addr))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	if err := admin.PingContext(pctx); err != nil {
-		needServer(t, "PostgreSQL at %s is not reachable: %v", addr, err)
-	}
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE") })
-
+	dsn, _ := sqltest.Postgres(t)
 	dir := t.TempDir()
-	dsn := writeFile(t, dir, "dsn", fmt.Sprintf("postgres://postgres@%s/test?sslmode=disable&search_path=%s\n", addr, schema), 0o600)
-	y := fmt.Sprintf("data_dir: %s\nstores:\n  - type: sql\n    driver: postgres\n    dsn_file: %s\n    bcrypt_cost: 4\n", dir, dsn)
+	dsnFile := writeFile(t, dir, "dsn", dsn+"\n", 0o600)
+	y := fmt.Sprintf("data_dir: %s\nstores:\n  - type: sql\n    driver: postgres\n    dsn_file: %s\n    bcrypt_cost: 4\n", dir, dsnFile)
 	c, err := Parse([]byte(y), noEnv)
 	if err != nil {
 		t.Fatal(err)
