@@ -24,6 +24,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/tkt-sso/tkt/authsrc/htpasswd"
+	"github.com/tkt-sso/tkt/internal/testenv"
 	"github.com/tkt-sso/tkt/ticket"
 	"github.com/tkt-sso/tkt/ticket/tkthttp"
 )
@@ -62,12 +63,8 @@ type browserConfig struct {
 // killed by its PID, and the test fails if one survives.
 func startBrowser(t *testing.T, c browserConfig) context.Context {
 	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("chromium is required in CI: %v (apt-get install chromium)", err)
-		}
-		t.Skipf("browser tests need Debian's chromium at %s: %v (apt-get install chromium)", chromiumPath, err)
-	}
+	_, err := os.Stat(chromiumPath)
+	testenv.Need(t, "Debian's chromium (apt-get install chromium)", err)
 	profile := t.TempDir() // removed after the cleanup below: LIFO
 	if c.blockCookies {
 		writeBlockedCookiesProfile(t, profile)

@@ -9,20 +9,15 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/tkt-sso/tkt/internal/testenv"
 )
 
 // htpasswdTool returns Apache's htpasswd, skipping the test when it is
 // absent except in CI, where every tool must be installed.
 func htpasswdTool(t testing.TB) string {
 	t.Helper()
-	p, err := exec.LookPath("htpasswd")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("htpasswd not found (Debian package apache2-utils): %v", err)
-		}
-		t.Skipf("htpasswd not found (Debian package apache2-utils): %v", err)
-	}
-	return p
+	return testenv.LookPath(t, "htpasswd", "Debian package apache2-utils")
 }
 
 // account is a user the real htpasswd tool writes into a file.

@@ -18,13 +18,6 @@ import (
 	"github.com/tkt-sso/tkt/internal/sqltest"
 )
 
-// needServer skips a test whose server or tool is missing, or fails it in
-// CI where every one must be there.
-func needServer(t testing.TB, format string, a ...any) {
-	t.Helper()
-	sqltest.NeedServer(t, format, a...)
-}
-
 // testDB is an empty database (a PostgreSQL schema, a MariaDB database, a
 // SQLite file) that belongs to one test and is dropped when it ends.
 type testDB struct {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tkt-sso/tkt/internal/proxytest"
 	"github.com/tkt-sso/tkt/internal/slapdtest"
+	"github.com/tkt-sso/tkt/internal/testenv"
 )
 
 // ldapSite starts a real slapd holding carol (groups admins, staff), dave
@@ -75,7 +76,7 @@ type curlResult struct {
 // curl runs the real curl with args and reads its -i output.
 func curl(t *testing.T, args ...string) curlResult {
 	t.Helper()
-	bin := slapdtest.NeedTool(t, "curl")
+	bin := testenv.LookPath(t, "curl", "Debian package curl")
 	start := time.Now()
 	out, err := exec.Command(bin, append([]string{"-sS", "-i", "--max-time", "15"}, args...)...).Output()
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/tkt-sso/tkt/internal/apachetest"
+	"github.com/tkt-sso/tkt/internal/testenv"
 	"github.com/tkt-sso/tkt/ticket"
 )
 
@@ -34,16 +35,10 @@ var bins binaries
 
 func buildBinaries(t *testing.T) (tktd, tktctl string) {
 	t.Helper()
-	ci := os.Getenv("CI") == "true" // there, nothing is skipped
-	if testing.Short() && !ci {
+	if testing.Short() && !testenv.InCI() { // in CI, nothing is skipped
 		t.Skip("builds and runs the binaries")
 	}
-	goBin, err := exec.LookPath("go")
-	if err != nil && ci {
-		t.Fatal("no go command to build the binaries with")
-	} else if err != nil {
-		t.Skip("no go command to build the binaries with")
-	}
+	goBin := testenv.LookPath(t, "go", "the Go toolchain, to build tktd and tktctl")
 	bins.once.Do(func() {
 		bins.dir, bins.err = os.MkdirTemp("", "tktd-e2e-bin-")
 		if bins.err != nil {

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tkt-sso/tkt/internal/testenv"
 )
 
 //go:embed env.cgi
@@ -40,19 +42,16 @@ func Start(t testing.TB, c Config) *Server {
 	if c.VHosts == nil {
 		c.VHosts = DefaultVHosts()
 	}
-	if _, err := os.Stat(apacheBin); err != nil {
-		Unavailable(t, "apache2 not installed ("+apacheBin+" missing; Debian package apache2)")
-	}
+	_, err := os.Stat(apacheBin)
+	testenv.Need(t, "apache2 (Debian package apache2)", err)
 	for _, m := range append(baseModules(), c.Modules...) {
-		if _, err := os.Stat(modulePath(m)); err != nil {
-			Unavailable(t, fmt.Sprintf("Apache module %s missing (Debian packages apache2, libapache2-mod-auth-tkt)", modulePath(m)))
-		}
+		_, err := os.Stat(modulePath(m))
+		testenv.Need(t, "the Apache module "+m+" (Debian packages apache2, libapache2-mod-auth-tkt)", err)
 	}
 	if err := checkNames(c.VHosts); err != nil {
 		t.Fatal(err)
 	}
 	dir := serverRoot(t)
-	var err error
 	// A port picked free can be taken before Apache binds it; a few
 	// tries with fresh ports make that race harmless.
 	for range 5 {

@@ -10,7 +10,7 @@
 // group of its own, as a child process that t.Cleanup stops. Nothing is
 // written outside the temporary directory, so the tests can run as root next
 // to a system-wide proxy. When the binary is absent the test is skipped, or
-// fails when CI=true (see apachetest.Unavailable).
+// fails when CI=true (see testenv.Need).
 //
 // In every configuration the literal strings "$PORT" and "$DIR" are replaced
 // with the chosen listen port and the temporary directory before the proxy
@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"github.com/tkt-sso/tkt/internal/apachetest"
+	"github.com/tkt-sso/tkt/internal/testenv"
 )
 
 // Server is a running proxy.
@@ -132,14 +133,7 @@ func run(t testing.TB, p proxy) *Server {
 // a failure in CI.
 func (p proxy) find(t testing.TB) string {
 	t.Helper()
-	for _, b := range p.bins {
-		if path, err := exec.LookPath(b); err == nil {
-			return path
-		}
-	}
-	apachetest.Unavailable(t, fmt.Sprintf("%s not installed (%s not found; %s)",
-		p.name, strings.Join(p.bins, ", "), p.hint))
-	return ""
+	return testenv.LookPath(t, p.bins[0], p.hint, p.bins[1:]...)
 }
 
 // freePort is a free loopback port for the proxy.

@@ -20,6 +20,7 @@ import (
 	goldap "github.com/go-ldap/ldap/v3"
 
 	"github.com/tkt-sso/tkt/internal/apachetest"
+	"github.com/tkt-sso/tkt/internal/testenv"
 )
 
 // Defaults for a zero Config.
@@ -61,26 +62,6 @@ type Server struct {
 	stopOnce sync.Once
 }
 
-// NeedTool finds an external program, skipping the test when it is absent,
-// except in CI (CI=true), where a missing server is a failure.
-func NeedTool(tb testing.TB, name string, alt ...string) string {
-	tb.Helper()
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	for _, p := range alt {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	msg := fmt.Sprintf("%s not found: install Debian's slapd and ldap-utils to run the LDAP tests against a real server", name)
-	if os.Getenv("CI") == "true" {
-		tb.Fatal(msg)
-	}
-	tb.Skip(msg)
-	return ""
-}
-
 const slapdConf = `include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
 include /etc/ldap/schema/inetorgperson.schema
@@ -112,8 +93,8 @@ overlay memberof
 // Start starts a server for the test and stops it when the test ends.
 func Start(tb testing.TB, c Config) *Server {
 	tb.Helper()
-	bin := NeedTool(tb, "slapd", "/usr/sbin/slapd")
-	ldapadd := NeedTool(tb, "ldapadd")
+	bin := testenv.LookPath(tb, "slapd", "Debian package slapd", "/usr/sbin/slapd")
+	ldapadd := testenv.LookPath(tb, "ldapadd", "Debian package ldap-utils")
 	suffix := c.Suffix
 	if suffix == "" {
 		suffix = DefaultSuffix
