@@ -168,14 +168,3 @@ func (p *proxy) Stop() {
 	}
 	p.conns = nil
 }
-
-// closedAddr is a loopback address nothing listens on.
-func closedAddr(t testing.TB) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}

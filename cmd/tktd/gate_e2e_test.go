@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tkt-sso/tkt/internal/proxytest"
+	"github.com/tkt-sso/tkt/internal/testenv"
 )
 
 // TestE2EGate puts tktd gate between the real nginx and an application.
@@ -16,7 +17,7 @@ func TestE2EGate(t *testing.T) {
 	app, hits := protectedApp(t)
 	cfg := proxySite(t, "")
 	tktd := startTktd(t, tktdBin, nil, "--config", cfg)
-	ops := freeAddr(t)
+	ops := testenv.FreeAddr(t)
 	gate := startGate(t, tktdBin, []string{"TKT_GATE_METRICS_LISTEN=" + ops}, "--config", cfg, "--upstream", app.URL, "--login-url", "/login")
 	ngx := proxytest.Nginx(t, "server {\n\tlisten 127.0.0.1:$PORT;\n"+
 		fmt.Sprintf(portalLocations, strings.TrimPrefix(tktd.base, "http://"))+

@@ -5,7 +5,6 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -57,7 +56,7 @@ func Start(t testing.TB, c Config) *Server {
 	for range 5 {
 		var s *Server
 		var ports []int
-		if ports, err = FreePorts(len(c.VHosts)); err != nil {
+		if ports, err = testenv.FreePorts(len(c.VHosts)); err != nil {
 			break
 		}
 		s, err = start(dir, c, ports)
@@ -138,22 +137,6 @@ func traversable(dir string) bool {
 			return true
 		}
 	}
-}
-
-// FreePorts reserves n loopback ports at once (so they differ), then
-// releases them for the server a test is about to start: Apache here, and
-// the proxies and slapd of the other harnesses.
-func FreePorts(n int) ([]int, error) {
-	ports := make([]int, 0, n)
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }
 
 func start(dir string, c Config, ports []int) (*Server, error) {

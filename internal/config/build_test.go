@@ -18,6 +18,7 @@ import (
 	"github.com/tkt-sso/tkt/authsrc/cache"
 	"github.com/tkt-sso/tkt/authsrc/sqlstore"
 	"github.com/tkt-sso/tkt/internal/sqltest"
+	"github.com/tkt-sso/tkt/internal/testenv"
 )
 
 func htpasswdLine(t testing.TB, user, password string) string {
@@ -27,17 +28,6 @@ func htpasswdLine(t testing.TB, user, password string) string {
 		t.Fatal(err)
 	}
 	return user + ":" + string(h) + "\n"
-}
-
-// closedAddr is a loopback address nothing listens on.
-func closedAddr(t testing.TB) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
 }
 
 // TestBuildSource chains the data directory's SQLite store and an
@@ -155,9 +145,9 @@ func TestBuildSourceLDAPReadiness(t *testing.T) {
 		{Type: StoreLDAP, Name: "down", LDAP: &LDAPStore{}},
 		{Type: StoreLDAP, Name: "failover", LDAP: &LDAPStore{}},
 	}
-	c.Stores[0].LDAP.URLs = []string{"ldap://" + closedAddr(t)}
+	c.Stores[0].LDAP.URLs = []string{"ldap://" + testenv.FreeAddr(t)}
 	c.Stores[0].LDAP.BaseDN = "dc=example,dc=com"
-	c.Stores[1].LDAP.URLs = []string{"ldap://" + closedAddr(t), "ldap://" + up.Addr().String()}
+	c.Stores[1].LDAP.URLs = []string{"ldap://" + testenv.FreeAddr(t), "ldap://" + up.Addr().String()}
 	c.Stores[1].LDAP.BaseDN = "dc=example,dc=com"
 	c.Stores[1].LDAP.OpTimeout = 200 * time.Millisecond // the listener never answers
 	st, err := BuildSource(ctx, c, BuildConfig{})
@@ -197,7 +187,7 @@ func TestBuildSourceErrors(t *testing.T) {
 	if _, err := st.Source.Authenticate(context.Background(), "a", "b"); !errors.Is(err, authsrc.ErrUnavailable) {
 		t.Errorf("lazy store without its file: %v, want unavailable", err)
 	}
-	c.Stores = []Store{{Type: StoreSQL, SQL: &SQLStore{Driver: "postgres", DSN: "postgres://nobody@" + closedAddr(t) + "/x?connect_timeout=1"}}}
+	c.Stores = []Store{{Type: StoreSQL, SQL: &SQLStore{Driver: "postgres", DSN: "postgres://nobody@" + testenv.FreeAddr(t) + "/x?connect_timeout=1"}}}
 	if _, err := BuildSource(context.Background(), c, BuildConfig{}); !errors.Is(err, authsrc.ErrUnavailable) {
 		t.Errorf("unreachable database: %v, want unavailable", err)
 	}

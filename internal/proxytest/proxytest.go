@@ -33,7 +33,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tkt-sso/tkt/internal/apachetest"
 	"github.com/tkt-sso/tkt/internal/testenv"
 )
 
@@ -138,7 +137,7 @@ func (p proxy) find(t testing.TB) string {
 
 // freePort is a free loopback port for the proxy.
 func freePort() (int, error) {
-	p, err := apachetest.FreePorts(1)
+	p, err := testenv.FreePorts(1)
 	if err != nil {
 		return 0, err
 	}

@@ -19,7 +19,6 @@ import (
 
 	goldap "github.com/go-ldap/ldap/v3"
 
-	"github.com/tkt-sso/tkt/internal/apachetest"
 	"github.com/tkt-sso/tkt/internal/testenv"
 )
 
@@ -162,7 +161,7 @@ func (s *Server) AddLDIF(tb testing.TB, ldif string) {
 
 func (s *Server) launch(bin string) error {
 	// Both at once, so that they differ.
-	ports, err := apachetest.FreePorts(2)
+	ports, err := testenv.FreePorts(2)
 	if err != nil {
 		return err
 	}
@@ -289,16 +288,6 @@ func allStopped(pid int) (bool, error) {
 		}
 	}
 	return true, nil
-}
-
-// FreePort returns a loopback port nobody listens on right now.
-func FreePort(tb testing.TB) int {
-	tb.Helper()
-	p, err := apachetest.FreePorts(1)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return p[0]
 }
 
 func writeFile(tb testing.TB, name string, data []byte) {

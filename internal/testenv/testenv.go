@@ -4,6 +4,8 @@
 // sqltest):
 //
 //   - whether a server or tool a test needs is there: InCI, Need, LookPath.
+//   - free loopback ports for the servers a test starts, and addresses where
+//     nobody listens: FreePorts, FreeAddr.
 //
 // The rule for what is missing: a test that needs a real server or tool
 // (Apache, slapd, PostgreSQL, MariaDB, nginx, Caddy, HAProxy, Traefik,
