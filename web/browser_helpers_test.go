@@ -69,7 +69,7 @@ func startBrowser(t *testing.T, c browserConfig) context.Context {
 	if c.blockCookies {
 		writeBlockedCookiesProfile(t, profile)
 	}
-	var output syncBuffer
+	var output testenv.SyncBuffer
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromiumPath),
 		chromedp.UserDataDir(profile),
@@ -261,7 +261,7 @@ type site struct {
 	cfg      Config
 	verifier *ticket.Verifier
 	appHits  atomic.Int64 // requests that reached /app/, signed in or not
-	logs     *syncBuffer
+	logs     *testenv.SyncBuffer
 }
 
 // newSite serves the portal over a real htpasswd store (alice and bob,
@@ -274,7 +274,7 @@ func newSite(t *testing.T, edit func(*Config)) *site {
 		t.Fatal(err)
 	}
 	srv := &httptest.Server{Listener: ln, Config: &http.Server{ReadHeaderTimeout: 10 * time.Second}}
-	s := &site{url: "http://" + ln.Addr().String(), logs: &syncBuffer{}}
+	s := &site{url: "http://" + ln.Addr().String(), logs: &testenv.SyncBuffer{}}
 
 	pw, gr := writeHtpasswd(t, t.TempDir())
 	store, err := htpasswd.New(htpasswd.Config{Path: pw, GroupPath: gr})

@@ -15,13 +15,14 @@ import (
 
 	"github.com/tkt-sso/tkt/authsrc/sqlstore"
 	"github.com/tkt-sso/tkt/internal/config"
+	"github.com/tkt-sso/tkt/internal/testenv"
 	"github.com/tkt-sso/tkt/ticket"
 )
 
 // startApp runs an app in-process on the zero configuration in a fresh
 // data directory (with its changes), with alice/alice-pw in the SQLite
 // store.
-func startApp(t *testing.T, change func(*config.Config)) (*app, *httptest.Server, *syncBuffer) {
+func startApp(t *testing.T, change func(*config.Config)) (*app, *httptest.Server, *testenv.SyncBuffer) {
 	t.Helper()
 	c := config.Defaults()
 	c.DataDir = filepath.Join(t.TempDir(), "data")
@@ -48,7 +49,7 @@ func startApp(t *testing.T, change func(*config.Config)) (*app, *httptest.Server
 		t.Fatal(err)
 	}
 	st.Close()
-	logs := &syncBuffer{}
+	logs := &testenv.SyncBuffer{}
 	log := newLogger(config.Log{Level: "debug", Format: "json"}, logs)
 	a, err := newApp(context.Background(), c, log, newMetrics("test"))
 	if err != nil {
@@ -180,7 +181,7 @@ func TestHealthAndReadiness(t *testing.T) {
 			t.Errorf("%s: %d %q", path, code, body)
 		}
 	}
-	var logs syncBuffer
+	var logs testenv.SyncBuffer
 	h := readyz(func(context.Context) error {
 		return errors.Join(&config.StoreError{Store: "ldap corp", Err: errors.New("dial tcp 10.1.2.3:389: refused")},
 			&config.StoreError{Store: "files", Err: errors.New("gone")})

@@ -69,7 +69,7 @@ func TestMain(m *testing.M) {
 // tktdProcess is a running tktd binary.
 type tktdProcess struct {
 	cmd  *exec.Cmd
-	logs *syncBuffer
+	logs *testenv.SyncBuffer
 	base string
 	done chan struct{}
 	err  error // Wait's, once done is closed
@@ -91,7 +91,7 @@ func startGate(t *testing.T, bin string, env []string, args ...string) *tktdProc
 func startCommand(t *testing.T, bin string, env []string, command, health string, args ...string) *tktdProcess {
 	t.Helper()
 	addr := testenv.FreeAddr(t)
-	p := &tktdProcess{logs: &syncBuffer{}, base: "http://" + addr, done: make(chan struct{})}
+	p := &tktdProcess{logs: &testenv.SyncBuffer{}, base: "http://" + addr, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, append([]string{command, "--listen", addr}, args...)...)
 	p.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
 	p.cmd.Stderr = p.logs

@@ -6,6 +6,8 @@
 //   - whether a server or tool a test needs is there: InCI, Need, LookPath.
 //   - free loopback ports for the servers a test starts, and addresses where
 //     nobody listens: FreePorts, FreeAddr.
+//   - a buffer that loggers and child processes write while the test reads
+//     it: SyncBuffer.
 //
 // The rule for what is missing: a test that needs a real server or tool
 // (Apache, slapd, PostgreSQL, MariaDB, nginx, Caddy, HAProxy, Traefik,
