@@ -111,7 +111,7 @@ func startCommand(t *testing.T, bin string, env []string, command, health string
 			t.Logf("tktd's log:\n%s", p.logs.String())
 		}
 	})
-	waitFor(t, "tktd's "+health, 20*time.Second, func() bool {
+	testenv.WaitFor(t, "tktd's "+health, 20*time.Second, func() bool {
 		select {
 		case <-p.done:
 			t.Fatalf("tktd exited: %v\n%s", p.err, p.logs.String())
@@ -204,12 +204,12 @@ func TestE2EZeroConfiguration(t *testing.T) {
 	// SIGHUP reloads a rotated secret.
 	writeSecret(t, secretFile, "rotated-by-sighup-0123456789\n")
 	p.signal(t, syscall.SIGHUP)
-	waitFor(t, "the SIGHUP reload", 10*time.Second, func() bool { return strings.Contains(p.logs.String(), `"reason":"SIGHUP"`) })
+	testenv.WaitFor(t, "the SIGHUP reload", 10*time.Second, func() bool { return strings.Contains(p.logs.String(), `"reason":"SIGHUP"`) })
 	loginOK("after SIGHUP")
 
 	// So does a change noticed by the file watch, without a signal.
 	writeSecret(t, secretFile, "rotated-by-the-watch-0123456789\n")
-	waitFor(t, "the file-watch reload", 10*time.Second, func() bool { return strings.Contains(p.logs.String(), `"reason":"files changed"`) })
+	testenv.WaitFor(t, "the file-watch reload", 10*time.Second, func() bool { return strings.Contains(p.logs.String(), `"reason":"files changed"`) })
 	loginOK("after the file watch")
 
 	// SIGTERM drains: a login under way (its form half sent, so its
@@ -225,7 +225,7 @@ func TestE2EZeroConfiguration(t *testing.T) {
 		strings.TrimPrefix(p.base, "http://"), p.base, len(form), form[:10])
 	time.Sleep(200 * time.Millisecond) // the handler is now waiting for the rest of the form
 	p.signal(t, syscall.SIGTERM)
-	waitFor(t, "the shutdown to start", 5*time.Second, func() bool { return strings.Contains(p.logs.String(), "shutting down") })
+	testenv.WaitFor(t, "the shutdown to start", 5*time.Second, func() bool { return strings.Contains(p.logs.String(), "shutting down") })
 	if !strings.Contains(p.logs.String(), `"in_flight":1`) {
 		t.Error("the shutdown log line does not count the login in flight")
 	}

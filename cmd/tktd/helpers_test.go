@@ -20,18 +20,6 @@ import (
 	"github.com/tkt-sso/tkt/ticket"
 )
 
-// waitFor polls cond until it holds or the time is up.
-func waitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // browser is an HTTP client that keeps cookies and does not follow
 // redirects, so a test sees the portal's 303 and its Set-Cookie.
 func browser(t testing.TB) *http.Client {

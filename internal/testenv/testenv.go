@@ -8,6 +8,7 @@
 //     nobody listens: FreePorts, FreeAddr.
 //   - a buffer that loggers and child processes write while the test reads
 //     it: SyncBuffer.
+//   - waiting for a condition, with a deadline: WaitFor.
 //
 // The rule for what is missing: a test that needs a real server or tool
 // (Apache, slapd, PostgreSQL, MariaDB, nginx, Caddy, HAProxy, Traefik,
