@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -24,6 +23,7 @@ import (
 	"github.com/tkt-sso/tkt/authsrc/sqlstore"
 	"github.com/tkt-sso/tkt/internal/slapdtest"
 	"github.com/tkt-sso/tkt/internal/sqltest"
+	"github.com/tkt-sso/tkt/internal/testenv"
 	"github.com/tkt-sso/tkt/ticket"
 	"github.com/tkt-sso/tkt/web"
 )
@@ -80,8 +80,8 @@ func openHtpasswd(t *testing.T) (authsrc.Source, func() authsrc.Source) {
 		t.Fatal(err)
 	}
 	pw, gr := filepath.Join(dir, "htpasswd"), filepath.Join(dir, "groups")
-	writeFile(t, pw, storeUser+":"+h+"\nother:"+h+"\n")
-	writeFile(t, gr, "staff: other "+storeUser+"\nadmins: "+storeUser+"\nnobody: other\n")
+	testenv.WriteFile(t, pw, storeUser+":"+h+"\nother:"+h+"\n", 0o600)
+	testenv.WriteFile(t, gr, "staff: other "+storeUser+"\nadmins: "+storeUser+"\nnobody: other\n", 0o600)
 	s, err := htpasswd.New(htpasswd.Config{Path: pw, GroupPath: gr})
 	if err != nil {
 		t.Fatal(err)
@@ -292,11 +292,4 @@ func cookieValue(resp *http.Response, name string) string {
 		}
 	}
 	return ""
-}
-
-func writeFile(t *testing.T, name, data string) {
-	t.Helper()
-	if err := os.WriteFile(name, []byte(data), 0o600); err != nil {
-		t.Fatal(err)
-	}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -50,13 +49,6 @@ func hashWithTool(t testing.TB, flags []string, name, password string) string {
 	}
 	_, hash, _ := bytes.Cut(bytes.TrimSpace(out), []byte(":"))
 	return string(hash)
-}
-
-func writeFile(t testing.TB, path, content string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // newLogger returns a logger for a store and the buffer it writes to.

@@ -3,7 +3,6 @@ package ldap
 import (
 	"errors"
 	"net"
-	"os"
 	"sync"
 	"testing"
 
@@ -31,13 +30,6 @@ func startSlapd(tb testing.TB, ldif string) *slapd {
 // closedURL is an ldap:// URL on which nothing listens.
 func closedURL(tb testing.TB) string {
 	return "ldap://" + testenv.FreeAddr(tb)
-}
-
-func writeFile(tb testing.TB, name string, data []byte) {
-	tb.Helper()
-	if err := os.WriteFile(name, data, 0o600); err != nil {
-		tb.Fatal(err)
-	}
 }
 
 // blackhole is a server that accepts connections and never answers: what a

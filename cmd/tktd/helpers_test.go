@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/tkt-sso/tkt/internal/testenv"
 	"github.com/tkt-sso/tkt/ticket"
 )
 
@@ -128,11 +129,7 @@ func writeSecret(t testing.TB, path, content string) {
 func privateFiles(t testing.TB, dir string) func(name, content string) string {
 	return func(name, content string) string {
 		t.Helper()
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
+		return testenv.WriteFile(t, filepath.Join(dir, name), content, 0o600)
 	}
 }
 

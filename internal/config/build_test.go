@@ -36,8 +36,8 @@ func htpasswdLine(t testing.TB, user, password string) string {
 func TestBuildSource(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	users := writeFile(t, dir, "users", htpasswdLine(t, "bob", "bob-pw"), 0o644)
-	groups := writeFile(t, dir, "groups", "staff: bob\n", 0o644)
+	users := testenv.WriteFile(t, filepath.Join(dir, "users"), htpasswdLine(t, "bob", "bob-pw"), 0o644)
+	groups := testenv.WriteFile(t, filepath.Join(dir, "groups"), "staff: bob\n", 0o644)
 	c := Defaults()
 	c.DataDir = filepath.Join(dir, "data")
 	c.Stores = []Store{
@@ -106,7 +106,7 @@ func TestBuildSource(t *testing.T) {
 
 	// bob's password changes in the file: Reload takes it in at once,
 	// cache included (CheckInterval -1: only Reload reads the file).
-	writeFile(t, dir, "users", htpasswdLine(t, "bob", "new-pw"), 0o644)
+	testenv.WriteFile(t, filepath.Join(dir, "users"), htpasswdLine(t, "bob", "new-pw"), 0o644)
 	if err := st.Reload(); err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestBuildSource(t *testing.T) {
 		t.Errorf("new password after reload: %v", err)
 	}
 	// A broken file keeps the last good one, and says so.
-	writeFile(t, dir, "users", "bob:not-a-hash\n", 0o644)
+	testenv.WriteFile(t, filepath.Join(dir, "users"), "bob:not-a-hash\n", 0o644)
 	if err := st.Reload(); err == nil {
 		t.Error("Reload of a broken file succeeded")
 	}
@@ -199,7 +199,7 @@ func TestBuildSourcePostgres(t *testing.T) {
 	ctx := context.Background()
 	dsn, _ := sqltest.Postgres(t)
 	dir := t.TempDir()
-	dsnFile := writeFile(t, dir, "dsn", dsn+"\n", 0o600)
+	dsnFile := testenv.WriteFile(t, filepath.Join(dir, "dsn"), dsn+"\n", 0o600)
 	y := fmt.Sprintf("data_dir: %s\nstores:\n  - type: sql\n    driver: postgres\n    dsn_file: %s\n    bcrypt_cost: 4\n", dir, dsnFile)
 	c, err := Parse([]byte(y), noEnv)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/tkt-sso/tkt/internal/testenv"
 	"github.com/tkt-sso/tkt/ticket"
 )
 
@@ -107,7 +108,7 @@ func TestReadSecretFile(t *testing.T) {
 		{"", 0o600, "", false, "is empty"},
 	}
 	for i, tt := range tests {
-		p := writeFile(t, dir, "s"+string(rune('a'+i)), tt.content, tt.mode)
+		p := testenv.WriteFile(t, filepath.Join(dir, "s"+string(rune('a'+i))), tt.content, tt.mode)
 		got, loose, err := ReadSecretFile(p)
 		if tt.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.err) {
@@ -126,8 +127,8 @@ func TestTicketConfig(t *testing.T) {
 	c := Defaults()
 	c.Ticket = Ticket{
 		Digest:         "sha512",
-		SecretFile:     writeFile(t, dir, "secret", "current\n", 0o644),
-		OldSecretFiles: []string{writeFile(t, dir, "old", "previous\n", 0o600)},
+		SecretFile:     testenv.WriteFile(t, filepath.Join(dir, "secret"), "current\n", 0o644),
+		OldSecretFiles: []string{testenv.WriteFile(t, filepath.Join(dir, "old"), "previous\n", 0o600)},
 		Timeout:        time.Hour,
 		Refresh:        0.5,
 		IgnoreIP:       true,
@@ -154,7 +155,7 @@ func TestTicketConfig(t *testing.T) {
 
 	// Every unreadable file is reported.
 	c.Ticket.SecretFile = filepath.Join(dir, "gone")
-	c.Ticket.OldSecretFiles = []string{writeFile(t, dir, "empty", "\n", 0o600)}
+	c.Ticket.OldSecretFiles = []string{testenv.WriteFile(t, filepath.Join(dir, "empty"), "\n", 0o600)}
 	_, err = c.TicketConfig(nil)
 	wantErrs := []string{
 		"ticket.secret_file: open " + c.Ticket.SecretFile + ": no such file or directory",

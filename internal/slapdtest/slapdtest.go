@@ -109,14 +109,14 @@ func Start(tb testing.TB, c Config) *Server {
 
 	dir := tb.TempDir()
 	pki := NewPKI(tb, "127.0.0.1")
-	writeFile(tb, filepath.Join(dir, "ca.pem"), pki.CAPEM)
-	writeFile(tb, filepath.Join(dir, "server.pem"), pki.CertPEM)
-	writeFile(tb, filepath.Join(dir, "server.key"), pki.KeyPEM)
+	testenv.WriteFile(tb, filepath.Join(dir, "ca.pem"), string(pki.CAPEM), 0o600)
+	testenv.WriteFile(tb, filepath.Join(dir, "server.pem"), string(pki.CertPEM), 0o600)
+	testenv.WriteFile(tb, filepath.Join(dir, "server.key"), string(pki.KeyPEM), 0o600)
 	if err := os.Mkdir(filepath.Join(dir, "db"), 0o700); err != nil {
 		tb.Fatal(err)
 	}
 	conf := strings.NewReplacer("{{dir}}", dir, "{{suffix}}", suffix, "{{rootdn}}", "cn=admin,"+suffix, "{{rootpw}}", rootPW).Replace(slapdConf)
-	writeFile(tb, filepath.Join(dir, "slapd.conf"), []byte(conf))
+	testenv.WriteFile(tb, filepath.Join(dir, "slapd.conf"), conf, 0o600)
 
 	s := &Server{
 		BaseDN: suffix, AdminDN: "cn=admin," + suffix, AdminPassword: rootPW,
@@ -288,11 +288,4 @@ func allStopped(pid int) (bool, error) {
 		}
 	}
 	return true, nil
-}
-
-func writeFile(tb testing.TB, name string, data []byte) {
-	tb.Helper()
-	if err := os.WriteFile(name, data, 0o600); err != nil {
-		tb.Fatal(err)
-	}
 }

@@ -9,6 +9,7 @@
 //   - a buffer that loggers and child processes write while the test reads
 //     it: SyncBuffer.
 //   - waiting for a condition, with a deadline: WaitFor.
+//   - files of an exact mode, whatever the umask: WriteFile.
 //
 // The rule for what is missing: a test that needs a real server or tool
 // (Apache, slapd, PostgreSQL, MariaDB, nginx, Caddy, HAProxy, Traefik,
