@@ -131,11 +131,7 @@ func openSlapd(t *testing.T) (authsrc.Source, func() authsrc.Source) {
 	srv := slapdtest.Start(t, slapdtest.Config{})
 	base := srv.BaseDN
 	var l slapdtest.LDIF
-	l.Entry(base, "objectClass", "dcObject", "objectClass", "organization", "o", "Example", "dc", "example")
-	l.Entry("ou=people,"+base, "objectClass", "organizationalUnit", "ou", "people")
-	l.Entry("ou=groups,"+base, "objectClass", "organizationalUnit", "ou", "groups")
-	l.Entry("cn=svc,"+base, "objectClass", "applicationProcess", "objectClass", "simpleSecurityObject",
-		"cn", "svc", "userPassword", slapdtest.SSHA("Svc-pw-1"))
+	l.Skeleton(base)
 	person := func(uid, data string) string {
 		dn := "uid=" + uid + ",ou=people," + base
 		attrs := []string{"objectClass", "inetOrgPerson", "uid", uid, "cn", uid, "sn", "Test", "userPassword", slapdtest.SSHA(storePass)}
@@ -154,7 +150,7 @@ func openSlapd(t *testing.T) (authsrc.Source, func() authsrc.Source) {
 	s, err := ldap.New(ldap.Config{
 		URLs: []string{srv.URL}, StartTLS: true, CAFile: srv.CAFile,
 		ConnectTimeout: time.Second, OpTimeout: 2 * time.Second,
-		BindDN: "cn=svc," + base, BindPassword: "Svc-pw-1",
+		BindDN: "cn=svc," + base, BindPassword: slapdtest.ServicePassword,
 		BaseDN: "ou=people," + base, UserFilter: "(objectClass=inetOrgPerson)",
 		GroupBaseDN: "ou=groups," + base, GroupFilter: "(objectClass=groupOfNames)", GroupMemberAttr: "member",
 		DataAttr: "description",

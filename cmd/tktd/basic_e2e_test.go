@@ -21,11 +21,7 @@ func ldapSite(t *testing.T) (*slapdtest.Server, string) {
 	srv := slapdtest.Start(t, slapdtest.Config{})
 	base := srv.BaseDN
 	var l slapdtest.LDIF
-	l.Entry(base, "objectClass", "dcObject", "objectClass", "organization", "o", "Example", "dc", "example")
-	l.Entry("ou=people,"+base, "objectClass", "organizationalUnit", "ou", "people")
-	l.Entry("ou=groups,"+base, "objectClass", "organizationalUnit", "ou", "groups")
-	l.Entry("cn=svc,"+base, "objectClass", "applicationProcess", "objectClass", "simpleSecurityObject",
-		"cn", "svc", "userPassword", slapdtest.SSHA("Svc-pw-1"))
+	l.Skeleton(base)
 	var members []string
 	for _, uid := range []string{"carol", "dave", "erin"} {
 		dn := "uid=" + uid + ",ou=people," + base
@@ -61,7 +57,7 @@ stores:
     group_base_dn: ou=groups,%s
     group_filter: (objectClass=groupOfNames)
     group_member_attr: member
-`, write("secret", "basic e2e secret 0123456789\n"), srv.URL, srv.CAFile, base, write("svc-pw", "Svc-pw-1\n"), base, base)
+`, write("secret", "basic e2e secret 0123456789\n"), srv.URL, srv.CAFile, base, write("svc-pw", slapdtest.ServicePassword+"\n"), base, base)
 	return srv, write("tktd.yaml", conf)
 }
 
