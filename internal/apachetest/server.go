@@ -240,10 +240,5 @@ func (s *Server) Dir() string { return s.dir }
 
 // ErrorLogTail returns the last n lines of Apache's error log.
 func (s *Server) ErrorLogTail(n int) string {
-	b, err := os.ReadFile(filepath.Join(s.dir, "logs", "error.log"))
-	if err != nil {
-		return "(no error log: " + err.Error() + ")"
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+	return testenv.Tail(filepath.Join(s.dir, "logs", "error.log"), n)
 }

@@ -61,18 +61,9 @@ func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.It
 func (s *Server) LogTail(n int) string {
 	var b strings.Builder
 	for _, f := range s.logs {
-		fmt.Fprintf(&b, "==> %s <==\n%s\n", filepath.Base(f), tail(f, n))
+		fmt.Fprintf(&b, "==> %s <==\n%s\n", filepath.Base(f), testenv.Tail(f, n))
 	}
 	return strings.TrimRight(b.String(), "\n")
-}
-
-func tail(file string, n int) string {
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return "(" + err.Error() + ")"
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
 // proxy is what differs between the three proxies.

@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -16,4 +17,16 @@ func WriteFile(t testing.TB, path, content string, mode os.FileMode) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// Tail returns the last n lines of file, for a failure message: a
+// server's log says why it answered as it did. When file cannot be read
+// it returns the reason in parentheses.
+func Tail(file string, n int) string {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "(" + err.Error() + ")"
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }

@@ -9,7 +9,8 @@
 //   - a buffer that loggers and child processes write while the test reads
 //     it: SyncBuffer.
 //   - waiting for a condition, with a deadline: WaitFor.
-//   - files of an exact mode, whatever the umask: WriteFile.
+//   - files of an exact mode, whatever the umask, and the tail of a server's
+//     log for a failure message: WriteFile, Tail.
 //
 // The rule for what is missing: a test that needs a real server or tool
 // (Apache, slapd, PostgreSQL, MariaDB, nginx, Caddy, HAProxy, Traefik,
