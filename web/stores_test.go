@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
@@ -234,12 +233,7 @@ func TestStoresBehindPortal(t *testing.T) {
 // probe), then POST it from the portal's own origin.
 func postLogin(t *testing.T, srv *httptest.Server, user, password string) (*http.Response, string) {
 	t.Helper()
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &http.Client{Jar: jar, Timeout: 20 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	c := testenv.Browser(t)
 	back := url.Values{"back": {storeBack}}
 	get, err := c.Get(srv.URL + "/login?" + back.Encode())
 	if err != nil {

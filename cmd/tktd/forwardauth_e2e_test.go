@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/tkt-sso/tkt/internal/proxytest"
+	"github.com/tkt-sso/tkt/internal/testenv"
 	"github.com/tkt-sso/tkt/ticket"
 	"github.com/tkt-sso/tkt/ticket/tkthttp"
 )
@@ -64,7 +65,7 @@ const nginxAuthRequest = nginxAuthSubrequest + `	location / {
 // base: sent to log in, logged in, let in as itself whatever it claims,
 // refused where a token is missing.
 func checkProtected(t *testing.T, base string, hits *int, loginStatus int) {
-	c := browser(t)
+	c := testenv.Browser(t)
 	resp, _ := getAs(t, c, base+"/page?x=1&y=2", "Remote-User", "mallory", "Accept", "text/html")
 	wantLogin := base + "/login?back=" + url.QueryEscape(base+"/page?x=1&y=2")
 	if resp.StatusCode != loginStatus || location(resp) != wantLogin {
@@ -89,7 +90,7 @@ func checkProtected(t *testing.T, base string, hits *int, loginStatus int) {
 		t.Errorf("alice at /admin: %d", resp.StatusCode)
 	}
 
-	bob := browser(t)
+	bob := testenv.Browser(t)
 	login(t, bob, base, "bob", "bob-pw", "/")
 	if resp, saw := getAs(t, bob, base+"/page"); resp.StatusCode != 200 || saw.User != "bob" {
 		t.Errorf("bob: %d %+v", resp.StatusCode, saw)
@@ -263,7 +264,7 @@ func checkClientAddress(t *testing.T, base string) {
 // browserFrom is a browser whose connections come from the loopback
 // address from.
 func browserFrom(t *testing.T, from string) *http.Client {
-	c := browser(t)
+	c := testenv.Browser(t)
 	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}, Timeout: 5 * time.Second}
 	c.Transport = &http.Transport{DialContext: d.DialContext}
 	return c
@@ -273,7 +274,7 @@ func browserFrom(t *testing.T, from string) *http.Client {
 // she is let in, and the ticket does not travel on to the application.
 func checkBearer(t *testing.T, base string) {
 	t.Helper()
-	c := browser(t)
+	c := testenv.Browser(t)
 	login(t, c, base, "alice", "alice-pw", "/")
 	u, _ := url.Parse(base)
 	var value string
@@ -285,7 +286,7 @@ func checkBearer(t *testing.T, base string) {
 	if value == "" {
 		t.Fatal("no ticket after the login")
 	}
-	resp, saw := getAs(t, browser(t), base+"/page", "Authorization", "Bearer "+value, "Accept", "application/json")
+	resp, saw := getAs(t, testenv.Browser(t), base+"/page", "Authorization", "Bearer "+value, "Accept", "application/json")
 	if resp.StatusCode != 200 || saw.User != "alice" || saw.Auth != "" {
 		t.Errorf("bearer ticket: %d, the application saw %+v", resp.StatusCode, saw)
 	}
@@ -330,7 +331,7 @@ func TestE2ETraefikForwardAuth(t *testing.T) {
 	}
 	// A bypassed path is let in without an identity, whatever the
 	// client claims.
-	resp, saw := getAs(t, browser(t), tr.URL()+"/public/x", "Remote-User", "mallory")
+	resp, saw := getAs(t, testenv.Browser(t), tr.URL()+"/public/x", "Remote-User", "mallory")
 	if resp.StatusCode != 200 || saw.User != "" {
 		t.Errorf("bypassed /public: %d, the application saw %+v", resp.StatusCode, saw)
 	}
@@ -429,7 +430,7 @@ func getForged(t *testing.T, c *http.Client, u string) (*http.Response, appSaw) 
 // on the second.
 func checkForged(t *testing.T, base string) {
 	t.Helper()
-	c := browser(t)
+	c := testenv.Browser(t)
 	for _, who := range []string{"anonymous", "alice"} {
 		if who == "alice" {
 			login(t, c, base, "alice", "alice-pw", "/")
@@ -438,7 +439,7 @@ func checkForged(t *testing.T, base string) {
 			t.Errorf("bypassed path, %s: %d, the application saw %+v", who, resp.StatusCode, saw)
 		}
 	}
-	bob := browser(t)
+	bob := testenv.Browser(t)
 	login(t, bob, base, "bob", "bob-pw", "/")
 	if resp, saw := getForged(t, bob, base+"/page"); resp.StatusCode != 200 || saw.User != "bob" || saw.Groups != "staff" || saw.Data != "" {
 		t.Errorf("bob: %d, the application saw %+v", resp.StatusCode, saw)
@@ -452,7 +453,7 @@ func checkForged(t *testing.T, base string) {
 // request must go through either way.
 func refreshedTicket(t *testing.T, base string) []string {
 	t.Helper()
-	c := browser(t)
+	c := testenv.Browser(t)
 	if resp, body := login(t, c, base, "alice", "alice-pw", "/"); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("login: %d\n%s", resp.StatusCode, body)
 	}
@@ -485,7 +486,7 @@ func expiredTicket(t *testing.T, base, cfg string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, _ := getAs(t, browser(t), base+"/page", "Cookie", "auth_tkt="+val, "Accept", "text/html")
+	resp, _ := getAs(t, testenv.Browser(t), base+"/page", "Cookie", "auth_tkt="+val, "Accept", "text/html")
 	wantLogin := base + "/login?back=" + url.QueryEscape(base+"/page")
 	deleted := false
 	for _, c := range resp.Cookies() {

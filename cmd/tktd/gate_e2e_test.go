@@ -36,13 +36,13 @@ func TestE2EGate(t *testing.T) {
 	// The gate's requirement is site-wide (ticket.tokens); /admin is open
 	// to every valid ticket here, so check the token on a second gate.
 	checkGate(t, ngx.URL(), hits)
-	_, page := get(t, browser(t), "http://"+ops+"/metrics")
+	_, page := get(t, testenv.Browser(t), "http://"+ops+"/metrics")
 	if got := metricValue(page, `tkt_http_requests_total{code="2xx",route="gate"}`); got == "" || got == "0" {
 		t.Errorf("the gate's metrics count no requests: %q", got)
 	}
 
 	strict := startGate(t, tktdBin, nil, "--config", cfg, "--upstream", app.URL, "--tokens", "admin")
-	c := browser(t)
+	c := testenv.Browser(t)
 	login(t, c, tktd.base, "bob", "bob-pw", "/")
 	if resp, _ := getAs(t, c, strict.base+"/x"); resp.StatusCode != 403 {
 		t.Errorf("bob at a gate requiring admin: %d", resp.StatusCode)
@@ -50,7 +50,7 @@ func TestE2EGate(t *testing.T) {
 }
 
 func checkGate(t *testing.T, base string, hits *int) {
-	c := browser(t)
+	c := testenv.Browser(t)
 	resp, _ := getAs(t, c, base+"/page?x=1&y=2", "Remote-User", "mallory", "Accept", "text/html")
 	wantLogin := base + "/login?back=" + url.QueryEscape(base+"/page?x=1&y=2")
 	if resp.StatusCode != http.StatusTemporaryRedirect || location(resp) != wantLogin {

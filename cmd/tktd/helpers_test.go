@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
@@ -20,20 +19,6 @@ import (
 	"github.com/tkt-sso/tkt/internal/testenv"
 	"github.com/tkt-sso/tkt/ticket"
 )
-
-// browser is an HTTP client that keeps cookies and does not follow
-// redirects, so a test sees the portal's 303 and its Set-Cookie.
-func browser(t testing.TB) *http.Client {
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &http.Client{
-		Jar:           jar,
-		Timeout:       10 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-}
 
 // login does what a browser does: GET the form (which sets the cookie
 // probe), then POST the credentials from the same origin. It returns the
