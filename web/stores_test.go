@@ -2,11 +2,9 @@ package web_test
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -183,7 +181,7 @@ func TestStoresBehindPortal(t *testing.T) {
 
 			// Success: 303 to back, with a ticket a validator configured
 			// like the portal accepts.
-			resp, _ := postLogin(t, srv, storeUser, storePass)
+			resp, _ := testenv.Login(t, testenv.Browser(t), srv.URL, storeUser, storePass, storeBack)
 			if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != storeBack {
 				t.Fatalf("login: %d to %q, want 303 to %q", resp.StatusCode, resp.Header.Get("Location"), storeBack)
 			}
@@ -213,7 +211,7 @@ func TestStoresBehindPortal(t *testing.T) {
 			}
 
 			// A wrong password: 401 and the wrong-credentials page.
-			resp, body := postLogin(t, srv, storeUser, storePass+"x")
+			resp, body := testenv.Login(t, testenv.Browser(t), srv.URL, storeUser, storePass+"x", storeBack)
 			checkFailure(t, "wrong password", resp, body, http.StatusUnauthorized, "wrong_credentials")
 
 			// The store down: 503 and the unavailable page, never a ticket.
@@ -223,43 +221,10 @@ func TestStoresBehindPortal(t *testing.T) {
 			}); err != nil {
 				t.Fatal(err)
 			}
-			resp, body = postLogin(t, srv, storeUser, storePass)
+			resp, body = testenv.Login(t, testenv.Browser(t), srv.URL, storeUser, storePass, storeBack)
 			checkFailure(t, "store down", resp, body, http.StatusServiceUnavailable, "unavailable")
 		})
 	}
-}
-
-// postLogin does what a browser does: GET the form (which sets the cookie
-// probe), then POST it from the portal's own origin.
-func postLogin(t *testing.T, srv *httptest.Server, user, password string) (*http.Response, string) {
-	t.Helper()
-	c := testenv.Browser(t)
-	back := url.Values{"back": {storeBack}}
-	get, err := c.Get(srv.URL + "/login?" + back.Encode())
-	if err != nil {
-		t.Fatal(err)
-	}
-	get.Body.Close()
-	if get.StatusCode != http.StatusOK {
-		t.Fatalf("GET /login: %d", get.StatusCode)
-	}
-	form := url.Values{"user": {user}, "password": {password}, "back": {storeBack}}
-	r, err := http.NewRequest(http.MethodPost, srv.URL+"/login", strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	r.Header.Set("Origin", srv.URL)
-	resp, err := c.Do(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, string(b)
 }
 
 func checkFailure(t *testing.T, what string, resp *http.Response, body string, status int, reason string) {

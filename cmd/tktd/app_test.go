@@ -65,7 +65,7 @@ func TestAppLoginMetricsAndReload(t *testing.T) {
 	a, srv, logs := startApp(t, nil)
 	c := testenv.Browser(t)
 
-	resp, body := login(t, c, srv.URL, "alice", "alice-pw", "/")
+	resp, body := testenv.Login(t, c, srv.URL, "alice", "alice-pw", "/")
 	value, ok := ticketCookie(resp, "auth_tkt")
 	if resp.StatusCode != http.StatusSeeOther || !ok {
 		t.Fatalf("login: %d, cookie %v\n%s", resp.StatusCode, ok, body)
@@ -74,7 +74,7 @@ func TestAppLoginMetricsAndReload(t *testing.T) {
 	if err != nil || r.UID != "alice" || r.Tokens != "staff" {
 		t.Fatalf("the ticket: %+v, %v", r, err)
 	}
-	if resp, _ := login(t, testenv.Browser(t), srv.URL, "alice", "wrong", ""); resp.StatusCode != http.StatusUnauthorized {
+	if resp, _ := testenv.Login(t, testenv.Browser(t), srv.URL, "alice", "wrong", ""); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("wrong password: %d", resp.StatusCode)
 	}
 
@@ -99,7 +99,7 @@ func TestAppLoginMetricsAndReload(t *testing.T) {
 	if err := a.reload("test"); err != nil {
 		t.Fatal(err)
 	}
-	resp, _ = login(t, testenv.Browser(t), srv.URL, "alice", "alice-pw", "/")
+	resp, _ = testenv.Login(t, testenv.Browser(t), srv.URL, "alice", "alice-pw", "/")
 	value, _ = ticketCookie(resp, "auth_tkt")
 	if r, err := verifyWith(t, a.cfg.SecretPath(), ticket.HMACSHA256, value); err != nil || r.UID != "alice" {
 		t.Fatalf("after rotation: %v", err)
@@ -112,7 +112,7 @@ func TestAppLoginMetricsAndReload(t *testing.T) {
 		t.Fatal("reload of an empty secret succeeded")
 	}
 	writeSecret(t, a.cfg.SecretPath(), "rotated-secret-0123456789\n") // for verifyWith
-	resp, _ = login(t, testenv.Browser(t), srv.URL, "alice", "alice-pw", "/")
+	resp, _ = testenv.Login(t, testenv.Browser(t), srv.URL, "alice", "alice-pw", "/")
 	value, _ = ticketCookie(resp, "auth_tkt")
 	if _, err := verifyWith(t, a.cfg.SecretPath(), ticket.HMACSHA256, value); err != nil {
 		t.Errorf("after a bad reload the portal lost its secret: %v", err)

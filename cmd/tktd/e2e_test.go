@@ -162,7 +162,7 @@ func TestE2EZeroConfiguration(t *testing.T) {
 	secretFile := filepath.Join(data, "secret")
 	loginOK := func(what string) {
 		t.Helper()
-		resp, body := login(t, testenv.Browser(t), p.base, "alice", "alice-pw", "/")
+		resp, body := testenv.Login(t, testenv.Browser(t), p.base, "alice", "alice-pw", "/")
 		value, ok := ticketCookie(resp, "auth_tkt")
 		if resp.StatusCode != http.StatusSeeOther || !ok {
 			t.Fatalf("%s: login answered %d, ticket cookie %v\n%s", what, resp.StatusCode, ok, body)
@@ -172,7 +172,7 @@ func TestE2EZeroConfiguration(t *testing.T) {
 		}
 	}
 	loginOK("first login")
-	if resp, _ := login(t, testenv.Browser(t), p.base, "alice", "nope", "/"); resp.StatusCode != http.StatusUnauthorized {
+	if resp, _ := testenv.Login(t, testenv.Browser(t), p.base, "alice", "nope", "/"); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("wrong password: %d", resp.StatusCode)
 	}
 
@@ -296,7 +296,7 @@ stores:
 	p := startTktd(t, tktdBin, nil, "--config", cfg)
 
 	back := apache.URL("sha256") + "/tokens/"
-	resp, body := login(t, testenv.Browser(t), p.base, "bob", "bob-pw", back)
+	resp, body := testenv.Login(t, testenv.Browser(t), p.base, "bob", "bob-pw", back)
 	value, ok := ticketCookie(resp, "auth_tkt")
 	if resp.StatusCode != http.StatusSeeOther || !ok || resp.Header.Get("Location") != back {
 		t.Fatalf("login: %d, cookie %v, location %q\n%s", resp.StatusCode, ok, resp.Header.Get("Location"), body)

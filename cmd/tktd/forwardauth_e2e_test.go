@@ -78,7 +78,7 @@ func checkProtected(t *testing.T, base string, hits *int, loginStatus int) {
 		t.Errorf("API client without a ticket: %d", resp.StatusCode)
 	}
 
-	resp, body := login(t, c, base, "alice", "alice-pw", base+"/page?x=1&y=2")
+	resp, body := testenv.Login(t, c, base, "alice", "alice-pw", base+"/page?x=1&y=2")
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != base+"/page?x=1&y=2" {
 		t.Fatalf("login: %d %q\n%s", resp.StatusCode, resp.Header.Get("Location"), body)
 	}
@@ -91,7 +91,7 @@ func checkProtected(t *testing.T, base string, hits *int, loginStatus int) {
 	}
 
 	bob := testenv.Browser(t)
-	login(t, bob, base, "bob", "bob-pw", "/")
+	testenv.Login(t, bob, base, "bob", "bob-pw", "/")
 	if resp, saw := getAs(t, bob, base+"/page"); resp.StatusCode != 200 || saw.User != "bob" {
 		t.Errorf("bob: %d %+v", resp.StatusCode, saw)
 	}
@@ -246,7 +246,7 @@ func checkProxy(t *testing.T, base string, hits *int, g *spellingGuard, cfg stri
 func checkClientAddress(t *testing.T, base string) {
 	t.Helper()
 	from2 := browserFrom(t, "127.0.0.2")
-	if resp, body := login(t, from2, base, "alice", "alice-pw", "/"); resp.StatusCode != http.StatusSeeOther {
+	if resp, body := testenv.Login(t, from2, base, "alice", "alice-pw", "/"); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("login from 127.0.0.2: %d\n%s", resp.StatusCode, body)
 	}
 	if resp, saw := getAs(t, from2, base+"/page"); resp.StatusCode != 200 || saw.User != "alice" {
@@ -275,7 +275,7 @@ func browserFrom(t *testing.T, from string) *http.Client {
 func checkBearer(t *testing.T, base string) {
 	t.Helper()
 	c := testenv.Browser(t)
-	login(t, c, base, "alice", "alice-pw", "/")
+	testenv.Login(t, c, base, "alice", "alice-pw", "/")
 	u, _ := url.Parse(base)
 	var value string
 	for _, ck := range c.Jar.Cookies(u) {
@@ -433,14 +433,14 @@ func checkForged(t *testing.T, base string) {
 	c := testenv.Browser(t)
 	for _, who := range []string{"anonymous", "alice"} {
 		if who == "alice" {
-			login(t, c, base, "alice", "alice-pw", "/")
+			testenv.Login(t, c, base, "alice", "alice-pw", "/")
 		}
 		if resp, saw := getForged(t, c, base+"/public/x"); resp.StatusCode != 200 || saw != (appSaw{Cookie: saw.Cookie}) {
 			t.Errorf("bypassed path, %s: %d, the application saw %+v", who, resp.StatusCode, saw)
 		}
 	}
 	bob := testenv.Browser(t)
-	login(t, bob, base, "bob", "bob-pw", "/")
+	testenv.Login(t, bob, base, "bob", "bob-pw", "/")
 	if resp, saw := getForged(t, bob, base+"/page"); resp.StatusCode != 200 || saw.User != "bob" || saw.Groups != "staff" || saw.Data != "" {
 		t.Errorf("bob: %d, the application saw %+v", resp.StatusCode, saw)
 	}
@@ -454,7 +454,7 @@ func checkForged(t *testing.T, base string) {
 func refreshedTicket(t *testing.T, base string) []string {
 	t.Helper()
 	c := testenv.Browser(t)
-	if resp, body := login(t, c, base, "alice", "alice-pw", "/"); resp.StatusCode != http.StatusSeeOther {
+	if resp, body := testenv.Login(t, c, base, "alice", "alice-pw", "/"); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("login: %d\n%s", resp.StatusCode, body)
 	}
 	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(1100 * time.Millisecond)))

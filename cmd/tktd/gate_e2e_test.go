@@ -43,7 +43,7 @@ func TestE2EGate(t *testing.T) {
 
 	strict := startGate(t, tktdBin, nil, "--config", cfg, "--upstream", app.URL, "--tokens", "admin")
 	c := testenv.Browser(t)
-	login(t, c, tktd.base, "bob", "bob-pw", "/")
+	testenv.Login(t, c, tktd.base, "bob", "bob-pw", "/")
 	if resp, _ := getAs(t, c, strict.base+"/x"); resp.StatusCode != 403 {
 		t.Errorf("bob at a gate requiring admin: %d", resp.StatusCode)
 	}
@@ -59,7 +59,7 @@ func checkGate(t *testing.T, base string, hits *int) {
 	if *hits != 0 {
 		t.Fatal("the application was reached without a ticket")
 	}
-	if resp, _ := login(t, c, base, "alice", "alice-pw", base+"/page"); resp.StatusCode != http.StatusSeeOther {
+	if resp, _ := testenv.Login(t, c, base, "alice", "alice-pw", base+"/page"); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("login: %d", resp.StatusCode)
 	}
 	resp, saw := getAs(t, c, base+"/page", "Remote-User", "mallory", "Remote_User", "mallory")

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,36 +18,6 @@ import (
 	"github.com/tkt-sso/tkt/internal/testenv"
 	"github.com/tkt-sso/tkt/ticket"
 )
-
-// login does what a browser does: GET the form (which sets the cookie
-// probe), then POST the credentials from the same origin. It returns the
-// POST's response with its body read.
-func login(t testing.TB, c *http.Client, base, user, password, back string) (*http.Response, string) {
-	t.Helper()
-	resp, err := c.Get(base + "/login")
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	form := url.Values{"user": {user}, "password": {password}}
-	if back != "" {
-		form.Set("back", back)
-	}
-	req, err := http.NewRequest(http.MethodPost, base+"/login", strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", base) // same origin: CSRF protection lets it through
-	resp, err = c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp, string(body)
-}
 
 // ticketCookie returns the value of the named cookie a response set.
 func ticketCookie(resp *http.Response, name string) (string, bool) {

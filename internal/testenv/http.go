@@ -1,8 +1,11 @@
 package testenv
 
 import (
+	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 )
@@ -21,4 +24,43 @@ func Browser(t testing.TB) *http.Client {
 		Timeout:       20 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
+}
+
+// Login logs in at the tkt portal at base as a browser does, with c (a
+// Browser): it GETs the form, which sets the cookie probe, then POSTs user,
+// password and back (when not empty) from the portal's own origin, as the
+// CSRF check wants. It returns the POST's response with its body read.
+func Login(t testing.TB, c *http.Client, base, user, password, back string) (*http.Response, string) {
+	t.Helper()
+	form := url.Values{"user": {user}, "password": {password}}
+	page := base + "/login"
+	if back != "" {
+		form.Set("back", back)
+		page += "?" + url.Values{"back": {back}}.Encode()
+	}
+	resp, err := c.Get(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", page, resp.Status)
+	}
+	req, err := http.NewRequest(http.MethodPost, base+"/login", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", base)
+	resp, err = c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(body)
 }

@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -36,5 +37,27 @@ func TestBrowser(t *testing.T) {
 	n, _ := resp.Body.Read(got[:])
 	if string(got[:n]) != "v" {
 		t.Errorf("cookie not kept: %q", got[:n])
+	}
+}
+
+// TestLogin: the form is fetched first (its cookie comes back with the
+// POST), and the POST carries the credentials, back and the origin.
+func TestLogin(t *testing.T) {
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method == http.MethodGet:
+			http.SetCookie(w, &http.Cookie{Name: "probe", Value: r.URL.Query().Get("back")})
+		case r.Header.Get("Origin") != srv.URL:
+			http.Error(w, "cross-origin", http.StatusForbidden)
+		default:
+			probe, _ := r.Cookie("probe")
+			fmt.Fprintf(w, "%s %s %s %v", r.PostFormValue("user"), r.PostFormValue("password"), r.PostFormValue("back"), probe)
+		}
+	}))
+	defer srv.Close()
+	resp, body := Login(t, Browser(t), srv.URL, "alice", "pw", "/app")
+	if want := "alice pw /app probe=/app"; resp.StatusCode != 200 || body != want {
+		t.Errorf("Login: %d %q, want 200 %q", resp.StatusCode, body, want)
 	}
 }
