@@ -185,7 +185,7 @@ func TestStoresBehindPortal(t *testing.T) {
 			if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != storeBack {
 				t.Fatalf("login: %d to %q, want 303 to %q", resp.StatusCode, resp.Header.Get("Location"), storeBack)
 			}
-			value := cookieValue(resp, ticket.DefaultCookieName)
+			value, _ := testenv.SetCookieValue(resp, ticket.DefaultCookieName)
 			if value == "" {
 				t.Fatal("login set no ticket cookie")
 			}
@@ -235,16 +235,7 @@ func checkFailure(t *testing.T, what string, resp *http.Response, body string, s
 	if !strings.Contains(body, `data-reason="`+reason+`"`) {
 		t.Errorf("%s: page does not give reason %q:\n%.600s", what, reason, body)
 	}
-	if v := cookieValue(resp, ticket.DefaultCookieName); v != "" {
+	if _, set := testenv.SetCookieValue(resp, ticket.DefaultCookieName); set {
 		t.Errorf("%s: a ticket cookie was set", what)
 	}
-}
-
-func cookieValue(resp *http.Response, name string) string {
-	for _, c := range resp.Cookies() {
-		if c.Name == name && c.MaxAge >= 0 {
-			return c.Value
-		}
-	}
-	return ""
 }

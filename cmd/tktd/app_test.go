@@ -66,7 +66,7 @@ func TestAppLoginMetricsAndReload(t *testing.T) {
 	c := testenv.Browser(t)
 
 	resp, body := testenv.Login(t, c, srv.URL, "alice", "alice-pw", "/")
-	value, ok := ticketCookie(resp, "auth_tkt")
+	value, ok := testenv.SetCookieValue(resp, "auth_tkt")
 	if resp.StatusCode != http.StatusSeeOther || !ok {
 		t.Fatalf("login: %d, cookie %v\n%s", resp.StatusCode, ok, body)
 	}
@@ -100,7 +100,7 @@ func TestAppLoginMetricsAndReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp, _ = testenv.Login(t, testenv.Browser(t), srv.URL, "alice", "alice-pw", "/")
-	value, _ = ticketCookie(resp, "auth_tkt")
+	value, _ = testenv.SetCookieValue(resp, "auth_tkt")
 	if r, err := verifyWith(t, a.cfg.SecretPath(), ticket.HMACSHA256, value); err != nil || r.UID != "alice" {
 		t.Fatalf("after rotation: %v", err)
 	}
@@ -113,7 +113,7 @@ func TestAppLoginMetricsAndReload(t *testing.T) {
 	}
 	writeSecret(t, a.cfg.SecretPath(), "rotated-secret-0123456789\n") // for verifyWith
 	resp, _ = testenv.Login(t, testenv.Browser(t), srv.URL, "alice", "alice-pw", "/")
-	value, _ = ticketCookie(resp, "auth_tkt")
+	value, _ = testenv.SetCookieValue(resp, "auth_tkt")
 	if _, err := verifyWith(t, a.cfg.SecretPath(), ticket.HMACSHA256, value); err != nil {
 		t.Errorf("after a bad reload the portal lost its secret: %v", err)
 	}

@@ -163,7 +163,7 @@ func TestE2EZeroConfiguration(t *testing.T) {
 	loginOK := func(what string) {
 		t.Helper()
 		resp, body := testenv.Login(t, testenv.Browser(t), p.base, "alice", "alice-pw", "/")
-		value, ok := ticketCookie(resp, "auth_tkt")
+		value, ok := testenv.SetCookieValue(resp, "auth_tkt")
 		if resp.StatusCode != http.StatusSeeOther || !ok {
 			t.Fatalf("%s: login answered %d, ticket cookie %v\n%s", what, resp.StatusCode, ok, body)
 		}
@@ -242,7 +242,7 @@ func TestE2EZeroConfiguration(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the login in flight got no answer: %v", err)
 	}
-	if _, ok := ticketCookie(resp, "auth_tkt"); resp.StatusCode != http.StatusSeeOther || !ok {
+	if _, ok := testenv.SetCookieValue(resp, "auth_tkt"); resp.StatusCode != http.StatusSeeOther || !ok {
 		t.Errorf("the login in flight: %d, ticket %v", resp.StatusCode, ok)
 	}
 	select {
@@ -297,7 +297,7 @@ stores:
 
 	back := apache.URL("sha256") + "/tokens/"
 	resp, body := testenv.Login(t, testenv.Browser(t), p.base, "bob", "bob-pw", back)
-	value, ok := ticketCookie(resp, "auth_tkt")
+	value, ok := testenv.SetCookieValue(resp, "auth_tkt")
 	if resp.StatusCode != http.StatusSeeOther || !ok || resp.Header.Get("Location") != back {
 		t.Fatalf("login: %d, cookie %v, location %q\n%s", resp.StatusCode, ok, resp.Header.Get("Location"), body)
 	}

@@ -19,16 +19,6 @@ import (
 	"github.com/tkt-sso/tkt/ticket"
 )
 
-// ticketCookie returns the value of the named cookie a response set.
-func ticketCookie(resp *http.Response, name string) (string, bool) {
-	for _, c := range resp.Cookies() {
-		if c.Name == name && c.Value != "" {
-			return c.Value, true
-		}
-	}
-	return "", false
-}
-
 // verifyWith checks a cookie value against the secret in secretFile.
 func verifyWith(t testing.TB, secretFile string, d ticket.Digest, value string) (ticket.Result, error) {
 	t.Helper()

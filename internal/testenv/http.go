@@ -64,3 +64,15 @@ func Login(t testing.TB, c *http.Client, base, user, password, back string) (*ht
 	}
 	return resp, string(body)
 }
+
+// SetCookieValue returns the value of the cookie called name that resp
+// sets, and false when it sets none or only deletes it (an empty value, or
+// Max-Age below zero).
+func SetCookieValue(resp *http.Response, name string) (string, bool) {
+	for _, c := range resp.Cookies() {
+		if c.Name == name && c.Value != "" && c.MaxAge >= 0 {
+			return c.Value, true
+		}
+	}
+	return "", false
+}

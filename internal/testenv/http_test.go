@@ -61,3 +61,14 @@ func TestLogin(t *testing.T) {
 		t.Errorf("Login: %d %q, want 200 %q", resp.StatusCode, body, want)
 	}
 }
+
+func TestSetCookieValue(t *testing.T) {
+	resp := &http.Response{Header: http.Header{"Set-Cookie": {
+		"other=x", "gone=; Max-Age=0", "old=v; Max-Age=-1", "auth_tkt=abc; Path=/; HttpOnly",
+	}}}
+	for name, want := range map[string]string{"auth_tkt": "abc", "other": "x", "gone": "", "old": "", "absent": ""} {
+		if v, ok := SetCookieValue(resp, name); v != want || ok != (want != "") {
+			t.Errorf("SetCookieValue(%q) = %q, %v; want %q", name, v, ok, want)
+		}
+	}
+}

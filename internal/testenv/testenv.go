@@ -11,8 +11,9 @@
 //   - waiting for a condition, with a deadline: WaitFor.
 //   - files of an exact mode, whatever the umask, and the tail of a server's
 //     log for a failure message: WriteFile, Tail.
-//   - an HTTP client that keeps cookies and shows redirects, and the
-//     portal's login as a browser does it: Browser, Login.
+//   - an HTTP client that keeps cookies and shows redirects, the portal's
+//     login as a browser does it, and the cookie a response sets: Browser,
+//     Login, SetCookieValue.
 //
 // The rule for what is missing: a test that needs a real server or tool
 // (Apache, slapd, PostgreSQL, MariaDB, nginx, Caddy, HAProxy, Traefik,
