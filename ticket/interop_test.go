@@ -23,6 +23,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/tkt-sso/tkt/internal/apachetest"
+	"github.com/tkt-sso/tkt/internal/testenv"
 	"github.com/tkt-sso/tkt/ticket"
 )
 
@@ -351,17 +352,12 @@ while (my $line = <STDIN>) {
 // module into a temp dir where the package ships it compressed.
 func perlLib(t *testing.T) (perl, lib string) {
 	t.Helper()
-	perl, err := exec.LookPath("perl")
-	if err != nil {
-		apachetest.Unavailable(t, "perl not installed")
-	}
+	perl = testenv.LookPath(t, "perl", "Debian package perl")
 	if _, err := os.Stat(perlAuthTkt); err == nil {
 		return perl, filepath.Dir(filepath.Dir(perlAuthTkt))
 	}
 	f, err := os.Open(perlAuthTkt + ".gz")
-	if err != nil {
-		apachetest.Unavailable(t, perlAuthTkt+" (or .gz) missing (Debian package libapache2-mod-auth-tkt)")
-	}
+	testenv.Need(t, "Apache::AuthTkt, "+perlAuthTkt+" or its .gz (Debian package libapache2-mod-auth-tkt)", err)
 	defer f.Close()
 	zr, err := gzip.NewReader(f)
 	if err != nil {

@@ -24,6 +24,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/tkt-sso/tkt/authsrc/htpasswd"
+	"github.com/tkt-sso/tkt/internal/testenv"
 	"github.com/tkt-sso/tkt/ticket"
 	"github.com/tkt-sso/tkt/ticket/tkthttp"
 )
@@ -62,17 +63,13 @@ type browserConfig struct {
 // killed by its PID, and the test fails if one survives.
 func startBrowser(t *testing.T, c browserConfig) context.Context {
 	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("chromium is required in CI: %v (apt-get install chromium)", err)
-		}
-		t.Skipf("browser tests need Debian's chromium at %s: %v (apt-get install chromium)", chromiumPath, err)
-	}
+	_, err := os.Stat(chromiumPath)
+	testenv.Need(t, "Debian's chromium (apt-get install chromium)", err)
 	profile := t.TempDir() // removed after the cleanup below: LIFO
 	if c.blockCookies {
 		writeBlockedCookiesProfile(t, profile)
 	}
-	var output syncBuffer
+	var output testenv.SyncBuffer
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromiumPath),
 		chromedp.UserDataDir(profile),
@@ -264,7 +261,7 @@ type site struct {
 	cfg      Config
 	verifier *ticket.Verifier
 	appHits  atomic.Int64 // requests that reached /app/, signed in or not
-	logs     *syncBuffer
+	logs     *testenv.SyncBuffer
 }
 
 // newSite serves the portal over a real htpasswd store (alice and bob,
@@ -277,7 +274,7 @@ func newSite(t *testing.T, edit func(*Config)) *site {
 		t.Fatal(err)
 	}
 	srv := &httptest.Server{Listener: ln, Config: &http.Server{ReadHeaderTimeout: 10 * time.Second}}
-	s := &site{url: "http://" + ln.Addr().String(), logs: &syncBuffer{}}
+	s := &site{url: "http://" + ln.Addr().String(), logs: &testenv.SyncBuffer{}}
 
 	pw, gr := writeHtpasswd(t, t.TempDir())
 	store, err := htpasswd.New(htpasswd.Config{Path: pw, GroupPath: gr})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/tkt-sso/tkt/internal/testenv"
 	"github.com/tkt-sso/tkt/ticket"
 	"github.com/tkt-sso/tkt/ticket/tkthttp"
 )
@@ -28,11 +29,11 @@ type faFixture struct {
 	fa   *ForwardAuth
 	opts ForwardAuthConfig
 	now  time.Time
-	logs *syncBuffer
+	logs *testenv.SyncBuffer
 }
 
 func newFAFixture(t testing.TB, edit func(*ForwardAuthConfig)) *faFixture {
-	f := &faFixture{t: t, now: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC), logs: &syncBuffer{}}
+	f := &faFixture{t: t, now: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC), logs: &testenv.SyncBuffer{}}
 	o := ForwardAuthConfig{
 		Ticket:           ticket.Config{Digest: ticket.SHA256, Secret: testSecret, Timeout: 2 * time.Hour, Refresh: 0.5},
 		Cookie:           CookieConfig{Name: "auth_tkt", Domain: ".example.com", Path: "/"},

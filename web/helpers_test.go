@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"log/slog"
@@ -20,6 +19,7 @@ import (
 	"github.com/tkt-sso/tkt/authsrc"
 	"github.com/tkt-sso/tkt/authsrc/htpasswd"
 	"github.com/tkt-sso/tkt/authsrc/pwhash"
+	"github.com/tkt-sso/tkt/internal/testenv"
 	"github.com/tkt-sso/tkt/ticket"
 )
 
@@ -95,24 +95,6 @@ func (m *recMetrics) StoreLatency(time.Duration) {
 	m.mu.Unlock()
 }
 
-// syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type fixture struct {
 	t       testing.TB
 	p       *Portal
@@ -120,7 +102,7 @@ type fixture struct {
 	now     time.Time
 	src     *countingSource
 	metrics *recMetrics
-	logs    *syncBuffer
+	logs    *testenv.SyncBuffer
 	dir     string
 }
 
@@ -136,7 +118,7 @@ func baseConfig() Config {
 // options before New.
 func newFixture(t testing.TB, edit func(*Config)) *fixture {
 	t.Helper()
-	f := &fixture{t: t, now: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC), metrics: &recMetrics{}, logs: &syncBuffer{}, dir: t.TempDir()}
+	f := &fixture{t: t, now: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC), metrics: &recMetrics{}, logs: &testenv.SyncBuffer{}, dir: t.TempDir()}
 	pw, gr := writeHtpasswd(t, f.dir)
 	store, err := htpasswd.New(htpasswd.Config{Path: pw, GroupPath: gr})
 	if err != nil {

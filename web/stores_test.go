@@ -2,13 +2,9 @@ package web_test
 
 import (
 	"context"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/netip"
-	"net/url"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -24,6 +20,7 @@ import (
 	"github.com/tkt-sso/tkt/authsrc/sqlstore"
 	"github.com/tkt-sso/tkt/internal/slapdtest"
 	"github.com/tkt-sso/tkt/internal/sqltest"
+	"github.com/tkt-sso/tkt/internal/testenv"
 	"github.com/tkt-sso/tkt/ticket"
 	"github.com/tkt-sso/tkt/web"
 )
@@ -80,8 +77,8 @@ func openHtpasswd(t *testing.T) (authsrc.Source, func() authsrc.Source) {
 		t.Fatal(err)
 	}
 	pw, gr := filepath.Join(dir, "htpasswd"), filepath.Join(dir, "groups")
-	writeFile(t, pw, storeUser+":"+h+"\nother:"+h+"\n")
-	writeFile(t, gr, "staff: other "+storeUser+"\nadmins: "+storeUser+"\nnobody: other\n")
+	testenv.WriteFile(t, pw, storeUser+":"+h+"\nother:"+h+"\n", 0o600)
+	testenv.WriteFile(t, gr, "staff: other "+storeUser+"\nadmins: "+storeUser+"\nnobody: other\n", 0o600)
 	s, err := htpasswd.New(htpasswd.Config{Path: pw, GroupPath: gr})
 	if err != nil {
 		t.Fatal(err)
@@ -131,11 +128,7 @@ func openSlapd(t *testing.T) (authsrc.Source, func() authsrc.Source) {
 	srv := slapdtest.Start(t, slapdtest.Config{})
 	base := srv.BaseDN
 	var l slapdtest.LDIF
-	l.Entry(base, "objectClass", "dcObject", "objectClass", "organization", "o", "Example", "dc", "example")
-	l.Entry("ou=people,"+base, "objectClass", "organizationalUnit", "ou", "people")
-	l.Entry("ou=groups,"+base, "objectClass", "organizationalUnit", "ou", "groups")
-	l.Entry("cn=svc,"+base, "objectClass", "applicationProcess", "objectClass", "simpleSecurityObject",
-		"cn", "svc", "userPassword", slapdtest.SSHA("Svc-pw-1"))
+	l.Skeleton(base)
 	person := func(uid, data string) string {
 		dn := "uid=" + uid + ",ou=people," + base
 		attrs := []string{"objectClass", "inetOrgPerson", "uid", uid, "cn", uid, "sn", "Test", "userPassword", slapdtest.SSHA(storePass)}
@@ -154,7 +147,7 @@ func openSlapd(t *testing.T) (authsrc.Source, func() authsrc.Source) {
 	s, err := ldap.New(ldap.Config{
 		URLs: []string{srv.URL}, StartTLS: true, CAFile: srv.CAFile,
 		ConnectTimeout: time.Second, OpTimeout: 2 * time.Second,
-		BindDN: "cn=svc," + base, BindPassword: "Svc-pw-1",
+		BindDN: "cn=svc," + base, BindPassword: slapdtest.ServicePassword,
 		BaseDN: "ou=people," + base, UserFilter: "(objectClass=inetOrgPerson)",
 		GroupBaseDN: "ou=groups," + base, GroupFilter: "(objectClass=groupOfNames)", GroupMemberAttr: "member",
 		DataAttr: "description",
@@ -188,11 +181,11 @@ func TestStoresBehindPortal(t *testing.T) {
 
 			// Success: 303 to back, with a ticket a validator configured
 			// like the portal accepts.
-			resp, _ := postLogin(t, srv, storeUser, storePass)
+			resp, _ := testenv.Login(t, testenv.Browser(t), srv.URL, storeUser, storePass, storeBack)
 			if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != storeBack {
 				t.Fatalf("login: %d to %q, want 303 to %q", resp.StatusCode, resp.Header.Get("Location"), storeBack)
 			}
-			value := cookieValue(resp, ticket.DefaultCookieName)
+			value, _ := testenv.SetCookieValue(resp, ticket.DefaultCookieName)
 			if value == "" {
 				t.Fatal("login set no ticket cookie")
 			}
@@ -218,7 +211,7 @@ func TestStoresBehindPortal(t *testing.T) {
 			}
 
 			// A wrong password: 401 and the wrong-credentials page.
-			resp, body := postLogin(t, srv, storeUser, storePass+"x")
+			resp, body := testenv.Login(t, testenv.Browser(t), srv.URL, storeUser, storePass+"x", storeBack)
 			checkFailure(t, "wrong password", resp, body, http.StatusUnauthorized, "wrong_credentials")
 
 			// The store down: 503 and the unavailable page, never a ticket.
@@ -228,48 +221,10 @@ func TestStoresBehindPortal(t *testing.T) {
 			}); err != nil {
 				t.Fatal(err)
 			}
-			resp, body = postLogin(t, srv, storeUser, storePass)
+			resp, body = testenv.Login(t, testenv.Browser(t), srv.URL, storeUser, storePass, storeBack)
 			checkFailure(t, "store down", resp, body, http.StatusServiceUnavailable, "unavailable")
 		})
 	}
-}
-
-// postLogin does what a browser does: GET the form (which sets the cookie
-// probe), then POST it from the portal's own origin.
-func postLogin(t *testing.T, srv *httptest.Server, user, password string) (*http.Response, string) {
-	t.Helper()
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &http.Client{Jar: jar, Timeout: 20 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	back := url.Values{"back": {storeBack}}
-	get, err := c.Get(srv.URL + "/login?" + back.Encode())
-	if err != nil {
-		t.Fatal(err)
-	}
-	get.Body.Close()
-	if get.StatusCode != http.StatusOK {
-		t.Fatalf("GET /login: %d", get.StatusCode)
-	}
-	form := url.Values{"user": {user}, "password": {password}, "back": {storeBack}}
-	r, err := http.NewRequest(http.MethodPost, srv.URL+"/login", strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	r.Header.Set("Origin", srv.URL)
-	resp, err := c.Do(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, string(b)
 }
 
 func checkFailure(t *testing.T, what string, resp *http.Response, body string, status int, reason string) {
@@ -280,23 +235,7 @@ func checkFailure(t *testing.T, what string, resp *http.Response, body string, s
 	if !strings.Contains(body, `data-reason="`+reason+`"`) {
 		t.Errorf("%s: page does not give reason %q:\n%.600s", what, reason, body)
 	}
-	if v := cookieValue(resp, ticket.DefaultCookieName); v != "" {
+	if _, set := testenv.SetCookieValue(resp, ticket.DefaultCookieName); set {
 		t.Errorf("%s: a ticket cookie was set", what)
-	}
-}
-
-func cookieValue(resp *http.Response, name string) string {
-	for _, c := range resp.Cookies() {
-		if c.Name == name && c.MaxAge >= 0 {
-			return c.Value
-		}
-	}
-	return ""
-}
-
-func writeFile(t *testing.T, name, data string) {
-	t.Helper()
-	if err := os.WriteFile(name, []byte(data), 0o600); err != nil {
-		t.Fatal(err)
 	}
 }

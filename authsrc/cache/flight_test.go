@@ -9,20 +9,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-)
 
-// waitFor polls until cond holds; the tests use it to wait for goroutines to
-// reach a known point (all waiting on one store call) before going on.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
+	"github.com/tkt-sso/tkt/internal/testenv"
+)
 
 // newHeldCache returns a cache whose store holds every answer until release
 // is called, and a count of requests waiting on a store call.
@@ -68,7 +57,7 @@ func TestConcurrentMissesShareOneCall(t *testing.T) {
 			for range n {
 				results = append(results, loginAsync(context.Background(), c, tt.user, tt.pw))
 			}
-			waitFor(t, "all requests to wait on the store", func() bool { return waiting.Load() == n })
+			testenv.WaitFor(t, "all requests to wait on the store", 10*time.Second, func() bool { return waiting.Load() == n })
 			release()
 			got := map[outcome]int{}
 			for _, r := range results {
@@ -89,7 +78,7 @@ func TestDifferentPasswordsDoNotShareACall(t *testing.T) {
 	good := loginAsync(context.Background(), c, "alice", "alice-pw")
 	bad := loginAsync(context.Background(), c, "alice", "wrong")
 	other := loginAsync(context.Background(), c, "bob", "alice-pw")
-	waitFor(t, "three requests waiting", func() bool { return waiting.Load() == 3 })
+	testenv.WaitFor(t, "three requests waiting", 10*time.Second, func() bool { return waiting.Load() == 3 })
 	release()
 	got := []outcome{classify(<-good), classify(<-bad), classify(<-other)}
 	if diff := cmp.Diff([]outcome{accepted, invalid, invalid}, got); diff != "" {
@@ -109,12 +98,12 @@ func TestFirstCallerCancelDoesNotFailOthers(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	first := loginAsync(ctx, c, "alice", "alice-pw")
-	waitFor(t, "the first request to wait", func() bool { return waiting.Load() == 1 })
+	testenv.WaitFor(t, "the first request to wait", 10*time.Second, func() bool { return waiting.Load() == 1 })
 	var rest []<-chan error
 	for range followers {
 		rest = append(rest, loginAsync(context.Background(), c, "alice", "alice-pw"))
 	}
-	waitFor(t, "the followers to wait", func() bool { return waiting.Load() == 1+followers })
+	testenv.WaitFor(t, "the followers to wait", 10*time.Second, func() bool { return waiting.Load() == 1+followers })
 
 	cancel()
 	// The first caller returns at once, with the store still working.
@@ -172,11 +161,11 @@ func TestBackendTimeout(t *testing.T) {
 func TestInvalidateDuringCall(t *testing.T) {
 	c, store, waiting, release := newHeldCache(t, Config{})
 	before := loginAsync(context.Background(), c, "alice", "alice-pw")
-	waitFor(t, "the first request to wait", func() bool { return waiting.Load() == 1 })
+	testenv.WaitFor(t, "the first request to wait", 10*time.Second, func() bool { return waiting.Load() == 1 })
 	store.setPassword("alice", "new-pw")
 	c.Invalidate("alice")
 	after := loginAsync(context.Background(), c, "alice", "alice-pw")
-	waitFor(t, "the second request to wait", func() bool { return waiting.Load() == 2 })
+	testenv.WaitFor(t, "the second request to wait", 10*time.Second, func() bool { return waiting.Load() == 2 })
 	release()
 	// The store accepted the old password when it was asked.
 	if err := <-before; err != nil {

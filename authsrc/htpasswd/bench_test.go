@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/tkt-sso/tkt/internal/testenv"
 )
 
 // BenchmarkAuthenticate: the store's overhead over the hash is the gap
@@ -19,7 +21,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 	flags := []string{"-B", "-C", strconv.Itoa(cost)}
 	writeWithTool(b, dir+"/bcrypt", flags, account{"alice", "pw-alice"}, account{"bob", "pw-bob"})
 	writeWithTool(b, dir+"/sha1", []string{"-s"}, account{"alice", "pw-alice"}, account{"bob", "pw-bob"})
-	writeFile(b, dir+"/groups", "staff: alice bob\n")
+	testenv.WriteFile(b, dir+"/groups", "staff: alice bob\n", 0o600)
 	ctx := context.Background()
 
 	for _, bc := range []struct{ name, file, user string }{

@@ -6,6 +6,7 @@ import (
 
 	"github.com/tkt-sso/tkt/authsrc"
 	"github.com/tkt-sso/tkt/authsrc/authsrctest"
+	"github.com/tkt-sso/tkt/internal/testenv"
 )
 
 // hostile is a user name with every character the suite asks for that an
@@ -66,7 +67,7 @@ func TestConformance(t *testing.T) {
 					accounts = append(accounts, account{u.Name, u.Password})
 				}
 				writeWithTool(t, dir+"/htpasswd", f.flags, accounts...)
-				writeFile(t, dir+"/groups", groupFile)
+				testenv.WriteFile(t, dir+"/groups", groupFile, 0o600)
 				cfg := Config{Path: dir + "/htpasswd", GroupPath: dir + "/groups", AllowPlain: f.plain}
 				return authsrctest.Fixture{
 					Source: newStore(t, cfg),

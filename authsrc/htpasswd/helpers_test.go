@@ -4,25 +4,18 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
+
+	"github.com/tkt-sso/tkt/internal/testenv"
 )
 
 // htpasswdTool returns Apache's htpasswd, skipping the test when it is
 // absent except in CI, where every tool must be installed.
 func htpasswdTool(t testing.TB) string {
 	t.Helper()
-	p, err := exec.LookPath("htpasswd")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("htpasswd not found (Debian package apache2-utils): %v", err)
-		}
-		t.Skipf("htpasswd not found (Debian package apache2-utils): %v", err)
-	}
-	return p
+	return testenv.LookPath(t, "htpasswd", "Debian package apache2-utils")
 }
 
 // account is a user the real htpasswd tool writes into a file.
@@ -58,33 +51,9 @@ func hashWithTool(t testing.TB, flags []string, name, password string) string {
 	return string(hash)
 }
 
-func writeFile(t testing.TB, path, content string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// logBuffer collects a store's log output for inspection.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func newLogger() (*slog.Logger, *logBuffer) {
-	b := &logBuffer{}
+// newLogger returns a logger for a store and the buffer it writes to.
+func newLogger() (*slog.Logger, *testenv.SyncBuffer) {
+	b := &testenv.SyncBuffer{}
 	return slog.New(slog.NewTextHandler(b, nil)), b
 }
 

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/tkt-sso/tkt/internal/testenv"
 )
 
 // TestConcurrentReload rewrites the files many times while readers log in
@@ -40,7 +42,7 @@ func TestConcurrentReload(t *testing.T) {
 	}
 	write := func(p, content string) { // as editors and config tools do
 		tmp := p + ".tmp"
-		writeFile(t, tmp, content)
+		testenv.WriteFile(t, tmp, content, 0o600)
 		if err := os.Rename(tmp, p); err != nil {
 			t.Error(err)
 		}

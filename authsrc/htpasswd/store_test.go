@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tkt-sso/tkt/authsrc"
+	"github.com/tkt-sso/tkt/internal/testenv"
 )
 
 var bcrypt4 = []string{"-B", "-C", "4"}
@@ -52,7 +53,7 @@ func TestNewErrors(t *testing.T) {
 				if tt.cfg.GroupPath != "" {
 					target = tt.cfg.GroupPath
 				}
-				writeFile(t, target, tt.content)
+				testenv.WriteFile(t, target, tt.content, 0o600)
 			}
 			s, err := newWithSettle(tt.cfg, 0)
 			if err == nil {
@@ -109,10 +110,10 @@ func TestReloadKeepsLastGood(t *testing.T) {
 		alice   error // alice logging in with pw-alice
 		bob     error
 	}{
-		{"broken line", func() { writeFile(t, path, "alice:"+bobHash+"\nbob "+bobHash+"\n") }, true, nil, nil},
+		{"broken line", func() { testenv.WriteFile(t, path, "alice:"+bobHash+"\nbob "+bobHash+"\n", 0o600) }, true, nil, nil},
 		{"deleted", func() { os.Remove(path) }, true, nil, nil},
 		{"not a regular file", func() { os.Mkdir(path, 0o700) }, true, nil, nil},
-		{"good again", func() { os.Remove(path); writeFile(t, path, "bob:"+bobHash+"\n") }, false, authsrc.ErrInvalidCredentials, nil},
+		{"good again", func() { os.Remove(path); testenv.WriteFile(t, path, "bob:"+bobHash+"\n", 0o600) }, false, authsrc.ErrInvalidCredentials, nil},
 	}
 	for _, st := range steps {
 		st.change()
@@ -171,7 +172,7 @@ func TestBrokenFileLoggedOnce(t *testing.T) {
 	writeWithTool(t, path, []string{"-s"}, account{"alice", "pw-alice"})
 	log, logs := newLogger()
 	s := newStore(t, Config{Path: path, Logger: log, CheckInterval: time.Nanosecond})
-	writeFile(t, path, "garbage\n")
+	testenv.WriteFile(t, path, "garbage\n", 0o600)
 	for range 20 {
 		if err := login(s, "alice", "pw-alice"); err != nil {
 			t.Fatal(err)
@@ -193,14 +194,14 @@ func TestSettle(t *testing.T) {
 	}
 	// Half of a file, as a reader racing htpasswd could see it.
 	full := hashWithTool(t, []string{"-s"}, "bob", "pw-bob")
-	writeFile(t, path, "alice:"+hashWithTool(t, []string{"-s"}, "alice", "pw-alice")+"\n")
+	testenv.WriteFile(t, path, "alice:"+hashWithTool(t, []string{"-s"}, "alice", "pw-alice")+"\n", 0o600)
 	if err := login(s, "alice", "pw-alice"); err != nil {
 		t.Fatalf("unsettled file: the old table must serve: %v", err)
 	}
 	if err := login(s, "bob", "pw-bob"); err == nil {
 		t.Fatal("file read before it settled")
 	}
-	writeFile(t, path, "alice:"+hashWithTool(t, []string{"-s"}, "alice", "pw-alice")+"\nbob:"+full+"\n")
+	testenv.WriteFile(t, path, "alice:"+hashWithTool(t, []string{"-s"}, "alice", "pw-alice")+"\nbob:"+full+"\n", 0o600)
 	start := time.Now()
 	if err := s.Reload(); err != nil {
 		t.Fatal(err)
@@ -223,7 +224,7 @@ func TestTruncatedWrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, path, string(data[:len(data)-10]))
+	testenv.WriteFile(t, path, string(data[:len(data)-10]), 0o600)
 	var pe *ParseError
 	if err := s.Reload(); !errors.As(err, &pe) || pe.Line != 2 {
 		t.Fatalf("Reload(truncated) = %v, want a ParseError on line 2", err)
@@ -236,7 +237,7 @@ func TestTruncatedWrite(t *testing.T) {
 func TestGroupsAreCopies(t *testing.T) {
 	dir := t.TempDir()
 	writeWithTool(t, dir+"/htpasswd", []string{"-s"}, account{"alice", "pw-alice"})
-	writeFile(t, dir+"/groups", "b: alice\na: alice\n")
+	testenv.WriteFile(t, dir+"/groups", "b: alice\na: alice\n", 0o600)
 	s := newStore(t, Config{Path: dir + "/htpasswd", GroupPath: dir + "/groups"})
 	id, err := s.Authenticate(t.Context(), "alice", "pw-alice")
 	if err != nil || !slices.Equal(id.Groups, []string{"a", "b"}) || id.User != "alice" {

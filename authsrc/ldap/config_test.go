@@ -15,13 +15,14 @@ import (
 
 	"github.com/tkt-sso/tkt/authsrc"
 	"github.com/tkt-sso/tkt/internal/slapdtest"
+	"github.com/tkt-sso/tkt/internal/testenv"
 )
 
 func TestValidate(t *testing.T) {
 	ca := filepath.Join(t.TempDir(), "ca.pem")
-	writeFile(t, ca, slapdtest.NewPKI(t, "127.0.0.1").CAPEM)
+	testenv.WriteFile(t, ca, string(slapdtest.NewPKI(t, "127.0.0.1").CAPEM), 0o600)
 	notPEM := filepath.Join(t.TempDir(), "not.pem")
-	writeFile(t, notPEM, []byte("hello"))
+	testenv.WriteFile(t, notPEM, "hello", 0o600)
 
 	search := Config{URLs: []string{"ldap://ldap.example.org"}, BaseDN: suffix}
 	with := func(f func(*Config)) Config { c := search; f(&c); return c }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/tkt-sso/tkt/internal/slapdtest"
+	"github.com/tkt-sso/tkt/internal/testenv"
 )
 
 // The test directory: who is in it, in which groups, and the LDIF that
@@ -150,7 +151,7 @@ func TestLDIFGolden(t *testing.T) {
 	got := readable(testLDIF())
 	const golden = "testdata/directory.ldif"
 	if os.Getenv("UPDATE_GOLDEN") == "1" {
-		writeFile(t, golden, []byte(got))
+		testenv.WriteFile(t, golden, got, 0o644)
 	}
 	want, err := os.ReadFile(golden)
 	if err != nil {

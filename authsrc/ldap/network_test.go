@@ -14,6 +14,7 @@ import (
 
 	"github.com/tkt-sso/tkt/authsrc"
 	"github.com/tkt-sso/tkt/internal/slapdtest"
+	"github.com/tkt-sso/tkt/internal/testenv"
 )
 
 // The ways of reaching a directory, and of failing to.
@@ -23,7 +24,7 @@ func TestTLS(t *testing.T) {
 	dir := t.TempDir()
 	goodCA := srv.CAFile
 	wrongCA := filepath.Join(dir, "wrong-ca.pem")
-	writeFile(t, wrongCA, slapdtest.NewPKI(t, "127.0.0.1").CAPEM)
+	testenv.WriteFile(t, wrongCA, string(slapdtest.NewPKI(t, "127.0.0.1").CAPEM), 0o600)
 	// The certificate names 127.0.0.1 only: by the name localhost the same
 	// server must not be trusted.
 	byName := strings.Replace(srv.TLSURL, "127.0.0.1", "localhost", 1)

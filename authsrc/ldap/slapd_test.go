@@ -2,13 +2,12 @@ package ldap
 
 import (
 	"errors"
-	"fmt"
 	"net"
-	"os"
 	"sync"
 	"testing"
 
 	"github.com/tkt-sso/tkt/internal/slapdtest"
+	"github.com/tkt-sso/tkt/internal/testenv"
 )
 
 // The test directory's fixed names.
@@ -30,14 +29,7 @@ func startSlapd(tb testing.TB, ldif string) *slapd {
 
 // closedURL is an ldap:// URL on which nothing listens.
 func closedURL(tb testing.TB) string {
-	return fmt.Sprintf("ldap://127.0.0.1:%d", slapdtest.FreePort(tb))
-}
-
-func writeFile(tb testing.TB, name string, data []byte) {
-	tb.Helper()
-	if err := os.WriteFile(name, data, 0o600); err != nil {
-		tb.Fatal(err)
-	}
+	return "ldap://" + testenv.FreeAddr(tb)
 }
 
 // blackhole is a server that accepts connections and never answers: what a

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/tkt-sso/tkt/internal/testenv"
 )
 
 func TestBcrypt(t *testing.T) {
@@ -58,7 +60,7 @@ func TestBcrypt(t *testing.T) {
 // TestBcryptApache has Apache's own htpasswd check a hash we made: the
 // reason for the $2y$ prefix.
 func TestBcryptApache(t *testing.T) {
-	bin := requireTool(t, "htpasswd")
+	bin := testenv.LookPath(t, "htpasswd", "Debian package apache2-utils")
 	h, err := Bcrypt("s3cret pw", 5)
 	if err != nil {
 		t.Fatal(err)
@@ -73,20 +75,6 @@ func TestBcryptApache(t *testing.T) {
 	if err := exec.Command(bin, "-vb", file, "alice", "wrong").Run(); err == nil {
 		t.Fatal("htpasswd -vb accepts a wrong password: the check proves nothing")
 	}
-}
-
-// requireTool finds a command or skips, failing instead in CI where every
-// tool must be installed.
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s not found (install apache2-utils): %v", name, err)
-		}
-		t.Skipf("%s not found (install apache2-utils): %v", name, err)
-	}
-	return p
 }
 
 func TestDummyCostsLikeAWrongPassword(t *testing.T) {

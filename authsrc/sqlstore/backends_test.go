@@ -18,13 +18,6 @@ import (
 	"github.com/tkt-sso/tkt/internal/sqltest"
 )
 
-// needServer skips a test whose server or tool is missing, or fails it in
-// CI where every one must be there.
-func needServer(t testing.TB, format string, a ...any) {
-	t.Helper()
-	sqltest.NeedServer(t, format, a...)
-}
-
 // testDB is an empty database (a PostgreSQL schema, a MariaDB database, a
 // SQLite file) that belongs to one test and is dropped when it ends.
 type testDB struct {
@@ -174,15 +167,4 @@ func (p *proxy) Stop() {
 		c.Close()
 	}
 	p.conns = nil
-}
-
-// closedAddr is a loopback address nothing listens on.
-func closedAddr(t testing.TB) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/tkt-sso/tkt/authsrc"
 	"github.com/tkt-sso/tkt/authsrc/authsrctest"
 	"github.com/tkt-sso/tkt/authsrc/sqlstore"
+	"github.com/tkt-sso/tkt/internal/testenv"
 )
 
 // hostileUsers are real accounts whose names would break careless SQL,
@@ -71,7 +72,7 @@ func downStore(db testDB, config func(testDB) sqlstore.Config) func(t *testing.T
 // TestOpenUnreachable: a server that isn't there fails Open quickly with an
 // unavailable error that does not show the DSN's password.
 func TestOpenUnreachable(t *testing.T) {
-	addr := closedAddr(t)
+	addr := testenv.FreeAddr(t)
 	tests := []struct{ driver, dsn string }{
 		{"pgx", "postgres://tkt:s3cr3tpw@" + addr + "/test?sslmode=disable"},
 		{"pgx", "host=127.0.0.1 port=" + addr[strings.LastIndex(addr, ":")+1:] + " user=tkt password=s3cr3tpw dbname=test sslmode=disable"},

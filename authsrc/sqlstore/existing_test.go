@@ -1,7 +1,6 @@
 package sqlstore_test
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/tkt-sso/tkt/authsrc/authsrctest"
 	"github.com/tkt-sso/tkt/authsrc/sqlstore"
+	"github.com/tkt-sso/tkt/internal/testenv"
 )
 
 // An "existing application" database: its own table and column names, a
@@ -38,18 +38,19 @@ func toolHash(t testing.TB, scheme, password string) string {
 	switch scheme {
 	case "md5crypt", "sha256crypt", "sha512crypt", "apr1":
 		flag := map[string]string{"md5crypt": "-1", "sha256crypt": "-5", "sha512crypt": "-6", "apr1": "-apr1"}[scheme]
-		cmd = exec.Command("openssl", "passwd", flag, password)
+		cmd = exec.Command(testenv.LookPath(t, "openssl", "Debian package openssl"), "passwd", flag, password)
 	case "bcrypt", "sha1":
 		flag := map[string]string{"bcrypt": "-nbB", "sha1": "-nbs"}[scheme]
-		cmd = exec.Command("htpasswd", flag, "-C", "4", "u", password)
+		htpasswd := testenv.LookPath(t, "htpasswd", "Debian package apache2-utils")
+		cmd = exec.Command(htpasswd, flag, "-C", "4", "u", password)
 		if scheme == "sha1" {
-			cmd = exec.Command("htpasswd", flag, "u", password)
+			cmd = exec.Command(htpasswd, flag, "u", password)
 		}
 	case "argon2id":
-		cmd = exec.Command("argon2", "saltsaltsalt", "-id", "-t", "1", "-m", "8", "-p", "1", "-e")
+		cmd = exec.Command(testenv.LookPath(t, "argon2", "Debian package argon2"), "saltsaltsalt", "-id", "-t", "1", "-m", "8", "-p", "1", "-e")
 		cmd.Stdin = strings.NewReader(password)
 	case "scrypt", "pbkdf2-sha256":
-		cmd = exec.Command("python3", "-c", `
+		cmd = exec.Command(testenv.LookPath(t, "python3", "Debian package python3"), "-c", `
 import base64, hashlib, os, sys
 p, salt = os.environ["P"].encode(), os.urandom(16)
 b64 = lambda b: base64.b64encode(b).decode().rstrip("=")
@@ -64,17 +65,10 @@ else:
 		t.Fatalf("no tool for %s", scheme)
 	}
 	out, err := cmd.Output()
-	if errors.Is(err, exec.ErrNotFound) {
-		needServer(t, "%s not installed (apache2-utils, openssl, argon2, python3): %v", cmd.Path, err)
-	}
 	if err != nil {
 		t.Fatalf("%s: %v", cmd, err)
 	}
-	h := strings.TrimSpace(string(out))
-	if strings.HasPrefix(h, "u:") {
-		h = h[2:]
-	}
-	return h
+	return strings.TrimPrefix(strings.TrimSpace(string(out)), "u:")
 }
 
 var toolSchemes = []string{"bcrypt", "sha1", "apr1", "md5crypt", "sha256crypt", "sha512crypt", "argon2id", "scrypt", "pbkdf2-sha256"}

@@ -7,13 +7,15 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/tkt-sso/tkt/internal/testenv"
 )
 
 func TestConfigCheck(t *testing.T) {
 	dir := t.TempDir()
-	secret := writeFile(t, dir, "secret", "a secret value of thirty-two b..\n", 0o600)
-	good := writeFile(t, dir, "good.yaml", "listen: 127.0.0.1:9000\nticket:\n  digest: md5\n  secret_file: "+secret+"\ncookie: {domain: example.com, secure: true}\nallowed_redirects: [.example.com]\n", 0o644)
-	bad := writeFile(t, dir, "bad.yaml", "listen: nope\nticket: {digest: sha1, timeout: 5}\nstores:\n  - type: htpasswd\n", 0o644)
+	secret := testenv.WriteFile(t, filepath.Join(dir, "secret"), "a secret value of thirty-two b..\n", 0o600)
+	good := testenv.WriteFile(t, filepath.Join(dir, "good.yaml"), "listen: 127.0.0.1:9000\nticket:\n  digest: md5\n  secret_file: "+secret+"\ncookie: {domain: example.com, secure: true}\nallowed_redirects: [.example.com]\n", 0o644)
+	bad := testenv.WriteFile(t, filepath.Join(dir, "bad.yaml"), "listen: nope\nticket: {digest: sha1, timeout: 5}\nstores:\n  - type: htpasswd\n", 0o644)
 
 	r := runTktctl(t, nil, "", "config", "check", good)
 	want := good + `: OK
@@ -87,7 +89,7 @@ TKTAuthDigestType SHA512
 
 func TestConfigImportApache(t *testing.T) {
 	dir := t.TempDir()
-	conf := writeFile(t, dir, "site.conf", apacheSnippet, 0o644)
+	conf := testenv.WriteFile(t, filepath.Join(dir, "site.conf"), apacheSnippet, 0o644)
 	secrets := filepath.Join(dir, "secrets")
 
 	r := runTktctl(t, nil, "", "config", "import-apache", "--secret-dir", secrets, conf)
@@ -126,7 +128,7 @@ tktctl: put the value of TKTAuthSecretOld (line 2) into ` + secrets + `/secret.o
 			t.Errorf("%s: %q, %v, mode %v", name, b, err, fi.Mode().Perm())
 		}
 	}
-	yamlFile := writeFile(t, dir, "tktd.yaml", r.Out, 0o644)
+	yamlFile := testenv.WriteFile(t, filepath.Join(dir, "tktd.yaml"), r.Out, 0o644)
 	if c := runTktctl(t, nil, "", "config", "check", yamlFile); c.Code != 0 {
 		t.Errorf("the imported YAML does not check: %+v", c)
 	}
@@ -141,7 +143,7 @@ tktctl: put the value of TKTAuthSecretOld (line 2) into ` + secrets + `/secret.o
 	}
 
 	// Existing files are left alone.
-	writeFile(t, secrets, "secret", "kept\n", 0o600)
+	testenv.WriteFile(t, filepath.Join(secrets, "secret"), "kept\n", 0o600)
 	r = runTktctl(t, nil, apacheSnippet, "config", "import-apache", "--secret-dir", secrets, "--write-secrets", "-")
 	if b, _ := os.ReadFile(filepath.Join(secrets, "secret")); r.Code != 0 || string(b) != "kept\n" || !strings.Contains(r.Err, "exists and was left alone") {
 		t.Errorf("%+v; secret file now %q", r, b)

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/tkt-sso/tkt/internal/testenv"
 )
 
 func TestSecretNewStdout(t *testing.T) {
@@ -97,7 +99,7 @@ func TestSecretNewForceMode(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.before.String(), func(t *testing.T) {
-			p := writeFile(t, t.TempDir(), "s", "old\n", tt.before)
+			p := testenv.WriteFile(t, filepath.Join(t.TempDir(), "s"), "old\n", tt.before)
 			r := runTktctl(t, nil, "", "secret", "new", "--out", p, "--force")
 			if r.Code != 0 {
 				t.Fatalf("%+v", r)
@@ -115,7 +117,7 @@ func TestSecretNewForceMode(t *testing.T) {
 
 func TestSecretNewErrors(t *testing.T) {
 	dir := t.TempDir()
-	target := writeFile(t, dir, "target", "keep\n", 0o600)
+	target := testenv.WriteFile(t, filepath.Join(dir, "target"), "keep\n", 0o600)
 	link := filepath.Join(dir, "link")
 	if err := os.Symlink(target, link); err != nil {
 		t.Fatal(err)

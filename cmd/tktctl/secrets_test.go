@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/tkt-sso/tkt/internal/testenv"
 	"github.com/tkt-sso/tkt/ticket"
 )
 
@@ -28,19 +30,6 @@ func runTktctl(t testing.TB, env map[string]string, stdin string, args ...string
 	return cliResult{Out: out.String(), Err: errb.String(), Code: code}
 }
 
-// writeFile writes a test file with the given mode, whatever the umask.
-func writeFile(t testing.TB, dir, name, content string, mode os.FileMode) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, []byte(content), mode); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(p, mode); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 // rawWith is the raw ticket the reference Minter makes for alice at ts
 // 1700000000 under secret: what tktctl must print when it used that secret.
 func rawWith(t testing.TB, secret string) string {
@@ -55,7 +44,7 @@ func rawWith(t testing.TB, secret string) string {
 
 func TestSecretPrecedence(t *testing.T) {
 	dir := t.TempDir()
-	file := writeFile(t, dir, "secret", "from-file, a secret of 32 bytes.\n", 0o600)
+	file := testenv.WriteFile(t, filepath.Join(dir, "secret"), "from-file, a secret of 32 bytes.\n", 0o600)
 	env := map[string]string{secretEnv: "from-env, a secret of 32 bytes.."}
 	mint := []string{"mint", "--raw", "--user", "alice", "--ts", "1700000000"}
 	tests := []struct {
@@ -97,7 +86,7 @@ func TestSecretFileNewline(t *testing.T) {
 	for _, tt := range tests {
 		tt.content, tt.secret = long+tt.content, long+tt.secret
 		t.Run(tt.content, func(t *testing.T) {
-			f := writeFile(t, t.TempDir(), "s", tt.content, 0o600)
+			f := testenv.WriteFile(t, filepath.Join(t.TempDir(), "s"), tt.content, 0o600)
 			r := runTktctl(t, nil, "", "mint", "--raw", "--user", "alice", "--ts", "1700000000", "--secret-file", f)
 			if diff := cmp.Diff(cliResult{Out: rawWith(t, tt.secret)}, r); diff != "" {
 				t.Errorf("(-want +got)\n%s", diff)
@@ -110,7 +99,7 @@ func TestSecretFileModeWarning(t *testing.T) {
 	for _, mode := range []os.FileMode{0o600, 0o400, 0o640, 0o604, 0o644} {
 		t.Run(mode.String(), func(t *testing.T) {
 			const secret = "Zq9-distinctive-secret"
-			f := writeFile(t, t.TempDir(), "s", secret+"\n", mode)
+			f := testenv.WriteFile(t, filepath.Join(t.TempDir(), "s"), secret+"\n", mode)
 			r := runTktctl(t, nil, "", "mint", "--user", "alice", "--secret-file", f)
 			if r.Code != 0 {
 				t.Fatalf("exit %d: %s", r.Code, r.Err)
@@ -128,10 +117,10 @@ func TestSecretFileModeWarning(t *testing.T) {
 
 func TestSecretErrors(t *testing.T) {
 	dir := t.TempDir()
-	empty := writeFile(t, dir, "empty", "", 0o600)
-	newline := writeFile(t, dir, "newline", "\n", 0o600)
-	good := writeFile(t, dir, "good", "a secret of 32 bytes for tktctl.", 0o600)
-	big := writeFile(t, dir, "big", strings.Repeat("x", maxSecretFile+1), 0o600)
+	empty := testenv.WriteFile(t, filepath.Join(dir, "empty"), "", 0o600)
+	newline := testenv.WriteFile(t, filepath.Join(dir, "newline"), "\n", 0o600)
+	good := testenv.WriteFile(t, filepath.Join(dir, "good"), "a secret of 32 bytes for tktctl.", 0o600)
+	big := testenv.WriteFile(t, filepath.Join(dir, "big"), strings.Repeat("x", maxSecretFile+1), 0o600)
 	missing := filepath.Join(dir, "missing")
 	tests := []struct {
 		name    string

@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"os"
@@ -17,6 +14,7 @@ import (
 
 	"github.com/tkt-sso/tkt/authsrc"
 	"github.com/tkt-sso/tkt/authsrc/sqlstore"
+	"github.com/tkt-sso/tkt/internal/sqltest"
 )
 
 // TestUserCommands runs a session of user commands against one data
@@ -150,28 +148,8 @@ func TestUserListJSON(t *testing.T) {
 // TestUserPostgres: the same commands on tkt's schema in the real
 // PostgreSQL, chosen through the environment.
 func TestUserPostgres(t *testing.T) {
-	admin, err := sql.Open("pgx", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable&connect_timeout=2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	if err := admin.Ping(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL at 127.0.0.1:5432 is not reachable: %v", err)
-		}
-		t.Skipf("PostgreSQL at 127.0.0.1:5432 is not reachable: %v", err)
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "tktctl_test_" + hex.EncodeToString(b)
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Exec("DROP SCHEMA " + schema + " CASCADE") })
-	env := map[string]string{
-		"TKT_DB_DRIVER": "postgres",
-		"TKT_DB_DSN":    "postgres://postgres@127.0.0.1:5432/test?sslmode=disable&search_path=" + schema,
-	}
+	dsn, _ := sqltest.Postgres(t)
+	env := map[string]string{"TKT_DB_DRIVER": "postgres", "TKT_DB_DSN": dsn}
 	if r := runTktctl(t, env, "pw\n", "user", "add", "pg-user", "--password-stdin", "-g", "dba", "--bcrypt-cost", "4"); r.Code != 0 {
 		t.Fatalf("add: %+v", r)
 	}

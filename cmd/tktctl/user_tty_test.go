@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/tkt-sso/tkt/authsrc/sqlstore"
+	"github.com/tkt-sso/tkt/internal/testenv"
 )
 
 // openPTY returns the controller and terminal ends of a new pseudo-terminal.
@@ -128,16 +129,11 @@ func drain(ctl *os.File) string {
 
 func waitEchoOff(t *testing.T, tty *os.File) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
+	testenv.WaitFor(t, "tktctl to turn echo off", 10*time.Second, func() bool {
 		tio, err := unix.IoctlGetTermios(int(tty.Fd()), unix.TCGETS)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if tio.Lflag&unix.ECHO == 0 {
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatal("tktctl never turned echo off")
+		return tio.Lflag&unix.ECHO == 0
+	})
 }

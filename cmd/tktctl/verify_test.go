@@ -2,12 +2,15 @@ package main
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/tkt-sso/tkt/internal/testenv"
 )
 
 const (
@@ -89,7 +92,7 @@ func TestVerifyVerdicts(t *testing.T) {
 	unbound := mintCookie(t, "--user", "bob")
 	sha := mintCookie(t, "--user", "alice", "--digest", "sha256")
 	rawBob := mintCookie(t, "--user", "bob", "--raw")
-	oldFile := writeFile(t, t.TempDir(), "old", testSecret+"\n", 0o600)
+	oldFile := testenv.WriteFile(t, filepath.Join(t.TempDir(), "old"), testSecret+"\n", 0o600)
 
 	alice := func(valid bool, reason string) verifyJSON {
 		return verifyJSON{Valid: valid, Reason: reason, User: "alice", Tokens: "finance,admin", Data: "d",
@@ -183,7 +186,7 @@ func TestVerifyJSONInvalidShape(t *testing.T) {
 }
 
 func TestVerifyHumanOutput(t *testing.T) {
-	oldFile := writeFile(t, t.TempDir(), "old", testSecret, 0o600)
+	oldFile := testenv.WriteFile(t, filepath.Join(t.TempDir(), "old"), testSecret, 0o600)
 	cookie := mintCookie(t, "--user", "alice", "--tokens", "a,b", "--data", "x\x1b[2Jy")
 	r := runTktctl(t, nil, "", "verify", "--secret", "the new secret, of thirty-two b..", "--old-secret-file", oldFile, "--now", at(0), cookie)
 	want := `valid ticket for "alice"

@@ -15,13 +15,14 @@ import (
 
 	"github.com/tkt-sso/tkt/authsrc/sqlstore"
 	"github.com/tkt-sso/tkt/internal/config"
+	"github.com/tkt-sso/tkt/internal/testenv"
 	"github.com/tkt-sso/tkt/ticket"
 )
 
 // startApp runs an app in-process on the zero configuration in a fresh
 // data directory (with its changes), with alice/alice-pw in the SQLite
 // store.
-func startApp(t *testing.T, change func(*config.Config)) (*app, *httptest.Server, *syncBuffer) {
+func startApp(t *testing.T, change func(*config.Config)) (*app, *httptest.Server, *testenv.SyncBuffer) {
 	t.Helper()
 	c := config.Defaults()
 	c.DataDir = filepath.Join(t.TempDir(), "data")
@@ -48,7 +49,7 @@ func startApp(t *testing.T, change func(*config.Config)) (*app, *httptest.Server
 		t.Fatal(err)
 	}
 	st.Close()
-	logs := &syncBuffer{}
+	logs := &testenv.SyncBuffer{}
 	log := newLogger(config.Log{Level: "debug", Format: "json"}, logs)
 	a, err := newApp(context.Background(), c, log, newMetrics("test"))
 	if err != nil {
@@ -62,10 +63,10 @@ func startApp(t *testing.T, change func(*config.Config)) (*app, *httptest.Server
 
 func TestAppLoginMetricsAndReload(t *testing.T) {
 	a, srv, logs := startApp(t, nil)
-	c := browser(t)
+	c := testenv.Browser(t)
 
-	resp, body := login(t, c, srv.URL, "alice", "alice-pw", "/")
-	value, ok := ticketCookie(resp, "auth_tkt")
+	resp, body := testenv.Login(t, c, srv.URL, "alice", "alice-pw", "/")
+	value, ok := testenv.SetCookieValue(resp, "auth_tkt")
 	if resp.StatusCode != http.StatusSeeOther || !ok {
 		t.Fatalf("login: %d, cookie %v\n%s", resp.StatusCode, ok, body)
 	}
@@ -73,7 +74,7 @@ func TestAppLoginMetricsAndReload(t *testing.T) {
 	if err != nil || r.UID != "alice" || r.Tokens != "staff" {
 		t.Fatalf("the ticket: %+v, %v", r, err)
 	}
-	if resp, _ := login(t, browser(t), srv.URL, "alice", "wrong", ""); resp.StatusCode != http.StatusUnauthorized {
+	if resp, _ := testenv.Login(t, testenv.Browser(t), srv.URL, "alice", "wrong", ""); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("wrong password: %d", resp.StatusCode)
 	}
 
@@ -98,8 +99,8 @@ func TestAppLoginMetricsAndReload(t *testing.T) {
 	if err := a.reload("test"); err != nil {
 		t.Fatal(err)
 	}
-	resp, _ = login(t, browser(t), srv.URL, "alice", "alice-pw", "/")
-	value, _ = ticketCookie(resp, "auth_tkt")
+	resp, _ = testenv.Login(t, testenv.Browser(t), srv.URL, "alice", "alice-pw", "/")
+	value, _ = testenv.SetCookieValue(resp, "auth_tkt")
 	if r, err := verifyWith(t, a.cfg.SecretPath(), ticket.HMACSHA256, value); err != nil || r.UID != "alice" {
 		t.Fatalf("after rotation: %v", err)
 	}
@@ -111,8 +112,8 @@ func TestAppLoginMetricsAndReload(t *testing.T) {
 		t.Fatal("reload of an empty secret succeeded")
 	}
 	writeSecret(t, a.cfg.SecretPath(), "rotated-secret-0123456789\n") // for verifyWith
-	resp, _ = login(t, browser(t), srv.URL, "alice", "alice-pw", "/")
-	value, _ = ticketCookie(resp, "auth_tkt")
+	resp, _ = testenv.Login(t, testenv.Browser(t), srv.URL, "alice", "alice-pw", "/")
+	value, _ = testenv.SetCookieValue(resp, "auth_tkt")
 	if _, err := verifyWith(t, a.cfg.SecretPath(), ticket.HMACSHA256, value); err != nil {
 		t.Errorf("after a bad reload the portal lost its secret: %v", err)
 	}
@@ -180,7 +181,7 @@ func TestHealthAndReadiness(t *testing.T) {
 			t.Errorf("%s: %d %q", path, code, body)
 		}
 	}
-	var logs syncBuffer
+	var logs testenv.SyncBuffer
 	h := readyz(func(context.Context) error {
 		return errors.Join(&config.StoreError{Store: "ldap corp", Err: errors.New("dial tcp 10.1.2.3:389: refused")},
 			&config.StoreError{Store: "files", Err: errors.New("gone")})

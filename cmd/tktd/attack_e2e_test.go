@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tkt-sso/tkt/internal/testenv"
 	"github.com/tkt-sso/tkt/ticket"
 )
 
@@ -241,7 +242,7 @@ func TestE2EMaxConnections(t *testing.T) {
 			if !closedByServer(conns[0]) || closedByServer(conns[held-1]) {
 				t.Errorf("oldest closed: %v, newest closed: %v", closedByServer(conns[0]), closedByServer(conns[held-1]))
 			}
-			_, page := get(t, browser(t), c.p.base+"/metrics")
+			_, page := get(t, testenv.Browser(t), c.p.base+"/metrics")
 			if c.name == "portal" {
 				if got := metricValue(page, `tkt_connections_shed_total{reason="idle"}`); got == "" || got == "0" {
 					t.Errorf("tkt_connections_shed_total{reason=\"idle\"} = %q", got)
@@ -285,11 +286,11 @@ func TestE2EGuessingFromManyAddresses(t *testing.T) {
 		t.Fatalf("tktctl user add: %v\n%s", err, out)
 	}
 	from := func(addr string) *http.Client {
-		c := browser(t)
+		c := testenv.Browser(t)
 		c.Transport = fromAddr{addr}
 		return c
 	}
-	if resp, _ := login(t, from("192.0.2.10"), p.base, "alice", "alice-pw", "/"); resp.StatusCode != http.StatusSeeOther {
+	if resp, _ := testenv.Login(t, from("192.0.2.10"), p.base, "alice", "alice-pw", "/"); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("alice's first login: %d", resp.StatusCode)
 	}
 	codes := map[int]int{}
@@ -300,18 +301,18 @@ func TestE2EGuessingFromManyAddresses(t *testing.T) {
 		}
 		c := from(addr)
 		for range 5 {
-			resp, _ := login(t, c, p.base, "alice", "guess", "/")
+			resp, _ := testenv.Login(t, c, p.base, "alice", "guess", "/")
 			codes[resp.StatusCode]++
 		}
 	}
-	_, page := get(t, browser(t), p.base+"/metrics")
+	_, page := get(t, testenv.Browser(t), p.base+"/metrics")
 	if got := metricValue(page, `tkt_logins_total{result="invalid"}`); got != "19" {
 		t.Errorf("%s of 300 guesses reached the password check, want 19 (answers: %v)", got, codes)
 	}
 	if codes[http.StatusTooManyRequests] != 281 {
 		t.Errorf("answers %v, want 281 x 429", codes)
 	}
-	if resp, _ := login(t, from("192.0.2.10"), p.base, "alice", "alice-pw", "/"); resp.StatusCode != http.StatusSeeOther {
+	if resp, _ := testenv.Login(t, from("192.0.2.10"), p.base, "alice", "alice-pw", "/"); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("alice from her usual address during the attack: %d", resp.StatusCode)
 	}
 }
@@ -335,8 +336,8 @@ func TestE2EWeakSecret(t *testing.T) {
 		t.Errorf("config check: %v\n%s", err, out)
 	}
 	for _, args := range [][]string{
-		{"serve", "--config", conf, "--data-dir", filepath.Join(dir, "data"), "--listen", freeAddr(t)},
-		{"gate", "--config", conf, "--upstream", "http://127.0.0.1:9", "--listen", freeAddr(t)},
+		{"serve", "--config", conf, "--data-dir", filepath.Join(dir, "data"), "--listen", testenv.FreeAddr(t)},
+		{"gate", "--config", conf, "--upstream", "http://127.0.0.1:9", "--listen", testenv.FreeAddr(t)},
 	} {
 		out, err := exec.Command(tktdBin, args...).CombinedOutput()
 		if err == nil || !strings.Contains(string(out), want) || !strings.Contains(string(out), "allow_weak_secret") {
@@ -351,7 +352,7 @@ func TestE2EWeakSecret(t *testing.T) {
 	before, _ := os.ReadFile(secretFile)
 	writeSecret(t, secretFile, "x\n")
 	p.signal(t, syscall.SIGHUP)
-	waitFor(t, "the reload's verdict", 5*time.Second, func() bool { return strings.Contains(p.logs.String(), "reload failed") })
+	testenv.WaitFor(t, "the reload's verdict", 5*time.Second, func() bool { return strings.Contains(p.logs.String(), "reload failed") })
 	if !strings.Contains(p.logs.String(), "secret too short: 1 bytes") {
 		t.Errorf("the reload's log does not say why:\n%s", p.logs.String())
 	}
@@ -361,8 +362,8 @@ func TestE2EWeakSecret(t *testing.T) {
 	if out, err := add.CombinedOutput(); err != nil {
 		t.Fatalf("tktctl user add: %v\n%s", err, out)
 	}
-	resp, _ := login(t, browser(t), p.base, "alice", "alice-pw", "/")
-	value, _ := ticketCookie(resp, "auth_tkt")
+	resp, _ := testenv.Login(t, testenv.Browser(t), p.base, "alice", "alice-pw", "/")
+	value, _ := testenv.SetCookieValue(resp, "auth_tkt")
 	kept := filepath.Join(dir, "kept")
 	writeSecret(t, kept, string(before))
 	if _, err := verifyWith(t, kept, ticket.HMACSHA256, value); err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tkt-sso/tkt/internal/proxytest"
 	"github.com/tkt-sso/tkt/internal/slapdtest"
+	"github.com/tkt-sso/tkt/internal/testenv"
 )
 
 // ldapSite starts a real slapd holding carol (groups admins, staff), dave
@@ -20,11 +21,7 @@ func ldapSite(t *testing.T) (*slapdtest.Server, string) {
 	srv := slapdtest.Start(t, slapdtest.Config{})
 	base := srv.BaseDN
 	var l slapdtest.LDIF
-	l.Entry(base, "objectClass", "dcObject", "objectClass", "organization", "o", "Example", "dc", "example")
-	l.Entry("ou=people,"+base, "objectClass", "organizationalUnit", "ou", "people")
-	l.Entry("ou=groups,"+base, "objectClass", "organizationalUnit", "ou", "groups")
-	l.Entry("cn=svc,"+base, "objectClass", "applicationProcess", "objectClass", "simpleSecurityObject",
-		"cn", "svc", "userPassword", slapdtest.SSHA("Svc-pw-1"))
+	l.Skeleton(base)
 	var members []string
 	for _, uid := range []string{"carol", "dave", "erin"} {
 		dn := "uid=" + uid + ",ou=people," + base
@@ -60,7 +57,7 @@ stores:
     group_base_dn: ou=groups,%s
     group_filter: (objectClass=groupOfNames)
     group_member_attr: member
-`, write("secret", "basic e2e secret 0123456789\n"), srv.URL, srv.CAFile, base, write("svc-pw", "Svc-pw-1\n"), base, base)
+`, write("secret", "basic e2e secret 0123456789\n"), srv.URL, srv.CAFile, base, write("svc-pw", slapdtest.ServicePassword+"\n"), base, base)
 	return srv, write("tktd.yaml", conf)
 }
 
@@ -75,7 +72,7 @@ type curlResult struct {
 // curl runs the real curl with args and reads its -i output.
 func curl(t *testing.T, args ...string) curlResult {
 	t.Helper()
-	bin := slapdtest.NeedTool(t, "curl")
+	bin := testenv.LookPath(t, "curl", "Debian package curl")
 	start := time.Now()
 	out, err := exec.Command(bin, append([]string{"-sS", "-i", "--max-time", "15"}, args...)...).Output()
 	if err != nil {

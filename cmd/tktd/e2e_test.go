@@ -18,6 +18,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/tkt-sso/tkt/internal/apachetest"
+	"github.com/tkt-sso/tkt/internal/testenv"
 	"github.com/tkt-sso/tkt/ticket"
 )
 
@@ -34,16 +35,10 @@ var bins binaries
 
 func buildBinaries(t *testing.T) (tktd, tktctl string) {
 	t.Helper()
-	ci := os.Getenv("CI") == "true" // there, nothing is skipped
-	if testing.Short() && !ci {
+	if testing.Short() && !testenv.InCI() { // in CI, nothing is skipped
 		t.Skip("builds and runs the binaries")
 	}
-	goBin, err := exec.LookPath("go")
-	if err != nil && ci {
-		t.Fatal("no go command to build the binaries with")
-	} else if err != nil {
-		t.Skip("no go command to build the binaries with")
-	}
+	goBin := testenv.LookPath(t, "go", "the Go toolchain, to build tktd and tktctl")
 	bins.once.Do(func() {
 		bins.dir, bins.err = os.MkdirTemp("", "tktd-e2e-bin-")
 		if bins.err != nil {
@@ -71,20 +66,10 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// freeAddr is a loopback address nothing listens on, for tktd to take.
-func freeAddr(t testing.TB) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // tktdProcess is a running tktd binary.
 type tktdProcess struct {
 	cmd  *exec.Cmd
-	logs *syncBuffer
+	logs *testenv.SyncBuffer
 	base string
 	done chan struct{}
 	err  error // Wait's, once done is closed
@@ -105,8 +90,8 @@ func startGate(t *testing.T, bin string, env []string, args ...string) *tktdProc
 
 func startCommand(t *testing.T, bin string, env []string, command, health string, args ...string) *tktdProcess {
 	t.Helper()
-	addr := freeAddr(t)
-	p := &tktdProcess{logs: &syncBuffer{}, base: "http://" + addr, done: make(chan struct{})}
+	addr := testenv.FreeAddr(t)
+	p := &tktdProcess{logs: &testenv.SyncBuffer{}, base: "http://" + addr, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, append([]string{command, "--listen", addr}, args...)...)
 	p.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
 	p.cmd.Stderr = p.logs
@@ -126,7 +111,7 @@ func startCommand(t *testing.T, bin string, env []string, command, health string
 			t.Logf("tktd's log:\n%s", p.logs.String())
 		}
 	})
-	waitFor(t, "tktd's "+health, 20*time.Second, func() bool {
+	testenv.WaitFor(t, "tktd's "+health, 20*time.Second, func() bool {
 		select {
 		case <-p.done:
 			t.Fatalf("tktd exited: %v\n%s", p.err, p.logs.String())
@@ -177,8 +162,8 @@ func TestE2EZeroConfiguration(t *testing.T) {
 	secretFile := filepath.Join(data, "secret")
 	loginOK := func(what string) {
 		t.Helper()
-		resp, body := login(t, browser(t), p.base, "alice", "alice-pw", "/")
-		value, ok := ticketCookie(resp, "auth_tkt")
+		resp, body := testenv.Login(t, testenv.Browser(t), p.base, "alice", "alice-pw", "/")
+		value, ok := testenv.SetCookieValue(resp, "auth_tkt")
 		if resp.StatusCode != http.StatusSeeOther || !ok {
 			t.Fatalf("%s: login answered %d, ticket cookie %v\n%s", what, resp.StatusCode, ok, body)
 		}
@@ -187,11 +172,11 @@ func TestE2EZeroConfiguration(t *testing.T) {
 		}
 	}
 	loginOK("first login")
-	if resp, _ := login(t, browser(t), p.base, "alice", "nope", "/"); resp.StatusCode != http.StatusUnauthorized {
+	if resp, _ := testenv.Login(t, testenv.Browser(t), p.base, "alice", "nope", "/"); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("wrong password: %d", resp.StatusCode)
 	}
 
-	c := browser(t)
+	c := testenv.Browser(t)
 	if code, body := get(t, c, p.base+"/readyz"); code != 200 || body != "ready\n" {
 		t.Errorf("/readyz: %d %q", code, body)
 	}
@@ -219,12 +204,12 @@ func TestE2EZeroConfiguration(t *testing.T) {
 	// SIGHUP reloads a rotated secret.
 	writeSecret(t, secretFile, "rotated-by-sighup-0123456789\n")
 	p.signal(t, syscall.SIGHUP)
-	waitFor(t, "the SIGHUP reload", 10*time.Second, func() bool { return strings.Contains(p.logs.String(), `"reason":"SIGHUP"`) })
+	testenv.WaitFor(t, "the SIGHUP reload", 10*time.Second, func() bool { return strings.Contains(p.logs.String(), `"reason":"SIGHUP"`) })
 	loginOK("after SIGHUP")
 
 	// So does a change noticed by the file watch, without a signal.
 	writeSecret(t, secretFile, "rotated-by-the-watch-0123456789\n")
-	waitFor(t, "the file-watch reload", 10*time.Second, func() bool { return strings.Contains(p.logs.String(), `"reason":"files changed"`) })
+	testenv.WaitFor(t, "the file-watch reload", 10*time.Second, func() bool { return strings.Contains(p.logs.String(), `"reason":"files changed"`) })
 	loginOK("after the file watch")
 
 	// SIGTERM drains: a login under way (its form half sent, so its
@@ -240,7 +225,7 @@ func TestE2EZeroConfiguration(t *testing.T) {
 		strings.TrimPrefix(p.base, "http://"), p.base, len(form), form[:10])
 	time.Sleep(200 * time.Millisecond) // the handler is now waiting for the rest of the form
 	p.signal(t, syscall.SIGTERM)
-	waitFor(t, "the shutdown to start", 5*time.Second, func() bool { return strings.Contains(p.logs.String(), "shutting down") })
+	testenv.WaitFor(t, "the shutdown to start", 5*time.Second, func() bool { return strings.Contains(p.logs.String(), "shutting down") })
 	if !strings.Contains(p.logs.String(), `"in_flight":1`) {
 		t.Error("the shutdown log line does not count the login in flight")
 	}
@@ -257,7 +242,7 @@ func TestE2EZeroConfiguration(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the login in flight got no answer: %v", err)
 	}
-	if _, ok := ticketCookie(resp, "auth_tkt"); resp.StatusCode != http.StatusSeeOther || !ok {
+	if _, ok := testenv.SetCookieValue(resp, "auth_tkt"); resp.StatusCode != http.StatusSeeOther || !ok {
 		t.Errorf("the login in flight: %d, ticket %v", resp.StatusCode, ok)
 	}
 	select {
@@ -311,8 +296,8 @@ stores:
 	p := startTktd(t, tktdBin, nil, "--config", cfg)
 
 	back := apache.URL("sha256") + "/tokens/"
-	resp, body := login(t, browser(t), p.base, "bob", "bob-pw", back)
-	value, ok := ticketCookie(resp, "auth_tkt")
+	resp, body := testenv.Login(t, testenv.Browser(t), p.base, "bob", "bob-pw", back)
+	value, ok := testenv.SetCookieValue(resp, "auth_tkt")
 	if resp.StatusCode != http.StatusSeeOther || !ok || resp.Header.Get("Location") != back {
 		t.Fatalf("login: %d, cookie %v, location %q\n%s", resp.StatusCode, ok, resp.Header.Get("Location"), body)
 	}

@@ -1,106 +1,23 @@
 package main
 
 import (
-	"bytes"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/netip"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/tkt-sso/tkt/internal/testenv"
 	"github.com/tkt-sso/tkt/ticket"
 )
-
-// syncBuffer is a bytes.Buffer safe for a writer and a reader at once
-// (a child process's stderr, a logger).
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// waitFor polls cond until it holds or the time is up.
-func waitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// browser is an HTTP client that keeps cookies and does not follow
-// redirects, so a test sees the portal's 303 and its Set-Cookie.
-func browser(t testing.TB) *http.Client {
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &http.Client{
-		Jar:           jar,
-		Timeout:       10 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-}
-
-// login does what a browser does: GET the form (which sets the cookie
-// probe), then POST the credentials from the same origin. It returns the
-// POST's response with its body read.
-func login(t testing.TB, c *http.Client, base, user, password, back string) (*http.Response, string) {
-	t.Helper()
-	resp, err := c.Get(base + "/login")
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	form := url.Values{"user": {user}, "password": {password}}
-	if back != "" {
-		form.Set("back", back)
-	}
-	req, err := http.NewRequest(http.MethodPost, base+"/login", strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", base) // same origin: CSRF protection lets it through
-	resp, err = c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp, string(body)
-}
-
-// ticketCookie returns the value of the named cookie a response set.
-func ticketCookie(resp *http.Response, name string) (string, bool) {
-	for _, c := range resp.Cookies() {
-		if c.Name == name && c.Value != "" {
-			return c.Value, true
-		}
-	}
-	return "", false
-}
 
 // verifyWith checks a cookie value against the secret in secretFile.
 func verifyWith(t testing.TB, secretFile string, d ticket.Digest, value string) (ticket.Result, error) {
@@ -156,10 +73,93 @@ func writeSecret(t testing.TB, path, content string) {
 func privateFiles(t testing.TB, dir string) func(name, content string) string {
 	return func(name, content string) string {
 		t.Helper()
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		return testenv.WriteFile(t, filepath.Join(dir, name), content, 0o600)
+	}
+}
+
+// appSaw is what the protected application received.
+type appSaw struct {
+	User, Groups, Data string
+	Cookie             string
+	Auth               string // the Authorization header
+}
+
+// protectedApp records what reaches it; hits counts the requests.
+func protectedApp(t *testing.T) (*httptest.Server, *int) {
+	hits := new(int)
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		*hits++
+		json.NewEncoder(w).Encode(appSaw{r.Header.Get("Remote-User"), r.Header.Get("Remote-Groups"), r.Header.Get("Remote-Data"), r.Header.Get("Cookie"), r.Header.Get("Authorization")})
+	}))
+	t.Cleanup(s.Close)
+	return s, hits
+}
+
+// proxySite writes a configuration with an htpasswd store holding alice
+// (groups staff and admin) and bob (staff), trusting the loopback proxy,
+// and returns its path. extra is appended to the YAML.
+func proxySite(t *testing.T, extra string) string {
+	dir := t.TempDir()
+	var users strings.Builder
+	for _, u := range []string{"alice", "bob"} {
+		h, err := bcrypt.GenerateFromPassword([]byte(u+"-pw"), bcrypt.MinCost)
+		if err != nil {
 			t.Fatal(err)
 		}
-		return p
+		fmt.Fprintf(&users, "%s:%s\n", u, h)
 	}
+	write := privateFiles(t, dir)
+	conf := fmt.Sprintf(`trusted_proxies: [127.0.0.1]
+allowed_redirects: [127.0.0.1]
+ticket: {secret_file: %s}
+stores:
+  - type: htpasswd
+    path: %s
+    group_path: %s
+%s`, write("secret", "proxy e2e secret 0123456789\n"), write("htpasswd", users.String()), write("groups", "staff: alice bob\nadmin: alice\n"), extra)
+	return write("tktd.yaml", conf)
+}
+
+// portalLocations hands the portal's pages to tktd, so the login page
+// lives on the application's host, as /auth's default login_url expects.
+const portalLocations = `
+	location ~ ^/(login|logout|static/) {
+		proxy_pass http://%[1]s;
+		proxy_set_header Host $http_host;
+		proxy_set_header X-Forwarded-For $remote_addr;
+		proxy_set_header X-Forwarded-Proto $scheme;
+	}
+`
+
+// getAs fetches base+path with c, adding headers, and decodes what the
+// application saw when it answered.
+func getAs(t *testing.T, c *http.Client, u string, header ...string) (*http.Response, appSaw) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var saw appSaw
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode == 200 {
+		if err := json.Unmarshal(body, &saw); err != nil {
+			t.Fatalf("%s: %v in %q", u, err, body)
+		}
+	}
+	return resp, saw
+}
+
+// location is the redirect target, resolved against the request's URL
+// (nginx makes relative redirects absolute, Go servers do not).
+func location(resp *http.Response) string {
+	u, err := resp.Location()
+	if err != nil {
+		return ""
+	}
+	return u.String()
 }

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/tkt-sso/tkt/internal/config"
+	"github.com/tkt-sso/tkt/internal/testenv"
 )
 
 // writeCert writes a self-signed certificate for 127.0.0.1 named cn.
@@ -186,7 +187,7 @@ func TestServeTLSReloadAndShutdown(t *testing.T) {
 	}
 	writeCert(t, certDir, "renewed")
 	hup <- syscall.SIGHUP
-	waitFor(t, "the reload", 5*time.Second, func() bool { return strings.Contains(logs.String(), `"reason":"SIGHUP"`) })
+	testenv.WaitFor(t, "the reload", 5*time.Second, func() bool { return strings.Contains(logs.String(), `"reason":"SIGHUP"`) })
 	if cn := peerCN(); cn != "renewed" {
 		t.Errorf("after the reload: serves %q", cn)
 	}

@@ -7,7 +7,7 @@
 // 127.0.0.1 ports only (one per virtual host: TKTAuthSecret and
 // TKTAuthDigestType are server-level settings) and runs Apache in the
 // foreground as a child process that t.Cleanup stops by its PID. When they are
-// absent the test is skipped, or fails when CI=true.
+// absent the test is skipped, or fails when CI=true (testenv.Need).
 //
 // Every URL of every virtual host runs a small CGI that reports what the
 // module handed the backend (REMOTE_USER, REMOTE_USER_TOKENS, REMOTE_USER_DATA,
@@ -18,11 +18,6 @@
 //		From: netip.MustParseAddr("127.0.0.2")})
 //	// r.Status, r.Location, r.Cookie("auth_tkt"), *r.RemoteUser, *r.Tokens, *r.Data ...
 package apachetest
-
-import (
-	"os"
-	"testing"
-)
 
 // The secrets of the default virtual hosts. MainSecret contains spaces on
 // purpose: the module hashes the configured string as it stands.
@@ -102,15 +97,4 @@ func DefaultLocations(main string) []Location {
 		{Path: "/notimeout/", Directives: []string{login, "TKTAuthTimeout 0"}},
 		{Path: "/notimeout-noip/", Directives: []string{login, "TKTAuthTimeout 0", "TKTAuthIgnoreIP on"}},
 	}
-}
-
-// Unavailable ends a test that needs something this machine lacks: a skip
-// with the reason, or, when CI=true, a failure, because CI installs every
-// server the tests use and a missing one there is a broken build.
-func Unavailable(t testing.TB, reason string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("CI=true but %s", reason)
-	}
-	t.Skip(reason)
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/tkt-sso/tkt/internal/testenv"
 )
 
 func ptr(s string) *string { return &s }
@@ -38,9 +40,8 @@ func TestStart(t *testing.T) {
 // A port taken between our probe and Apache's bind must be recognised as
 // such, since that is what Start retries on.
 func TestStartBindConflict(t *testing.T) {
-	if _, err := os.Stat(apacheBin); err != nil {
-		Unavailable(t, "apache2 not installed")
-	}
+	_, err := os.Stat(apacheBin)
+	testenv.Need(t, "apache2 (Debian package apache2)", err)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

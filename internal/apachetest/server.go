@@ -5,7 +5,6 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tkt-sso/tkt/internal/testenv"
 )
 
 //go:embed env.cgi
@@ -40,25 +41,22 @@ func Start(t testing.TB, c Config) *Server {
 	if c.VHosts == nil {
 		c.VHosts = DefaultVHosts()
 	}
-	if _, err := os.Stat(apacheBin); err != nil {
-		Unavailable(t, "apache2 not installed ("+apacheBin+" missing; Debian package apache2)")
-	}
+	_, err := os.Stat(apacheBin)
+	testenv.Need(t, "apache2 (Debian package apache2)", err)
 	for _, m := range append(baseModules(), c.Modules...) {
-		if _, err := os.Stat(modulePath(m)); err != nil {
-			Unavailable(t, fmt.Sprintf("Apache module %s missing (Debian packages apache2, libapache2-mod-auth-tkt)", modulePath(m)))
-		}
+		_, err := os.Stat(modulePath(m))
+		testenv.Need(t, "the Apache module "+m+" (Debian packages apache2, libapache2-mod-auth-tkt)", err)
 	}
 	if err := checkNames(c.VHosts); err != nil {
 		t.Fatal(err)
 	}
 	dir := serverRoot(t)
-	var err error
 	// A port picked free can be taken before Apache binds it; a few
 	// tries with fresh ports make that race harmless.
 	for range 5 {
 		var s *Server
 		var ports []int
-		if ports, err = FreePorts(len(c.VHosts)); err != nil {
+		if ports, err = testenv.FreePorts(len(c.VHosts)); err != nil {
 			break
 		}
 		s, err = start(dir, c, ports)
@@ -139,22 +137,6 @@ func traversable(dir string) bool {
 			return true
 		}
 	}
-}
-
-// FreePorts reserves n loopback ports at once (so they differ), then
-// releases them for the server a test is about to start: Apache here, and
-// the proxies and slapd of the other harnesses.
-func FreePorts(n int) ([]int, error) {
-	ports := make([]int, 0, n)
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }
 
 func start(dir string, c Config, ports []int) (*Server, error) {
@@ -258,10 +240,5 @@ func (s *Server) Dir() string { return s.dir }
 
 // ErrorLogTail returns the last n lines of Apache's error log.
 func (s *Server) ErrorLogTail(n int) string {
-	b, err := os.ReadFile(filepath.Join(s.dir, "logs", "error.log"))
-	if err != nil {
-		return "(no error log: " + err.Error() + ")"
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+	return testenv.Tail(filepath.Join(s.dir, "logs", "error.log"), n)
 }

@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/tkt-sso/tkt/internal/apachetest"
+	"github.com/tkt-sso/tkt/internal/testenv"
 	"github.com/tkt-sso/tkt/ticket"
 )
 
@@ -239,7 +240,7 @@ func TestImportApacheReal(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, sec := range im.Secrets {
-		writeFile(t, dir, filepath.Base(sec.Path), sec.Value+"\n", 0o600)
+		testenv.WriteFile(t, filepath.Join(dir, filepath.Base(sec.Path)), sec.Value+"\n", 0o600)
 	}
 	c, err := Parse(im.YAML, noEnv)
 	if err != nil {

@@ -2,9 +2,6 @@ package config
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -20,17 +17,9 @@ import (
 	"github.com/tkt-sso/tkt/authsrc"
 	"github.com/tkt-sso/tkt/authsrc/cache"
 	"github.com/tkt-sso/tkt/authsrc/sqlstore"
+	"github.com/tkt-sso/tkt/internal/sqltest"
+	"github.com/tkt-sso/tkt/internal/testenv"
 )
-
-// needServer skips a test whose server is missing, or fails it in CI where
-// every server must be there.
-func needServer(t testing.TB, format string, a ...any) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf(format, a...)
-	}
-	t.Skipf(format, a...)
-}
 
 func htpasswdLine(t testing.TB, user, password string) string {
 	t.Helper()
@@ -41,25 +30,14 @@ func htpasswdLine(t testing.TB, user, password string) string {
 	return user + ":" + string(h) + "\n"
 }
 
-// closedAddr is a loopback address nothing listens on.
-func closedAddr(t testing.TB) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
-
 // TestBuildSource chains the data directory's SQLite store and an
 // htpasswd file behind a cache, as a configuration says, and checks what
 // tktd does with them: log in, reload, probe readiness, close.
 func TestBuildSource(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	users := writeFile(t, dir, "users", htpasswdLine(t, "bob", "bob-pw"), 0o644)
-	groups := writeFile(t, dir, "groups", "staff: bob\n", 0o644)
+	users := testenv.WriteFile(t, filepath.Join(dir, "users"), htpasswdLine(t, "bob", "bob-pw"), 0o644)
+	groups := testenv.WriteFile(t, filepath.Join(dir, "groups"), "staff: bob\n", 0o644)
 	c := Defaults()
 	c.DataDir = filepath.Join(dir, "data")
 	c.Stores = []Store{
@@ -128,7 +106,7 @@ func TestBuildSource(t *testing.T) {
 
 	// bob's password changes in the file: Reload takes it in at once,
 	// cache included (CheckInterval -1: only Reload reads the file).
-	writeFile(t, dir, "users", htpasswdLine(t, "bob", "new-pw"), 0o644)
+	testenv.WriteFile(t, filepath.Join(dir, "users"), htpasswdLine(t, "bob", "new-pw"), 0o644)
 	if err := st.Reload(); err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +117,7 @@ func TestBuildSource(t *testing.T) {
 		t.Errorf("new password after reload: %v", err)
 	}
 	// A broken file keeps the last good one, and says so.
-	writeFile(t, dir, "users", "bob:not-a-hash\n", 0o644)
+	testenv.WriteFile(t, filepath.Join(dir, "users"), "bob:not-a-hash\n", 0o644)
 	if err := st.Reload(); err == nil {
 		t.Error("Reload of a broken file succeeded")
 	}
@@ -167,9 +145,9 @@ func TestBuildSourceLDAPReadiness(t *testing.T) {
 		{Type: StoreLDAP, Name: "down", LDAP: &LDAPStore{}},
 		{Type: StoreLDAP, Name: "failover", LDAP: &LDAPStore{}},
 	}
-	c.Stores[0].LDAP.URLs = []string{"ldap://" + closedAddr(t)}
+	c.Stores[0].LDAP.URLs = []string{"ldap://" + testenv.FreeAddr(t)}
 	c.Stores[0].LDAP.BaseDN = "dc=example,dc=com"
-	c.Stores[1].LDAP.URLs = []string{"ldap://" + closedAddr(t), "ldap://" + up.Addr().String()}
+	c.Stores[1].LDAP.URLs = []string{"ldap://" + testenv.FreeAddr(t), "ldap://" + up.Addr().String()}
 	c.Stores[1].LDAP.BaseDN = "dc=example,dc=com"
 	c.Stores[1].LDAP.OpTimeout = 200 * time.Millisecond // the listener never answers
 	st, err := BuildSource(ctx, c, BuildConfig{})
@@ -209,7 +187,7 @@ func TestBuildSourceErrors(t *testing.T) {
 	if _, err := st.Source.Authenticate(context.Background(), "a", "b"); !errors.Is(err, authsrc.ErrUnavailable) {
 		t.Errorf("lazy store without its file: %v, want unavailable", err)
 	}
-	c.Stores = []Store{{Type: StoreSQL, SQL: &SQLStore{Driver: "postgres", DSN: "postgres://nobody@" + closedAddr(t) + "/x?connect_timeout=1"}}}
+	c.Stores = []Store{{Type: StoreSQL, SQL: &SQLStore{Driver: "postgres", DSN: "postgres://nobody@" + testenv.FreeAddr(t) + "/x?connect_timeout=1"}}}
 	if _, err := BuildSource(context.Background(), c, BuildConfig{}); !errors.Is(err, authsrc.ErrUnavailable) {
 		t.Errorf("unreachable database: %v, want unavailable", err)
 	}
@@ -219,31 +197,10 @@ func TestBuildSourceErrors(t *testing.T) {
 // against the real server.
 func TestBuildSourcePostgres(t *testing.T) {
 	ctx := context.Background()
-	addr := "127.0.0.1:5432"
-	if a := os.Getenv("TKT_TEST_POSTGRES_ADDR"); a != "" {
-		addr = a
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "tkt_config_test_" + hex.EncodeToString(b)
-	admin, err := sql.Open("pgx", fmt.Sprintf("postgres://postgres@%s/test?sslmode=disable&connect_timeout=2", addr))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	if err := admin.PingContext(pctx); err != nil {
-		needServer(t, "PostgreSQL at %s is not reachable: %v", addr, err)
-	}
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE") })
-
+	dsn, _ := sqltest.Postgres(t)
 	dir := t.TempDir()
-	dsn := writeFile(t, dir, "dsn", fmt.Sprintf("postgres://postgres@%s/test?sslmode=disable&search_path=%s\n", addr, schema), 0o600)
-	y := fmt.Sprintf("data_dir: %s\nstores:\n  - type: sql\n    driver: postgres\n    dsn_file: %s\n    bcrypt_cost: 4\n", dir, dsn)
+	dsnFile := testenv.WriteFile(t, filepath.Join(dir, "dsn"), dsn+"\n", 0o600)
+	y := fmt.Sprintf("data_dir: %s\nstores:\n  - type: sql\n    driver: postgres\n    dsn_file: %s\n    bcrypt_cost: 4\n", dir, dsnFile)
 	c, err := Parse([]byte(y), noEnv)
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/tkt-sso/tkt/authsrc/ldap"
+	"github.com/tkt-sso/tkt/internal/testenv"
 )
 
 // noEnv is an empty environment.
@@ -20,19 +21,6 @@ func noEnv(string) string { return "" }
 
 // envOf is an environment holding m.
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-
-// writeFile writes a test file with the given mode, whatever the umask.
-func writeFile(t testing.TB, dir, name, content string, mode os.FileMode) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, []byte(content), mode); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(p, mode); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
 
 // problemStrings is Problems as text, for cmp.
 func problemStrings(err error) []string {
@@ -64,10 +52,10 @@ func TestZeroConfiguration(t *testing.T) {
 
 func TestParse(t *testing.T) {
 	dir := t.TempDir()
-	secret := writeFile(t, dir, "secret", "a current secret, 32 bytes long\n", 0o600)
-	old := writeFile(t, dir, "old", "an older secret, 32 bytes long.\n", 0o600)
-	users := writeFile(t, dir, "users", "alice:$2y$05$abcdefghijklmnopqrstuu5Z1d1mGWGqHvn4l.B3n3z3O6D0cq0a\n", 0o644)
-	pwfile := writeFile(t, dir, "bindpw", "pw\n", 0o600)
+	secret := testenv.WriteFile(t, filepath.Join(dir, "secret"), "a current secret, 32 bytes long\n", 0o600)
+	old := testenv.WriteFile(t, filepath.Join(dir, "old"), "an older secret, 32 bytes long.\n", 0o600)
+	users := testenv.WriteFile(t, filepath.Join(dir, "users"), "alice:$2y$05$abcdefghijklmnopqrstuu5Z1d1mGWGqHvn4l.B3n3z3O6D0cq0a\n", 0o644)
+	pwfile := testenv.WriteFile(t, filepath.Join(dir, "bindpw"), "pw\n", 0o600)
 
 	tests := []struct {
 		name string
@@ -284,8 +272,8 @@ stores:
 
 func TestSecretFileProblems(t *testing.T) {
 	dir := t.TempDir()
-	empty := writeFile(t, dir, "empty", "", 0o600)
-	big := writeFile(t, dir, "big", strings.Repeat("x", maxSecretSize+1), 0o600)
+	empty := testenv.WriteFile(t, filepath.Join(dir, "empty"), "", 0o600)
+	big := testenv.WriteFile(t, filepath.Join(dir, "big"), strings.Repeat("x", maxSecretSize+1), 0o600)
 	y := "ticket:\n  secret_file: " + filepath.Join(dir, "missing") + "\n  old_secret_files: [" + empty + ", " + big + ", " + dir + "]\n"
 	_, err := Parse([]byte(y), noEnv)
 	want := []string{
@@ -301,7 +289,7 @@ func TestSecretFileProblems(t *testing.T) {
 
 func TestPrecedence(t *testing.T) {
 	dir := t.TempDir()
-	file := writeFile(t, dir, "tktd.yaml", "listen: 127.0.0.1:1111\ndata_dir: /from/file\ncookie: {name: from_file}\n", 0o644)
+	file := testenv.WriteFile(t, filepath.Join(dir, "tktd.yaml"), "listen: 127.0.0.1:1111\ndata_dir: /from/file\ncookie: {name: from_file}\n", 0o644)
 	env := envOf(map[string]string{
 		"TKT_LISTEN":                 "127.0.0.1:2222",
 		"TKT_COOKIE_NAME":            "from_env",
@@ -333,7 +321,7 @@ func TestPrecedence(t *testing.T) {
 	if _, err := Load(filepath.Join(dir, "missing.yaml"), nil); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: got %v", err)
 	}
-	huge := writeFile(t, dir, "huge.yaml", "# "+strings.Repeat("x", maxFileSize), 0o644)
+	huge := testenv.WriteFile(t, filepath.Join(dir, "huge.yaml"), "# "+strings.Repeat("x", maxFileSize), 0o644)
 	if _, err := Load(huge, nil); !errors.Is(err, errTooLarge) {
 		t.Errorf("huge file: got %v", err)
 	}

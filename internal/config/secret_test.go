@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/tkt-sso/tkt/internal/testenv"
 	"github.com/tkt-sso/tkt/ticket"
 )
 
@@ -108,7 +109,7 @@ func TestReadSecretFile(t *testing.T) {
 		{"", 0o600, "", false, "is empty"},
 	}
 	for i, tt := range tests {
-		p := writeFile(t, dir, "s"+string(rune('a'+i)), tt.content, tt.mode)
+		p := testenv.WriteFile(t, filepath.Join(dir, "s"+string(rune('a'+i))), tt.content, tt.mode)
 		got, loose, err := ReadSecretFile(p)
 		if tt.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.err) {
@@ -127,8 +128,8 @@ func TestTicketConfig(t *testing.T) {
 	c := Defaults()
 	c.Ticket = Ticket{
 		Digest:         "sha512",
-		SecretFile:     writeFile(t, dir, "secret", "current secret, of 32 bytes ....\n", 0o644),
-		OldSecretFiles: []string{writeFile(t, dir, "old", "previous secret, of 32 bytes ...\n", 0o600)},
+		SecretFile:     testenv.WriteFile(t, filepath.Join(dir, "secret"), "current secret, of 32 bytes ....\n", 0o644),
+		OldSecretFiles: []string{testenv.WriteFile(t, filepath.Join(dir, "old"), "previous secret, of 32 bytes ...\n", 0o600)},
 		Timeout:        time.Hour,
 		Refresh:        0.5,
 		IgnoreIP:       true,
@@ -155,7 +156,7 @@ func TestTicketConfig(t *testing.T) {
 
 	// Every unreadable file is reported.
 	c.Ticket.SecretFile = filepath.Join(dir, "gone")
-	c.Ticket.OldSecretFiles = []string{writeFile(t, dir, "empty", "\n", 0o600)}
+	c.Ticket.OldSecretFiles = []string{testenv.WriteFile(t, filepath.Join(dir, "empty"), "\n", 0o600)}
 	_, err = c.TicketConfig(nil)
 	wantErrs := []string{
 		"ticket.secret_file: open " + c.Ticket.SecretFile + ": no such file or directory",
@@ -172,9 +173,9 @@ func TestTicketConfig(t *testing.T) {
 // keeps a legacy one, loudly. Under 32 bytes is only warned about.
 func TestWeakSecrets(t *testing.T) {
 	dir := t.TempDir()
-	weak := writeFile(t, dir, "weak", "x\n", 0o600)
-	short := writeFile(t, dir, "short", "twenty bytes, almost\n", 0o600)
-	good := writeFile(t, dir, "good", "a secret of thirty-two bytes....\n", 0o600)
+	weak := testenv.WriteFile(t, filepath.Join(dir, "weak"), "x\n", 0o600)
+	short := testenv.WriteFile(t, filepath.Join(dir, "short"), "twenty bytes, almost\n", 0o600)
+	good := testenv.WriteFile(t, filepath.Join(dir, "good"), "a secret of thirty-two bytes....\n", 0o600)
 	for _, c := range []struct {
 		yaml, want string
 	}{

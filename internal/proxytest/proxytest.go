@@ -10,7 +10,7 @@
 // group of its own, as a child process that t.Cleanup stops. Nothing is
 // written outside the temporary directory, so the tests can run as root next
 // to a system-wide proxy. When the binary is absent the test is skipped, or
-// fails when CI=true (see apachetest.Unavailable).
+// fails when CI=true (see testenv.Need).
 //
 // In every configuration the literal strings "$PORT" and "$DIR" are replaced
 // with the chosen listen port and the temporary directory before the proxy
@@ -33,7 +33,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tkt-sso/tkt/internal/apachetest"
+	"github.com/tkt-sso/tkt/internal/testenv"
 )
 
 // Server is a running proxy.
@@ -61,18 +61,9 @@ func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.It
 func (s *Server) LogTail(n int) string {
 	var b strings.Builder
 	for _, f := range s.logs {
-		fmt.Fprintf(&b, "==> %s <==\n%s\n", filepath.Base(f), tail(f, n))
+		fmt.Fprintf(&b, "==> %s <==\n%s\n", filepath.Base(f), testenv.Tail(f, n))
 	}
 	return strings.TrimRight(b.String(), "\n")
-}
-
-func tail(file string, n int) string {
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return "(" + err.Error() + ")"
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
 // proxy is what differs between the three proxies.
@@ -132,19 +123,12 @@ func run(t testing.TB, p proxy) *Server {
 // a failure in CI.
 func (p proxy) find(t testing.TB) string {
 	t.Helper()
-	for _, b := range p.bins {
-		if path, err := exec.LookPath(b); err == nil {
-			return path
-		}
-	}
-	apachetest.Unavailable(t, fmt.Sprintf("%s not installed (%s not found; %s)",
-		p.name, strings.Join(p.bins, ", "), p.hint))
-	return ""
+	return testenv.LookPath(t, p.bins[0], p.hint, p.bins[1:]...)
 }
 
 // freePort is a free loopback port for the proxy.
 func freePort() (int, error) {
-	p, err := apachetest.FreePorts(1)
+	p, err := testenv.FreePorts(1)
 	if err != nil {
 		return 0, err
 	}

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tkt-sso/tkt/internal/testenv"
 )
 
 // The tests prove the harness: each proxy runs, does forward auth against a
@@ -69,12 +71,7 @@ func newFixture(t *testing.T) *fixture {
 		fmt.Fprintf(w, "user=%q", r.Header.Values("Remote-User"))
 	}))
 	t.Cleanup(f.backend.Close)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.down = l.Addr().String()
-	l.Close()
+	f.down = testenv.FreeAddr(t)
 	return f
 }
 

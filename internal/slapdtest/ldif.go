@@ -35,5 +35,24 @@ func (w *LDIF) value(attr, v string) {
 	fmt.Fprintf(&w.b, "%s:: %s\n", attr, base64.StdEncoding.EncodeToString([]byte(v)))
 }
 
+// ServicePassword is the password of the service account cn=svc that
+// Skeleton adds, for a store that searches before it binds.
+const ServicePassword = "Svc-pw-1"
+
+// Skeleton adds what the tests' directories start with: the entry of
+// suffix (a dcObject organization; its first RDN must be a dc), the
+// organizational units people and groups below it, and the service
+// account cn=svc with ServicePassword.
+func (w *LDIF) Skeleton(suffix string) {
+	first, _, _ := strings.Cut(suffix, ",")
+	dc := strings.TrimPrefix(first, "dc=")
+	w.Entry(suffix, "objectClass", "dcObject", "objectClass", "organization", "o", dc, "dc", dc)
+	for _, ou := range []string{"people", "groups"} {
+		w.Entry("ou="+ou+","+suffix, "objectClass", "organizationalUnit", "ou", ou)
+	}
+	w.Entry("cn=svc,"+suffix, "objectClass", "applicationProcess", "objectClass", "simpleSecurityObject",
+		"cn", "svc", "userPassword", SSHA(ServicePassword))
+}
+
 // String returns the LDIF text.
 func (w *LDIF) String() string { return w.b.String() }

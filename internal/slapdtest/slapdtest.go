@@ -19,7 +19,7 @@ import (
 
 	goldap "github.com/go-ldap/ldap/v3"
 
-	"github.com/tkt-sso/tkt/internal/apachetest"
+	"github.com/tkt-sso/tkt/internal/testenv"
 )
 
 // Defaults for a zero Config.
@@ -61,26 +61,6 @@ type Server struct {
 	stopOnce sync.Once
 }
 
-// NeedTool finds an external program, skipping the test when it is absent,
-// except in CI (CI=true), where a missing server is a failure.
-func NeedTool(tb testing.TB, name string, alt ...string) string {
-	tb.Helper()
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	for _, p := range alt {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	msg := fmt.Sprintf("%s not found: install Debian's slapd and ldap-utils to run the LDAP tests against a real server", name)
-	if os.Getenv("CI") == "true" {
-		tb.Fatal(msg)
-	}
-	tb.Skip(msg)
-	return ""
-}
-
 const slapdConf = `include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
 include /etc/ldap/schema/inetorgperson.schema
@@ -112,8 +92,8 @@ overlay memberof
 // Start starts a server for the test and stops it when the test ends.
 func Start(tb testing.TB, c Config) *Server {
 	tb.Helper()
-	bin := NeedTool(tb, "slapd", "/usr/sbin/slapd")
-	ldapadd := NeedTool(tb, "ldapadd")
+	bin := testenv.LookPath(tb, "slapd", "Debian package slapd", "/usr/sbin/slapd")
+	ldapadd := testenv.LookPath(tb, "ldapadd", "Debian package ldap-utils")
 	suffix := c.Suffix
 	if suffix == "" {
 		suffix = DefaultSuffix
@@ -129,14 +109,14 @@ func Start(tb testing.TB, c Config) *Server {
 
 	dir := tb.TempDir()
 	pki := NewPKI(tb, "127.0.0.1")
-	writeFile(tb, filepath.Join(dir, "ca.pem"), pki.CAPEM)
-	writeFile(tb, filepath.Join(dir, "server.pem"), pki.CertPEM)
-	writeFile(tb, filepath.Join(dir, "server.key"), pki.KeyPEM)
+	testenv.WriteFile(tb, filepath.Join(dir, "ca.pem"), string(pki.CAPEM), 0o600)
+	testenv.WriteFile(tb, filepath.Join(dir, "server.pem"), string(pki.CertPEM), 0o600)
+	testenv.WriteFile(tb, filepath.Join(dir, "server.key"), string(pki.KeyPEM), 0o600)
 	if err := os.Mkdir(filepath.Join(dir, "db"), 0o700); err != nil {
 		tb.Fatal(err)
 	}
 	conf := strings.NewReplacer("{{dir}}", dir, "{{suffix}}", suffix, "{{rootdn}}", "cn=admin,"+suffix, "{{rootpw}}", rootPW).Replace(slapdConf)
-	writeFile(tb, filepath.Join(dir, "slapd.conf"), []byte(conf))
+	testenv.WriteFile(tb, filepath.Join(dir, "slapd.conf"), conf, 0o600)
 
 	s := &Server{
 		BaseDN: suffix, AdminDN: "cn=admin," + suffix, AdminPassword: rootPW,
@@ -181,7 +161,7 @@ func (s *Server) AddLDIF(tb testing.TB, ldif string) {
 
 func (s *Server) launch(bin string) error {
 	// Both at once, so that they differ.
-	ports, err := apachetest.FreePorts(2)
+	ports, err := testenv.FreePorts(2)
 	if err != nil {
 		return err
 	}
@@ -308,21 +288,4 @@ func allStopped(pid int) (bool, error) {
 		}
 	}
 	return true, nil
-}
-
-// FreePort returns a loopback port nobody listens on right now.
-func FreePort(tb testing.TB) int {
-	tb.Helper()
-	p, err := apachetest.FreePorts(1)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return p[0]
-}
-
-func writeFile(tb testing.TB, name string, data []byte) {
-	tb.Helper()
-	if err := os.WriteFile(name, data, 0o600); err != nil {
-		tb.Fatal(err)
-	}
 }

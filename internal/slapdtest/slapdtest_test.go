@@ -13,11 +13,11 @@ import (
 )
 
 // TestStart checks the harness itself: the entries it loads are there, the
-// admin may write, a user can bind with an SSHA password, and Stop takes
-// the server down.
+// admin may write, a user and the Skeleton's service account can bind with
+// an SSHA password, and Stop takes the server down.
 func TestStart(t *testing.T) {
 	var l slapdtest.LDIF
-	l.Entry("dc=test,dc=net", "objectClass", "dcObject", "objectClass", "organization", "o", "T", "dc", "test")
+	l.Skeleton("dc=test,dc=net")
 	s := slapdtest.Start(t, slapdtest.Config{Suffix: "dc=test,dc=net", LDIF: l.String()})
 	if s.BaseDN != "dc=test,dc=net" || s.AdminDN != "cn=admin,dc=test,dc=net" || s.AdminPassword != slapdtest.DefaultAdminPassword {
 		t.Fatalf("server names: %+v", s)
@@ -41,6 +41,9 @@ func TestStart(t *testing.T) {
 		}
 		if err := c.Bind("uid=ann,dc=test,dc=net", "wrong"); !goldap.IsErrorWithCode(err, goldap.LDAPResultInvalidCredentials) {
 			t.Errorf("%s: wrong password: %v", url, err)
+		}
+		if err := c.Bind("cn=svc,dc=test,dc=net", slapdtest.ServicePassword); err != nil {
+			t.Errorf("%s: bind as the service account: %v", url, err)
 		}
 		c.Close()
 	}

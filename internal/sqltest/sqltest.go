@@ -16,6 +16,8 @@ import (
 
 	_ "github.com/go-sql-driver/mysql" // the drivers the DSNs are for
 	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/tkt-sso/tkt/internal/testenv"
 )
 
 // PostgresAddr and MySQLAddr are the real servers' addresses:
@@ -28,16 +30,6 @@ func envOr(k, def string) string {
 		return v
 	}
 	return def
-}
-
-// NeedServer skips a test whose server is missing, or fails it in CI
-// (CI=true), where every server must be there.
-func NeedServer(tb testing.TB, format string, a ...any) {
-	tb.Helper()
-	if os.Getenv("CI") == "true" {
-		tb.Fatalf(format, a...)
-	}
-	tb.Skipf(format, a...)
 }
 
 // UniqueName is prefix plus 12 random hex digits: a schema or database
@@ -54,7 +46,7 @@ func Postgres(tb testing.TB) (dsn, schema string) {
 	tb.Helper()
 	addr := PostgresAddr()
 	schema = UniqueName("tkt_test_")
-	admin := adminDB(tb, "pgx", PostgresDSN(addr, ""), "PostgreSQL at "+addr)
+	admin := adminDB(tb, "pgx", PostgresDSN(addr, ""), "PostgreSQL at "+addr+" (user postgres without a password, database test; TKT_TEST_POSTGRES_ADDR moves it)")
 	mustExec(tb, admin, "CREATE SCHEMA "+schema)
 	tb.Cleanup(func() { mustExec(tb, admin, "DROP SCHEMA "+schema+" CASCADE") })
 	return PostgresDSN(addr, schema), schema
@@ -76,7 +68,7 @@ func MariaDB(tb testing.TB) (dsn, db string) {
 	tb.Helper()
 	addr := MySQLAddr()
 	db = UniqueName("tkt_test_")
-	admin := adminDB(tb, "mysql", MariaDBDSN(addr, "test"), "MariaDB at "+addr)
+	admin := adminDB(tb, "mysql", MariaDBDSN(addr, "test"), "MariaDB at "+addr+" (user root without a password, database test; TKT_TEST_MYSQL_ADDR moves it)")
 	mustExec(tb, admin, "CREATE DATABASE "+db+" CHARACTER SET utf8mb4")
 	tb.Cleanup(func() { mustExec(tb, admin, "DROP DATABASE "+db) })
 	return MariaDBDSN(addr, db), db
@@ -87,7 +79,8 @@ func MariaDBDSN(addr, db string) string {
 	return fmt.Sprintf("root@tcp(%s)/%s?timeout=2s", addr, db)
 }
 
-// adminDB connects to a server for setup, skipping the test if it is down.
+// adminDB connects to a server for setup, skipping the test (failing it in
+// CI) if it is down.
 func adminDB(tb testing.TB, driver, dsn, what string) *sql.DB {
 	tb.Helper()
 	db, err := sql.Open(driver, dsn)
@@ -98,7 +91,7 @@ func adminDB(tb testing.TB, driver, dsn, what string) *sql.DB {
 	defer cancel()
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		NeedServer(tb, "%s is not reachable: %v", what, err)
+		testenv.Need(tb, what, err)
 	}
 	tb.Cleanup(func() { db.Close() })
 	return db

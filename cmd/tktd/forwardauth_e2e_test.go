@@ -16,9 +16,89 @@ import (
 	"time"
 
 	"github.com/tkt-sso/tkt/internal/proxytest"
+	"github.com/tkt-sso/tkt/internal/testenv"
 	"github.com/tkt-sso/tkt/ticket"
 	"github.com/tkt-sso/tkt/ticket/tkthttp"
 )
+
+// nginxAuthSubrequest is the documented location that asks tktd (%[1]s):
+// the port is written out, since the test's nginx listens on one of its own.
+const nginxAuthSubrequest = `
+	location = /tkt-auth {
+		internal;
+		proxy_pass http://%[1]s/auth/nginx;
+		proxy_pass_request_body off;
+		proxy_set_header Content-Length "";
+		proxy_set_header X-Original-URL $scheme://$host:$server_port$request_uri;
+		proxy_set_header X-Original-Method $request_method;
+		proxy_set_header X-Forwarded-For $remote_addr;
+	}
+`
+
+// nginxAuthRequest is the documented nginx configuration for /auth, in
+// front of the application at %[2]s.
+const nginxAuthRequest = nginxAuthSubrequest + `	location / {
+		auth_request /tkt-auth;
+		auth_request_set $tkt_user $upstream_http_remote_user;
+		auth_request_set $tkt_groups $upstream_http_remote_groups;
+		auth_request_set $tkt_data $upstream_http_remote_data;
+		auth_request_set $tkt_cookie $upstream_http_set_cookie;
+		auth_request_set $tkt_location $upstream_http_location;
+		add_header Set-Cookie $tkt_cookie;
+		error_page 401 = @tkt_login;
+		proxy_set_header Remote-User $tkt_user;
+		proxy_set_header Remote-Groups $tkt_groups;
+		proxy_set_header Remote-Data $tkt_data;
+		proxy_set_header Authorization "";
+		proxy_pass http://%[2]s;
+	}
+	location @tkt_login {
+		add_header Set-Cookie $tkt_cookie;
+		if ($tkt_location = "") {
+			return 401;
+		}
+		return 302 $tkt_location;
+	}
+`
+
+// checkProtected runs the browser's story against a protected site at
+// base: sent to log in, logged in, let in as itself whatever it claims,
+// refused where a token is missing.
+func checkProtected(t *testing.T, base string, hits *int, loginStatus int) {
+	c := testenv.Browser(t)
+	resp, _ := getAs(t, c, base+"/page?x=1&y=2", "Remote-User", "mallory", "Accept", "text/html")
+	wantLogin := base + "/login?back=" + url.QueryEscape(base+"/page?x=1&y=2")
+	if resp.StatusCode != loginStatus || location(resp) != wantLogin {
+		t.Fatalf("without a ticket: %d %q, want %d %q", resp.StatusCode, location(resp), loginStatus, wantLogin)
+	}
+	if *hits != 0 {
+		t.Fatal("the application was reached without a ticket")
+	}
+	if resp, _ := getAs(t, c, base+"/api", "Accept", "application/json"); resp.StatusCode != 401 {
+		t.Errorf("API client without a ticket: %d", resp.StatusCode)
+	}
+
+	resp, body := testenv.Login(t, c, base, "alice", "alice-pw", base+"/page?x=1&y=2")
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != base+"/page?x=1&y=2" {
+		t.Fatalf("login: %d %q\n%s", resp.StatusCode, resp.Header.Get("Location"), body)
+	}
+	resp, saw := getAs(t, c, base+"/page?x=1&y=2", "Remote-User", "mallory", "Remote-Groups", "root")
+	if resp.StatusCode != 200 || saw.User != "alice" || saw.Groups != "admin,staff" {
+		t.Fatalf("with alice's ticket: %d, the application saw %+v", resp.StatusCode, saw)
+	}
+	if resp, _ := getAs(t, c, base+"/admin/x"); resp.StatusCode != 200 {
+		t.Errorf("alice at /admin: %d", resp.StatusCode)
+	}
+
+	bob := testenv.Browser(t)
+	testenv.Login(t, bob, base, "bob", "bob-pw", "/")
+	if resp, saw := getAs(t, bob, base+"/page"); resp.StatusCode != 200 || saw.User != "bob" {
+		t.Errorf("bob: %d %+v", resp.StatusCode, saw)
+	}
+	if resp, _ := getAs(t, bob, base+"/admin/x"); resp.StatusCode != 403 {
+		t.Errorf("bob at /admin, without the admin token: %d", resp.StatusCode)
+	}
+}
 
 // The forward-auth rules of every proxy test: /admin needs the admin
 // token, /public is open to all.
@@ -166,7 +246,7 @@ func checkProxy(t *testing.T, base string, hits *int, g *spellingGuard, cfg stri
 func checkClientAddress(t *testing.T, base string) {
 	t.Helper()
 	from2 := browserFrom(t, "127.0.0.2")
-	if resp, body := login(t, from2, base, "alice", "alice-pw", "/"); resp.StatusCode != http.StatusSeeOther {
+	if resp, body := testenv.Login(t, from2, base, "alice", "alice-pw", "/"); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("login from 127.0.0.2: %d\n%s", resp.StatusCode, body)
 	}
 	if resp, saw := getAs(t, from2, base+"/page"); resp.StatusCode != 200 || saw.User != "alice" {
@@ -184,7 +264,7 @@ func checkClientAddress(t *testing.T, base string) {
 // browserFrom is a browser whose connections come from the loopback
 // address from.
 func browserFrom(t *testing.T, from string) *http.Client {
-	c := browser(t)
+	c := testenv.Browser(t)
 	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}, Timeout: 5 * time.Second}
 	c.Transport = &http.Transport{DialContext: d.DialContext}
 	return c
@@ -194,8 +274,8 @@ func browserFrom(t *testing.T, from string) *http.Client {
 // she is let in, and the ticket does not travel on to the application.
 func checkBearer(t *testing.T, base string) {
 	t.Helper()
-	c := browser(t)
-	login(t, c, base, "alice", "alice-pw", "/")
+	c := testenv.Browser(t)
+	testenv.Login(t, c, base, "alice", "alice-pw", "/")
 	u, _ := url.Parse(base)
 	var value string
 	for _, ck := range c.Jar.Cookies(u) {
@@ -206,7 +286,7 @@ func checkBearer(t *testing.T, base string) {
 	if value == "" {
 		t.Fatal("no ticket after the login")
 	}
-	resp, saw := getAs(t, browser(t), base+"/page", "Authorization", "Bearer "+value, "Accept", "application/json")
+	resp, saw := getAs(t, testenv.Browser(t), base+"/page", "Authorization", "Bearer "+value, "Accept", "application/json")
 	if resp.StatusCode != 200 || saw.User != "alice" || saw.Auth != "" {
 		t.Errorf("bearer ticket: %d, the application saw %+v", resp.StatusCode, saw)
 	}
@@ -251,7 +331,7 @@ func TestE2ETraefikForwardAuth(t *testing.T) {
 	}
 	// A bypassed path is let in without an identity, whatever the
 	// client claims.
-	resp, saw := getAs(t, browser(t), tr.URL()+"/public/x", "Remote-User", "mallory")
+	resp, saw := getAs(t, testenv.Browser(t), tr.URL()+"/public/x", "Remote-User", "mallory")
 	if resp.StatusCode != 200 || saw.User != "" {
 		t.Errorf("bypassed /public: %d, the application saw %+v", resp.StatusCode, saw)
 	}
@@ -350,17 +430,17 @@ func getForged(t *testing.T, c *http.Client, u string) (*http.Response, appSaw) 
 // on the second.
 func checkForged(t *testing.T, base string) {
 	t.Helper()
-	c := browser(t)
+	c := testenv.Browser(t)
 	for _, who := range []string{"anonymous", "alice"} {
 		if who == "alice" {
-			login(t, c, base, "alice", "alice-pw", "/")
+			testenv.Login(t, c, base, "alice", "alice-pw", "/")
 		}
 		if resp, saw := getForged(t, c, base+"/public/x"); resp.StatusCode != 200 || saw != (appSaw{Cookie: saw.Cookie}) {
 			t.Errorf("bypassed path, %s: %d, the application saw %+v", who, resp.StatusCode, saw)
 		}
 	}
-	bob := browser(t)
-	login(t, bob, base, "bob", "bob-pw", "/")
+	bob := testenv.Browser(t)
+	testenv.Login(t, bob, base, "bob", "bob-pw", "/")
 	if resp, saw := getForged(t, bob, base+"/page"); resp.StatusCode != 200 || saw.User != "bob" || saw.Groups != "staff" || saw.Data != "" {
 		t.Errorf("bob: %d, the application saw %+v", resp.StatusCode, saw)
 	}
@@ -373,8 +453,8 @@ func checkForged(t *testing.T, base string) {
 // request must go through either way.
 func refreshedTicket(t *testing.T, base string) []string {
 	t.Helper()
-	c := browser(t)
-	if resp, body := login(t, c, base, "alice", "alice-pw", "/"); resp.StatusCode != http.StatusSeeOther {
+	c := testenv.Browser(t)
+	if resp, body := testenv.Login(t, c, base, "alice", "alice-pw", "/"); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("login: %d\n%s", resp.StatusCode, body)
 	}
 	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(1100 * time.Millisecond)))
@@ -406,7 +486,7 @@ func expiredTicket(t *testing.T, base, cfg string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, _ := getAs(t, browser(t), base+"/page", "Cookie", "auth_tkt="+val, "Accept", "text/html")
+	resp, _ := getAs(t, testenv.Browser(t), base+"/page", "Cookie", "auth_tkt="+val, "Accept", "text/html")
 	wantLogin := base + "/login?back=" + url.QueryEscape(base+"/page")
 	deleted := false
 	for _, c := range resp.Cookies() {
