@@ -147,7 +147,7 @@ func (a *app) handler() http.Handler {
 	if a.gate != nil {
 		mux.Handle("/", a.gate)
 		mux.HandleFunc("GET "+gateHealthPath, healthz)
-		return observe(closeUnreadBody(mux), a.log, a.metrics, gateRoute)
+		return observe(closeUnreadBody(mux), a.accessLog(), a.metrics, gateRoute)
 	}
 	mux.Handle("/", a.portal)
 	mux.HandleFunc("GET /healthz", healthz)
@@ -161,7 +161,12 @@ func (a *app) handler() http.Handler {
 			return
 		}
 		mux.ServeHTTP(w, r)
-	})), a.log, a.metrics, route)
+	})), a.accessLog(), a.metrics, route)
+}
+
+// accessLog is the access log of the configuration's log section.
+func (a *app) accessLog() *accessLog {
+	return newAccessLog(a.log, a.cfg.Log, a.metrics.accessDropped.Inc)
 }
 
 // reload re-reads the secrets, the htpasswd files, the templates and the

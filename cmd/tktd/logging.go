@@ -140,7 +140,7 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // duration: never a cookie, a header or a form value. Probes, scrapes and
 // forward-auth questions are logged at debug level only. route names the
 // request for the metrics.
-func observe(h http.Handler, log *slog.Logger, m *metrics, route func(path string) string) http.Handler {
+func observe(h http.Handler, log *accessLog, m *metrics, route func(path string) string) http.Handler {
 	ids := newRequestIDs()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -162,17 +162,14 @@ func observe(h http.Handler, log *slog.Logger, m *metrics, route func(path strin
 			}
 			rt := route(r.URL.Path)
 			m.requests.WithLabelValues(rt, statusClass(sw.status)).Inc()
-			level := slog.LevelInfo
 			// Proxies ask /auth about every request they serve and keep
 			// their own access log: one line each here would double it.
-			if rt == "healthz" || rt == "readyz" || rt == "metrics" || rt == "auth" {
-				level = slog.LevelDebug
-			}
+			quiet := rt == "healthz" || rt == "readyz" || rt == "metrics" || rt == "auth"
 			path := r.URL.Path
 			if len(path) > 256 {
 				path = path[:256] + "..."
 			}
-			log.LogAttrs(ctx, level, "request",
+			log.write(ctx, quiet,
 				slog.String("method", r.Method),
 				slog.String("path", path),
 				slog.Int("status", sw.status),

@@ -25,16 +25,17 @@ func loginResults() []string {
 // label has a bounded set of values: results, configured store names, route
 // names and status classes; never user names, IPs or paths.
 type metrics struct {
-	reg          *prometheus.Registry
-	logins       *prometheus.CounterVec
-	tickets      prometheus.Counter
-	throttled    prometheus.Counter
-	storeLatency prometheus.Histogram
-	cache        *prometheus.CounterVec
-	reloads      *prometheus.CounterVec
-	requests     *prometheus.CounterVec
-	inFlight     prometheus.Gauge
-	shed         *prometheus.CounterVec
+	reg           *prometheus.Registry
+	logins        *prometheus.CounterVec
+	tickets       prometheus.Counter
+	throttled     prometheus.Counter
+	storeLatency  prometheus.Histogram
+	cache         *prometheus.CounterVec
+	reloads       *prometheus.CounterVec
+	requests      *prometheus.CounterVec
+	inFlight      prometheus.Gauge
+	shed          *prometheus.CounterVec
+	accessDropped prometheus.Counter
 	// active mirrors inFlight for the shutdown log line.
 	active atomic.Int64
 }
@@ -80,13 +81,17 @@ func newMetrics(version string) *metrics {
 			Help: "Client connections closed at the max_connections bound, by reason: idle (the one idle the longest made room) or busy (every connection had a request in progress).",
 		}, []string{"reason"}),
 	}
+	m.accessDropped = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "tkt_access_log_dropped_total",
+		Help: "Access log lines not written because of log.access_rate.",
+	})
 	build := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name:        "tkt_build_info",
 		Help:        "tktd's version, as a label; the value is 1.",
 		ConstLabels: prometheus.Labels{"version": version},
 	})
 	build.Set(1)
-	m.reg.MustRegister(m.logins, m.tickets, m.throttled, m.storeLatency, m.cache, m.reloads, m.requests, m.inFlight, m.shed, build,
+	m.reg.MustRegister(m.logins, m.tickets, m.throttled, m.storeLatency, m.cache, m.reloads, m.requests, m.inFlight, m.shed, m.accessDropped, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Known series start at 0, so a rate() works from the first scrape.
 	for _, r := range loginResults() {

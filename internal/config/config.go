@@ -188,6 +188,14 @@ type Log struct {
 	Level string `koanf:"level"`
 	// Format is json, text or auto (text on a terminal, JSON otherwise).
 	Format string `koanf:"format"`
+	// Access is the level of the access log, one line per request: info,
+	// debug (shown only at level debug) or off. tkt's own events (logins,
+	// refused tickets, reloads) are logged whatever it says.
+	Access string `koanf:"access"`
+	// AccessRate caps the access lines written per second; the lines
+	// beyond it are counted (tkt_access_log_dropped_total) and the next
+	// line says how many went. 0 means no cap.
+	AccessRate int `koanf:"access_rate"`
 }
 
 // Defaults returns the configuration tktd runs with when nothing is set.
@@ -213,7 +221,7 @@ func Defaults() Config {
 			MaxHeaderBytes:    16 << 10,
 			ReloadInterval:    5 * time.Second,
 		},
-		Log:           Log{Level: "info", Format: "auto"},
+		Log:           Log{Level: "info", Format: "auto", Access: "info", AccessRate: 50},
 		Gate:          Gate{Listen: DefaultGateListen},
 		BearerTickets: true,
 	}

@@ -87,6 +87,14 @@ func (c Config) validateServer(p *problems) {
 	default:
 		p.add("log.format", "unknown format %q: want json, text or auto", c.Log.Format)
 	}
+	switch strings.ToLower(c.Log.Access) {
+	case "info", "debug", "off":
+	default:
+		p.add("log.access", "unknown access log level %q: want info, debug or off", c.Log.Access)
+	}
+	if c.Log.AccessRate < 0 {
+		p.add("log.access_rate", "must not be negative (0 means no cap)")
+	}
 }
 
 func (c Config) validateTicket(p *problems) {
