@@ -21,7 +21,7 @@ import (
 func (s *state) loginForm(w http.ResponseWriter, r *http.Request) {
 	ci, now := s.clients.Origin(r), s.now()
 	q := r.URL.Query()
-	back, backOK := s.redirects.check(q.Get(s.backArg))
+	back, backOK := s.back(r, ci, q.Get(s.backArg))
 	marker := markerReason(q)
 	res, err := s.currentTicket(r, ci, now)
 	if err == nil && marker != reasonUnauthorized {
@@ -43,6 +43,19 @@ func (s *state) loginForm(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, portalCookie(probeCookie, "1", ci, 0))
 	s.render(w, r, http.StatusOK, pageLogin, d)
+}
+
+// back reads the back URL of a login: one the redirect checks accept, and
+// that would not carry a URL ticket over plain http from a portal the
+// client reached over TLS, where anyone on the way could take it.
+func (s *state) back(r *http.Request, ci tkthttp.ClientOrigin, raw string) (target, bool) {
+	t, ok := s.redirects.check(raw)
+	if ok && t.cleartext && ci.HTTPS {
+		s.log.WarnContext(r.Context(), "back URL refused: it would carry the ticket in clear text (http://) from a portal on TLS; "+
+			"use https, or list the host in url_ticket_http_hosts to allow it", "back_host", hostOf(raw), "client_ip", ci.Addr.String())
+		return target{}, false
+	}
+	return t, ok
 }
 
 // autoLogin sends the holder of a valid ticket on to back, refreshing the
@@ -83,7 +96,7 @@ func (s *state) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	if backRaw == "" {
 		backRaw = r.URL.Query().Get(s.backArg)
 	}
-	back, backOK := s.redirects.check(backRaw)
+	back, backOK := s.back(r, ci, backRaw)
 	user := strings.TrimSpace(r.PostForm.Get("user"))
 	password := r.PostForm.Get("password")
 

@@ -40,6 +40,10 @@ type Config struct {
 	// the ticket as the URLTicketArg query parameter so that host's
 	// validator can set its own cookie.
 	URLTicketHosts []string
+	// URLTicketHTTPHosts are the URLTicketHosts that may get the ticket
+	// over plain http while the portal runs on TLS; for any other, a back
+	// URL that would carry the ticket in clear text is refused.
+	URLTicketHTTPHosts []string
 	// URLTicketArg names that parameter; default "auth_tkt".
 	URLTicketArg string
 	// Guest enables a "continue as guest" button.

@@ -11,6 +11,7 @@ import (
 type redirects struct {
 	allowed   tkthttp.HostList // AllowedRedirects
 	urlTicket tkthttp.HostList // URLTicketHosts; also allowed as destinations
+	plainHTTP tkthttp.HostList // URLTicketHTTPHosts: may get a URL ticket over plain http
 	arg       string           // URLTicketArg
 }
 
@@ -18,6 +19,7 @@ type redirects struct {
 type target struct {
 	url       string // what goes in the Location header
 	urlTicket bool   // the host wants the ticket as a URL parameter
+	cleartext bool   // a URL ticket would travel over plain http, which the host is not allowed
 }
 
 // check returns the safe form of a back URL, or ok=false when it must not be
@@ -69,6 +71,7 @@ func (rd *redirects) check(raw string) (target, bool) {
 	switch {
 	case rd.urlTicket.Allows(host, port):
 		t.urlTicket = true
+		t.cleartext = scheme == "http" && !rd.plainHTTP.Allows(host, port)
 	case rd.allowed.Allows(host, port):
 	default:
 		return target{}, false

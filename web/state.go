@@ -107,7 +107,11 @@ func newState(o Config, prev *state) (*state, error) {
 	if err != nil {
 		errs = append(errs, fmt.Errorf("URL ticket hosts: %w", err))
 	}
-	s.redirects = &redirects{allowed: allowed, urlTicket: urlTicket, arg: s.urlTicketArg}
+	plainHTTP, err := tkthttp.ParseHostList(o.URLTicketHTTPHosts)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("URL ticket HTTP hosts: %w", err))
+	}
+	s.redirects = &redirects{allowed: allowed, urlTicket: urlTicket, plainHTTP: plainHTTP, arg: s.urlTicketArg}
 	s.defaultURL = cmp.Or(o.DefaultURL, defaultDefaultURL)
 	if t, ok := s.redirects.check(s.defaultURL); !ok {
 		errs = append(errs, fmt.Errorf("default URL %q is neither a path starting with a single '/' nor on the redirect allow-list", s.defaultURL))

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"net/url"
 	"path/filepath"
@@ -242,6 +243,34 @@ func TestLoginURLTicket(t *testing.T) {
 	w = f.login("alice", alicePass, testBackURL)
 	if strings.Contains(w.Header().Get("Location"), "auth_tkt") {
 		t.Errorf("ticket leaked into %q", w.Header().Get("Location"))
+	}
+}
+
+// A portal reached over TLS does not hand a URL ticket to an http:// back
+// URL, where anyone on the way could read it, unless the host is listed
+// in URLTicketHTTPHosts; a plain-HTTP portal gives nothing more away.
+func TestLoginURLTicketNotInClearText(t *testing.T) {
+	post := func(f *fixture, tls bool, back string) *httptest.ResponseRecorder {
+		form := url.Values{"user": {"alice"}, "password": {alicePass}, "back": {back}}
+		return f.do(req{method: http.MethodPost, target: "/login", form: form, cookies: []*http.Cookie{probe()}, tls: tls})
+	}
+	f := newFixture(t, nil)
+	w := post(f, true, "http://other.example.net/cb")
+	if loc := w.Header().Get("Location"); w.Code != http.StatusSeeOther || loc != "/" {
+		t.Errorf("over TLS to http://: %d %q, want 303 to the default URL", w.Code, loc)
+	}
+	if !strings.Contains(f.logs.String(), "url_ticket_http_hosts") {
+		t.Errorf("the log does not name the setting:\n%s", f.logs.String())
+	}
+	if loc := post(f, true, "https://other.example.net/cb").Header().Get("Location"); !strings.Contains(loc, "auth_tkt=") {
+		t.Errorf("over TLS to https://: %q", loc)
+	}
+	if loc := post(f, false, "http://other.example.net/cb").Header().Get("Location"); !strings.Contains(loc, "auth_tkt=") {
+		t.Errorf("plain portal to http://: %q", loc)
+	}
+	g := newFixture(t, func(o *Config) { o.URLTicketHTTPHosts = []string{"other.example.net"} })
+	if loc := post(g, true, "http://other.example.net/cb").Header().Get("Location"); !strings.HasPrefix(loc, "http://other.example.net/cb?auth_tkt=") {
+		t.Errorf("over TLS to an allowed http:// host: %q", loc)
 	}
 }
 

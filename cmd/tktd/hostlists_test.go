@@ -40,6 +40,8 @@ func TestHostListsAgree(t *testing.T) {
 	}{
 		{"url_ticket_hosts[0]", func(e string) string { return "url_ticket_hosts: [" + e + "]" },
 			func(c *config.Config, e string) { c.URLTicketHosts = []string{e} }, false},
+		{"url_ticket_http_hosts[0]", func(e string) string { return "url_ticket_http_hosts: [" + e + "]" },
+			func(c *config.Config, e string) { c.URLTicketHTTPHosts = []string{e} }, false},
 		{"allowed_redirects[0]", func(e string) string { return "allowed_redirects: [" + e + "]" },
 			func(c *config.Config, e string) { c.AllowedRedirects = []string{e} }, false},
 		{"forward_auth.rules[0].hosts[0]", func(e string) string { return "forward_auth: {rules: [{hosts: [" + e + "]}]}" },

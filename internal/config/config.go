@@ -61,8 +61,11 @@ type Config struct {
 	// URLTicketHosts are allowed hosts in another cookie domain that get
 	// the ticket as the URLTicketArg query parameter.
 	URLTicketHosts []string `koanf:"url_ticket_hosts"`
-	URLTicketArg   string   `koanf:"url_ticket_arg"`
-	Guest          Guest    `koanf:"guest"`
+	// URLTicketHTTPHosts are those of URLTicketHosts that may get the
+	// ticket over plain http while the portal runs on TLS.
+	URLTicketHTTPHosts []string `koanf:"url_ticket_http_hosts"`
+	URLTicketArg       string   `koanf:"url_ticket_arg"`
+	Guest              Guest    `koanf:"guest"`
 	// TemplatesDir holds files overriding the embedded templates and
 	// static files (login.html, style.css, logo.svg, ...).
 	TemplatesDir string   `koanf:"templates_dir"`

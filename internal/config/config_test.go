@@ -112,7 +112,7 @@ log: {level: debug, format: json}
 			c.Guest = Guest{Enabled: true, User: "guest-%12U"}
 			c.Throttle = Throttle{MaxFailures: 3, Window: 5 * time.Minute}
 			c.Server.ShutdownTimeout, c.Server.MaxHeaderBytes, c.Server.ReloadInterval = 5*time.Second, 8192, 0
-			c.Log = Log{Level: "debug", Format: "json"}
+			c.Log = Log{Level: "debug", Format: "json", Access: "info", AccessRate: 50}
 		}},
 		{"stores", `
 stores:

@@ -164,6 +164,7 @@ func (c Config) validatePortal(p *problems) {
 	}
 	checkHosts("allowed_redirects", c.AllowedRedirects)
 	checkHosts("url_ticket_hosts", c.URLTicketHosts)
+	checkHosts("url_ticket_http_hosts", c.URLTicketHTTPHosts)
 	if c.DefaultURL != "" {
 		u, err := url.Parse(c.DefaultURL)
 		switch {
