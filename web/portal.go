@@ -60,6 +60,9 @@ type Config struct {
 	// client's address (for ticket binding and throttling) and on whether
 	// it used TLS is taken, by the same rules as the validators'.
 	tkthttp.ClientAddrConfig
+	// HSTS is the Strict-Transport-Security value sent on every page a
+	// client reached over HTTPS, e.g. "max-age=31536000"; "" sends none.
+	HSTS string
 	// StoreTimeout bounds one Source call; default 10s.
 	StoreTimeout time.Duration
 	// Logger receives one line per login attempt; nil discards.

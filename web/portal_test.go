@@ -186,3 +186,32 @@ func TestSecurityHeadersEverywhere(t *testing.T) {
 		t.Errorf("Allow %q", got)
 	}
 }
+
+// Strict-Transport-Security goes on every page a client reached over
+// HTTPS: to us, or to a trusted proxy that says so; never over plain HTTP,
+// where browsers ignore it and a man in the middle would strip it anyway.
+func TestHSTS(t *testing.T) {
+	const hsts = "max-age=31536000"
+	f := newFixture(t, func(o *Config) {
+		o.HSTS = hsts
+		o.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	})
+	for _, c := range []struct {
+		name string
+		r    req
+		want string
+	}{
+		{"tls", req{target: "/login", tls: true}, hsts},
+		{"tls, an error page", req{target: "/nowhere", tls: true}, hsts},
+		{"plain", req{target: "/login"}, ""},
+		{"trusted proxy says https", req{target: "/login", remote: "10.0.0.1:1", header: map[string]string{"X-Forwarded-Proto": "https"}}, hsts},
+		{"untrusted client says https", req{target: "/login", header: map[string]string{"X-Forwarded-Proto": "https"}}, ""},
+	} {
+		if got := f.do(c.r).Header().Get("Strict-Transport-Security"); got != c.want {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
+	}
+	if got := newFixture(t, nil).do(req{target: "/login", tls: true}).Header().Get("Strict-Transport-Security"); got != "" {
+		t.Errorf("without HSTS configured: %q", got)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/tkt-sso/tkt/ticket"
@@ -94,6 +95,9 @@ func newState(o Config, prev *state) (*state, error) {
 	if o.StoreTimeout < 0 {
 		errs = append(errs, errors.New("store timeout must not be negative"))
 	}
+	if strings.ContainsFunc(o.HSTS, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		errs = append(errs, errors.New("HSTS value holds a control character"))
+	}
 	for name, v := range map[string]string{"back argument": s.backArg, "URL ticket argument": s.urlTicketArg} {
 		if !tkthttp.ValidName(v) {
 			errs = append(errs, fmt.Errorf("%s name %q: use letters, digits and -._~ only", name, v))
@@ -180,7 +184,7 @@ func (s *state) routes() http.Handler {
 	})
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(s.crossOrigin))
-	return securityHeaders(cop.Handler(mux))
+	return s.securityHeaders(cop.Handler(mux))
 }
 
 func (s *state) methodNotAllowed(allow string) http.HandlerFunc {
@@ -210,9 +214,16 @@ func (s *state) crossOrigin(w http.ResponseWriter, r *http.Request) {
 // The CSP has no form-action: Chromium applies it to the redirect that
 // follows the form submission, which must reach allow-listed hosts; the
 // redirect itself is checked server-side.
-func securityHeaders(next http.Handler) http.Handler {
+//
+// Pages a client reached over HTTPS also carry the configured
+// Strict-Transport-Security, so that the browser never again asks for the
+// portal, where passwords and tickets travel, over plain HTTP.
+func (s *state) securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
+		if s.cfg.HSTS != "" && s.clients.Origin(r).HTTPS {
+			h.Set("Strict-Transport-Security", s.cfg.HSTS)
+		}
 		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "no-referrer")

@@ -105,6 +105,7 @@ func (a *app) portalConfig(tc ticket.Config) (web.Config, error) {
 		Throttle:           throttleConfig(c.Throttle),
 		ClientAddrConfig:   tkthttp.ClientAddrConfig{TrustedProxies: proxies},
 		StoreTimeout:       c.StoreTimeout,
+		HSTS:               c.TLS.HSTS(),
 		Logger:             a.log.With("component", "portal"),
 		Metrics:            a.metrics,
 	}, nil

@@ -17,6 +17,7 @@ package config
 
 import (
 	"path/filepath"
+	"strconv"
 	"time"
 )
 
@@ -97,6 +98,25 @@ type Config struct {
 type TLS struct {
 	CertFile string `koanf:"cert_file"`
 	KeyFile  string `koanf:"key_file"`
+	// HSTSMaxAge is the max-age of the Strict-Transport-Security header
+	// the portal sends on every page a client reached over HTTPS (tktd's
+	// own TLS, or a trusted proxy's); 0 sends none.
+	HSTSMaxAge time.Duration `koanf:"hsts_max_age"`
+	// HSTSIncludeSubdomains extends it to every host under the portal's:
+	// only when all of them serve HTTPS.
+	HSTSIncludeSubdomains bool `koanf:"hsts_include_subdomains"`
+}
+
+// HSTS is the Strict-Transport-Security value of the settings, "" for none.
+func (t TLS) HSTS() string {
+	if t.HSTSMaxAge <= 0 {
+		return ""
+	}
+	v := "max-age=" + strconv.FormatInt(int64(t.HSTSMaxAge/time.Second), 10)
+	if t.HSTSIncludeSubdomains {
+		v += "; includeSubDomains"
+	}
+	return v
 }
 
 // Enabled reports whether HTTPS is configured.
@@ -211,6 +231,7 @@ func Defaults() Config {
 			Timeout: DefaultTimeout,
 			Refresh: DefaultRefresh,
 		},
+		TLS:          TLS{HSTSMaxAge: 365 * 24 * time.Hour},
 		Cookie:       Cookie{Name: "auth_tkt", Path: "/"},
 		BackArg:      "back",
 		URLTicketArg: "auth_tkt",

@@ -406,3 +406,18 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestHSTSValue(t *testing.T) {
+	for _, c := range []struct {
+		tls  TLS
+		want string
+	}{
+		{Defaults().TLS, "max-age=31536000"},
+		{TLS{HSTSMaxAge: time.Hour, HSTSIncludeSubdomains: true}, "max-age=3600; includeSubDomains"},
+		{TLS{}, ""},
+	} {
+		if got := c.tls.HSTS(); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.tls, got, c.want)
+		}
+	}
+}

@@ -48,6 +48,9 @@ func (c Config) validateServer(p *problems) {
 			p.wrap("tls", err)
 		}
 	}
+	if c.TLS.HSTSMaxAge < 0 {
+		p.add("tls.hsts_max_age", "must not be negative (0 sends no Strict-Transport-Security)")
+	}
 	if c.DataDir == "" {
 		p.add("data_dir", "empty: give a directory (default %s)", DefaultDataDir)
 	}
