@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/tkt-sso/tkt/internal/config"
+	"github.com/tkt-sso/tkt/internal/testenv"
 )
 
 // TestHostListsAgree: the host allow-lists (url_ticket_hosts,
@@ -19,14 +20,8 @@ import (
 // every entry of testdata/host-lists.json the same verdict, the one the
 // file expects, and config check names the key of every refused entry.
 func TestHostListsAgree(t *testing.T) {
-	raw, err := os.ReadFile("../../testdata/host-lists.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var lists struct{ Good, Bad []string }
-	if err := json.Unmarshal(raw, &lists); err != nil {
-		t.Fatal(err)
-	}
+	testenv.ReadJSON(t, "../../testdata/host-lists.json", &lists)
 	base := config.Defaults()
 	base.DataDir = t.TempDir()
 	if _, err := base.EnsureSecret(); err != nil {

@@ -1,11 +1,10 @@
 package tkthttp_test
 
 import (
-	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 
+	"github.com/tkt-sso/tkt/internal/testenv"
 	"github.com/tkt-sso/tkt/ticket/tkthttp"
 )
 
@@ -13,14 +12,8 @@ import (
 // here, and in tktd's test that config check and serve agree on them.
 func hostLists(t testing.TB) (good, bad []string) {
 	t.Helper()
-	b, err := os.ReadFile("../../testdata/host-lists.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var v struct{ Good, Bad []string }
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatal(err)
-	}
+	testenv.ReadJSON(t, "../../testdata/host-lists.json", &v)
 	return v.Good, v.Bad
 }
 
