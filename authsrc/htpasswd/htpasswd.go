@@ -10,14 +10,19 @@
 // close, and an idle server costs nothing. A file that turns bad or
 // disappears after a good load keeps the last good table, logged; only a
 // store that never loaded one (Lazy) answers ErrUnavailable.
+//
+// Every failed login takes as long as verifying the file's slowest class of
+// hash (pwhash.Floor): an unknown user, a wrong password against a {SHA}
+// hash and one against the one bcrypt-12 hash among bcrypt-10 ones can't
+// be told apart by the time they take.
 package htpasswd
 
 import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,6 +60,7 @@ type Store struct {
 	path     string
 	group    string
 	verifier pwhash.Verifier
+	floor    *pwhash.Floor
 	log      *slog.Logger
 	interval time.Duration
 	// settle is how old a file's modification time must be before it is
@@ -75,11 +81,7 @@ type Store struct {
 type table struct {
 	users  userTable
 	groups groupTable
-	// dummy is a stored hash verified for unknown users, in the file's
-	// most common format and cost, so that they take as long as a wrong
-	// password; "" when the file has no users.
-	dummy string
-	at    stamps
+	at     stamps
 }
 
 const (
@@ -113,6 +115,7 @@ func newWithSettle(cfg Config, settle time.Duration) (*Store, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.floor = pwhash.NewFloor(s.verifier)
 	if s.interval == 0 {
 		s.interval = defaultInterval
 	}
@@ -136,16 +139,14 @@ func (s *Store) Authenticate(ctx context.Context, user, password string) (authsr
 		}
 		return authsrc.Identity{}, authsrc.Unavailable(s.name, cause)
 	}
+	start := time.Now()
 	hash, ok := t.users[user]
 	if !ok {
-		if t.dummy == "" {
-			pwhash.Dummy(password, 0)
-		} else {
-			_, _ = s.verifier.Verify(t.dummy, password)
-		}
+		s.floor.Unknown(password)
+		s.floor.Wait(ctx, start)
 		return authsrc.Identity{}, authsrc.ErrInvalidCredentials
 	}
-	match, err := s.verifier.Verify(hash, password)
+	match, err := s.floor.Verify(hash, password)
 	if err != nil {
 		// Load checked every hash, so this is a hash whose parameters
 		// only fail when used: the file's fault, not the user's.
@@ -153,22 +154,26 @@ func (s *Store) Authenticate(ctx context.Context, user, password string) (authsr
 		return authsrc.Identity{}, authsrc.Unavailable(s.name, err)
 	}
 	if !match {
+		s.floor.Wait(ctx, start)
 		return authsrc.Identity{}, authsrc.ErrInvalidCredentials
 	}
 	return authsrc.Identity{User: user, Groups: slices.Clone(t.groups[user])}, nil
 }
 
-// dummyHash picks the stored hash of the file's most common scheme and
-// cost, the first of its kind.
+// dummyHash picks the hash verified for unknown users: one of the file's
+// most common class, so that an unknown user costs the CPU most users'
+// wrong passwords cost (the floor makes up the time to the slowest), the
+// smallest of its class so that the choice doesn't follow map order; ""
+// for no users.
 func dummyHash(users userTable) string {
 	count := map[string]int{}
 	first := map[string]string{}
 	best := ""
 	for _, h := range users {
-		k := schemeKey(h)
+		k := pwhash.Class(h)
 		count[k]++
 		if f, ok := first[k]; !ok || h < f {
-			first[k] = h // smallest, so the choice doesn't follow map order
+			first[k] = h
 		}
 		if count[k] > count[best] || count[k] == count[best] && k < best {
 			best = k
@@ -177,26 +182,7 @@ func dummyHash(users userTable) string {
 	return first[best]
 }
 
-// schemeKey is what decides a hash's cost: its scheme and parameters,
-// without salt or digest.
-func schemeKey(h string) string {
-	switch {
-	case strings.HasPrefix(h, "$2") && len(h) > 7:
-		return h[:7] // "$2y$05$"
-	case strings.HasPrefix(h, "$"):
-		parts := strings.SplitN(h, "$", 4)
-		if len(parts) == 4 && (strings.Contains(parts[2], "=") || strings.HasPrefix(parts[1], "pbkdf2")) {
-			return parts[1] + "$" + parts[2]
-		}
-		if len(parts) > 1 {
-			return parts[1]
-		}
-	case strings.HasPrefix(h, "{"):
-		if end := strings.IndexByte(h, '}'); end > 0 {
-			return h[:end+1]
-		}
-	case len(h) == 13:
-		return "des"
-	}
-	return "other"
+// track tells the floor what t holds.
+func (s *Store) track(t *table) {
+	s.floor.Track(dummyHash(t.users), maps.Values(t.users))
 }

@@ -67,6 +67,7 @@ func (s *Store) maybeReload() {
 func (s *Store) loadLocked() error {
 	t, err := s.read()
 	if err == nil {
+		s.track(t)
 		s.table.Store(t)
 		s.lastErr.Store(nil)
 		s.failed = false
@@ -96,7 +97,7 @@ func (s *Store) read() (*table, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &table{users: users, dummy: dummyHash(users), at: stamps{pw: pwAt}}
+	t := &table{users: users, at: stamps{pw: pwAt}}
 	if s.group != "" {
 		gdata, gAt, err := readSettled(s.group, s.settle)
 		if err != nil {
