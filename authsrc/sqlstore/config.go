@@ -50,7 +50,10 @@ type Config struct {
 	// (default DefaultQueryTimeout). The caller's deadline, if sooner, wins.
 	QueryTimeout time.Duration
 	// BcryptCost is the cost of new password hashes and of the comparison
-	// spent on unknown users (default DefaultBcryptCost).
+	// spent on unknown users (default DefaultBcryptCost). With Queries,
+	// set it to the cost the database's hashes have: failed logins take
+	// at least the time of a hash of this cost, and learn costlier ones
+	// only as they meet them.
 	BcryptCost int
 	// Name labels the store in errors; the default is built from the driver
 	// and the DSN's host and database, without credentials.

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tkt-sso/tkt/authsrc"
@@ -29,6 +30,13 @@ type Store struct {
 	verifier pwhash.Verifier
 	cost     int
 	timeout  time.Duration
+
+	// floor holds failed logins (floor.go); typical is the hash verified
+	// for unknown users, an unmatchable bcrypt at the configured cost.
+	floor       *pwhash.Floor
+	typical     string
+	classesMu   sync.Mutex
+	nextClasses time.Time // when tkt's table is next read for its classes
 }
 
 // stmts are the queries Authenticate runs, in the driver's placeholder
@@ -59,7 +67,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		verifier: pwhash.Verifier{AllowPlain: cfg.AllowPlain && cfg.Queries != nil},
 		cost:     cfg.BcryptCost,
 		timeout:  cfg.QueryTimeout,
+		typical:  pwhash.UnmatchableBcrypt(cfg.BcryptCost),
 	}
+	s.floor = pwhash.NewFloor(s.verifier)
+	s.floor.Track(s.typical, nil)
 	if s.q, err = buildStmts(cfg.Queries, d); err != nil {
 		return nil, err
 	}
@@ -139,11 +150,12 @@ func (s *Store) Authenticate(ctx context.Context, user, password string) (authsr
 	if err != nil {
 		return authsrc.Identity{}, s.unavailable(err)
 	}
+	start := time.Now()
 	if !found {
-		pwhash.Dummy(password, s.cost)
-		return authsrc.Identity{}, authsrc.ErrInvalidCredentials
+		s.floor.Unknown(password)
+		return authsrc.Identity{}, s.invalid(ctx, start)
 	}
-	ok, err := s.verifier.Verify(hash, password)
+	ok, err := s.floor.Verify(hash, password)
 	if err != nil {
 		// Never a wrong password: the row holds something we can't check,
 		// and the admin needs to hear about it. pwhash's errors don't
@@ -151,7 +163,7 @@ func (s *Store) Authenticate(ctx context.Context, user, password string) (authsr
 		return authsrc.Identity{}, s.unavailable(fmt.Errorf("user %q: %w", user, err))
 	}
 	if !ok {
-		return authsrc.Identity{}, authsrc.ErrInvalidCredentials
+		return authsrc.Identity{}, s.invalid(ctx, start)
 	}
 
 	id := authsrc.Identity{User: name, Data: data}
