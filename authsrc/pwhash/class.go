@@ -99,6 +99,26 @@ func digits(s string) bool {
 // bcrypt.DefaultCost), what Bcrypt makes.
 func BcryptClass(cost int) string { return "bcrypt cost " + strconv.Itoa(clampCost(cost)) }
 
+// NeedsRehash reports whether a hash that has just matched should be
+// replaced by Bcrypt(password, cost): it is in another scheme, or bcrypt at
+// another cost. A higher cost is brought down as a lower one is brought up:
+// the configured cost is the store's policy (raise it to keep stronger
+// hashes), and a store whose hashes are all of one class has every failed
+// login cost the same without waiting for the slowest.
+func NeedsRehash(hash string, cost int) bool { return Class(hash) != BcryptClass(cost) }
+
+// Rehash returns the hash a store should put in place of old, which
+// password has just matched: Bcrypt(password, cost), or "" when old is
+// that class already (NeedsRehash). An error (a password longer than
+// bcrypt takes) means old stays, rather than a hash of part of the
+// password.
+func Rehash(old, password string, cost int) (string, error) {
+	if !NeedsRehash(old, cost) {
+		return "", nil
+	}
+	return Bcrypt(password, cost)
+}
+
 // bcryptB64 is bcrypt's base64: crypt's alphabet in another order.
 var bcryptB64 = base64.NewEncoding("./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789").WithPadding(base64.NoPadding)
 

@@ -51,6 +51,50 @@ func TestClassHidesHash(t *testing.T) {
 	}
 }
 
+func TestNeedsRehash(t *testing.T) {
+	b10, err := Bcrypt("pw", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b5, _ := Bcrypt("pw", 5)
+	tests := []struct {
+		hash string
+		cost int
+		want bool
+	}{
+		{b10, 10, false},
+		{b10, 0, false}, // the default cost
+		{"$2a" + b10[3:], 10, false},
+		{b5, 10, true},
+		{b10, 5, true}, // the configured cost is the policy, both ways
+		{"{SHA}GpHWL3ymc5liWkNopqtdSjuqYHM=", 10, true},
+		{"$apr1$qRJZNOMQ$.CIxFWuvgoFaiWuvIHLzx0", 5, true},
+		{"pw", 10, true},
+	}
+	for _, tt := range tests {
+		if got := NeedsRehash(tt.hash, tt.cost); got != tt.want {
+			t.Errorf("NeedsRehash(%.12s…, %d) = %v, want %v", tt.hash, tt.cost, got, tt.want)
+		}
+	}
+}
+
+func TestRehash(t *testing.T) {
+	b4, _ := Bcrypt("pw", 4)
+	if h, err := Rehash(b4, "pw", 4); h != "" || err != nil {
+		t.Errorf("Rehash(current hash) = %q, %v; want nothing to do", h, err)
+	}
+	h, err := Rehash("{SHA}GpHWL3ymc5liWkNopqtdSjuqYHM=", "pw", 4)
+	if err != nil || Class(h) != "bcrypt cost 4" {
+		t.Fatalf("Rehash({SHA}) = %q, %v", h, err)
+	}
+	if ok, err := (Verifier{}).Verify(h, "pw"); !ok || err != nil {
+		t.Errorf("the new hash does not verify: %v, %v", ok, err)
+	}
+	if h, err := Rehash("{SHA}x", strings.Repeat("p", 73), 4); h != "" || err == nil {
+		t.Errorf("Rehash of a password over 72 bytes = %q, %v; want an error, the old hash kept", h, err)
+	}
+}
+
 func TestUnmatchableBcrypt(t *testing.T) {
 	h := UnmatchableBcrypt(4)
 	if err := (Verifier{}).Check(h); err != nil {

@@ -2,10 +2,14 @@
 // PostgreSQL and MySQL/MariaDB through one database/sql implementation.
 //
 // It works in one of two modes. With tkt's own schema (the default) it
-// creates and migrates its tables, stores bcrypt hashes and offers the user
-// management tktctl uses. With Config.Queries it reads an existing
-// application's database through administrator-written queries and
-// verifies whatever hash formats pwhash knows.
+// creates and migrates its tables, stores bcrypt hashes, replaces any other
+// hash with one at the configured cost when its user logs in (rehash.go)
+// and offers the user management tktctl uses. With Config.Queries it reads
+// an existing application's database through administrator-written
+// queries and verifies whatever hash formats pwhash knows, writing nothing.
+//
+// In both, every failed login takes as long as the slowest class of hash
+// the store holds (floor.go).
 package sqlstore
 
 import (
@@ -13,6 +17,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -30,6 +35,7 @@ type Store struct {
 	verifier pwhash.Verifier
 	cost     int
 	timeout  time.Duration
+	log      *slog.Logger
 
 	// floor holds failed logins (floor.go); typical is the hash verified
 	// for unknown users, an unmatchable bcrypt at the configured cost.
@@ -37,6 +43,10 @@ type Store struct {
 	typical     string
 	classesMu   sync.Mutex
 	nextClasses time.Time // when tkt's table is next read for its classes
+
+	// beforeRehash, when a test sets it, runs between a login's read of
+	// a hash and the write of its replacement.
+	beforeRehash func()
 }
 
 // stmts are the queries Authenticate runs, in the driver's placeholder
@@ -67,7 +77,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		verifier: pwhash.Verifier{AllowPlain: cfg.AllowPlain && cfg.Queries != nil},
 		cost:     cfg.BcryptCost,
 		timeout:  cfg.QueryTimeout,
+		log:      cfg.Logger,
 		typical:  pwhash.UnmatchableBcrypt(cfg.BcryptCost),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.floor = pwhash.NewFloor(s.verifier)
 	s.floor.Track(s.typical, nil)
@@ -164,6 +178,9 @@ func (s *Store) Authenticate(ctx context.Context, user, password string) (authsr
 	}
 	if !ok {
 		return authsrc.Identity{}, s.invalid(ctx, start)
+	}
+	if s.own {
+		s.rehash(ctx, name, hash, password)
 	}
 
 	id := authsrc.Identity{User: name, Data: data}

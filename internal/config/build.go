@@ -102,7 +102,7 @@ func open(ctx context.Context, c Config, st Store, log *slog.Logger) (authsrc.So
 			check: func(context.Context) error { return checkReadable(h.Path) },
 		}, nil
 	case st.SQL != nil:
-		ss, err := openSQL(ctx, c, st.SQL, st.Name)
+		ss, err := openSQL(ctx, c, st.SQL, st.Name, log)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -129,7 +129,7 @@ func open(ctx context.Context, c Config, st Store, log *slog.Logger) (authsrc.So
 	return nil, nil, fmt.Errorf("unknown store type %q", st.Type)
 }
 
-func openSQL(ctx context.Context, c Config, s *SQLStore, name string) (*sqlstore.Store, error) {
+func openSQL(ctx context.Context, c Config, s *SQLStore, name string, log *slog.Logger) (*sqlstore.Store, error) {
 	var sc sqlstore.Config
 	if s.dataDir() {
 		var err error
@@ -153,7 +153,7 @@ func openSQL(ctx context.Context, c Config, s *SQLStore, name string) (*sqlstore
 	sc.MaxOpenConns, sc.MaxIdleConns = s.MaxOpenConns, s.MaxIdleConns
 	sc.ConnMaxLifetime, sc.QueryTimeout = s.ConnMaxLifetime, s.QueryTimeout
 	sc.BcryptCost = s.BcryptCost
-	sc.Name = name
+	sc.Name, sc.Logger = name, log
 	return sqlstore.Open(ctx, sc)
 }
 
