@@ -20,12 +20,15 @@ package htpasswd
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/tkt-sso/tkt/authsrc"
 	"github.com/tkt-sso/tkt/authsrc/pwhash"
@@ -51,6 +54,13 @@ type Config struct {
 	// store answers ErrUnavailable, and it keeps trying at each check.
 	// For files provisioned after start; without it New fails fast.
 	Lazy bool
+	// Rehash says tkt owns the file: a user whose password matches a hash
+	// that is not bcrypt at BcryptCost gets one that is, written into the
+	// file then and there (see rehash.go for how the file is replaced).
+	// Off by default: a file something else writes must be left alone.
+	Rehash bool
+	// BcryptCost is the cost Rehash writes; 0 means bcrypt's default, 10.
+	BcryptCost int
 }
 
 // Store is an authsrc.Source over one htpasswd file. It is safe for
@@ -61,6 +71,8 @@ type Store struct {
 	group    string
 	verifier pwhash.Verifier
 	floor    *pwhash.Floor
+	rehash   bool
+	cost     int
 	log      *slog.Logger
 	interval time.Duration
 	// settle is how old a file's modification time must be before it is
@@ -72,9 +84,13 @@ type Store struct {
 	nextCheck atomic.Int64 // UnixNano before which Authenticate doesn't stat
 	lastErr   atomic.Pointer[error]
 
-	mu       sync.Mutex // serialises loads; guards failed and failedAt
+	mu       sync.Mutex // serialises loads and rewrites; guards the rest
 	failed   bool       // the last load failed,
 	failedAt stamps     // with the files as they were then
+	// written is the file as this store last wrote it (rehash.go).
+	written stamp
+	// rehashOff stops rehashing after a write failed, until a load.
+	rehashOff atomic.Bool
 }
 
 // table is one loaded version of the files. It is never modified.
@@ -100,11 +116,16 @@ func newWithSettle(cfg Config, settle time.Duration) (*Store, error) {
 	if cfg.Path == "" {
 		return nil, errors.New("htpasswd: no file path configured")
 	}
+	if cfg.BcryptCost != 0 && (cfg.BcryptCost < bcrypt.MinCost || cfg.BcryptCost > pwhash.MaxBcryptCost) {
+		return nil, fmt.Errorf("htpasswd: bcrypt cost %d is outside %d..%d", cfg.BcryptCost, bcrypt.MinCost, pwhash.MaxBcryptCost)
+	}
 	s := &Store{
 		name:     cfg.Name,
 		path:     cfg.Path,
 		group:    cfg.GroupPath,
 		verifier: pwhash.Verifier{AllowPlain: cfg.AllowPlain},
+		rehash:   cfg.Rehash,
+		cost:     cfg.BcryptCost,
 		log:      cfg.Logger,
 		interval: cfg.CheckInterval,
 		settle:   settle,
@@ -157,6 +178,7 @@ func (s *Store) Authenticate(ctx context.Context, user, password string) (authsr
 		s.floor.Wait(ctx, start)
 		return authsrc.Identity{}, authsrc.ErrInvalidCredentials
 	}
+	s.maybeRehash(ctx, user, hash, password)
 	return authsrc.Identity{User: user, Groups: slices.Clone(t.groups[user])}, nil
 }
 

@@ -71,6 +71,7 @@ func (s *Store) loadLocked() error {
 		s.table.Store(t)
 		s.lastErr.Store(nil)
 		s.failed = false
+		s.rehashOff.Store(false)
 		s.log.Info("htpasswd: loaded", "store", s.name, "users", len(t.users), "groups", s.group != "")
 		return nil
 	}
@@ -88,7 +89,7 @@ func (s *Store) loadLocked() error {
 }
 
 func (s *Store) read() (*table, error) {
-	data, pwAt, err := readSettled(s.path, s.settle)
+	data, pwAt, err := readSettled(s.path, s.settleFor(s.path))
 	if err != nil {
 		return nil, err
 	}

@@ -93,6 +93,7 @@ func open(ctx context.Context, c Config, st Store, log *slog.Logger) (authsrc.So
 		hs, err := htpasswd.New(htpasswd.Config{
 			Path: h.Path, GroupPath: h.GroupPath, AllowPlain: h.AllowPlain,
 			Logger: log, Name: name, CheckInterval: h.CheckInterval, Lazy: h.Lazy,
+			Rehash: h.Rehash, BcryptCost: h.BcryptCost,
 		})
 		if err != nil {
 			return nil, nil, err

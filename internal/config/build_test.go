@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -258,5 +259,39 @@ func TestBuildSourcePostgres(t *testing.T) {
 	}
 	if _, err := st.Source.Authenticate(ctx, "nobody", "pw"); !errors.Is(err, authsrc.ErrInvalidCredentials) {
 		t.Errorf("unknown user: %v", err)
+	}
+}
+
+// TestBuildSourceRehash: rehash and bcrypt_cost reach the htpasswd store:
+// a {SHA} password is bcrypt at the configured cost after its login.
+func TestBuildSourceRehash(t *testing.T) {
+	dir := t.TempDir()
+	users := writeFile(t, dir, "users", "alice:{SHA}g2YDYHBhl9R/ddqtGep+ipAO4aU=\n", 0o640) // alice-pw
+	// Written long ago: the store leaves a file just written alone for a
+	// moment, in case its writer isn't done.
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(users, old, old); err != nil {
+		t.Fatal(err)
+	}
+	c := Defaults()
+	c.DataDir = filepath.Join(dir, "data")
+	c.Stores = []Store{{Type: StoreHtpasswd, Htpasswd: &HtpasswdStore{Path: users, Rehash: true, BcryptCost: bcrypt.MinCost}}}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := BuildSource(context.Background(), c, BuildConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.Source.Authenticate(context.Background(), "alice", "alice-pw"); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(users)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(data), "alice:$2y$04$") {
+		t.Errorf("file after the login: %q, want alice at bcrypt cost 4", data)
 	}
 }
