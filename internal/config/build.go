@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/tkt-sso/tkt/authsrc"
 	"github.com/tkt-sso/tkt/authsrc/cache"
@@ -125,7 +125,7 @@ func open(ctx context.Context, c Config, st Store, log *slog.Logger) (authsrc.So
 		if err != nil {
 			return nil, nil, err
 		}
-		return ls, &openStore{name: name, kind: st.Type, check: ldapCheck(lc)}, nil
+		return ls, &openStore{name: name, kind: st.Type, check: atMostEvery(time.Second, ls.Check)}, nil
 	}
 	return nil, nil, fmt.Errorf("unknown store type %q", st.Type)
 }
@@ -156,38 +156,6 @@ func openSQL(ctx context.Context, c Config, s *SQLStore, name string, log *slog.
 	sc.BcryptCost = s.BcryptCost
 	sc.Name, sc.Logger = name, log
 	return sqlstore.Open(ctx, sc)
-}
-
-// ldapCheck is the readiness check of a directory: one of its servers
-// accepts a TCP connection. Binding would cost the directory a login's work
-// on every probe; a server that accepts connections but fails binds shows
-// up in the login metrics instead.
-func ldapCheck(lc ldap.Config) func(context.Context) error {
-	return func(ctx context.Context) error {
-		timeout := lc.ConnectTimeout
-		if timeout <= 0 {
-			timeout = ldap.DefaultTimeout
-		}
-		d := net.Dialer{Timeout: timeout}
-		var errs []error
-		for _, raw := range lc.URLs {
-			u, err := url.Parse(raw)
-			if err != nil {
-				continue // Validate refused it already
-			}
-			port := u.Port()
-			if port == "" {
-				port = map[string]string{"ldap": "389", "ldaps": "636"}[u.Scheme]
-			}
-			conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(u.Hostname(), port))
-			if err == nil {
-				conn.Close()
-				return nil
-			}
-			errs = append(errs, fmt.Errorf("%s: %w", raw, err))
-		}
-		return errors.Join(errs...)
-	}
 }
 
 // label is a store's name for logs, errors, cache keys and metrics: the
@@ -245,15 +213,22 @@ func (e *StoreError) Error() string { return e.Store + ": " + e.Err.Error() }
 func (e *StoreError) Unwrap() error { return e.Err }
 
 // Check reports the stores that can't be reached, for a readiness probe:
-// one StoreError each, joined. Stores are checked one after the other, all
-// bounded by ctx.
+// one StoreError each, joined in the stores' order. The stores are checked
+// at once, each bounded by ctx: one hung store (a frozen directory takes
+// the whole deadline to fail) must not make those after it look down too.
 func (s *Stores) Check(ctx context.Context) error {
-	var errs []error
-	for _, st := range s.list {
-		if err := st.check(ctx); err != nil {
-			errs = append(errs, &StoreError{Store: st.name, Err: err})
-		}
+	errs := make([]error, len(s.list))
+	var wg sync.WaitGroup
+	for i, st := range s.list {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := st.check(ctx); err != nil {
+				errs[i] = &StoreError{Store: st.name, Err: err}
+			}
+		}()
 	}
+	wg.Wait()
 	return errors.Join(errs...)
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/tkt-sso/tkt/authsrc"
 	"github.com/tkt-sso/tkt/authsrc/cache"
 	"github.com/tkt-sso/tkt/authsrc/sqlstore"
+	"github.com/tkt-sso/tkt/internal/slapdtest"
 )
 
 // needServer skips a test whose server is missing, or fails it in CI where
@@ -155,30 +156,51 @@ func TestBuildSource(t *testing.T) {
 	}
 }
 
+// TestBuildSourceLDAPReadiness replays finding 6 against real slapd
+// servers: readiness used to be a TCP connect, so a slapd stopped with
+// SIGSTOP (the kernel still accepts its connections) read as ready while
+// every login failed after 3 s. Now it reads as not ready within the
+// probe's deadline, the directory that fails over to a live server reads
+// as ready, and the hung one doesn't make the others look down.
 func TestBuildSourceLDAPReadiness(t *testing.T) {
 	ctx := context.Background()
-	up, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer up.Close()
+	live := slapdtest.Start(t, slapdtest.Config{LDIF: "dn: dc=example,dc=org\nobjectClass: dcObject\nobjectClass: organization\no: Example\ndc: example\n"})
+	hung := slapdtest.Start(t, slapdtest.Config{})
 	c := Defaults()
 	c.DataDir = t.TempDir()
-	c.Stores = []Store{
-		{Type: StoreLDAP, Name: "down", LDAP: &LDAPStore{}},
-		{Type: StoreLDAP, Name: "failover", LDAP: &LDAPStore{}},
+	store := func(name string, urls ...string) Store {
+		l := &LDAPStore{}
+		l.URLs, l.BaseDN = urls, live.BaseDN
+		l.BindDN, l.BindPassword = live.AdminDN, live.AdminPassword // the root DN stands in for a service account
+		return Store{Type: StoreLDAP, Name: name, LDAP: l}
 	}
-	c.Stores[0].LDAP.URLs = []string{"ldap://" + closedAddr(t)}
-	c.Stores[0].LDAP.BaseDN = "dc=example,dc=com"
-	c.Stores[1].LDAP.URLs = []string{"ldap://" + closedAddr(t), "ldap://" + up.Addr().String()}
-	c.Stores[1].LDAP.BaseDN = "dc=example,dc=com"
-	c.Stores[1].LDAP.OpTimeout = 200 * time.Millisecond // the listener never answers
+	c.Stores = []Store{
+		store("down", "ldap://"+closedAddr(t)),
+		store("hung", hung.URL),
+		store("failover", "ldap://"+closedAddr(t), live.URL),
+	}
+	c.Stores[1].LDAP.BindDN, c.Stores[1].LDAP.BindPassword = hung.AdminDN, hung.AdminPassword
 	st, err := BuildSource(ctx, c, BuildConfig{})
 	if err != nil {
 		t.Fatal(err) // ldap.New does not connect: a directory down at start is no error
 	}
 	defer st.Close()
-	err = st.Check(ctx)
+	if err := st.Check(ctx); err == nil || !strings.Contains(err.Error(), "down") {
+		t.Fatalf("before the freeze: %v, want only down unready", err)
+	}
+	if err := hung.Freeze(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { hung.Thaw() })
+	time.Sleep(time.Second) // the last probe's answer is good for a second
+
+	const probe = 3 * time.Second // what tktd's /readyz gives the check
+	pctx, cancel := context.WithTimeout(ctx, probe)
+	defer cancel()
+	start := time.Now()
+	err = st.Check(pctx)
+	took := time.Since(start)
+	t.Logf("Check with slapd frozen: %v after %v", err, took)
 	var names []string
 	for _, p := range Problems(err) {
 		var se *StoreError
@@ -186,11 +208,17 @@ func TestBuildSourceLDAPReadiness(t *testing.T) {
 			names = append(names, se.Store)
 		}
 	}
-	if diff := cmp.Diff([]string{"down"}, names); diff != "" {
+	if diff := cmp.Diff([]string{"down", "hung"}, names); diff != "" {
 		t.Errorf("unready stores (-want +got)\n%s\n(%v)", diff, err)
 	}
-	if _, err := st.Source.Authenticate(ctx, "alice", "pw"); !errors.Is(err, authsrc.ErrUnavailable) {
-		t.Errorf("login with the directories down: %v, want unavailable", err)
+	if took > probe+time.Second {
+		t.Errorf("Check took %v, past the probe's %v", took, probe)
+	}
+	// And logins agree: the hung directory fails them.
+	lctx, lcancel := context.WithTimeout(ctx, time.Second)
+	defer lcancel()
+	if _, err := st.Source.Authenticate(lctx, "alice", "pw"); !errors.Is(err, authsrc.ErrUnavailable) {
+		t.Errorf("login with a directory down and one hung: %v, want unavailable", err)
 	}
 }
 
