@@ -9,7 +9,9 @@
 // Authenticate call comes first: no goroutine to start or leak, nothing to
 // close, and an idle server costs nothing. A file that turns bad or
 // disappears after a good load keeps the last good table, logged; only a
-// store that never loaded one (Lazy) answers ErrUnavailable.
+// store that never loaded one (Lazy) answers ErrUnavailable. Readiness
+// agrees (ready.go): Check says ready while the store answers from a
+// table, and Stale says when that table is all that is left of the file.
 //
 // Every failed login takes as long as verifying the file's slowest class of
 // hash (pwhash.Floor): an unknown user, a wrong password against a {SHA}
@@ -154,11 +156,7 @@ func (s *Store) Authenticate(ctx context.Context, user, password string) (authsr
 	s.maybeReload()
 	t := s.table.Load()
 	if t == nil {
-		cause := errors.New("never loaded")
-		if p := s.lastErr.Load(); p != nil {
-			cause = *p
-		}
-		return authsrc.Identity{}, authsrc.Unavailable(s.name, cause)
+		return authsrc.Identity{}, authsrc.Unavailable(s.name, s.loadError())
 	}
 	start := time.Now()
 	hash, ok := t.users[user]

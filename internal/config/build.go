@@ -31,6 +31,10 @@ type Stores struct {
 	// Source asks the stores in order (authsrc.Chain).
 	Source authsrc.Source
 	list   []*openStore
+	log    *slog.Logger
+
+	mu       sync.Mutex
+	degraded string // what Check last logged as degraded
 }
 
 // openStore is one opened store and what tktd can do with it besides
@@ -41,7 +45,10 @@ type openStore struct {
 	cache  *cache.Cache                // nil without a cache
 	reload func() error                // nil if nothing to reload
 	check  func(context.Context) error // readiness
-	close  func() error                // nil if nothing to close
+	// degraded says why a ready store serves from memory; nil if it
+	// can't.
+	degraded func() error
+	close    func() error // nil if nothing to close
 }
 
 // BuildSource opens every configured store (the SQLite store in DataDir
@@ -57,7 +64,7 @@ func BuildSource(ctx context.Context, c Config, o BuildConfig) (*Stores, error) 
 	if len(stores) == 0 {
 		stores = []Store{{Type: StoreSQL, SQL: &SQLStore{}}}
 	}
-	s := &Stores{}
+	s := &Stores{log: log}
 	var named []authsrc.Named
 	for i, st := range stores {
 		src, ost, err := open(ctx, c, st, log)
@@ -98,10 +105,7 @@ func open(ctx context.Context, c Config, st Store, log *slog.Logger) (authsrc.So
 		if err != nil {
 			return nil, nil, err
 		}
-		return hs, &openStore{
-			name: name, kind: st.Type, reload: hs.Reload,
-			check: func(context.Context) error { return checkReadable(h.Path) },
-		}, nil
+		return hs, &openStore{name: name, kind: st.Type, reload: hs.Reload, check: hs.Check, degraded: hs.Stale}, nil
 	case st.SQL != nil:
 		ss, err := openSQL(ctx, c, st.SQL, st.Name, log)
 		if err != nil {
@@ -229,7 +233,47 @@ func (s *Stores) Check(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
+	s.logDegraded()
 	return errors.Join(errs...)
+}
+
+// Degraded reports the stores that are ready but serve from memory: an
+// htpasswd file gone or broken since its last good load, whose users
+// still log in from that load (a restart would not start). One StoreError
+// each, joined; nil when there are none. It costs a stat per file.
+func (s *Stores) Degraded() error {
+	var errs []error
+	for _, st := range s.list {
+		if st.degraded == nil {
+			continue
+		}
+		if err := st.degraded(); err != nil {
+			errs = append(errs, &StoreError{Store: st.name, Err: err})
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// logDegraded logs what Degraded says when it changes, so that the
+// readiness probes, which see "ready", leave a line saying why a store
+// serves from memory, once, and another when it no longer does.
+func (s *Stores) logDegraded() {
+	err := s.Degraded()
+	now := ""
+	if err != nil {
+		now = err.Error()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if now == s.degraded {
+		return
+	}
+	s.degraded = now
+	if err != nil {
+		s.log.Warn("ready, but a user store serves from memory", "err", err)
+	} else {
+		s.log.Info("user stores serve from their files again")
+	}
 }
 
 // Close closes the stores that hold connections.

@@ -1,12 +1,15 @@
 package config
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -148,11 +151,92 @@ func TestBuildSource(t *testing.T) {
 	if _, err := st.Source.Authenticate(ctx, "bob", "new-pw"); err != nil {
 		t.Errorf("after a bad reload: %v", err)
 	}
-	// Readiness follows the file.
-	os.Remove(users)
-	var se *StoreError
-	if err := st.Check(ctx); !errors.As(err, &se) || se.Store != "files" {
-		t.Errorf("Check with the file gone: %v", err)
+}
+
+// TestBuildSourceHtpasswdGone replays finding 6's other half: with its
+// htpasswd file deleted, a store read as not ready while its logins kept
+// working from memory. One meaning now: it serves, so it is ready, and
+// Degraded (and the log, once) says it serves from memory.
+func TestBuildSourceHtpasswdGone(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	users := writeFile(t, dir, "users", htpasswdLine(t, "bob", "bob-pw"), 0o644)
+	c := Defaults()
+	c.DataDir = filepath.Join(dir, "data")
+	c.Stores = []Store{{Type: StoreHtpasswd, Name: "files", Htpasswd: &HtpasswdStore{Path: users, CheckInterval: time.Nanosecond}}}
+	var logs bytes.Buffer
+	st, err := BuildSource(ctx, c, BuildConfig{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Check(ctx); err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	if err := st.Degraded(); err != nil {
+		t.Fatalf("Degraded with the file there: %v", err)
+	}
+
+	if err := os.Remove(users); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // a login's reload attempt fails, and changes nothing
+		if err := st.Check(ctx); err != nil {
+			t.Errorf("Check with the file gone: %v, want ready: logins work", err)
+		}
+		if _, err := st.Source.Authenticate(ctx, "bob", "bob-pw"); err != nil {
+			t.Errorf("login with the file gone: %v", err)
+		}
+		var se *StoreError
+		if err := st.Degraded(); !errors.As(err, &se) || se.Store != "files" || !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("Degraded with the file gone: %v, want files, not found", err)
+		}
+	}
+	if n := strings.Count(logs.String(), "serves from memory"); n != 1 {
+		t.Errorf("%d log lines say the store serves from memory, want 1:\n%s", n, &logs)
+	}
+
+	writeFile(t, dir, "users", htpasswdLine(t, "bob", "bob-pw"), 0o644)
+	if err := st.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Degraded(); err != nil {
+		t.Errorf("Degraded with the file back: %v", err)
+	}
+	if !strings.Contains(logs.String(), "serve from their files again") {
+		t.Errorf("no log line when the file came back:\n%s", &logs)
+	}
+}
+
+// TestBuildSourceLazyReadiness: a store that never loaded its file is not
+// ready, as its logins are unavailable, and the probe itself loads the
+// file once it appears: no login reaches a store that isn't ready.
+func TestBuildSourceLazyReadiness(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	users := filepath.Join(dir, "users")
+	c := Defaults()
+	c.DataDir = filepath.Join(dir, "data")
+	c.Stores = []Store{{Type: StoreHtpasswd, Name: "later", Htpasswd: &HtpasswdStore{Path: users, Lazy: true, CheckInterval: time.Nanosecond}}}
+	st, err := BuildSource(ctx, c, BuildConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Check(ctx); !errors.Is(err, authsrc.ErrUnavailable) {
+		t.Fatalf("Check before the file exists: %v, want unavailable", err)
+	}
+	writeFile(t, dir, "users", htpasswdLine(t, "bob", "bob-pw"), 0o644)
+	old := time.Now().Add(-time.Hour) // settled: not being written
+	os.Chtimes(users, old, old)
+	if err := st.Check(ctx); err != nil {
+		t.Fatalf("Check once the file exists: %v", err)
+	}
+	if _, err := st.Source.Authenticate(ctx, "bob", "bob-pw"); err != nil {
+		t.Fatal(err)
 	}
 }
 
