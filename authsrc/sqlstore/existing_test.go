@@ -70,11 +70,7 @@ else:
 	if err != nil {
 		t.Fatalf("%s: %v", cmd, err)
 	}
-	h := strings.TrimSpace(string(out))
-	if strings.HasPrefix(h, "u:") {
-		h = h[2:]
-	}
-	return h
+	return strings.TrimPrefix(strings.TrimSpace(string(out)), "u:")
 }
 
 var toolSchemes = []string{"bcrypt", "sha1", "apr1", "md5crypt", "sha256crypt", "sha512crypt", "argon2id", "scrypt", "pbkdf2-sha256"}

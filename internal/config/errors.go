@@ -132,7 +132,7 @@ func kindName(t reflect.Type) string {
 // showValue shows a bad value briefly: a list or map by its kind only, a
 // scalar quoted and cut, since it might be a mistyped secret.
 func showValue(v any) string {
-	switch v.(type) {
+	switch s := v.(type) {
 	case nil:
 		return "nothing"
 	case map[string]any, map[any]any:
@@ -140,7 +140,6 @@ func showValue(v any) string {
 	case []any:
 		return "a list"
 	case string:
-		s := v.(string)
 		if len(s) > 40 {
 			s = s[:40] + "..."
 		}
