@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/tkt-sso/tkt/authsrc"
 	"github.com/tkt-sso/tkt/authsrc/cache"
@@ -129,7 +128,7 @@ func open(ctx context.Context, c Config, st Store, log *slog.Logger) (authsrc.So
 		if err != nil {
 			return nil, nil, err
 		}
-		return ls, &openStore{name: name, kind: st.Type, check: atMostEvery(time.Second, ls.Check)}, nil
+		return ls, &openStore{name: name, kind: st.Type, check: atMostEvery(ldapProbeEvery, ls.Check)}, nil
 	}
 	return nil, nil, fmt.Errorf("unknown store type %q", st.Type)
 }
@@ -205,75 +204,6 @@ func (s *Stores) Reload() error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// StoreError is a store that failed its readiness check.
-type StoreError struct {
-	Store string // the store's name, without credentials
-	Err   error
-}
-
-func (e *StoreError) Error() string { return e.Store + ": " + e.Err.Error() }
-func (e *StoreError) Unwrap() error { return e.Err }
-
-// Check reports the stores that can't be reached, for a readiness probe:
-// one StoreError each, joined in the stores' order. The stores are checked
-// at once, each bounded by ctx: one hung store (a frozen directory takes
-// the whole deadline to fail) must not make those after it look down too.
-func (s *Stores) Check(ctx context.Context) error {
-	errs := make([]error, len(s.list))
-	var wg sync.WaitGroup
-	for i, st := range s.list {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := st.check(ctx); err != nil {
-				errs[i] = &StoreError{Store: st.name, Err: err}
-			}
-		}()
-	}
-	wg.Wait()
-	s.logDegraded()
-	return errors.Join(errs...)
-}
-
-// Degraded reports the stores that are ready but serve from memory: an
-// htpasswd file gone or broken since its last good load, whose users
-// still log in from that load (a restart would not start). One StoreError
-// each, joined; nil when there are none. It costs a stat per file.
-func (s *Stores) Degraded() error {
-	var errs []error
-	for _, st := range s.list {
-		if st.degraded == nil {
-			continue
-		}
-		if err := st.degraded(); err != nil {
-			errs = append(errs, &StoreError{Store: st.name, Err: err})
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// logDegraded logs what Degraded says when it changes, so that the
-// readiness probes, which see "ready", leave a line saying why a store
-// serves from memory, once, and another when it no longer does.
-func (s *Stores) logDegraded() {
-	err := s.Degraded()
-	now := ""
-	if err != nil {
-		now = err.Error()
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if now == s.degraded {
-		return
-	}
-	s.degraded = now
-	if err != nil {
-		s.log.Warn("ready, but a user store serves from memory", "err", err)
-	} else {
-		s.log.Info("user stores serve from their files again")
-	}
 }
 
 // Close closes the stores that hold connections.
