@@ -9,18 +9,28 @@
 // Authenticate call comes first: no goroutine to start or leak, nothing to
 // close, and an idle server costs nothing. A file that turns bad or
 // disappears after a good load keeps the last good table, logged; only a
-// store that never loaded one (Lazy) answers ErrUnavailable.
+// store that never loaded one (Lazy) answers ErrUnavailable. Readiness
+// agrees (ready.go): Check says ready while the store answers from a
+// table, and Stale says when that table is all that is left of the file.
+//
+// Every failed login takes as long as verifying the file's slowest class of
+// hash (pwhash.Floor): an unknown user, a wrong password against a {SHA}
+// hash and one against the one bcrypt-12 hash among bcrypt-10 ones can't
+// be told apart by the time they take.
 package htpasswd
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/tkt-sso/tkt/authsrc"
 	"github.com/tkt-sso/tkt/authsrc/pwhash"
@@ -46,6 +56,13 @@ type Config struct {
 	// store answers ErrUnavailable, and it keeps trying at each check.
 	// For files provisioned after start; without it New fails fast.
 	Lazy bool
+	// Rehash says tkt owns the file: a user whose password matches a hash
+	// that is not bcrypt at BcryptCost gets one that is, written into the
+	// file then and there (see rehash.go for how the file is replaced).
+	// Off by default: a file something else writes must be left alone.
+	Rehash bool
+	// BcryptCost is the cost Rehash writes; 0 means bcrypt's default, 10.
+	BcryptCost int
 }
 
 // Store is an authsrc.Source over one htpasswd file. It is safe for
@@ -55,6 +72,9 @@ type Store struct {
 	path     string
 	group    string
 	verifier pwhash.Verifier
+	floor    *pwhash.Floor
+	rehash   bool
+	cost     int
 	log      *slog.Logger
 	interval time.Duration
 	// settle is how old a file's modification time must be before it is
@@ -66,20 +86,20 @@ type Store struct {
 	nextCheck atomic.Int64 // UnixNano before which Authenticate doesn't stat
 	lastErr   atomic.Pointer[error]
 
-	mu       sync.Mutex // serialises loads; guards failed and failedAt
+	mu       sync.Mutex // serialises loads and rewrites; guards the rest
 	failed   bool       // the last load failed,
 	failedAt stamps     // with the files as they were then
+	// written is the file as this store last wrote it (rehash.go).
+	written stamp
+	// rehashOff stops rehashing after a write failed, until a load.
+	rehashOff atomic.Bool
 }
 
 // table is one loaded version of the files. It is never modified.
 type table struct {
 	users  userTable
 	groups groupTable
-	// dummy is a stored hash verified for unknown users, in the file's
-	// most common format and cost, so that they take as long as a wrong
-	// password; "" when the file has no users.
-	dummy string
-	at    stamps
+	at     stamps
 }
 
 const (
@@ -98,11 +118,16 @@ func newWithSettle(cfg Config, settle time.Duration) (*Store, error) {
 	if cfg.Path == "" {
 		return nil, errors.New("htpasswd: no file path configured")
 	}
+	if cfg.BcryptCost != 0 && (cfg.BcryptCost < bcrypt.MinCost || cfg.BcryptCost > pwhash.MaxBcryptCost) {
+		return nil, fmt.Errorf("htpasswd: bcrypt cost %d is outside %d..%d", cfg.BcryptCost, bcrypt.MinCost, pwhash.MaxBcryptCost)
+	}
 	s := &Store{
 		name:     cfg.Name,
 		path:     cfg.Path,
 		group:    cfg.GroupPath,
 		verifier: pwhash.Verifier{AllowPlain: cfg.AllowPlain},
+		rehash:   cfg.Rehash,
+		cost:     cfg.BcryptCost,
 		log:      cfg.Logger,
 		interval: cfg.CheckInterval,
 		settle:   settle,
@@ -113,6 +138,7 @@ func newWithSettle(cfg Config, settle time.Duration) (*Store, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.floor = pwhash.NewFloor(s.verifier)
 	if s.interval == 0 {
 		s.interval = defaultInterval
 	}
@@ -130,22 +156,16 @@ func (s *Store) Authenticate(ctx context.Context, user, password string) (authsr
 	s.maybeReload()
 	t := s.table.Load()
 	if t == nil {
-		cause := errors.New("never loaded")
-		if p := s.lastErr.Load(); p != nil {
-			cause = *p
-		}
-		return authsrc.Identity{}, authsrc.Unavailable(s.name, cause)
+		return authsrc.Identity{}, authsrc.Unavailable(s.name, s.loadError())
 	}
+	start := time.Now()
 	hash, ok := t.users[user]
 	if !ok {
-		if t.dummy == "" {
-			pwhash.Dummy(password, 0)
-		} else {
-			_, _ = s.verifier.Verify(t.dummy, password)
-		}
+		s.floor.Unknown(password)
+		s.floor.Wait(ctx, start)
 		return authsrc.Identity{}, authsrc.ErrInvalidCredentials
 	}
-	match, err := s.verifier.Verify(hash, password)
+	match, err := s.floor.Verify(hash, password)
 	if err != nil {
 		// Load checked every hash, so this is a hash whose parameters
 		// only fail when used: the file's fault, not the user's.
@@ -153,22 +173,27 @@ func (s *Store) Authenticate(ctx context.Context, user, password string) (authsr
 		return authsrc.Identity{}, authsrc.Unavailable(s.name, err)
 	}
 	if !match {
+		s.floor.Wait(ctx, start)
 		return authsrc.Identity{}, authsrc.ErrInvalidCredentials
 	}
+	s.maybeRehash(ctx, user, hash, password)
 	return authsrc.Identity{User: user, Groups: slices.Clone(t.groups[user])}, nil
 }
 
-// dummyHash picks the stored hash of the file's most common scheme and
-// cost, the first of its kind.
+// dummyHash picks the hash verified for unknown users: one of the file's
+// most common class, so that an unknown user costs the CPU most users'
+// wrong passwords cost (the floor makes up the time to the slowest), the
+// smallest of its class so that the choice doesn't follow map order; ""
+// for no users.
 func dummyHash(users userTable) string {
 	count := map[string]int{}
 	first := map[string]string{}
 	best := ""
 	for _, h := range users {
-		k := schemeKey(h)
+		k := pwhash.Class(h)
 		count[k]++
 		if f, ok := first[k]; !ok || h < f {
-			first[k] = h // smallest, so the choice doesn't follow map order
+			first[k] = h
 		}
 		if count[k] > count[best] || count[k] == count[best] && k < best {
 			best = k
@@ -177,26 +202,7 @@ func dummyHash(users userTable) string {
 	return first[best]
 }
 
-// schemeKey is what decides a hash's cost: its scheme and parameters,
-// without salt or digest.
-func schemeKey(h string) string {
-	switch {
-	case strings.HasPrefix(h, "$2") && len(h) > 7:
-		return h[:7] // "$2y$05$"
-	case strings.HasPrefix(h, "$"):
-		parts := strings.SplitN(h, "$", 4)
-		if len(parts) == 4 && (strings.Contains(parts[2], "=") || strings.HasPrefix(parts[1], "pbkdf2")) {
-			return parts[1] + "$" + parts[2]
-		}
-		if len(parts) > 1 {
-			return parts[1]
-		}
-	case strings.HasPrefix(h, "{"):
-		if end := strings.IndexByte(h, '}'); end > 0 {
-			return h[:end+1]
-		}
-	case len(h) == 13:
-		return "des"
-	}
-	return "other"
+// track tells the floor what t holds.
+func (s *Store) track(t *table) {
+	s.floor.Track(dummyHash(t.users), maps.Values(t.users))
 }

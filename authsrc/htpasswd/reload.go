@@ -67,9 +67,11 @@ func (s *Store) maybeReload() {
 func (s *Store) loadLocked() error {
 	t, err := s.read()
 	if err == nil {
+		s.track(t)
 		s.table.Store(t)
 		s.lastErr.Store(nil)
 		s.failed = false
+		s.rehashOff.Store(false)
 		s.log.Info("htpasswd: loaded", "store", s.name, "users", len(t.users), "groups", s.group != "")
 		return nil
 	}
@@ -87,7 +89,7 @@ func (s *Store) loadLocked() error {
 }
 
 func (s *Store) read() (*table, error) {
-	data, pwAt, err := readSettled(s.path, s.settle)
+	data, pwAt, err := readSettled(s.path, s.settleFor(s.path))
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +98,7 @@ func (s *Store) read() (*table, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &table{users: users, dummy: dummyHash(users), at: stamps{pw: pwAt}}
+	t := &table{users: users, at: stamps{pw: pwAt}}
 	if s.group != "" {
 		gdata, gAt, err := readSettled(s.group, s.settle)
 		if err != nil {

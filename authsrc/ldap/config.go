@@ -262,6 +262,8 @@ type server struct {
 	addr string // host:port to dial
 	host string // for the certificate check
 	tls  bool   // ldaps://
+	// pace holds the server's invalid answers (pace.go); set by New.
+	pace *bindPace
 }
 
 // parseServerURL accepts ldap:// and ldaps:// URLs naming only a host and

@@ -55,6 +55,7 @@ func New(cfg Config) (*Source, error) {
 		if err != nil {
 			return nil, err
 		}
+		srv.pace = &bindPace{}
 		s.servers = append(s.servers, srv)
 		s.tlsConfigs[srv.url] = cfg.tlsConfigFor(srv, roots)
 	}
@@ -95,8 +96,18 @@ func (s *Source) Authenticate(ctx context.Context, user, password string) (auths
 	return authsrc.Identity{}, authsrc.Unavailable("ldap servers", errors.Join(failures...))
 }
 
-// login runs one whole login against one server.
+// login runs one whole login against one server. An invalid answer leaves
+// no sooner than a bind that checked a password would have (pace.go).
 func (s *Source) login(ctx context.Context, srv server, user, password string) (authsrc.Identity, error) {
+	start := time.Now()
+	id, err := s.loginFrom(ctx, srv, start, user, password)
+	if errors.Is(err, authsrc.ErrInvalidCredentials) {
+		srv.pace.wait(ctx, start)
+	}
+	return id, err
+}
+
+func (s *Source) loginFrom(ctx context.Context, srv server, start time.Time, user, password string) (authsrc.Identity, error) {
 	c, err := s.dial(ctx, srv)
 	if err != nil {
 		return authsrc.Identity{}, fmt.Errorf("connect: %w", err)
@@ -109,6 +120,9 @@ func (s *Source) login(ctx context.Context, srv server, user, password string) (
 		if err := userBind(c, dn, password, true); err != nil {
 			return authsrc.Identity{}, err
 		}
+		// Only a success shows that the DN was an entry whose password
+		// the directory checked: a refusal may be for a name it lacks.
+		srv.pace.checked(time.Since(start))
 		if entry, err = s.readOwnEntry(c, dn); err != nil {
 			return authsrc.Identity{}, err
 		}
@@ -119,7 +133,11 @@ func (s *Source) login(ctx context.Context, srv server, user, password string) (
 		if entry, err = s.findUser(c, user); err != nil {
 			return authsrc.Identity{}, err
 		}
-		if err := userBind(c, entry.DN, password, false); err != nil {
+		err := userBind(c, entry.DN, password, false)
+		if err == nil || errors.Is(err, authsrc.ErrInvalidCredentials) {
+			srv.pace.checked(time.Since(start))
+		}
+		if err != nil {
 			return authsrc.Identity{}, err
 		}
 	}

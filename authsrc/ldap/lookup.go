@@ -16,9 +16,10 @@ import (
 )
 
 // An unknown user is answered only after a bind to an entry no directory
-// holds, so that it costs the round trip a wrong password costs and the
-// response time does not tell which names exist. The password is a constant:
-// the user's own has no business going to any other DN.
+// holds, so that it makes the round trips a wrong password makes; the
+// directory answers that bind without checking any hash, and bindPace
+// makes up the rest of the time. The password is a constant: the user's
+// own has no business going to any other DN.
 const (
 	dummyRDN      = "cn=tkt-no-such-user-5f0c9e"
 	dummyPassword = "tkt-dummy-password"

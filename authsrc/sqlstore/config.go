@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,11 +51,19 @@ type Config struct {
 	// (default DefaultQueryTimeout). The caller's deadline, if sooner, wins.
 	QueryTimeout time.Duration
 	// BcryptCost is the cost of new password hashes and of the comparison
-	// spent on unknown users (default DefaultBcryptCost).
+	// spent on unknown users (default DefaultBcryptCost). With tkt's own
+	// schema, a user whose stored hash is in another scheme or at another
+	// cost gets a new one at this cost when they next log in. With Queries,
+	// set it to the cost the database's hashes have: failed logins take
+	// at least the time of a hash of this cost, and learn costlier ones
+	// only as they meet them.
 	BcryptCost int
 	// Name labels the store in errors; the default is built from the driver
 	// and the DSN's host and database, without credentials.
 	Name string
+	// Logger receives hash upgrades (user name and schemes, never a hash);
+	// nil discards them.
+	Logger *slog.Logger
 }
 
 // Queries reads users from an existing database. Each query takes the user

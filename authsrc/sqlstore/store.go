@@ -2,10 +2,14 @@
 // PostgreSQL and MySQL/MariaDB through one database/sql implementation.
 //
 // It works in one of two modes. With tkt's own schema (the default) it
-// creates and migrates its tables, stores bcrypt hashes and offers the user
-// management tktctl uses. With Config.Queries it reads an existing
-// application's database through administrator-written queries and
-// verifies whatever hash formats pwhash knows.
+// creates and migrates its tables, stores bcrypt hashes, replaces any other
+// hash with one at the configured cost when its user logs in (rehash.go)
+// and offers the user management tktctl uses. With Config.Queries it reads
+// an existing application's database through administrator-written
+// queries and verifies whatever hash formats pwhash knows, writing nothing.
+//
+// In both, every failed login takes as long as the slowest class of hash
+// the store holds (floor.go).
 package sqlstore
 
 import (
@@ -13,7 +17,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tkt-sso/tkt/authsrc"
@@ -29,6 +35,18 @@ type Store struct {
 	verifier pwhash.Verifier
 	cost     int
 	timeout  time.Duration
+	log      *slog.Logger
+
+	// floor holds failed logins (floor.go); typical is the hash verified
+	// for unknown users, an unmatchable bcrypt at the configured cost.
+	floor       *pwhash.Floor
+	typical     string
+	classesMu   sync.Mutex
+	nextClasses time.Time // when tkt's table is next read for its classes
+
+	// beforeRehash, when a test sets it, runs between a login's read of
+	// a hash and the write of its replacement.
+	beforeRehash func()
 }
 
 // stmts are the queries Authenticate runs, in the driver's placeholder
@@ -59,7 +77,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		verifier: pwhash.Verifier{AllowPlain: cfg.AllowPlain && cfg.Queries != nil},
 		cost:     cfg.BcryptCost,
 		timeout:  cfg.QueryTimeout,
+		log:      cfg.Logger,
+		typical:  pwhash.UnmatchableBcrypt(cfg.BcryptCost),
 	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.floor = pwhash.NewFloor(s.verifier)
+	s.floor.Track(s.typical, nil)
 	if s.q, err = buildStmts(cfg.Queries, d); err != nil {
 		return nil, err
 	}
@@ -139,11 +164,12 @@ func (s *Store) Authenticate(ctx context.Context, user, password string) (authsr
 	if err != nil {
 		return authsrc.Identity{}, s.unavailable(err)
 	}
+	start := time.Now()
 	if !found {
-		pwhash.Dummy(password, s.cost)
-		return authsrc.Identity{}, authsrc.ErrInvalidCredentials
+		s.floor.Unknown(password)
+		return authsrc.Identity{}, s.invalid(ctx, start)
 	}
-	ok, err := s.verifier.Verify(hash, password)
+	ok, err := s.floor.Verify(hash, password)
 	if err != nil {
 		// Never a wrong password: the row holds something we can't check,
 		// and the admin needs to hear about it. pwhash's errors don't
@@ -151,7 +177,10 @@ func (s *Store) Authenticate(ctx context.Context, user, password string) (authsr
 		return authsrc.Identity{}, s.unavailable(fmt.Errorf("user %q: %w", user, err))
 	}
 	if !ok {
-		return authsrc.Identity{}, authsrc.ErrInvalidCredentials
+		return authsrc.Identity{}, s.invalid(ctx, start)
+	}
+	if s.own {
+		s.rehash(ctx, name, hash, password)
 	}
 
 	id := authsrc.Identity{User: name, Data: data}

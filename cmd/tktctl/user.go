@@ -34,7 +34,9 @@ func (u *userDB) register(fs *pflag.FlagSet) {
 	fs.StringVar(&u.dataDir, "data-dir", defaultDataDir, "data directory holding the SQLite user database ("+sqlstore.DefaultSQLiteFile+")")
 	fs.StringVar(&u.driver, "driver", "", "database driver: sqlite, postgres (pgx) or mysql (env TKT_DB_DRIVER)")
 	fs.StringVar(&u.dsn, "dsn", "", "database connection string, used with --driver (env TKT_DB_DSN)")
-	fs.IntVar(&u.cost, "bcrypt-cost", 0, fmt.Sprintf("bcrypt cost of new password hashes (default %d)", sqlstore.DefaultBcryptCost))
+	// tktd rehashes a password at its own bcrypt_cost when the user next
+	// logs in: a different cost here lasts until then.
+	fs.IntVar(&u.cost, "bcrypt-cost", 0, fmt.Sprintf("bcrypt cost of new password hashes (default %d); use tktd's bcrypt_cost, which it rehashes to at the next login", sqlstore.DefaultBcryptCost))
 }
 
 // open opens the store. Only `user add` may create a data directory: a

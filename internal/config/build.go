@@ -5,10 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/tkt-sso/tkt/authsrc"
 	"github.com/tkt-sso/tkt/authsrc/cache"
@@ -31,6 +30,10 @@ type Stores struct {
 	// Source asks the stores in order (authsrc.Chain).
 	Source authsrc.Source
 	list   []*openStore
+	log    *slog.Logger
+
+	mu       sync.Mutex
+	degraded string // what Check last logged as degraded
 }
 
 // openStore is one opened store and what tktd can do with it besides
@@ -41,7 +44,10 @@ type openStore struct {
 	cache  *cache.Cache                // nil without a cache
 	reload func() error                // nil if nothing to reload
 	check  func(context.Context) error // readiness
-	close  func() error                // nil if nothing to close
+	// degraded says why a ready store serves from memory; nil if it
+	// can't.
+	degraded func() error
+	close    func() error // nil if nothing to close
 }
 
 // BuildSource opens every configured store (the SQLite store in DataDir
@@ -57,7 +63,7 @@ func BuildSource(ctx context.Context, c Config, o BuildConfig) (*Stores, error) 
 	if len(stores) == 0 {
 		stores = []Store{{Type: StoreSQL, SQL: &SQLStore{}}}
 	}
-	s := &Stores{}
+	s := &Stores{log: log}
 	var named []authsrc.Named
 	for i, st := range stores {
 		src, ost, err := open(ctx, c, st, log)
@@ -93,16 +99,14 @@ func open(ctx context.Context, c Config, st Store, log *slog.Logger) (authsrc.So
 		hs, err := htpasswd.New(htpasswd.Config{
 			Path: h.Path, GroupPath: h.GroupPath, AllowPlain: h.AllowPlain,
 			Logger: log, Name: name, CheckInterval: h.CheckInterval, Lazy: h.Lazy,
+			Rehash: h.Rehash, BcryptCost: h.BcryptCost,
 		})
 		if err != nil {
 			return nil, nil, err
 		}
-		return hs, &openStore{
-			name: name, kind: st.Type, reload: hs.Reload,
-			check: func(context.Context) error { return checkReadable(h.Path) },
-		}, nil
+		return hs, &openStore{name: name, kind: st.Type, reload: hs.Reload, check: hs.Check, degraded: hs.Stale}, nil
 	case st.SQL != nil:
-		ss, err := openSQL(ctx, c, st.SQL, st.Name)
+		ss, err := openSQL(ctx, c, st.SQL, st.Name, log)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -124,12 +128,12 @@ func open(ctx context.Context, c Config, st Store, log *slog.Logger) (authsrc.So
 		if err != nil {
 			return nil, nil, err
 		}
-		return ls, &openStore{name: name, kind: st.Type, check: ldapCheck(lc)}, nil
+		return ls, &openStore{name: name, kind: st.Type, check: atMostEvery(ldapProbeEvery, ls.Check)}, nil
 	}
 	return nil, nil, fmt.Errorf("unknown store type %q", st.Type)
 }
 
-func openSQL(ctx context.Context, c Config, s *SQLStore, name string) (*sqlstore.Store, error) {
+func openSQL(ctx context.Context, c Config, s *SQLStore, name string, log *slog.Logger) (*sqlstore.Store, error) {
 	var sc sqlstore.Config
 	if s.dataDir() {
 		var err error
@@ -153,40 +157,8 @@ func openSQL(ctx context.Context, c Config, s *SQLStore, name string) (*sqlstore
 	sc.MaxOpenConns, sc.MaxIdleConns = s.MaxOpenConns, s.MaxIdleConns
 	sc.ConnMaxLifetime, sc.QueryTimeout = s.ConnMaxLifetime, s.QueryTimeout
 	sc.BcryptCost = s.BcryptCost
-	sc.Name = name
+	sc.Name, sc.Logger = name, log
 	return sqlstore.Open(ctx, sc)
-}
-
-// ldapCheck is the readiness check of a directory: one of its servers
-// accepts a TCP connection. Binding would cost the directory a login's work
-// on every probe; a server that accepts connections but fails binds shows
-// up in the login metrics instead.
-func ldapCheck(lc ldap.Config) func(context.Context) error {
-	return func(ctx context.Context) error {
-		timeout := lc.ConnectTimeout
-		if timeout <= 0 {
-			timeout = ldap.DefaultTimeout
-		}
-		d := net.Dialer{Timeout: timeout}
-		var errs []error
-		for _, raw := range lc.URLs {
-			u, err := url.Parse(raw)
-			if err != nil {
-				continue // Validate refused it already
-			}
-			port := u.Port()
-			if port == "" {
-				port = map[string]string{"ldap": "389", "ldaps": "636"}[u.Scheme]
-			}
-			conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(u.Hostname(), port))
-			if err == nil {
-				conn.Close()
-				return nil
-			}
-			errs = append(errs, fmt.Errorf("%s: %w", raw, err))
-		}
-		return errors.Join(errs...)
-	}
 }
 
 // label is a store's name for logs, errors, cache keys and metrics: the
@@ -229,28 +201,6 @@ func (s *Stores) Reload() error {
 		}
 		if st.cache != nil {
 			st.cache.Purge()
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// StoreError is a store that failed its readiness check.
-type StoreError struct {
-	Store string // the store's name, without credentials
-	Err   error
-}
-
-func (e *StoreError) Error() string { return e.Store + ": " + e.Err.Error() }
-func (e *StoreError) Unwrap() error { return e.Err }
-
-// Check reports the stores that can't be reached, for a readiness probe:
-// one StoreError each, joined. Stores are checked one after the other, all
-// bounded by ctx.
-func (s *Stores) Check(ctx context.Context) error {
-	var errs []error
-	for _, st := range s.list {
-		if err := st.check(ctx); err != nil {
-			errs = append(errs, &StoreError{Store: st.name, Err: err})
 		}
 	}
 	return errors.Join(errs...)

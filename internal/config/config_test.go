@@ -120,6 +120,8 @@ stores:
     name: local
     path: ` + users + `
     check_interval: 10s
+    rehash: true
+    bcrypt_cost: 12
     cache: {enabled: true, ttl: 2m, max_entries: 50, negative_ttl: 5s}
   - type: sql
     driver: postgres
@@ -137,7 +139,7 @@ stores:
 `, func(c *Config) {
 			c.Stores = []Store{
 				{Type: "htpasswd", Name: "local", Cache: Cache{Enabled: true, TTL: 2 * time.Minute, MaxEntries: 50, NegativeTTL: 5 * time.Second},
-					Htpasswd: &HtpasswdStore{Path: users, CheckInterval: 10 * time.Second}},
+					Htpasswd: &HtpasswdStore{Path: users, CheckInterval: 10 * time.Second, Rehash: true, BcryptCost: 12}},
 				{Type: "sql", SQL: &SQLStore{Driver: "postgres", DSN: "postgres://tkt@db/tkt", QueryTimeout: 2 * time.Second,
 					Queries: &Queries{Password: "SELECT pw FROM users WHERE name = $1", Groups: "SELECT g FROM groups WHERE u = $1"}}},
 				{Type: "ldap", LDAP: &LDAPStore{BindPasswordFile: pwfile, Config: ldap.Config{
@@ -221,6 +223,15 @@ stores:
   - type: htpasswd
     name: twin
     path: /nonexistent/tkt-users
+  - type: htpasswd
+    path: /nonexistent/tkt-dir/users
+    lazy: true
+    rehash: true
+    bcrypt_cost: 3
+  - type: htpasswd
+    path: /nonexistent/tkt-dir/users-2
+    lazy: true
+    bcrypt_cost: 12
 `, nil, []string{
 			`stores[0].grup_path: unknown setting (did you mean group_path?) for a htpasswd store`,
 			`stores[2].type: unknown store type "foo": want htpasswd, sql or ldap`,
@@ -231,9 +242,12 @@ stores:
 			`stores[4].cache.negative_ttl: 1m0s is outside 0 to 10s: a rejection is remembered for seconds at most`,
 			`stores[4].driver: unknown driver "oracle": want sqlite, postgres (pgx) or mysql (mariadb)`,
 			`stores[4].dsn: missing: the oracle connection string (or dsn_file)`,
-			`stores[4].bcrypt_cost: 99 is outside 4 to 31`,
+			`stores[4].bcrypt_cost: 99 is outside 4 to 17`,
 			`stores[6].name: "twin" is also the name of stores[5]: give each store its own name`,
 			`stores[6].path: open /nonexistent/tkt-users: no such file or directory`,
+			`stores[7].bcrypt_cost: 3 is outside 4 to 17`,
+			`stores[7].rehash: rehashing writes the file anew beside it, but /nonexistent/tkt-dir takes no new file: no such file or directory`,
+			`stores[8].bcrypt_cost: is only used with rehash: true; tkt writes no hash into a file it does not own`,
 		}},
 		{"environment", "", map[string]string{
 			"TKT_TICKET_TIMEOUT": "forever", "TKT_COOKIE_SECURE": "on", "TKT_LOG_FORMAT": "xml",

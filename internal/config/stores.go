@@ -45,6 +45,11 @@ type HtpasswdStore struct {
 	CheckInterval time.Duration `koanf:"check_interval"`
 	// Lazy lets tktd start before the file exists.
 	Lazy bool `koanf:"lazy"`
+	// Rehash says tkt owns the file: a password that matches a hash other
+	// than bcrypt at BcryptCost is rehashed into the file at login.
+	Rehash bool `koanf:"rehash"`
+	// BcryptCost is the cost Rehash writes (default 10).
+	BcryptCost int `koanf:"bcrypt_cost"`
 }
 
 // SQLStore maps to sqlstore.Config. With neither Driver nor DSN it is tkt's

@@ -1,11 +1,16 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/tkt-sso/tkt/authsrc/cache"
+	"github.com/tkt-sso/tkt/authsrc/pwhash"
 )
 
 func (c Config) validateStores(p *problems) {
@@ -45,6 +50,21 @@ func validateHtpasswd(p *problems, key string, h *HtpasswdStore) {
 	if h.GroupPath != "" && !h.Lazy {
 		p.wrap(key+".group_path", checkReadable(h.GroupPath))
 	}
+	validateBcryptCost(p, key, h.BcryptCost)
+	switch {
+	case h.BcryptCost != 0 && !h.Rehash:
+		p.add(key+".bcrypt_cost", "is only used with rehash: true; tkt writes no hash into a file it does not own")
+	case h.Rehash && h.Path != "":
+		p.wrap(key+".rehash", checkWritableDir(filepath.Dir(h.Path)))
+	}
+}
+
+// validateBcryptCost checks a store's bcrypt_cost (0 means the default)
+// against what pwhash.Bcrypt takes.
+func validateBcryptCost(p *problems, key string, cost int) {
+	if cost != 0 && (cost < bcrypt.MinCost || cost > pwhash.MaxBcryptCost) {
+		p.add(key+".bcrypt_cost", "%d is outside %d to %d", cost, bcrypt.MinCost, pwhash.MaxBcryptCost)
+	}
 }
 
 func validateSQL(p *problems, key string, s *SQLStore) {
@@ -71,9 +91,7 @@ func validateSQL(p *problems, key string, s *SQLStore) {
 	if s.MaxOpenConns < 0 || s.MaxIdleConns < 0 || s.ConnMaxLifetime < 0 || s.QueryTimeout < 0 {
 		p.add(key, "max_open_conns, max_idle_conns, conn_max_lifetime and query_timeout must not be negative")
 	}
-	if s.BcryptCost != 0 && (s.BcryptCost < bcrypt.MinCost || s.BcryptCost > bcrypt.MaxCost) {
-		p.add(key+".bcrypt_cost", "%d is outside %d to %d", s.BcryptCost, bcrypt.MinCost, bcrypt.MaxCost)
-	}
+	validateBcryptCost(p, key, s.BcryptCost)
 }
 
 func validateLDAP(p *problems, key string, l *LDAPStore) {
@@ -89,6 +107,23 @@ func validateLDAP(p *problems, key string, l *LDAPStore) {
 	for _, err := range Problems(lc.Validate()) {
 		p.wrap(key, err)
 	}
+}
+
+// checkWritableDir tells whether this process can create a file in dir,
+// as rehashing an htpasswd file does (its new version is written beside
+// it, then renamed over it). It tries, rather than reading permission
+// bits, which say nothing of a read-only mount or of root.
+func checkWritableDir(dir string) error {
+	f, err := os.CreateTemp(dir, ".tkt-write-check-*")
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // its path is the random name tried
+		}
+		return fmt.Errorf("rehashing writes the file anew beside it, but %s takes no new file: %w", dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }
 
 // checkReadable tells whether path is a regular file this process can open.
