@@ -153,7 +153,7 @@ func (a *app) handler() http.Handler {
 	}
 	mux.Handle("/", a.portal)
 	mux.HandleFunc("GET /healthz", healthz)
-	mux.Handle("GET /readyz", readyz(a.stores.Check, a.log))
+	mux.Handle("GET /readyz", readyz(a.stores, a.log))
 	mux.Handle("GET /metrics", a.metrics.handler())
 	// Proxies ask /auth about every request they serve: it skips the
 	// mux's pattern matching, a twentieth of its cost under load.

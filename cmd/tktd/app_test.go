@@ -3,16 +3,17 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/tkt-sso/tkt/authsrc/ldap"
 	"github.com/tkt-sso/tkt/authsrc/sqlstore"
 	"github.com/tkt-sso/tkt/internal/config"
 	"github.com/tkt-sso/tkt/internal/testenv"
@@ -181,18 +182,47 @@ func TestHealthAndReadiness(t *testing.T) {
 			t.Errorf("%s: %d %q", path, code, body)
 		}
 	}
-	var logs testenv.SyncBuffer
-	h := readyz(func(context.Context) error {
-		return errors.Join(&config.StoreError{Store: "ldap corp", Err: errors.New("dial tcp 10.1.2.3:389: refused")},
-			&config.StoreError{Store: "files", Err: errors.New("gone")})
-	}, slog.New(slog.NewTextHandler(&logs, nil)))
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
-	if rec.Code != http.StatusServiceUnavailable || rec.Body.String() != "not ready: user store unreachable: ldap corp, files\n" {
+	// Real stores: an htpasswd file, and a directory nobody answers for.
+	dir := t.TempDir()
+	users := testenv.WriteFile(t, filepath.Join(dir, "users"), "alice:{SHA}g2YDYHBhl9R/ddqtGep+ipAO4aU=\n", 0o600)
+	ready := func(c config.Config) (*httptest.ResponseRecorder, string) {
+		stores, err := config.BuildSource(context.Background(), c, config.BuildConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { stores.Close() })
+		var logs testenv.SyncBuffer
+		rec := httptest.NewRecorder()
+		readyz(stores, slog.New(slog.NewTextHandler(&logs, nil))).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+		return rec, logs.String()
+	}
+	c := config.Defaults()
+	c.Stores = []config.Store{{Type: config.StoreHtpasswd, Name: "files", Htpasswd: &config.HtpasswdStore{Path: users}}}
+	if rec, _ := ready(c); rec.Code != 200 || rec.Body.String() != "ready\n" {
 		t.Errorf("readyz: %d %q", rec.Code, rec.Body.String())
 	}
-	if !strings.Contains(logs.String(), "10.1.2.3") {
-		t.Errorf("the reason is not logged: %s", logs.String())
+	down := testenv.FreeAddr(t)
+	c.Stores = append(c.Stores, config.Store{Type: config.StoreLDAP, Name: "ldap corp",
+		LDAP: &config.LDAPStore{Config: ldap.Config{URLs: []string{"ldap://" + down}, BaseDN: "dc=example,dc=com"}}})
+	rec, logs := ready(c)
+	if rec.Code != http.StatusServiceUnavailable || rec.Body.String() != "not ready: user store unreachable: ldap corp\n" {
+		t.Errorf("readyz: %d %q", rec.Code, rec.Body.String())
+	}
+	if !strings.Contains(logs, down) || strings.Contains(rec.Body.String(), down) {
+		t.Errorf("the reason is not logged, or is shown: %s", logs)
+	}
+	// The file gone: its users still log in from memory, so ready, saying so.
+	c.Stores = c.Stores[:1]
+	stores, err := config.BuildSource(context.Background(), c, config.BuildConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stores.Close()
+	os.Remove(users)
+	rec = httptest.NewRecorder()
+	readyz(stores, slog.New(slog.DiscardHandler)).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	if rec.Code != 200 || rec.Body.String() != "ready; serving from memory, their files unreadable: files\n" {
+		t.Errorf("readyz with the file gone: %d %q", rec.Code, rec.Body.String())
 	}
 }
 

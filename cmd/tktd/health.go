@@ -19,29 +19,40 @@ func healthz(w http.ResponseWriter, _ *http.Request) {
 }
 
 // readyz says whether logins can work: every user store answers. The body
-// names the stores that don't (configured labels without credentials); the
-// full reason, which may name internal hosts, goes to the log only.
-func readyz(check func(context.Context) error, log *slog.Logger) http.Handler {
+// names the stores that don't (configured labels without credentials), and
+// those that answer from memory only (an htpasswd file gone since its last
+// good load: ready, but a restart would not start); the full reason, which
+// may name internal hosts, goes to the log only.
+func readyz(stores *config.Stores, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		plain(w)
 		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 		defer cancel()
-		err := check(ctx)
+		err := stores.Check(ctx)
 		if err == nil {
+			if names := storeNames(stores.Degraded()); len(names) > 0 {
+				io.WriteString(w, "ready; serving from memory, their files unreadable: "+strings.Join(names, ", ")+"\n")
+				return
+			}
 			io.WriteString(w, "ready\n")
 			return
 		}
 		log.WarnContext(r.Context(), "not ready", "err", err)
-		var names []string
-		for _, e := range config.Problems(err) {
-			var se *config.StoreError
-			if errors.As(e, &se) {
-				names = append(names, se.Store)
-			}
-		}
 		w.WriteHeader(http.StatusServiceUnavailable)
-		io.WriteString(w, "not ready: user store unreachable: "+strings.Join(names, ", ")+"\n")
+		io.WriteString(w, "not ready: user store unreachable: "+strings.Join(storeNames(err), ", ")+"\n")
 	})
+}
+
+// storeNames lists the stores an error of Stores.Check or Degraded names.
+func storeNames(err error) []string {
+	var names []string
+	for _, e := range config.Problems(err) {
+		var se *config.StoreError
+		if errors.As(e, &se) {
+			names = append(names, se.Store)
+		}
+	}
+	return names
 }
 
 func plain(w http.ResponseWriter) {
