@@ -378,3 +378,116 @@ func TestE2EWeakSecret(t *testing.T) {
 		t.Errorf("no error logged for an allowed weak secret:\n%s", logs)
 	}
 }
+
+// TestE2EReadinessTellsTheTruth: /readyz says what a login would do. A
+// hung directory (slapd stopped with SIGSTOP, logins failing) reads as not
+// ready within the probe's deadline; it read as ready. A deleted htpasswd
+// file, whose users still log in from memory, reads as ready and says so;
+// it read as not ready.
+func TestE2EReadinessTellsTheTruth(t *testing.T) {
+	tktdBin, _ := buildBinaries(t)
+	srv, conf := ldapSite(t)
+	p := startTktd(t, tktdBin, nil, "--config", conf, "--data-dir", filepath.Join(t.TempDir(), "data"))
+	c := &http.Client{Timeout: 10 * time.Second}
+	readyz := func() (int, string, time.Duration) {
+		start := time.Now()
+		resp, err := c.Get(p.base + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b), time.Since(start)
+	}
+	if code, body, _ := readyz(); code != 200 || body != "ready\n" {
+		t.Fatalf("/readyz with slapd up: %d %q", code, body)
+	}
+	if err := srv.Freeze(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Thaw()
+	time.Sleep(1100 * time.Millisecond) // a directory is probed at most once a second
+	code, body, took := readyz()
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "user store unreachable") || took > 5*time.Second {
+		t.Errorf("/readyz with slapd frozen: %d %q after %v", code, body, took)
+	}
+	srv.Thaw()
+
+	dir := t.TempDir()
+	users := filepath.Join(dir, "users")
+	testenv.WriteFile(t, users, "alice:{SHA}g2YDYHBhl9R/ddqtGep+ipAO4aU=\n", 0o600) // alice-pw
+	files := filepath.Join(dir, "tktd.yaml")
+	testenv.WriteFile(t, files, "stores: [{type: htpasswd, path: "+users+"}]\n", 0o600)
+	q := startTktd(t, tktdBin, nil, "--config", files, "--data-dir", filepath.Join(dir, "data"))
+	p = q
+	os.Remove(users)
+	if code, body, _ := readyz(); code != 200 || !strings.Contains(body, "serving from memory") {
+		t.Errorf("/readyz with the htpasswd file gone: %d %q", code, body)
+	}
+	if resp, _ := testenv.Login(t, testenv.Browser(t), q.base, "alice", "alice-pw", "/"); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("alice's login with the file gone: %d", resp.StatusCode)
+	}
+}
+
+// TestE2ESmallerFindings: the review's smaller findings, against the
+// binary. A trusted proxy's unreadable X-Forwarded-For gets the login
+// refused (it minted an unbound ticket); a control character in a user
+// name never reaches the store; a portal behind TLS does not hand a URL
+// ticket to an http:// back URL; its pages carry HSTS; a flood of GET
+// /login does not write a log line each.
+func TestE2ESmallerFindings(t *testing.T) {
+	tktdBin, tktctlBin := buildBinaries(t)
+	data := filepath.Join(t.TempDir(), "data")
+	p := startTktd(t, tktdBin, []string{"TKT_TRUSTED_PROXIES=127.0.0.1", "TKT_URL_TICKET_HOSTS=other.example.net", "TKT_LOG_ACCESS_RATE=10"}, "--data-dir", data)
+	add := exec.Command(tktctlBin, "user", "add", "--data-dir", data, "--password-stdin", "alice")
+	add.Stdin = strings.NewReader("alice-pw\n")
+	if out, err := add.CombinedOutput(); err != nil {
+		t.Fatalf("tktctl user add: %v\n%s", err, out)
+	}
+	behind := func(xff, proto string) *http.Client {
+		c := testenv.Browser(t)
+		c.Transport = viaProxy{xff: xff, proto: proto}
+		return c
+	}
+	resp, body := testenv.Login(t, behind("junk", ""), p.base, "alice", "alice-pw", "/")
+	if _, issued := testenv.SetCookieValue(resp, "auth_tkt"); resp.StatusCode != http.StatusBadRequest || issued || !strings.Contains(body, "network address could not be determined") {
+		t.Errorf("login behind an unreadable X-Forwarded-For: %d, ticket %v", resp.StatusCode, issued)
+	}
+	if resp, _ := testenv.Login(t, testenv.Browser(t), p.base, "alice\x01", "alice-pw", "/"); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("a control character in the user name: %d", resp.StatusCode)
+	}
+	resp, _ = testenv.Login(t, behind("192.0.2.7", "https"), p.base, "alice", "alice-pw", "http://other.example.net/app")
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || strings.Contains(loc, "auth_tkt") || loc != "/" {
+		t.Errorf("a URL ticket to http:// from a portal behind TLS: %d %q", resp.StatusCode, loc)
+	}
+	if hsts := resp.Header.Get("Strict-Transport-Security"); hsts != "max-age=31536000" {
+		t.Errorf("HSTS behind TLS: %q", hsts)
+	}
+	// Of the three logins, only the last one asked the store.
+	if _, body := get(t, testenv.Browser(t), p.base+"/metrics"); metricValue(body, "tkt_store_latency_seconds_count") != "1" {
+		t.Errorf("the store was asked %s times, want 1", metricValue(body, "tkt_store_latency_seconds_count"))
+	}
+
+	before := strings.Count(p.logs.String(), `"msg":"request"`)
+	c := testenv.Browser(t)
+	for range 200 {
+		if code, _ := get(t, c, p.base+"/login"); code != 200 {
+			t.Fatalf("GET /login: %d", code)
+		}
+	}
+	if lines := strings.Count(p.logs.String(), `"msg":"request"`) - before; lines > 40 {
+		t.Errorf("200 GET /login wrote %d access lines; log.access_rate is 10 a second", lines)
+	}
+}
+
+// viaProxy is a RoundTripper that says what a trusted proxy would.
+type viaProxy struct{ xff, proto string }
+
+func (v viaProxy) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("X-Forwarded-For", v.xff)
+	if v.proto != "" {
+		r.Header.Set("X-Forwarded-Proto", v.proto)
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
