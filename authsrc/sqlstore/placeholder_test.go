@@ -123,10 +123,10 @@ func FuzzValidUserName(f *testing.F) {
 			return
 		}
 		if err := authsrc.CheckInput(t.Context(), name, "pw"); err != nil {
-			t.Fatalf("ValidUserName(%q) accepts a name CheckInput refuses: %v", name, err)
+			t.Fatalf("CheckUserName(%q) accepts a name CheckInput refuses: %v", name, err)
 		}
 		if strings.ContainsRune(name, '!') || strings.IndexFunc(name, unicode.IsControl) >= 0 {
-			t.Fatalf("ValidUserName(%q) accepts a name that can't be a uid", name)
+			t.Fatalf("CheckUserName(%q) accepts a name that can't be a uid", name)
 		}
 		if CheckGroupName(name) == nil && strings.ContainsAny(name, ", \t") {
 			t.Fatalf("ValidGroupName(%q) accepts a token separator", name)

@@ -14,7 +14,7 @@ import (
 // Names compare by their bytes: SQLite's and PostgreSQL's default
 // comparisons are binary, and the MySQL columns say utf8mb4_bin (its default
 // collations would make "Bob" and "bob" one user). utf8mb4_bin still ignores
-// trailing blanks, which ValidUserName refuses and Authenticate re-checks.
+// trailing blanks, which CheckUserName refuses and Authenticate re-checks.
 
 // migration is one schema version's statements for each dialect.
 type migration map[string][]string

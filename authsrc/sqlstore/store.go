@@ -210,7 +210,7 @@ func (s *Store) lookup(ctx context.Context, user string) (name, hash, data strin
 	if s.own {
 		err = rows.Scan(&name, &h, &data)
 		// Not redundant: MariaDB's utf8mb4_bin is a PAD SPACE collation,
-		// so "alice " finds alice's row there. ValidUserName keeps blanks
+		// so "alice " finds alice's row there. CheckUserName keeps blanks
 		// off the ends of stored names; this keeps them off typed ones.
 		found = err == nil && name == user
 	} else {

@@ -346,7 +346,7 @@ func prompt(s *streams, fd int, msg string) (string, error) {
 }
 
 // printable quotes a string that holds anything a terminal might act on.
-// User names can't (ValidUserName); data from another tool might.
+// User names can't (CheckUserName); data from another tool might.
 func printable(v string) string {
 	if strings.IndexFunc(v, func(r rune) bool { return !strconv.IsPrint(r) && r != ' ' }) >= 0 {
 		return strconv.Quote(v)
