@@ -129,7 +129,7 @@ func FuzzValidUserName(f *testing.F) {
 			t.Fatalf("CheckUserName(%q) accepts a name that can't be a uid", name)
 		}
 		if CheckGroupName(name) == nil && strings.ContainsAny(name, ", \t") {
-			t.Fatalf("ValidGroupName(%q) accepts a token separator", name)
+			t.Fatalf("CheckGroupName(%q) accepts a token separator", name)
 		}
 	})
 }
