@@ -51,32 +51,23 @@ func Start(t testing.TB, c Config) *Server {
 		t.Fatal(err)
 	}
 	dir := serverRoot(t)
-	// A port picked free can be taken before Apache binds it; a few
-	// tries with fresh ports make that race harmless.
-	for range 5 {
-		var s *Server
-		var ports []int
-		if ports, err = testenv.FreePorts(len(c.VHosts)); err != nil {
-			break
-		}
+	var s *Server
+	err = testenv.RetryPorts(len(c.VHosts), func(ports []int) (err error) {
 		s, err = start(dir, c, ports)
-		if err == nil {
-			t.Cleanup(func() {
-				if err := s.stop(); err != nil {
-					t.Errorf("apachetest: stopping Apache: %v", err)
-				}
-				if t.Failed() {
-					t.Logf("apachetest: error log tail:\n%s", s.ErrorLogTail(40))
-				}
-			})
-			return s
-		}
-		if !errors.Is(err, errBind) {
-			break
-		}
+		return err
+	}, func(err error) bool { return errors.Is(err, errBind) })
+	if err != nil {
+		t.Fatalf("apachetest: %v", err)
 	}
-	t.Fatalf("apachetest: %v", err)
-	return nil
+	t.Cleanup(func() {
+		if err := s.stop(); err != nil {
+			t.Errorf("apachetest: stopping Apache: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("apachetest: error log tail:\n%s", s.ErrorLogTail(40))
+		}
+	})
+	return s
 }
 
 func checkNames(vhs []VHost) error {
@@ -208,22 +199,11 @@ func (s *Server) waitReady(limit time.Duration) error {
 // stop ends Apache by its PID: SIGTERM makes the prefork parent stop its
 // children and exit; SIGKILL after 10 s if it hangs.
 func (s *Server) stop() error {
-	select {
-	case <-s.done:
-		return nil
-	default:
+	err := testenv.Terminate(func(sig syscall.Signal) error { return s.cmd.Process.Signal(sig) }, s.done, 10*time.Second)
+	if err != nil {
+		return fmt.Errorf("pid %d: %w", s.cmd.Process.Pid, err)
 	}
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		return err
-	}
-	select {
-	case <-s.done:
-		return nil
-	case <-time.After(10 * time.Second):
-		s.cmd.Process.Kill()
-		<-s.done
-		return fmt.Errorf("pid %d ignored SIGTERM for 10 s; killed", s.cmd.Process.Pid)
-	}
+	return nil
 }
 
 // URL returns the base URL of the named virtual host, http://127.0.0.1:PORT.

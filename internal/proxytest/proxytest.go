@@ -91,32 +91,23 @@ func run(t testing.TB, p proxy) *Server {
 	t.Helper()
 	bin := p.find(t)
 	dir := t.TempDir() // registered first, so removed after the stop below
-	var err error
-	// A port picked free can be taken before the proxy binds it; a few
-	// tries with fresh ports make that race harmless.
-	for range 5 {
-		var port int
-		if port, err = freePort(); err != nil {
-			break
-		}
-		var s *Server
-		if s, err = start(p, bin, dir, port); err == nil {
-			t.Cleanup(func() {
-				if err := s.stop(); err != nil {
-					t.Errorf("proxytest: stopping %s: %v", s.name, err)
-				}
-				if t.Failed() {
-					t.Logf("proxytest: %s logs:\n%s", s.name, s.LogTail(30))
-				}
-			})
-			return s
-		}
-		if !errors.Is(err, errBind) {
-			break
-		}
+	var s *Server
+	err := testenv.RetryPorts(1, func(ports []int) (err error) {
+		s, err = start(p, bin, dir, ports[0])
+		return err
+	}, func(err error) bool { return errors.Is(err, errBind) })
+	if err != nil {
+		t.Fatalf("proxytest: %v", err)
 	}
-	t.Fatalf("proxytest: %v", err)
-	return nil
+	t.Cleanup(func() {
+		if err := s.stop(); err != nil {
+			t.Errorf("proxytest: stopping %s: %v", s.name, err)
+		}
+		if t.Failed() {
+			t.Logf("proxytest: %s logs:\n%s", s.name, s.LogTail(30))
+		}
+	})
+	return s
 }
 
 // find returns the path of the proxy's binary, or ends the test: a skip, or
@@ -124,15 +115,6 @@ func run(t testing.TB, p proxy) *Server {
 func (p proxy) find(t testing.TB) string {
 	t.Helper()
 	return testenv.LookPath(t, p.bins[0], p.hint, p.bins[1:]...)
-}
-
-// freePort is a free loopback port for the proxy.
-func freePort() (int, error) {
-	p, err := testenv.FreePorts(1)
-	if err != nil {
-		return 0, err
-	}
-	return p[0], nil
 }
 
 // expand replaces the placeholders of a caller's configuration.
@@ -247,20 +229,18 @@ func (s *Server) waitConfigured(ready func(*Server) (bool, error), limit time.Du
 // twice.
 func (s *Server) stop() error {
 	pgid := s.cmd.Process.Pid // Setpgid: the group is named after its leader
-	select {
-	case <-s.done:
-		return nil
-	default:
+	err := testenv.Terminate(func(sig syscall.Signal) error { return syscall.Kill(-pgid, sig) }, s.done, 10*time.Second)
+	if err != nil {
+		return fmt.Errorf("pid %d: %w", pgid, err)
 	}
-	if err := syscall.Kill(-pgid, syscall.SIGTERM); err != nil {
-		return err
+	return nil
+}
+
+// freePort is a free loopback port for a proxy's second listener.
+func freePort() (int, error) {
+	p, err := testenv.FreePorts(1)
+	if err != nil {
+		return 0, err
 	}
-	select {
-	case <-s.done:
-		return nil
-	case <-time.After(10 * time.Second):
-		syscall.Kill(-pgid, syscall.SIGKILL)
-		<-s.done
-		return fmt.Errorf("pid %d ignored SIGTERM for 10 s; killed", pgid)
-	}
+	return p[0], nil
 }

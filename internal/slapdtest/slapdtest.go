@@ -221,13 +221,7 @@ func ready(url string) bool {
 // as far as its clients can tell. It is safe to call more than once.
 func (s *Server) Stop() {
 	s.stopOnce.Do(func() {
-		_ = s.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-s.exited:
-		case <-time.After(5 * time.Second):
-			_ = s.cmd.Process.Kill()
-			<-s.exited
-		}
+		_ = testenv.Terminate(func(sig syscall.Signal) error { return s.cmd.Process.Signal(sig) }, s.exited, 5*time.Second)
 	})
 }
 
