@@ -31,9 +31,13 @@ func (m *Middleware) bearerTicket(r *http.Request) (string, bool) {
 // guest identity, since the client showed a credential and it failed.
 func (m *Middleware) bearer(w http.ResponseWriter, r *http.Request, o ClientOrigin, value string, now time.Time) (Identity, bool) {
 	res, err := m.verifier.Verify(value, o.Addr, now)
+	err = m.revocation(res, err)
 	switch {
 	case err == nil:
 		return Identity{Ticket: res.Ticket}, true
+	case errors.Is(err, ErrRevocationUnavailable):
+		m.revocationUnavailable(w, r, res.UID, err, true)
+		return Identity{}, false
 	case errors.Is(err, ticket.ErrMissingToken):
 		m.logRefusal(r, o, res.UID, err)
 		writeRefusal(w, http.StatusForbidden, "ticket lacks a required token", true)

@@ -134,6 +134,14 @@ type Config struct {
 	// none, and the connection's peer is the client.
 	ClientAddrConfig
 
+	// Revocation, when set, refuses tickets taken back before their
+	// timeout (see Revocation); nil trusts every good signature, as the
+	// module does.
+	Revocation Revocation
+	// Renew, when set, renews a ticket before it is re-issued (see Renew);
+	// nil re-issues it as it is, as the module does.
+	Renew Renew
+
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger gets a line for every ticket refused or re-issued, with the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/tkt-sso/tkt/ticket"
@@ -98,25 +99,35 @@ func (m *Middleware) AuthenticateFrom(w http.ResponseWriter, r *http.Request, o 
 		return Identity{}, false
 	}
 	res, err := m.verifier.VerifyCookies(r.Header["Cookie"], m.cfg.CookieName, o.Addr, now)
+	err = m.revocation(res, err)
 	if errors.Is(err, ticket.ErrNoTicket) && urlErr != nil {
 		// No cookie at all: the URL ticket's failure is the story
 		// (an expired hand-over goes to the timeout URL, as in the module).
 		res, err = urlRes, urlErr
 	}
 	switch {
-	case err == nil:
-		if res.ShouldReissue() {
-			m.reissue(w, r, o, res, now)
-		}
-		return Identity{Ticket: res.Ticket}, true
-	case errors.Is(err, ticket.ErrMissingToken):
+	case err == nil, errors.Is(err, ticket.ErrMissingToken):
 		// The module refreshes the ticket before it looks at tokens, so
-		// a user who lacks one still keeps a live session.
+		// a user who lacks one still keeps a live session. A renewed
+		// ticket (Renew) carries the user's tokens as they are now: the
+		// requirement is checked on those.
+		t := res.Ticket
 		if res.ShouldReissue() {
-			m.reissue(w, r, o, res, now)
+			t = m.reissue(w, r, o, res, now)
 		}
+		if len(m.cfg.Ticket.Tokens) > 0 && !t.Tokens.HasAny(m.cfg.Ticket.Tokens) {
+			m.logRefusal(r, o, res.UID, ticket.ErrMissingToken)
+			m.refuse(w, r, o, refuseToken, "ticket lacks a required token")
+			return Identity{}, false
+		}
+		return Identity{Ticket: t}, true
+	case errors.Is(err, ErrRevoked):
 		m.logRefusal(r, o, res.UID, err)
-		m.refuse(w, r, o, refuseToken, "ticket lacks a required token")
+		m.deleteTicketCookie(w, o)
+		m.refuse(w, r, o, refuseLogin, "ticket revoked")
+		return Identity{}, false
+	case errors.Is(err, ErrRevocationUnavailable):
+		m.revocationUnavailable(w, r, res.UID, err, isAPIClient(r))
 		return Identity{}, false
 	case errors.Is(err, ticket.ErrExpired):
 		m.logRefusal(r, o, res.UID, err)
@@ -138,7 +149,7 @@ func (m *Middleware) AuthenticateFrom(w http.ResponseWriter, r *http.Request, o 
 // reasonFor is the short, fixed reason an API client reads: the sentinel's
 // text, never the detail.
 func reasonFor(err error) string {
-	for _, e := range []error{ticket.ErrNoTicket, ticket.ErrExpired, ticket.ErrFuture, ticket.ErrIPMismatch, ticket.ErrBadSignature, ticket.ErrMalformed} {
+	for _, e := range []error{ErrRevoked, ticket.ErrNoTicket, ticket.ErrExpired, ticket.ErrFuture, ticket.ErrIPMismatch, ticket.ErrBadSignature, ticket.ErrMalformed} {
 		if errors.Is(err, e) {
 			return e.Error()
 		}
@@ -180,18 +191,43 @@ func (m *Middleware) guestLogin(w http.ResponseWriter, r *http.Request, o Client
 }
 
 // reissue sends a fresh ticket: one due for refresh, or one signed with an
-// old secret. A failure (an IPv6 client at an IP-bound compat location)
-// only costs the refresh.
-func (m *Middleware) reissue(w http.ResponseWriter, r *http.Request, o ClientOrigin, res ticket.Result, now time.Time) {
-	val, err := m.verifier.Reissue(res.Ticket, o.Addr, now)
+// old secret, renewed first (Renew) when the configuration says how. It
+// returns the ticket the request goes on with: the fresh one, or the one
+// it came with when there is none. A failure (the user's store cannot
+// say, an IPv6 client at an IP-bound compat location) only costs the
+// refresh: the ticket stays valid until its own timeout, never longer.
+func (m *Middleware) reissue(w http.ResponseWriter, r *http.Request, o ClientOrigin, res ticket.Result, now time.Time) ticket.Ticket {
+	t, val, err := m.renewed(r.Context(), res, o.Addr, now)
 	if err != nil {
 		m.log.LogAttrs(r.Context(), slog.LevelWarn, "ticket not re-issued",
 			slog.String("user", res.UID), slog.String("reason", err.Error()))
-		return
+		return res.Ticket
 	}
 	m.setTicketCookie(w, o, val, now)
 	m.log.LogAttrs(r.Context(), slog.LevelDebug, "ticket re-issued",
 		slog.String("user", res.UID), slog.Bool("old_secret", res.SecretIndex > 0))
+	return t
+}
+
+// renewed is the fresh ticket for res, renewed first when Config.Renew
+// says how, and its cookie value.
+func (m *Middleware) renewed(ctx context.Context, res ticket.Result, client netip.Addr, now time.Time) (ticket.Ticket, string, error) {
+	t := res.Ticket
+	if m.cfg.Renew != nil {
+		var err error
+		if t, err = m.cfg.Renew(ctx, res.Ticket); err != nil {
+			return ticket.Ticket{}, "", err
+		}
+		if t.UID != res.UID {
+			return ticket.Ticket{}, "", errors.New("renewal changed the user id")
+		}
+		t.Time = res.Time
+	}
+	val, err := m.verifier.Reissue(t, client, now)
+	if err != nil {
+		return ticket.Ticket{}, "", err
+	}
+	return t, val, nil // the identity keeps the time of the ticket it came with
 }
 
 func (m *Middleware) logRefusal(r *http.Request, o ClientOrigin, uid string, err error) {

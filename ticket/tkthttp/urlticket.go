@@ -36,12 +36,13 @@ func (m *Middleware) urlTicket(w http.ResponseWriter, r *http.Request, o ClientO
 		return ticket.Result{}, nil, false
 	}
 	res, cookie, err := m.verifyURLValue(value, o.Addr, now)
+	err = m.revocation(res, err)
 	if err != nil && !errors.Is(err, ticket.ErrMissingToken) {
 		m.logRefusal(r, o, res.UID, err)
 		return res, err, false
 	}
 	if res.ShouldReissue() {
-		if fresh, rerr := m.verifier.Reissue(res.Ticket, o.Addr, now); rerr == nil {
+		if _, fresh, rerr := m.renewed(r.Context(), res, o.Addr, now); rerr == nil {
 			cookie = fresh
 		}
 	}

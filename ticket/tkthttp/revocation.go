@@ -1,0 +1,69 @@
+package tkthttp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/tkt-sso/tkt/ticket"
+)
+
+// Errors of a Revocation check.
+var (
+	// ErrRevoked: the ticket was issued before a revocation mark for its
+	// user, or for everyone. The user logs in again.
+	ErrRevoked = errors.New("ticket revoked")
+	// ErrRevocationUnavailable: whether the ticket is revoked cannot be
+	// told (the shared state is out of reach and its last copy too old).
+	// The request is refused with 503: failing open would undo a
+	// revocation made during the outage.
+	ErrRevocationUnavailable = errors.New("revocation state unavailable")
+)
+
+// Revocation says whether tickets have been taken back before their
+// timeout: every ticket of a user issued before a mark (a stolen cookie, a
+// changed password, "sign out everywhere"), or every ticket. A ticket is
+// signed, not stored, so this is the one thing a validator must ask beyond
+// the secret; the answer must come from memory, as it is asked on every
+// request. tktd's shared state implements it over Redis.
+type Revocation interface {
+	// Check returns nil for a ticket of uid issued at issued that stands,
+	// an error matching ErrRevoked for one that was taken back, and one
+	// matching ErrRevocationUnavailable when it cannot tell.
+	Check(uid string, issued time.Time) error
+}
+
+// Renew gives a ticket due for re-issue the user's tokens and data as
+// they are now, or an error when the ticket must not be re-issued (the
+// user is gone, or their store cannot say). It must keep the user id.
+// tktd asks the user's store, so that a deleted user's ticket, or a
+// stolen one, does not slide on for ever.
+type Renew func(ctx context.Context, t ticket.Ticket) (ticket.Ticket, error)
+
+// revocation applies Config.Revocation to a ticket whose signature is
+// good (err nil or ErrMissingToken); other verdicts pass unchanged.
+func (m *Middleware) revocation(res ticket.Result, err error) error {
+	if m.cfg.Revocation == nil || err != nil && !errors.Is(err, ticket.ErrMissingToken) {
+		return err
+	}
+	switch rerr := m.cfg.Revocation.Check(res.UID, res.Time); {
+	case rerr == nil:
+		return err
+	case errors.Is(rerr, ErrRevoked), errors.Is(rerr, ErrRevocationUnavailable):
+		return rerr
+	default:
+		return fmt.Errorf("%w: %w", ErrRevocationUnavailable, rerr)
+	}
+}
+
+// revocationUnavailable answers a request whose ticket may have been
+// revoked, nobody can tell: 503, the client may retry, the ticket stays.
+func (m *Middleware) revocationUnavailable(w http.ResponseWriter, r *http.Request, uid string, err error, api bool) {
+	m.log.LogAttrs(r.Context(), slog.LevelWarn, "ticket refused: revocation state unavailable",
+		slog.String("user", uid), slog.String("reason", err.Error()))
+	w.Header().Set("Retry-After", "5")
+	writeRefusal(w, http.StatusServiceUnavailable, ErrRevocationUnavailable.Error(), api)
+}
