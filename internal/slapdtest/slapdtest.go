@@ -226,60 +226,9 @@ func (s *Server) Stop() {
 }
 
 // Freeze stops the server with SIGSTOP, so that the kernel still accepts
-// connections and nobody answers: a hung directory. It returns once every
-// thread of slapd has stopped: kill(2) only queues the signal, and a thread
-// busy on another CPU (or on a vCPU the host has paused) may answer one more
-// request meanwhile. Thaw undoes it.
-func (s *Server) Freeze() error {
-	pid := s.cmd.Process.Pid
-	if err := s.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
-		return err
-	}
-	for deadline := time.Now().Add(5 * time.Second); ; {
-		stopped, err := allStopped(pid)
-		if stopped {
-			return nil
-		}
-		if err == nil && time.Now().After(deadline) {
-			err = fmt.Errorf("slapd (pid %d): threads still running 5 s after SIGSTOP", pid)
-		}
-		if err != nil {
-			// Not left stopped: Stop's SIGTERM would wait on it.
-			s.Thaw()
-			return err
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
+// connections and nobody answers: a hung directory (testenv.Freeze). Thaw
+// undoes it.
+func (s *Server) Freeze() error { return testenv.Freeze(s.cmd.Process.Pid) }
 
 // Thaw lets a frozen server go on (SIGCONT).
-func (s *Server) Thaw() error { return s.cmd.Process.Signal(syscall.SIGCONT) }
-
-// allStopped reports whether every thread of pid is stopped, from
-// /proc/PID/task/*/stat: the state is the letter after the ") " that ends
-// the command name.
-func allStopped(pid int) (bool, error) {
-	dir := fmt.Sprintf("/proc/%d/task", pid)
-	tasks, err := os.ReadDir(dir)
-	if err != nil {
-		return false, fmt.Errorf("slapd threads: %w", err)
-	}
-	for _, task := range tasks {
-		b, err := os.ReadFile(filepath.Join(dir, task.Name(), "stat"))
-		if err != nil {
-			continue // the thread is gone
-		}
-		i := strings.LastIndexByte(string(b), ')')
-		if i < 0 || i+2 >= len(b) {
-			return false, fmt.Errorf("slapd threads: unexpected %s/stat: %q", task.Name(), b)
-		}
-		switch b[i+2] {
-		case 'T', 't':
-		case 'Z', 'X':
-			return false, fmt.Errorf("slapd (pid %d) has exited", pid)
-		default:
-			return false, nil
-		}
-	}
-	return true, nil
-}
+func (s *Server) Thaw() error { return testenv.Thaw(s.cmd.Process.Pid) }

@@ -1,7 +1,7 @@
 // Package testenv holds the plumbing that tkt's tests share, so that each
 // piece of it is written once. Tests of every package use it, and so do the
-// harnesses that start real servers (apachetest, proxytest, slapdtest,
-// sqltest):
+// harnesses that start real servers (apachetest, proxytest, redistest,
+// slapdtest, sqltest):
 //
 //   - whether a server or tool a test needs is there: InCI, Need, LookPath.
 //   - free loopback ports for the servers a test starts, and addresses where
@@ -9,6 +9,8 @@
 //   - a buffer that loggers and child processes write while the test reads
 //     it: SyncBuffer.
 //   - waiting for a condition, with a deadline: WaitFor.
+//   - a server hung on purpose (SIGSTOP, every thread stopped) and let go
+//     on again: Freeze, Thaw.
 //   - files of an exact mode, whatever the umask, and the tail of a server's
 //     log for a failure message: WriteFile, Tail.
 //   - an HTTP client that keeps cookies and shows redirects, the portal's
