@@ -1,0 +1,105 @@
+package redistest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+func TestRunning(t *testing.T) {
+	url, prefix := "", ""
+	t.Run("prefix", func(t *testing.T) {
+		url, prefix = Running(t)
+		opt, err := redis.ParseURL(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rdb := redis.NewClient(opt)
+		t.Cleanup(func() { rdb.Close() })
+		for i := range 150 { // more than one SCAN batch
+			if err := rdb.Set(context.Background(), fmt.Sprintf("%sk%d", prefix, i), "v", time.Minute).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	// The subtest's cleanup deleted its keys.
+	opt, _ := redis.ParseURL(url)
+	rdb := redis.NewClient(opt)
+	defer rdb.Close()
+	keys, err := rdb.Keys(context.Background(), prefix+"*").Result()
+	if err != nil || len(keys) != 0 {
+		t.Errorf("after the test: %d keys under %s left, %v", len(keys), prefix, err)
+	}
+	if other := UniquePrefix(); other == prefix {
+		t.Errorf("UniquePrefix repeated %q", other)
+	}
+}
+
+// A private server answers, stops (connection refused), hangs when
+// frozen and answers again when thawed, and restarts empty.
+func TestServer(t *testing.T) {
+	s := Start(t)
+	rdb := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1, ReadTimeout: 300 * time.Millisecond})
+	defer rdb.Close()
+	ctx := context.Background()
+	if err := rdb.Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Freeze(); err != nil {
+		t.Fatal(err)
+	}
+	err := rdb.Get(ctx, "k").Err()
+	var ne net.Error
+	if err == nil || !errors.Is(err, context.DeadlineExceeded) && !(errors.As(err, &ne) && ne.Timeout()) {
+		t.Errorf("a frozen server: %v, want a timeout", err)
+	}
+	if err := s.Thaw(); err != nil {
+		t.Fatal(err)
+	}
+	rdb2 := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1})
+	defer rdb2.Close()
+	if v, err := rdb2.Get(ctx, "k").Result(); v != "v" || err != nil {
+		t.Errorf("thawed: %q, %v", v, err)
+	}
+	s.Stop()
+	if c, err := net.DialTimeout("tcp", s.Addr, time.Second); err == nil {
+		c.Close()
+		t.Error("a stopped server accepts connections")
+	}
+	s.Restart(t)
+	if err := rdb2.Get(ctx, "k").Err(); err != redis.Nil {
+		t.Errorf("restarted: GET k = %v, want redis.Nil (empty)", err)
+	}
+}
+
+// A cluster of three masters serves keys of every slot.
+func TestCluster(t *testing.T) {
+	c := StartCluster(t, 3)
+	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs})
+	defer rdb.Close()
+	ctx := context.Background()
+	for i := range 30 {
+		if err := rdb.Set(ctx, fmt.Sprintf("k%d", i), i, 0).Err(); err != nil {
+			t.Fatalf("SET k%d: %v", i, err)
+		}
+	}
+	masters := 0
+	err := rdb.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
+		masters++
+		return nil
+	})
+	if err != nil || masters != 3 {
+		t.Errorf("%d masters, %v", masters, err)
+	}
+	if err := DeletePrefix(ctx, rdb, "k"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := rdb.DBSize(ctx).Result(); n != 0 || err != nil {
+		t.Errorf("after DeletePrefix: DBSIZE %d, %v", n, err)
+	}
+}
