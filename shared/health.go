@@ -1,0 +1,81 @@
+package shared
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Status is what a Client knows of Redis's health.
+type Status struct {
+	// Known is false until Redis first answered or failed.
+	Known bool
+	// Up reports whether the last call was answered.
+	Up bool
+	// Since is when Up last changed (or the Client was opened).
+	Since time.Time
+	// LastSeen is when Redis last answered; zero if it never did.
+	LastSeen time.Time
+	// Outages counts the times Redis went away since Open.
+	Outages uint64
+	// Err is why the last call failed, while !Up.
+	Err error
+}
+
+// health follows the outcome of every call to Redis and logs a line when
+// Redis goes away and one when it returns: one line per outage, however
+// many requests and retries it spans.
+type health struct {
+	log  *slog.Logger
+	name string
+	now  func() time.Time
+
+	mu sync.Mutex
+	st Status
+}
+
+func newHealth(log *slog.Logger, name string, now func() time.Time) *health {
+	return &health{log: log, name: name, now: now, st: Status{Since: now()}}
+}
+
+// observe records the outcome of a call. A missing key (redis.Nil) is an
+// answer; a call cancelled by its caller says nothing of Redis.
+func (h *health) observe(err error) {
+	if errors.Is(err, redis.Nil) {
+		err = nil
+	}
+	if errors.Is(err, context.Canceled) {
+		return
+	}
+	now := h.now()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	was := h.st
+	if err == nil {
+		h.st.LastSeen, h.st.Err = now, nil
+	} else {
+		h.st.Err = err
+	}
+	if was.Known && was.Up == (err == nil) {
+		return
+	}
+	h.st.Known, h.st.Up, h.st.Since = true, err == nil, now
+	switch {
+	case err != nil:
+		h.st.Outages++
+		h.log.Warn("redis unreachable: shared state is served from the last copy until it returns",
+			"redis", h.name, "err", err)
+	case was.Known:
+		h.log.Info("redis reachable again", "redis", h.name, "down_for", now.Sub(was.Since).Round(time.Millisecond))
+	}
+}
+
+func (h *health) status() Status {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.st
+}
