@@ -147,6 +147,13 @@ func summarize(w io.Writer, c config.Config, env []string) error {
 		}
 		row(k, "%s", line)
 	}
+	if c.Redis.Enabled() {
+		outage := c.Redis.OnOutage
+		if outage == "" {
+			outage = "default (revocation open)"
+		}
+		row("redis", "%s, key prefix %q, on outage %s after %s", c.Redis.Describe(), c.Redis.KeyPrefix, outage, config.FormatDuration(c.Redis.StaleAfter))
+	}
 	if len(env) > 0 {
 		row("environment", "%s", strings.Join(env, ", "))
 	}

@@ -47,6 +47,12 @@ tktctl: ` + bad + ` is not a valid tktd configuration
 		t.Errorf("bad (-want +got)\n%s", diff)
 	}
 
+	// Redis, with its password hidden.
+	r = runTktctl(t, map[string]string{"TKT_REDIS_URL": "redis://:s3cret-pw@127.0.0.1:6379/0"}, "", "config", "check", good)
+	if r.Code != 0 || !strings.Contains(r.Out, `redis        redis://:xxxxx@127.0.0.1:6379/0, key prefix "tkt:", on outage default (revocation open) after 1m`) || strings.Contains(r.Out, "s3cret") {
+		t.Errorf("with TKT_REDIS_URL: %+v", r)
+	}
+
 	// The environment counts, as for tktd, unless --no-env.
 	env := map[string]string{"TKT_LISTEN": "bad listen"}
 	if r := runTktctl(t, env, "", "config", "check", good); r.Code != 1 || !strings.Contains(r.Err, `listen: "bad listen"`) {

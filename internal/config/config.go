@@ -6,8 +6,9 @@
 // each prefixed by its YAML key path ("ticket.digest: ..."), so an operator
 // fixes a file in one pass. The builders turn a checked Config into what the
 // server runs: the chained user stores (BuildSource), the ticket settings with
-// the secrets read from their files (TicketConfig), and the data directory
-// with a generated secret for the zero-configuration start (EnsureSecret).
+// the secrets read from their files (TicketConfig), the shared state on Redis
+// (Shared), and the data directory with a generated secret for the
+// zero-configuration start (EnsureSecret).
 //
 // Secrets never live in the YAML file itself: ticket.secret_file and
 // ticket.old_secret_files name files (mode 0600) that can be rotated and
@@ -19,6 +20,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/tkt-sso/tkt/shared"
 )
 
 // Defaults of the zero configuration: what `tktd serve` runs with no file.
@@ -89,6 +92,9 @@ type Config struct {
 	// cookie at /auth and the gate; off for applications whose clients
 	// send bearer tokens of their own.
 	BearerTickets bool `koanf:"bearer_tickets"`
+	// Redis holds the state tktd instances share (revocation); off
+	// unless a server is named.
+	Redis Redis `koanf:"redis"`
 	// Stores are the user stores, asked in order. Empty means the SQLite
 	// store in DataDir.
 	Stores []Store `koanf:"-"`
@@ -245,8 +251,13 @@ func Defaults() Config {
 			MaxHeaderBytes:    16 << 10,
 			ReloadInterval:    5 * time.Second,
 		},
-		Log:           Log{Level: "info", Format: "auto", Access: "info", AccessRate: 50},
-		Gate:          Gate{Listen: DefaultGateListen},
+		Log:  Log{Level: "info", Format: "auto", Access: "info", AccessRate: 50},
+		Gate: Gate{Listen: DefaultGateListen},
+		Redis: Redis{
+			KeyPrefix:      shared.DefaultKeyPrefix,
+			StaleAfter:     shared.DefaultStaleAfter,
+			ResyncInterval: shared.DefaultResyncInterval,
+		},
 		BearerTickets: true,
 	}
 }

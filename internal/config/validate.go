@@ -27,6 +27,7 @@ func (c Config) Validate() error {
 	c.validatePortal(&p)
 	c.validateStores(&p)
 	c.validateForwardAuth(&p)
+	c.validateRedis(&p)
 	return p.err()
 }
 
