@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -88,13 +89,13 @@ func TestCluster(t *testing.T) {
 			t.Fatalf("SET k%d: %v", i, err)
 		}
 	}
-	masters := 0
+	var masters atomic.Int32 // ForEachMaster calls at once
 	err := rdb.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
-		masters++
+		masters.Add(1)
 		return nil
 	})
-	if err != nil || masters != 3 {
-		t.Errorf("%d masters, %v", masters, err)
+	if err != nil || masters.Load() != 3 {
+		t.Errorf("%d masters, %v", masters.Load(), err)
 	}
 	if err := DeletePrefix(ctx, rdb, "k"); err != nil {
 		t.Fatal(err)
