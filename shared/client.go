@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/logging"
 )
 
 // Client is a connection (pool) to the Redis deployment of a Config: one
@@ -37,6 +38,10 @@ func Open(ctx context.Context, cfg Config) (*Client, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
+	// go-redis logs through a logger of its own, process-wide, a line per
+	// failed dial: thousands in an outage. The Client's health says the
+	// same in one line per outage (and Status), so go-redis's are dropped.
+	logging.Disable()
 	rdb, db, err := newUniversal(cfg)
 	if err != nil {
 		return nil, err
@@ -50,11 +55,17 @@ func Open(ctx context.Context, cfg Config) (*Client, error) {
 // newUniversal builds the go-redis client for cfg (checked), with tkt's
 // timeouts where the URL sets none, and context deadlines obeyed.
 func newUniversal(cfg Config) (redis.UniversalClient, int, error) {
-	timeouts := func(dial, read, write *time.Duration, ctxTimeout *bool) {
+	// Where the URL sets none: every wait bounded by CallTimeout, and two
+	// dial attempts a try rather than five, so that an unreachable Redis
+	// fails a call well within it.
+	timeouts := func(dial, read, write *time.Duration, dialRetries *int, ctxTimeout *bool) {
 		for _, d := range []*time.Duration{dial, read, write} {
 			if *d == 0 {
 				*d = cfg.CallTimeout
 			}
+		}
+		if *dialRetries == 0 {
+			*dialRetries = 2
 		}
 		*ctxTimeout = true
 	}
@@ -65,10 +76,10 @@ func newUniversal(cfg Config) (redis.UniversalClient, int, error) {
 		}
 		switch opt := parsed.(type) {
 		case *redis.ClusterOptions:
-			timeouts(&opt.DialTimeout, &opt.ReadTimeout, &opt.WriteTimeout, &opt.ContextTimeoutEnabled)
+			timeouts(&opt.DialTimeout, &opt.ReadTimeout, &opt.WriteTimeout, &opt.DialerRetries, &opt.ContextTimeoutEnabled)
 			return redis.NewClusterClient(opt), 0, nil
 		case *redis.Options:
-			timeouts(&opt.DialTimeout, &opt.ReadTimeout, &opt.WriteTimeout, &opt.ContextTimeoutEnabled)
+			timeouts(&opt.DialTimeout, &opt.ReadTimeout, &opt.WriteTimeout, &opt.DialerRetries, &opt.ContextTimeoutEnabled)
 			return redis.NewClient(opt), opt.DB, nil
 		}
 	}
@@ -82,7 +93,7 @@ func newUniversal(cfg Config) (redis.UniversalClient, int, error) {
 	if cfg.TLS {
 		opt.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
-	timeouts(&opt.DialTimeout, &opt.ReadTimeout, &opt.WriteTimeout, &opt.ContextTimeoutEnabled)
+	timeouts(&opt.DialTimeout, &opt.ReadTimeout, &opt.WriteTimeout, &opt.DialerRetries, &opt.ContextTimeoutEnabled)
 	return redis.NewUniversalClient(opt), 0, nil
 }
 
