@@ -12,5 +12,6 @@ func subcommands(s *streams) []*cobra.Command {
 		newSecretCmd(s),
 		newUserCmd(s),
 		newConfigCmd(s),
+		newRevokeCmd(s),
 	}
 }

@@ -1,5 +1,5 @@
-// Command tktctl mints, inspects and verifies auth_tkt tickets and manages
-// tkt's secrets, users and configuration.
+// Command tktctl mints, inspects and verifies auth_tkt tickets, revokes
+// them, and manages tkt's secrets, users and configuration.
 package main
 
 import (

@@ -45,7 +45,7 @@ func usageError(format string, a ...any) error {
 func newRootCmd(s *streams) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "tktctl",
-		Short:         "Mint, inspect and verify auth_tkt tickets; manage tkt secrets, users and configuration",
+		Short:         "Mint, inspect and verify auth_tkt tickets; revoke them; manage tkt secrets, users and configuration",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
