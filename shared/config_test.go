@@ -70,13 +70,13 @@ func errString(err error) string {
 // String names the deployment for logs and errors, without credentials.
 func TestConfigString(t *testing.T) {
 	for cfg, want := range map[*shared.Config]string{
-		{URL: "redis://:pw@127.0.0.1:6379/0"}:                    "redis://:xxxxx@127.0.0.1:6379/0",
-		{URL: "rediss://user:pw@redis.example:6380"}:             "rediss://user:xxxxx@redis.example:6380",
-		{URL: "unix:///run/redis.sock"}:                          "redis at unix:///run/redis.sock",
-		{URL: "redis://h:1?addr=h:2", Cluster: true}:             "redis cluster redis://h:1?addr=h:2",
+		{URL: "redis://:pw@127.0.0.1:6379/0"}:                   "redis://:xxxxx@127.0.0.1:6379/0",
+		{URL: "rediss://user:pw@redis.example:6380"}:            "rediss://user:xxxxx@redis.example:6380",
+		{URL: "unix:///run/redis.sock"}:                         "redis at unix:///run/redis.sock",
+		{URL: "redis://h:1?addr=h:2", Cluster: true}:            "redis cluster redis://h:1?addr=h:2",
 		{Addrs: []string{"a:1", "b:1"}, MasterName: "mymaster"}: `redis sentinel master "mymaster" at a:1,b:1`,
-		{Addrs: []string{"a:1", "b:1"}, Cluster: true}:           "redis cluster a:1,b:1",
-		{URL: "redis://:p w@h:1"}:                                "redis://(unparsable)",
+		{Addrs: []string{"a:1", "b:1"}, Cluster: true}:          "redis cluster a:1,b:1",
+		{URL: "redis://:p w@h:1"}:                               "redis://(unparsable)",
 	} {
 		if got := cfg.String(); got != want {
 			t.Errorf("%+v: %q, want %q", *cfg, got, want)
