@@ -111,7 +111,7 @@ func openRevocations(ctx context.Context, s *streams, path string) (*shared.Revo
 	}
 	sc, err := cfg.Shared(nil)
 	if errors.Is(err, config.ErrNoRedis) {
-		return nil, nil, usageError("%v; or give the tktd configuration with --config FILE", err)
+		return nil, nil, usageError("%w; or give the tktd configuration with --config FILE", err)
 	}
 	if err != nil {
 		return nil, nil, err
@@ -167,4 +167,39 @@ func expiry(m shared.Mark) string {
 		return "(the mark never expires: ticket.timeout is 0)"
 	}
 	return "(the mark expires " + stamp(m.Expires) + ")"
+}
+
+// revokeConfigFlag adds --config to a user command that revokes tickets
+// after it changed something.
+func revokeConfigFlag(c *cobra.Command, path *string) {
+	c.Flags().StringVar(path, "config", "", "the tktd configuration `FILE` whose redis section holds the revocations (or TKT_REDIS_URL)")
+}
+
+// revokeAfter revokes user's tickets issued so far when Redis is
+// configured, after a change (why) that should end them, and says what
+// it did. Without Redis it says what that means. A Redis that cannot be
+// reached fails the command: the change is made, the revocation is not,
+// and the operator must know.
+func revokeAfter(ctx context.Context, s *streams, configPath, user, why string) error {
+	if configPath == "" && s.getenv("TKT_REDIS_URL") == "" && s.getenv("TKT_REDIS_URL_FILE") == "" && s.getenv("TKT_REDIS_ADDRS") == "" {
+		fmt.Fprintf(s.err, "tktctl: note: no Redis configured: %s's tickets issued before the %s stay valid until they time out (give --config or TKT_REDIS_URL to revoke them)\n", printable(user), why)
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, revokeTimeout)
+	defer cancel()
+	r, done, err := openRevocations(ctx, s, configPath)
+	if errors.Is(err, config.ErrNoRedis) {
+		fmt.Fprintf(s.err, "tktctl: note: no Redis configured: %s's tickets issued before the %s stay valid until they time out\n", printable(user), why)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("the %s is done, but %s's older tickets were not revoked: %w", why, printable(user), err)
+	}
+	defer done()
+	m, err := r.Revoke(ctx, user, time.Now())
+	if err != nil {
+		return fmt.Errorf("the %s is done, but %s's older tickets were not revoked: %w", why, printable(user), err)
+	}
+	fmt.Fprintf(s.out, "revoked %s's tickets issued before %s %s\n", printable(user), stamp(m.At), expiry(m))
+	return nil
 }

@@ -109,3 +109,46 @@ func TestRevokeErrors(t *testing.T) {
 		}
 	}
 }
+
+// A password change, and a deletion, revoke the user's older tickets on
+// every instance when Redis is configured, and say so; without Redis they
+// say what that means.
+func TestUserChangesRevoke(t *testing.T) {
+	env, url, prefix := revokeEnv(t)
+	ctx := context.Background()
+	c, err := shared.Open(ctx, shared.Config{URL: url, KeyPrefix: prefix, TicketTimeout: 2 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	instance := c.Revocations(ctx)
+	issued := time.Now().Add(-time.Minute)
+	data := filepath.Join(t.TempDir(), "data")
+	for _, u := range []string{"alice", "bob"} {
+		if r := runTktctl(t, nil, "pw\n", "user", "add", u, "--password-stdin", "--data-dir", data, "--bcrypt-cost", "4"); r.Code != 0 {
+			t.Fatalf("user add %s: %+v", u, r)
+		}
+	}
+	r := runTktctl(t, env, "pw-2\n", "user", "passwd", "alice", "--password-stdin", "--data-dir", data, "--bcrypt-cost", "4")
+	if r.Code != 0 || !strings.Contains(r.Out, "changed the password of alice\nrevoked alice's tickets issued before ") {
+		t.Errorf("passwd with Redis: %+v", r)
+	}
+	r = runTktctl(t, env, "", "user", "del", "bob", "--data-dir", data)
+	if r.Code != 0 || !strings.Contains(r.Out, "deleted user bob\nrevoked bob's tickets issued before ") {
+		t.Errorf("del with Redis: %+v", r)
+	}
+	for _, u := range []string{"alice", "bob"} {
+		testenv.WaitFor(t, u+"'s older ticket refused", time.Second, func() bool {
+			return errors.Is(instance.Check(u, issued), tkthttp.ErrRevoked)
+		})
+	}
+	r = runTktctl(t, nil, "pw-3\n", "user", "passwd", "alice", "--password-stdin", "--data-dir", data, "--bcrypt-cost", "4")
+	if r.Code != 0 || r.Out != "changed the password of alice\n" || !strings.Contains(r.Err, "no Redis configured: alice's tickets issued before the password change stay valid") {
+		t.Errorf("passwd without Redis: %+v", r)
+	}
+	down := map[string]string{"TKT_REDIS_URL": "redis://" + testenv.FreeAddr(t) + "/0"}
+	r = runTktctl(t, down, "pw-4\n", "user", "passwd", "alice", "--password-stdin", "--data-dir", data, "--bcrypt-cost", "4")
+	if r.Code != 1 || !strings.Contains(r.Err, "the password change is done, but alice's older tickets were not revoked") {
+		t.Errorf("passwd with Redis down: %+v", r)
+	}
+}

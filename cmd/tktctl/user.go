@@ -163,10 +163,15 @@ func newUserAddCmd(s *streams, db *userDB) *cobra.Command {
 
 func newUserPasswdCmd(s *streams, db *userDB) *cobra.Command {
 	var fromStdin bool
+	var configPath string
 	c := &cobra.Command{
 		Use:   "passwd NAME",
-		Short: "Set a user's password",
-		Args:  cobra.ExactArgs(1),
+		Short: "Set a user's password, and revoke the tickets issued before",
+		Long: `Set a user's password. With Redis configured (the redis section of --config, or
+TKT_REDIS_URL), the user's tickets issued before are revoked on every tktd
+instance, as "tktctl revoke NAME" does: whoever held the old password, or a
+ticket got with it, has to log in again.`,
+		Args: cobra.ExactArgs(1),
 		RunE: withStore(s, db, false, func(cmd *cobra.Command, st *sqlstore.Store, args []string) error {
 			// Look the user up first so nobody types a password twice for
 			// a name that isn't there.
@@ -181,27 +186,35 @@ func newUserPasswdCmd(s *streams, db *userDB) *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(s.out, "changed the password of %s\n", printable(args[0]))
-			return nil
+			return revokeAfter(cmd.Context(), s, configPath, args[0], "password change")
 		}),
 	}
 	passwordStdinFlag(c.Flags(), &fromStdin)
+	revokeConfigFlag(c, &configPath)
 	return c
 }
 
 func newUserDelCmd(s *streams, db *userDB) *cobra.Command {
-	return &cobra.Command{
+	var configPath string
+	c := &cobra.Command{
 		Use:     "del NAME",
 		Aliases: []string{"delete", "rm"},
-		Short:   "Delete a user",
-		Args:    cobra.ExactArgs(1),
+		Short:   "Delete a user, and revoke their tickets",
+		Long: `Delete a user. With Redis configured (the redis section of --config, or
+TKT_REDIS_URL), the user's tickets are revoked on every tktd instance at
+once; without, they stay valid until they time out (a refresh asks the
+store and is refused, so they do not slide on).`,
+		Args: cobra.ExactArgs(1),
 		RunE: withStore(s, db, false, func(cmd *cobra.Command, st *sqlstore.Store, args []string) error {
 			if err := st.DeleteUser(cmd.Context(), args[0]); err != nil {
 				return err
 			}
 			fmt.Fprintf(s.out, "deleted user %s\n", printable(args[0]))
-			return nil
+			return revokeAfter(cmd.Context(), s, configPath, args[0], "deletion")
 		}),
 	}
+	revokeConfigFlag(c, &configPath)
+	return c
 }
 
 func newUserListCmd(s *streams, db *userDB) *cobra.Command {

@@ -61,8 +61,10 @@ func (m *Middleware) revocation(res ticket.Result, err error) error {
 
 // revocationUnavailable answers a request whose ticket may have been
 // revoked, nobody can tell: 503, the client may retry, the ticket stays.
+// Logged at debug level: it happens to every request during an outage,
+// which the Revocation's owner reports once.
 func (m *Middleware) revocationUnavailable(w http.ResponseWriter, r *http.Request, uid string, err error, api bool) {
-	m.log.LogAttrs(r.Context(), slog.LevelWarn, "ticket refused: revocation state unavailable",
+	m.log.LogAttrs(r.Context(), slog.LevelDebug, "ticket refused: revocation state unavailable",
 		slog.String("user", uid), slog.String("reason", err.Error()))
 	w.Header().Set("Retry-After", "5")
 	writeRefusal(w, http.StatusServiceUnavailable, ErrRevocationUnavailable.Error(), api)
