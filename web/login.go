@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -166,12 +165,7 @@ func (s *state) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	t := ticket.Ticket{UID: cmp.Or(id.User, user), Data: id.Data, Time: now}
-	var skipped []string
-	t.Tokens, skipped = tokensOf(id.Groups)
-	if len(skipped) > 0 {
-		s.log.WarnContext(r.Context(), "groups that cannot be ticket tokens left out", "user", t.UID, "groups", skipped)
-	}
+	t := ticketFor(r.Context(), s.log, id, user, now)
 	if autoLogins(r) > 0 {
 		// A fresh login starts the loop guard over.
 		http.SetCookie(w, portalCookie(loopCookie, "", ci, -1))
@@ -279,22 +273,6 @@ func reasonFor(err error, marker reason) reason {
 		return reasonNone
 	}
 	return reasonInvalid
-}
-
-// tokensOf keeps the groups that can stand in a ticket's token list.
-func tokensOf(groups []string) (ticket.Tokens, []string) {
-	if !slices.ContainsFunc(groups, func(g string) bool { return ticket.CheckToken(g) != nil }) {
-		return ticket.JoinTokens(groups...), nil // the usual case, without a copy
-	}
-	var ok, skipped []string
-	for _, g := range groups {
-		if ticket.CheckToken(g) == nil {
-			ok = append(ok, g)
-		} else {
-			skipped = append(skipped, g)
-		}
-	}
-	return ticket.JoinTokens(ok...), skipped
 }
 
 // hostOf is the host part of a URL for logs, or "?" when there is none.
