@@ -1,6 +1,8 @@
 // Package authsrc defines how tkt checks a password: one small interface,
 // Source, that every user store (htpasswd, SQL, LDAP) implements, and the
-// errors the portal needs to tell "the user got it wrong" from "we are down".
+// errors the portal needs to tell "the user got it wrong" from "we are down";
+// and Lookuper, by which a store says who a user is now without their
+// password, asked before a ticket is refreshed.
 //
 // authsrc knows nothing of HTTP or tickets; the stores live in subpackages
 // and all pass the shared conformance suite in authsrc/authsrctest.
@@ -77,13 +79,16 @@ func CheckInput(ctx context.Context, user, password string) error {
 	if err := ctx.Err(); err != nil {
 		return Unavailable("request", err)
 	}
-	switch {
-	case password == "", user == "",
-		len(user) > MaxUserLen, len(password) > MaxPasswordLen,
-		!utf8.ValidString(user), hasNUL(user), hasNUL(password):
+	if badName(user) || password == "" || len(password) > MaxPasswordLen || hasNUL(password) {
 		return ErrInvalidCredentials
 	}
 	return nil
+}
+
+// badName reports whether no store could hold user: Authenticate and
+// Lookup refuse such a name alike.
+func badName(user string) bool {
+	return user == "" || len(user) > MaxUserLen || !utf8.ValidString(user) || hasNUL(user)
 }
 
 func hasNUL(s string) bool {

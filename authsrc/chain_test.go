@@ -37,6 +37,12 @@ func (s *stub) Authenticate(ctx context.Context, user, password string) (authsrc
 	return s.id, nil
 }
 
+// Lookup answers as Authenticate does, so a stub whose err is
+// authsrc.ErrNoSuchUser is a store that does not hold the user.
+func (s *stub) Lookup(ctx context.Context, user string) (authsrc.Identity, error) {
+	return s.Authenticate(ctx, user, "")
+}
+
 const (
 	okUser = "alice"
 	okPass = "correct horse"
@@ -57,6 +63,7 @@ const (
 	accepted    = authsrctest.Accepted
 	invalid     = authsrctest.Invalid
 	unavailable = authsrctest.Unavailable
+	noSuchUser  = authsrctest.NoSuchUser
 )
 
 func classify(err error) outcome { return authsrctest.Classify(err) }

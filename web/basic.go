@@ -126,11 +126,7 @@ func (b *basicAuth) authenticate(w http.ResponseWriter, r *http.Request, o tktht
 	case err != nil:
 		return refuse(http.StatusUnauthorized, resultInvalid, "wrong user name or password", user, "wrong user name or password")
 	}
-	t := ticket.Ticket{UID: cmp.Or(id.User, user), Data: id.Data, Time: now}
-	var skipped []string
-	if t.Tokens, skipped = tokensOf(id.Groups); len(skipped) > 0 {
-		b.log.WarnContext(r.Context(), "groups that cannot be ticket tokens left out", "user", t.UID, "groups", skipped)
-	}
+	t := ticketFor(r.Context(), b.log, id, user, now)
 	if len(tokens) > 0 && !t.Tokens.HasAny(tokens) {
 		return refuse(http.StatusForbidden, resultOK, "password right, required token missing", t.UID, "a required group is missing")
 	}

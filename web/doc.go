@@ -15,6 +15,9 @@
 //     identity on in request headers.
 //   - Passwords, the throttled password check that HTTP Basic at /auth and
 //     the gate share with the portal.
+//   - NewRenew, the renewal all three apply before they refresh a ticket:
+//     the user stores say who its user is now, or that the ticket must
+//     not be refreshed.
 //
 // Tickets themselves are package ticket's business, and the middleware
 // semantics package tkthttp's; cmd/tktd maps its configuration onto these

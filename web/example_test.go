@@ -1,15 +1,20 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"time"
 
+	"github.com/tkt-sso/tkt/authsrc/htpasswd"
 	"github.com/tkt-sso/tkt/ticket"
 	"github.com/tkt-sso/tkt/ticket/tkthttp"
 	"github.com/tkt-sso/tkt/web"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // The forward-auth endpoint answers a reverse proxy's question about each
@@ -57,4 +62,35 @@ func ExampleForwardAuth() {
 	// 401 Location: https://login.example.com/login?back=https%3A%2F%2Fapp.example.com%2Freports
 	// 200 Remote-User: "alice" Remote-Groups: "staff"
 	// 403 Remote-User: "" Remote-Groups: ""
+}
+
+// A renewal asks the user stores who a ticket's user is now before the
+// ticket is refreshed: alice's ticket gets the groups the group file gives
+// her today; bob, no longer in the file, gets no fresh ticket, and his old
+// one lasts until its timeout. The portal, the forward-auth endpoint and
+// the gate take it as their Renew.
+func ExampleNewRenew() {
+	dir, err := os.MkdirTemp("", "renew-example")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	hash, _ := bcrypt.GenerateFromPassword([]byte("alice-pw"), bcrypt.MinCost)
+	os.WriteFile(filepath.Join(dir, "users"), []byte("alice:"+string(hash)+"\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "groups"), []byte("staff: alice\n"), 0o600)
+	files, err := htpasswd.New(htpasswd.Config{Path: filepath.Join(dir, "users"), GroupPath: filepath.Join(dir, "groups")})
+	if err != nil {
+		panic(err)
+	}
+	renew, err := web.NewRenew(web.RenewConfig{Source: files})
+	if err != nil {
+		panic(err)
+	}
+	for _, old := range []ticket.Ticket{{UID: "alice", Tokens: "staff,admin"}, {UID: "bob", Tokens: "staff"}} {
+		t, err := renew(context.Background(), old)
+		fmt.Printf("%s: tokens %q, err %v\n", old.UID, t.Tokens, err)
+	}
+	// Output:
+	// alice: tokens "staff", err <nil>
+	// bob: tokens "", err the user no longer exists
 }

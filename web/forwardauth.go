@@ -50,6 +50,10 @@ type ForwardAuthConfig struct {
 	// GuestUser is the name pattern of guests on rules that allow them
 	// (%U and %<n>U as in mod_auth_tkt); default "guest".
 	GuestUser string
+	// Renew, when set, renews a ticket due for refresh from the user
+	// stores before it is re-issued, under every rule (NewRenew builds
+	// one); nil re-issues tickets as they are.
+	Renew tkthttp.Renew
 	// URLTicketHosts accept a ticket in the URL (?auth_tkt=...), the
 	// cross-domain hand-over, when the proxy passes redirects on.
 	URLTicketHosts []string
@@ -220,6 +224,7 @@ func newForwardRule(o ForwardAuthConfig, r ForwardAuthRule) (forwardRule, error)
 		BackArg:          o.BackArg,
 		GuestLogin:       r.Guest,
 		GuestUser:        o.GuestUser,
+		Renew:            o.Renew,
 		BearerTickets:    o.BearerTickets,
 		Challenge:        challenge,
 		ClientAddrConfig: o.ClientAddrConfig,

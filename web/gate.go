@@ -19,7 +19,10 @@ import (
 // GateConfig configure a Gate: mod_auth_tkt in front of any application,
 // as a reverse proxy.
 type GateConfig struct {
-	// Middleware is how tickets are checked: the TKTAuth* settings.
+	// Middleware is how tickets are checked: the TKTAuth* settings. Its
+	// Renew (NewRenew) renews tickets from the user stores before they
+	// are refreshed; tktd sets it when the gate has stores (gate.basic),
+	// and without them refreshes tickets as they are.
 	Middleware tkthttp.Config
 	// Upstream is the application's base URL.
 	Upstream *url.URL

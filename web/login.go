@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,13 +24,16 @@ func (s *state) loginForm(w http.ResponseWriter, r *http.Request) {
 	marker := markerReason(q)
 	res, err := s.currentTicket(r, ci, now)
 	if err == nil && marker != reasonUnauthorized {
-		if n := autoLogins(r); n < loopMax {
-			s.autoLogin(w, r, ci, now, res, back, backOK, n)
+		n := autoLogins(r)
+		if n < loopMax && s.autoLogin(w, r, ci, now, res, back, backOK, n) {
 			return
 		}
-		// The application keeps sending a signed-in user back: most
-		// likely the ticket lacks a token it requires.
-		s.log.WarnContext(r.Context(), "auto-login loop stopped", "user", res.UID, "client_ip", ci.Addr.String())
+		if n >= loopMax {
+			// The application keeps sending a signed-in user back: most
+			// likely the ticket lacks a token it requires.
+			s.log.WarnContext(r.Context(), "auto-login loop stopped", "user", res.UID, "client_ip", ci.Addr.String())
+		}
+		// Or the renewed ticket lost the portal's token: "not authorized".
 		err = ticket.ErrMissingToken
 	}
 	d := s.page(reasonFor(err, marker))
@@ -60,26 +62,27 @@ func (s *state) back(r *http.Request, ci tkthttp.ClientOrigin, raw string) (targ
 
 // autoLogin sends the holder of a valid ticket on to back, refreshing the
 // ticket when it is due (or signed with an old secret), and always when
-// back wants the ticket in its URL, so that the handed-over ticket is fresh.
-func (s *state) autoLogin(w http.ResponseWriter, r *http.Request, ci tkthttp.ClientOrigin, now time.Time, res ticket.Result, back target, backOK bool, n int) {
+// back wants the ticket in its URL, so that the handed-over ticket is fresh
+// (see refresh). It reports false, having answered nothing, when the
+// renewed ticket lacks a token the portal requires: the form then says
+// "not authorized", as for a ticket that never had one.
+func (s *state) autoLogin(w http.ResponseWriter, r *http.Request, ci tkthttp.ClientOrigin, now time.Time, res ticket.Result, back target, backOK bool, n int) bool {
 	if !backOK {
 		back = target{url: s.defaultURL}
 	}
 	http.SetCookie(w, portalCookie(loopCookie, strconv.Itoa(n+1), ci, loopWindow))
-	var value string
-	if res.ShouldReissue() || back.urlTicket {
-		v, err := s.verifier.Reissue(res.Ticket, ci.Addr, now)
-		if err != nil {
-			s.log.ErrorContext(r.Context(), "ticket refresh failed", "user", res.UID, "client_ip", ci.Addr.String(), "err", err)
-			s.fail(w, r, http.StatusInternalServerError, reasonMint)
-			return
-		}
-		value = v
-		http.SetCookie(w, s.ticketCookie(value, ci, now))
-		s.metrics.TicketIssued()
+	t, value, fresh, err := s.refresh(r.Context(), w, ci, now, res, back.urlTicket)
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "ticket refresh failed", "user", res.UID, "client_ip", ci.Addr.String(), "err", err)
+		s.fail(w, r, http.StatusInternalServerError, reasonMint)
+		return true
 	}
-	s.log.InfoContext(r.Context(), "auto-login", "user", res.UID, "client_ip", ci.Addr.String(), "refreshed", value != "")
+	if req := s.cfg.Ticket.Tokens; len(req) > 0 && !t.Tokens.HasAny(req) {
+		return false
+	}
+	s.log.InfoContext(r.Context(), "auto-login", "user", res.UID, "client_ip", ci.Addr.String(), "refreshed", fresh)
 	s.redirect(w, back, value)
+	return true
 }
 
 // loginSubmit is POST /login: check the password (or issue a guest
@@ -166,12 +169,7 @@ func (s *state) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	t := ticket.Ticket{UID: cmp.Or(id.User, user), Data: id.Data, Time: now}
-	var skipped []string
-	t.Tokens, skipped = tokensOf(id.Groups)
-	if len(skipped) > 0 {
-		s.log.WarnContext(r.Context(), "groups that cannot be ticket tokens left out", "user", t.UID, "groups", skipped)
-	}
+	t := ticketFor(r.Context(), s.log, id, user, now)
 	if autoLogins(r) > 0 {
 		// A fresh login starts the loop guard over.
 		http.SetCookie(w, portalCookie(loopCookie, "", ci, -1))
@@ -279,22 +277,6 @@ func reasonFor(err error, marker reason) reason {
 		return reasonNone
 	}
 	return reasonInvalid
-}
-
-// tokensOf keeps the groups that can stand in a ticket's token list.
-func tokensOf(groups []string) (ticket.Tokens, []string) {
-	if !slices.ContainsFunc(groups, func(g string) bool { return ticket.CheckToken(g) != nil }) {
-		return ticket.JoinTokens(groups...), nil // the usual case, without a copy
-	}
-	var ok, skipped []string
-	for _, g := range groups {
-		if ticket.CheckToken(g) == nil {
-			ok = append(ok, g)
-		} else {
-			skipped = append(skipped, g)
-		}
-	}
-	return ticket.JoinTokens(ok...), skipped
 }
 
 // hostOf is the host part of a URL for logs, or "?" when there is none.

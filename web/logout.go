@@ -40,15 +40,13 @@ func (s *state) home(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusOK, pageHome, d)
 		return
 	}
-	if res.ShouldReissue() {
-		if v, err := s.verifier.Reissue(res.Ticket, ci.Addr, now); err == nil {
-			http.SetCookie(w, s.ticketCookie(v, ci, now))
-			s.metrics.TicketIssued()
-		}
+	t, _, _, err := s.refresh(r.Context(), w, ci, now, res, false)
+	if err != nil {
+		s.log.WarnContext(r.Context(), "ticket refresh failed", "user", res.UID, "client_ip", ci.Addr.String(), "err", err)
 	}
 	d := s.page(reasonNone)
 	d.Message, d.Kind = "", "info"
-	d.CurrentUser, d.Tokens = res.UID, res.Tokens.List()
+	d.CurrentUser, d.Tokens = t.UID, t.Tokens.List()
 	s.render(w, r, http.StatusOK, pageHome, d)
 }
 

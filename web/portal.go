@@ -21,6 +21,11 @@ type Config struct {
 	Ticket ticket.Config
 	// Source checks passwords; the caller chains and caches stores.
 	Source authsrc.Source
+	// Renew, when set, renews a ticket from the user stores before the
+	// portal refreshes it (GET /login and GET /), as tkthttp's Renew does
+	// at validators; NewRenew builds one. nil refreshes tickets as they
+	// are.
+	Renew tkthttp.Renew
 	// Cookie is where the ticket cookie lives.
 	Cookie CookieConfig
 	// BackArg names the destination parameter (TKTAuthBackArgName);

@@ -39,6 +39,11 @@ type Fixture struct {
 	Down func(t *testing.T) authsrc.Source
 	// DownTimeout bounds how long a Down source may take; 0 means 10 s.
 	DownTimeout time.Duration
+	// NoLookup says the store is configured so that it cannot look users
+	// up without their password (LDAP's direct bind with no service
+	// account): every Lookup must then fail closed, with an error matching
+	// authsrc.ErrUnavailable and authsrc.ErrLookupUnsupported.
+	NoLookup bool
 }
 
 // injections are user names that must never log anybody in: wildcard and
@@ -141,16 +146,9 @@ func Run(t *testing.T, newFixture func(t *testing.T) Fixture) {
 	})
 
 	t.Run("StoreDown", func(t *testing.T) {
-		if f.Down == nil {
-			t.Fatal("fixture has no Down: every store must show how it fails")
-		}
-		down := f.Down(t)
-		limit := f.DownTimeout
-		if limit == 0 {
-			limit = 10 * time.Second
-		}
-		start := time.Now()
+		down := f.down(t)
 		u := f.Users[0]
+		start := time.Now()
 		_, err := down.Authenticate(ctx, u.Name, u.Password)
 		if !errors.Is(err, authsrc.ErrUnavailable) {
 			t.Fatalf("store down: err = %v, want ErrUnavailable", err)
@@ -158,10 +156,31 @@ func Run(t *testing.T, newFixture func(t *testing.T) Fixture) {
 		if strings.Contains(err.Error(), u.Password) {
 			t.Errorf("store down: error %q contains the password", err)
 		}
-		if d := time.Since(start); d > limit {
-			t.Errorf("store down: answered after %v, want within %v", d, limit)
-		}
+		f.inTime(t, start)
 	})
+
+	t.Run("Lookup", func(t *testing.T) { runLookup(t, f) })
+}
+
+// down is the fixture's Down source.
+func (f Fixture) down(t *testing.T) authsrc.Source {
+	t.Helper()
+	if f.Down == nil {
+		t.Fatal("fixture has no Down: every store must show how it fails")
+	}
+	return f.Down(t)
+}
+
+// inTime fails t if a down store took longer than DownTimeout to answer.
+func (f Fixture) inTime(t *testing.T, start time.Time) {
+	t.Helper()
+	limit := f.DownTimeout
+	if limit == 0 {
+		limit = 10 * time.Second
+	}
+	if d := time.Since(start); d > limit {
+		t.Errorf("store down: answered after %v, want within %v", d, limit)
+	}
 }
 
 func wantInvalid(t *testing.T, s authsrc.Source, user, password string) {

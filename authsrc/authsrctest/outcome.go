@@ -13,11 +13,13 @@ const (
 	Accepted    Outcome = "accepted"
 	Invalid     Outcome = "invalid"
 	Unavailable Outcome = "unavailable"
+	// NoSuchUser is Lookup's answer for a user the store does not hold.
+	NoSuchUser Outcome = "no such user"
 )
 
-// Classify maps an Authenticate error to its Outcome; an error matching
-// neither sentinel is named as unclassified, which every test treats as a
-// failure of the store's contract.
+// Classify maps an Authenticate or Lookup error to its Outcome; an error
+// matching no sentinel is named as unclassified, which every test treats
+// as a failure of the store's contract.
 func Classify(err error) Outcome {
 	switch {
 	case err == nil:
@@ -26,6 +28,8 @@ func Classify(err error) Outcome {
 		return Unavailable
 	case errors.Is(err, authsrc.ErrInvalidCredentials):
 		return Invalid
+	case errors.Is(err, authsrc.ErrNoSuchUser):
+		return NoSuchUser
 	}
 	return Outcome("unclassified: " + err.Error())
 }

@@ -10,6 +10,10 @@
 // at once after a change. "Store unavailable" is never remembered; "invalid
 // credentials" only when Config.NegativeTTL asks for it, for a few seconds at
 // most.
+//
+// It answers Lookup (who a user is now, asked before a ticket is
+// refreshed) the same way: who the store said a user is for TTL, that
+// there is no such user for a few seconds, "unavailable" never.
 package cache
 
 import (
@@ -34,6 +38,12 @@ const (
 	// just had their password reset to the one they mistyped a moment ago
 	// is locked out for at most this long (or until Invalidate).
 	MaxNegativeTTL = 10 * time.Second
+	// DefaultLookupNegativeTTL is how long Lookup remembers "no such user"
+	// by default: long enough that a deleted user's browser, sending its
+	// old ticket with every request, costs the store one question per
+	// few seconds, short enough that a user added again is soon let
+	// refresh.
+	DefaultLookupNegativeTTL = 5 * time.Second
 )
 
 // Config tunes a Cache. The zero value is a working cache.
@@ -49,9 +59,15 @@ type Config struct {
 	// remembered. 0 (or less) means rejections are not cached; more than
 	// MaxNegativeTTL means MaxNegativeTTL.
 	NegativeTTL time.Duration
+	// LookupNegativeTTL is how long Lookup remembers that the store holds
+	// no such user: 0 means DefaultLookupNegativeTTL, negative means not
+	// at all, and more than MaxNegativeTTL means MaxNegativeTTL. Lookup
+	// remembers who a user is for TTL.
+	LookupNegativeTTL time.Duration
 	// MaxEntries bounds the number of remembered users (least recently
-	// used go first), and separately the number of remembered rejections;
-	// 0 means DefaultMaxEntries.
+	// used go first), and separately the number of remembered rejections,
+	// of users looked up and of users found missing; 0 means
+	// DefaultMaxEntries.
 	MaxEntries int
 	// BackendTimeout bounds a call to the store. The call is shared by
 	// every request waiting for the same user and password, so it does not
@@ -67,7 +83,7 @@ type Config struct {
 
 // Hooks are called synchronously on the request's goroutine, so they must be
 // quick and safe for concurrent use (a Prometheus counter's Inc is). A nil
-// hook is skipped.
+// hook is skipped. They count password checks only, not lookups.
 type Hooks struct {
 	OnHit         func() // accepted from the cache
 	OnNegativeHit func() // rejected from the cache (NegativeTTL > 0)
@@ -84,8 +100,11 @@ type Cache struct {
 	mac    *macer
 	pos    store // accepted passwords
 	neg    store // rejected passwords; nil unless cfg.NegativeTTL > 0
+	found  store // users looked up
+	gone   store // users looked up and missing; nil if not remembered
 
-	flights singleflight.Group
+	flights singleflight.Group // password checks
+	lookups singleflight.Group
 
 	// mu orders writes from finished store calls against Invalidate and
 	// Purge; gen counts those, so that a call which started before an
@@ -105,6 +124,10 @@ func New(next authsrc.Source, cfg Config) *Cache {
 		cfg.TTL = DefaultTTL
 	}
 	cfg.NegativeTTL = min(max(cfg.NegativeTTL, 0), MaxNegativeTTL)
+	if cfg.LookupNegativeTTL == 0 {
+		cfg.LookupNegativeTTL = DefaultLookupNegativeTTL
+	}
+	cfg.LookupNegativeTTL = min(cfg.LookupNegativeTTL, MaxNegativeTTL)
 	if cfg.MaxEntries <= 0 {
 		cfg.MaxEntries = DefaultMaxEntries
 	}
@@ -120,11 +143,15 @@ func New(next authsrc.Source, cfg Config) *Cache {
 		prefix: cfg.Context + "\x00",
 		mac:    newMacer(),
 		pos:    newLRUStore(cfg.MaxEntries, cfg.Hooks.OnEvict),
+		found:  newLRUStore(cfg.MaxEntries, nil),
 	}
 	if cfg.NegativeTTL > 0 {
 		// A store of its own, so that a spray of wrong passwords pushes
 		// out other rejections, never the users who got in.
 		c.neg = newLRUStore(cfg.MaxEntries, cfg.Hooks.OnEvict)
+	}
+	if cfg.LookupNegativeTTL > 0 {
+		c.gone = newLRUStore(cfg.MaxEntries, nil)
 	}
 	return c
 }
@@ -153,35 +180,30 @@ func (c *Cache) Authenticate(ctx context.Context, user, password string) (authsr
 }
 
 // Invalidate forgets user, e.g. after a password change, a lock-out or a
-// logout-everywhere. A store call already under way for user is not written
-// back.
+// logout-everywhere: their passwords and what a lookup said of them. A
+// store call already under way for user is not written back.
 func (c *Cache) Invalidate(user string) {
-	c.forget(func(ctx context.Context) {
-		key := c.prefix + user
-		c.pos.remove(ctx, key)
-		if c.neg != nil {
-			c.neg.remove(ctx, key)
-		}
-	})
+	key := c.prefix + user
+	c.forget(func(ctx context.Context, s store) { s.remove(ctx, key) })
 }
 
 // Purge forgets every user.
 func (c *Cache) Purge() {
-	c.forget(func(ctx context.Context) {
-		c.pos.purge(ctx)
-		if c.neg != nil {
-			c.neg.purge(ctx)
-		}
-	})
+	c.forget(func(ctx context.Context, s store) { s.purge(ctx) })
 }
 
-func (c *Cache) forget(drop func(context.Context)) {
+// forget applies drop to each of the cache's stores.
+func (c *Cache) forget(drop func(context.Context, store)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen.Add(1)
-	// The in-memory store ignores the context; a shared store will want
-	// Invalidate and Purge to take one.
-	drop(context.Background())
+	for _, s := range []store{c.pos, c.neg, c.found, c.gone} {
+		if s != nil {
+			// The in-memory store ignores the context; a shared store
+			// will want Invalidate and Purge to take one.
+			drop(context.Background(), s)
+		}
+	}
 }
 
 // matches reports whether e is still fresh and holds sum. The hashes are

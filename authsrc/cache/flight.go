@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/tkt-sso/tkt/authsrc"
 )
 
@@ -18,9 +20,15 @@ func (c *Cache) fetch(ctx context.Context, key string, sum digest, user, passwor
 	// password never rides on a right one's call. The generation keeps
 	// requests after an Invalidate off a call that began before it.
 	fkey := string(binary.BigEndian.AppendUint64(sum[:], gen))
-	ch := c.flights.DoChan(fkey, func() (any, error) {
+	return c.share(ctx, &c.flights, fkey, func() (any, error) {
 		return c.ask(ctx, gen, key, sum, user, password)
 	})
+}
+
+// share makes fn the one store call in g for every request with the same
+// fkey while it is under way, and waits for its answer, or until ctx ends.
+func (c *Cache) share(ctx context.Context, g *singleflight.Group, fkey string, fn func() (any, error)) (authsrc.Identity, error) {
+	ch := g.DoChan(fkey, fn)
 	if c.joined != nil {
 		c.joined()
 	}
@@ -44,9 +52,9 @@ func (c *Cache) fetch(ctx context.Context, key string, sum digest, user, passwor
 // by BackendTimeout instead: otherwise a user closing the browser tab would
 // fail every other request sharing the call with "context canceled", though
 // their own contexts were fine. Each request still stops waiting when its own
-// context ends (see fetch); the call's answer is then still cached.
+// context ends (see share); the call's answer is then still cached.
 func (c *Cache) ask(ctx context.Context, gen uint64, key string, sum digest, user, password string) (any, error) {
-	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.BackendTimeout)
+	bctx, cancel := c.backendContext(ctx)
 	defer cancel()
 	id, err := c.next.Authenticate(bctx, user, password)
 	switch {
@@ -67,6 +75,12 @@ func (c *Cache) ask(ctx context.Context, gen uint64, key string, sum digest, use
 		// A store that breaks the Source contract still fails closed.
 		return nil, authsrc.Unavailable("cache "+c.cfg.Context, err)
 	}
+}
+
+// backendContext is the context of a shared store call: ctx's values,
+// without its cancellation, bounded by BackendTimeout.
+func (c *Cache) backendContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), c.cfg.BackendTimeout)
 }
 
 // remember writes e unless an Invalidate or Purge came since the call began:

@@ -42,22 +42,52 @@ func (m *memStore) Authenticate(ctx context.Context, user, password string) (aut
 	if err := authsrc.CheckInput(ctx, user, password); err != nil {
 		return authsrc.Identity{}, err
 	}
+	return m.answer(ctx, user, func(u memUser, known bool) error {
+		if !known {
+			u.password = "\x00no such user" // same work as a wrong password
+		}
+		got, want := sha256.Sum256([]byte(password)), sha256.Sum256([]byte(u.password))
+		if subtle.ConstantTimeCompare(got[:], want[:]) != 1 || !known {
+			return authsrc.ErrInvalidCredentials
+		}
+		return nil
+	})
+}
+
+// Lookup answers as Authenticate does, without the password.
+func (m *memStore) Lookup(ctx context.Context, user string) (authsrc.Identity, error) {
+	if err := authsrc.CheckName(ctx, user); err != nil {
+		return authsrc.Identity{}, err
+	}
+	return m.answer(ctx, user, func(_ memUser, known bool) error {
+		if !known {
+			return authsrc.ErrNoSuchUser
+		}
+		return nil
+	})
+}
+
+// answer counts a call about user and answers it: user's identity, unless
+// refuse says no or a fault is injected.
+//
+// The answer is decided now and delivered after the gate opens, like a
+// reply in transit: tests use this to change the store meanwhile.
+func (m *memStore) answer(ctx context.Context, user string, refuse func(memUser, bool) error) (authsrc.Identity, error) {
 	m.calls.Add(1)
 	m.mu.Lock()
 	u, known := m.users[user]
 	fault, gate := m.err, m.gate
 	m.mu.Unlock()
+	id, err := authsrc.Identity{User: user, Groups: slices.Clone(u.groups), Data: u.data}, refuse(u, known)
+	if err != nil {
+		id = authsrc.Identity{}
+	}
+	return deliver(ctx, id, err, fault, gate)
+}
 
-	// The answer is decided now and delivered after the gate opens, like a
-	// reply in transit: tests use this to change the store meanwhile.
-	id, err := authsrc.Identity{User: user, Groups: slices.Clone(u.groups), Data: u.data}, error(nil)
-	if !known {
-		u.password = "\x00no such user" // same work as a wrong password
-	}
-	got, want := sha256.Sum256([]byte(password)), sha256.Sum256([]byte(u.password))
-	if subtle.ConstantTimeCompare(got[:], want[:]) != 1 || !known {
-		id, err = authsrc.Identity{}, authsrc.ErrInvalidCredentials
-	}
+// deliver returns an answer decided earlier, or the fault injected, once
+// gate (if any) opens.
+func deliver(ctx context.Context, id authsrc.Identity, err, fault error, gate chan struct{}) (authsrc.Identity, error) {
 	if fault != nil {
 		id, err = authsrc.Identity{}, fault
 	}
@@ -77,6 +107,13 @@ func (m *memStore) setPassword(user, password string) {
 	u := m.users[user]
 	u.password = password
 	m.users[user] = u
+}
+
+// deleteUser removes user from the store.
+func (m *memStore) deleteUser(user string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.users, user)
 }
 
 func (m *memStore) setErr(err error) {
@@ -149,6 +186,7 @@ const (
 	accepted    = authsrctest.Accepted
 	invalid     = authsrctest.Invalid
 	unavailable = authsrctest.Unavailable
+	noSuchUser  = authsrctest.NoSuchUser
 )
 
 func classify(err error) outcome { return authsrctest.Classify(err) }

@@ -6,7 +6,7 @@
 // so a reader sees one complete version or the previous one, never a mix.
 // Changes are picked up by Reload (tktd calls it on SIGHUP) and by a stat
 // of the files at most once per CheckInterval, done by whichever
-// Authenticate call comes first: no goroutine to start or leak, nothing to
+// Authenticate or Lookup call comes first: no goroutine to start or leak, nothing to
 // close, and an idle server costs nothing. A file that turns bad or
 // disappears after a good load keeps the last good table, logged; only a
 // store that never loaded one (Lazy) answers ErrUnavailable. Readiness
@@ -48,8 +48,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Name identifies the store in errors and logs; default "htpasswd PATH".
 	Name string
-	// CheckInterval is how often, at most, Authenticate looks whether the
-	// files changed: 0 means one second, negative means never (only
+	// CheckInterval is how often, at most, a login or lookup looks whether
+	// the files changed: 0 means one second, negative means never (only
 	// Reload re-reads them).
 	CheckInterval time.Duration
 	// Lazy lets New succeed without a usable file. Until one loads, the
@@ -65,8 +65,8 @@ type Config struct {
 	BcryptCost int
 }
 
-// Store is an authsrc.Source over one htpasswd file. It is safe for
-// concurrent use.
+// Store is an authsrc.Source and authsrc.Lookuper over one htpasswd file.
+// It is safe for concurrent use.
 type Store struct {
 	name     string
 	path     string
@@ -83,7 +83,7 @@ type Store struct {
 	settle time.Duration
 
 	table     atomic.Pointer[table]
-	nextCheck atomic.Int64 // UnixNano before which Authenticate doesn't stat
+	nextCheck atomic.Int64 // UnixNano before which nothing stats the files
 	lastErr   atomic.Pointer[error]
 
 	mu       sync.Mutex // serialises loads and rewrites; guards the rest
@@ -177,6 +177,25 @@ func (s *Store) Authenticate(ctx context.Context, user, password string) (authsr
 		return authsrc.Identity{}, authsrc.ErrInvalidCredentials
 	}
 	s.maybeRehash(ctx, user, hash, password)
+	return authsrc.Identity{User: user, Groups: slices.Clone(t.groups[user])}, nil
+}
+
+var _ authsrc.Lookuper = (*Store)(nil)
+
+// Lookup says whether the loaded file holds user, with their groups from
+// the group file as a login would report them.
+func (s *Store) Lookup(ctx context.Context, user string) (authsrc.Identity, error) {
+	if err := authsrc.CheckName(ctx, user); err != nil {
+		return authsrc.Identity{}, err
+	}
+	s.maybeReload()
+	t := s.table.Load()
+	if t == nil {
+		return authsrc.Identity{}, authsrc.Unavailable(s.name, s.loadError())
+	}
+	if _, ok := t.users[user]; !ok {
+		return authsrc.Identity{}, authsrc.ErrNoSuchUser
+	}
 	return authsrc.Identity{User: user, Groups: slices.Clone(t.groups[user])}, nil
 }
 

@@ -26,8 +26,9 @@ import (
 	"github.com/tkt-sso/tkt/authsrc"
 )
 
-// Source is an authsrc.Source backed by an LDAP directory. It holds no
-// connection between logins and is safe for concurrent use.
+// Source is an authsrc.Source and authsrc.Lookuper backed by an LDAP
+// directory. It holds no connection between calls and is safe for
+// concurrent use.
 type Source struct {
 	cfg        Config
 	servers    []server
@@ -35,7 +36,10 @@ type Source struct {
 	tmpl       dnTemplate             // direct bind only
 }
 
-var _ authsrc.Source = (*Source)(nil)
+var (
+	_ authsrc.Source   = (*Source)(nil)
+	_ authsrc.Lookuper = (*Source)(nil)
+)
 
 // New checks cfg (see Config.Validate) and returns a Source. It does not
 // connect: a directory that is down at start-up is reported per login, as
@@ -73,11 +77,21 @@ func (s *Source) Authenticate(ctx context.Context, user, password string) (auths
 	if err := authsrc.CheckInput(ctx, user, password); err != nil {
 		return authsrc.Identity{}, err
 	}
+	return s.onServers(ctx, func(srv server) (authsrc.Identity, error) {
+		return s.login(ctx, srv, user, password)
+	})
+}
+
+// onServers runs op against each server in turn until one answers: with an
+// identity, or that the password is wrong or the user unknown. A server
+// that cannot be reached, or is busy, hands over to the next; one that
+// fails otherwise ends the search, since a replica would fail alike.
+func (s *Source) onServers(ctx context.Context, op func(server) (authsrc.Identity, error)) (authsrc.Identity, error) {
 	var failures []error
 	for _, srv := range s.servers {
-		id, err := s.login(ctx, srv, user, password)
+		id, err := op(srv)
 		switch {
-		case err == nil, errors.Is(err, authsrc.ErrInvalidCredentials):
+		case err == nil, errors.Is(err, authsrc.ErrInvalidCredentials), errors.Is(err, authsrc.ErrNoSuchUser):
 			return id, err
 		case ctxDone(ctx) != nil:
 			// The socket error says little; the context says why.

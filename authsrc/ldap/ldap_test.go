@@ -46,6 +46,14 @@ func directConfig(t testing.TB, s *slapd) Config {
 	return c
 }
 
+// directServiceConfig: direct bind as directConfig, with a service
+// account that reads groups, and entries for lookups.
+func directServiceConfig(t testing.TB, s *slapd) Config {
+	c := directConfig(t, s)
+	c.BindDN, c.BindPassword = serviceDN, servicePW
+	return c
+}
+
 // memberOfConfig: anonymous search one level below ou=people; groups from
 // the memberOf attribute slapd's memberof overlay maintains.
 func memberOfConfig(t testing.TB, s *slapd) Config {
@@ -74,10 +82,14 @@ func TestConformance(t *testing.T) {
 		config func(testing.TB, *slapd) Config
 		groups func(dirUser) []string
 		data   bool
+		// noLookup: without a service account, direct bind cannot
+		// look users up.
+		noLookup bool
 	}{
-		{"SearchBind/groupOfNames", searchConfig, func(u dirUser) []string { return tokensOf(u.groups) }, true},
-		{"DirectBind/posixGroup", directConfig, func(u dirUser) []string { return tokensOf(u.posix) }, false},
-		{"AnonymousSearch/memberOf", memberOfConfig, func(u dirUser) []string { return tokensOf(u.groups) }, false},
+		{"SearchBind/groupOfNames", searchConfig, func(u dirUser) []string { return tokensOf(u.groups) }, true, false},
+		{"DirectBind/posixGroup", directConfig, func(u dirUser) []string { return tokensOf(u.posix) }, false, true},
+		{"DirectBind/serviceAccount", directServiceConfig, func(u dirUser) []string { return tokensOf(u.posix) }, false, false},
+		{"AnonymousSearch/memberOf", memberOfConfig, func(u dirUser) []string { return tokensOf(u.groups) }, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			authsrctest.Run(t, func(t *testing.T) authsrctest.Fixture {
@@ -97,6 +109,7 @@ func TestConformance(t *testing.T) {
 						return newSource(t, cfg)
 					},
 					DownTimeout: 3 * time.Second,
+					NoLookup:    tc.noLookup,
 				}
 			})
 		})

@@ -32,18 +32,28 @@ var errAmbiguous = errors.New("matched more than one entry; refusing to pick one
 
 // findUser searches for the one entry whose UserAttr is user.
 func (s *Source) findUser(c *conn, user string) (*goldap.Entry, error) {
+	e, err := s.searchUser(c, s.cfg.UserAttr, user)
+	if err == nil && e == nil {
+		_ = c.bind(dummyRDN+","+s.cfg.BaseDN, dummyPassword) // for its time only
+		return nil, authsrc.ErrInvalidCredentials
+	}
+	return e, err
+}
+
+// searchUser searches below BaseDN for the one user entry whose attr is
+// value; nil when there is none.
+func (s *Source) searchUser(c *conn, attr, value string) (*goldap.Entry, error) {
 	req := s.searchRequest(s.cfg.BaseDN, s.cfg.Scope, 2,
-		and(s.cfg.UserFilter, eq(s.cfg.UserAttr, user)), s.userAttrs())
+		and(s.cfg.UserFilter, eq(attr, value)), s.userAttrs())
 	res, err := c.search(req)
 	if isCode(err, goldap.LDAPResultSizeLimitExceeded) || (err == nil && len(res.Entries) > 1) {
-		return nil, final(fmt.Errorf("user search for %q below %s %w", sanitize(user), s.cfg.BaseDN, errAmbiguous))
+		return nil, final(fmt.Errorf("user search for %s=%q below %s %w", attr, sanitize(value), s.cfg.BaseDN, errAmbiguous))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("user search below %s: %w", s.cfg.BaseDN, err)
 	}
 	if len(res.Entries) == 0 {
-		_ = c.bind(dummyRDN+","+s.cfg.BaseDN, dummyPassword) // for its time only
-		return nil, authsrc.ErrInvalidCredentials
+		return nil, nil
 	}
 	return res.Entries[0], nil
 }
@@ -52,6 +62,19 @@ func (s *Source) findUser(c *conn, user string) (*goldap.Entry, error) {
 // succeed for a DN with no entry (slapd's rootdn) or one outside UserFilter:
 // neither is a user of ours.
 func (s *Source) readOwnEntry(c *conn, dn string) (*goldap.Entry, error) {
+	e, err := s.readEntry(c, dn)
+	if err == nil && e == nil {
+		s.cfg.Logger.Warn("ldap: bind succeeded but the entry is not readable or does not match UserFilter; login refused",
+			"dn", sanitize(dn))
+		return nil, authsrc.ErrInvalidCredentials
+	}
+	return e, err
+}
+
+// readEntry reads the user entry at dn; nil when there is none, it does
+// not match UserFilter, or the server refuses dn as malformed: a name
+// looked up, made into a DN the server will not take, is nobody's.
+func (s *Source) readEntry(c *conn, dn string) (*goldap.Entry, error) {
 	filter := s.cfg.UserFilter
 	if filter == "" {
 		filter = "(objectClass=*)"
@@ -59,10 +82,8 @@ func (s *Source) readOwnEntry(c *conn, dn string) (*goldap.Entry, error) {
 	req := s.searchRequest(dn, "", 1, filter, s.userAttrs())
 	req.Scope = goldap.ScopeBaseObject
 	res, err := c.search(req)
-	if isCode(err, goldap.LDAPResultNoSuchObject) || (err == nil && len(res.Entries) != 1) {
-		s.cfg.Logger.Warn("ldap: bind succeeded but the entry is not readable or does not match UserFilter; login refused",
-			"dn", sanitize(dn))
-		return nil, authsrc.ErrInvalidCredentials
+	if isCode(err, goldap.LDAPResultNoSuchObject, goldap.LDAPResultInvalidDNSyntax) || (err == nil && len(res.Entries) != 1) {
+		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read user entry: %w", err)

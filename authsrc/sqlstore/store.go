@@ -26,7 +26,8 @@ import (
 	"github.com/tkt-sso/tkt/authsrc/pwhash"
 )
 
-// Store is a SQL user store. It is safe for concurrent use.
+// Store is a SQL user store, an authsrc.Source and authsrc.Lookuper. It is
+// safe for concurrent use.
 type Store struct {
 	d        dialect
 	c        conns
@@ -160,7 +161,7 @@ func (s *Store) Authenticate(ctx context.Context, user, password string) (authsr
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 
-	name, hash, data, found, err := s.lookup(ctx, user)
+	name, hash, data, found, err := s.userRow(ctx, user)
 	if err != nil {
 		return authsrc.Identity{}, s.unavailable(err)
 	}
@@ -182,8 +183,14 @@ func (s *Store) Authenticate(ctx context.Context, user, password string) (authsr
 	if s.own {
 		s.rehash(ctx, name, hash, password)
 	}
+	return s.identity(ctx, user, name, data)
+}
 
+// identity completes the Identity of user, whose row gave name and (in
+// own-schema mode) data, with the groups and data queries.
+func (s *Store) identity(ctx context.Context, user, name, data string) (authsrc.Identity, error) {
 	id := authsrc.Identity{User: name, Data: data}
+	var err error
 	if id.Groups, err = s.userGroups(ctx, s.c.r, user); err != nil {
 		return authsrc.Identity{}, s.unavailable(fmt.Errorf("user %q: groups: %w", user, err))
 	}
@@ -195,9 +202,9 @@ func (s *Store) Authenticate(ctx context.Context, user, password string) (authsr
 	return id, nil
 }
 
-// lookup finds user's row. found is false for no row and for a row without
+// userRow finds user's row. found is false for no row and for a row without
 // a usable hash (NULL or empty), which no password can match.
-func (s *Store) lookup(ctx context.Context, user string) (name, hash, data string, found bool, err error) {
+func (s *Store) userRow(ctx context.Context, user string) (name, hash, data string, found bool, err error) {
 	rows, err := s.c.r.QueryContext(ctx, s.q.user, user)
 	if err != nil {
 		return "", "", "", false, err

@@ -32,6 +32,11 @@ type app struct {
 	// /auth and the gate checks passwords with; built once, so that a
 	// reload keeps what it remembers. nil without stores.
 	basic *cache.Cache
+	// renew asks the stores behind basic who a ticket's user is before
+	// the portal, /auth or the gate refreshes the ticket; nil without
+	// stores (the gate without gate.basic), and tickets then refresh as
+	// they are. Built once with basic, it survives reloads.
+	renew tkthttp.Renew
 	// passwords checks HTTP Basic at the gate (the portal has its own).
 	passwords *web.Passwords
 	// opsLn is the gate's listener for /metrics and /healthz
@@ -63,7 +68,11 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, m *metrics
 		return nil, err
 	}
 	a.basic = basicSource(cfg, a.stores, m)
-	opts, err := a.portalConfig(tc)
+	a.renew, err = a.renewal()
+	var opts web.Config
+	if err == nil {
+		opts, err = a.portalConfig(tc)
+	}
 	if err == nil {
 		a.portal, err = web.New(opts)
 	}
@@ -89,6 +98,7 @@ func (a *app) portalConfig(tc ticket.Config) (web.Config, error) {
 	return web.Config{
 		Ticket: tc,
 		Source: a.stores.Source,
+		Renew:  a.renew,
 		Cookie: web.CookieConfig{
 			Name: c.Cookie.Name, Domain: c.Cookie.Domain, Path: c.Cookie.Path,
 			Secure: c.Cookie.Secure, Expires: c.Cookie.Expires,
@@ -134,6 +144,7 @@ func (a *app) forwardAuthConfig(po web.Config) web.ForwardAuthConfig {
 		Headers:          fa.Headers.Identity(),
 		Rules:            rules,
 		GuestUser:        a.cfg.Guest.User,
+		Renew:            a.renew,
 		URLTicketHosts:   a.cfg.URLTicketHosts,
 		ClientAddrConfig: po.ClientAddrConfig,
 		Path:             "/auth",
@@ -251,6 +262,29 @@ func throttleConfig(t config.Throttle) web.ThrottleConfig {
 // SQL, bcrypt) should see it once per cache_ttl.
 func basicSource(cfg config.Config, stores *config.Stores, m *metrics) *cache.Cache {
 	return cache.New(stores.Source, cache.Config{Context: "basic", TTL: cfg.Basic.CacheTTL, Hooks: m.cacheHooks("basic")})
+}
+
+// renewal asks the stores behind HTTP Basic's credential cache, a lookup
+// per user and cache_ttl at most, who a ticket's user is before the ticket
+// is refreshed (web.NewRenew); nil without stores. Guests' tickets, which
+// no store holds, refresh as they are where the configuration lets guests
+// in anywhere (the portal's button, a forward-auth rule, the gate).
+func (a *app) renewal() (tkthttp.Renew, error) {
+	if a.basic == nil {
+		return nil, nil
+	}
+	guests := a.cfg.Guest.Enabled || a.cfg.Gate.Guest
+	for _, r := range a.cfg.ForwardAuth.Rules {
+		guests = guests || r.Guest
+	}
+	pattern := ""
+	if guests {
+		pattern = a.cfg.Guest.User
+	}
+	return web.NewRenew(web.RenewConfig{
+		Source: a.basic, GuestUser: pattern, Timeout: a.cfg.StoreTimeout,
+		Logger: a.log.With("component", "renew"),
+	})
 }
 
 // opsHandler serves the gate's /metrics and /healthz on gate.metrics_listen.

@@ -37,8 +37,10 @@ URL; an API client (Accept: application/json, X-Requested-With) gets 401.
 Tickets due for refresh are re-issued; WebSockets and streamed responses pass
 through. With --basic (gate.basic), scripts may send a user name and password
 (HTTP Basic) instead, checked against the configured stores behind the
-credential cache and the login throttle; "Authorization: Bearer <ticket>" is
-always taken. Credentials the gate took never reach the application.
+credential cache and the login throttle, and a ticket due for refresh is
+re-issued with its user's groups as the stores give them now, or not at all
+for a user they no longer hold; "Authorization: Bearer <ticket>" is always
+taken. Credentials the gate took never reach the application.
 
 The gate reads the same configuration as "tktd serve" (the ticket, cookie,
 trusted_proxies, back_arg, url_ticket_hosts and guest settings, and the gate
@@ -118,6 +120,9 @@ func newGateApp(ctx context.Context, cfg config.Config, log *slog.Logger, m *met
 		a.passwords, err = web.NewPasswords(web.PasswordConfig{
 			Source: a.basic, StoreTimeout: cfg.StoreTimeout, Metrics: m, Throttle: throttleConfig(cfg.Throttle),
 		})
+		if err == nil {
+			a.renew, err = a.renewal()
+		}
 		if err != nil {
 			a.close()
 			return nil, err
@@ -167,6 +172,7 @@ func (a *app) gateConfig(tc ticket.Config) (web.GateConfig, error) {
 			GuestUser:        c.Guest.User,
 			URLTicketHosts:   c.URLTicketHosts,
 			BearerTickets:    c.BearerTickets,
+			Renew:            a.renew,
 			ClientAddrConfig: tkthttp.ClientAddrConfig{TrustedProxies: proxies},
 			Logger:           a.log.With("component", "gate"),
 		},

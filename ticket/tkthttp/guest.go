@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/tkt-sso/tkt/ticket"
 )
@@ -69,6 +70,34 @@ func (g GuestUser) Generate() string {
 	}
 	u := newUUID()
 	return g.prefix + string(u[:g.n]) + g.suffix
+}
+
+// Match reports whether uid is a name Generate could have returned: the
+// pattern's text with, where %U stands, lowercase hex digits and the
+// UUID's dashes. A front end that renews tickets from the user stores
+// knows by it which tickets are guests', which no store holds.
+func (g GuestUser) Match(uid string) bool {
+	rest, ok := strings.CutPrefix(uid, g.prefix)
+	if !ok {
+		return false
+	}
+	if rest, ok = strings.CutSuffix(rest, g.suffix); !ok || len(rest) != g.n {
+		return false
+	}
+	for i := 0; i < len(rest); i++ {
+		c := rest[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // newUUID returns a random (version 4) UUID in the lowercase 8-4-4-4-12

@@ -120,3 +120,36 @@ func TestGuestCookieRoundTrip(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", d)
 	}
 }
+
+// Match knows every name Generate makes, and nothing else.
+func TestGuestUserMatch(t *testing.T) {
+	for _, c := range []struct {
+		pattern string
+		match   []string
+		other   []string
+	}{
+		{"guest", []string{"guest"}, []string{"", "guest1", "Guest", "xguest"}},
+		{"visitor-%U-x", nil, []string{"visitor--x", "visitor-0123456789abcdef-x", "visitor-ABCDEF12-3456-4789-8abc-def012345678-x",
+			"visitor-0123456701234-4567-89ab-0123456789ab-x"}},
+		{"g%8U", []string{"g0123abcd"}, []string{"g0123abc", "g0123abcde", "g0123ABCD", "g0123-bcd", "0123abcd"}},
+		{"%12U@guests", []string{"0123abcd-4ef@guests"}, []string{"0123abcd4ef0@guests", "0123abcd-4ef"}},
+	} {
+		g, err := tkthttp.ParseGuestUser(c.pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 20 {
+			c.match = append(c.match, g.Generate())
+		}
+		for _, uid := range c.match {
+			if !g.Match(uid) {
+				t.Errorf("%q: Match(%q) = false, want true", c.pattern, uid)
+			}
+		}
+		for _, uid := range c.other {
+			if g.Match(uid) {
+				t.Errorf("%q: Match(%q) = true, want false", c.pattern, uid)
+			}
+		}
+	}
+}

@@ -3,6 +3,7 @@ package tkthttp
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -199,7 +200,11 @@ func (m *Middleware) guestLogin(w http.ResponseWriter, r *http.Request, o Client
 func (m *Middleware) reissue(w http.ResponseWriter, r *http.Request, o ClientOrigin, res ticket.Result, now time.Time) ticket.Ticket {
 	t, val, err := m.renewed(r.Context(), res, o.Addr, now)
 	if err != nil {
-		m.log.LogAttrs(r.Context(), slog.LevelWarn, "ticket not re-issued",
+		level := slog.LevelWarn
+		if errors.Is(err, errNotRenewed) {
+			level = slog.LevelDebug // Renew said why, once
+		}
+		m.log.LogAttrs(r.Context(), level, "ticket not re-issued",
 			slog.String("user", res.UID), slog.String("reason", err.Error()))
 		return res.Ticket
 	}
@@ -212,16 +217,12 @@ func (m *Middleware) reissue(w http.ResponseWriter, r *http.Request, o ClientOri
 // renewed is the fresh ticket for res, renewed first when Config.Renew
 // says how, and its cookie value.
 func (m *Middleware) renewed(ctx context.Context, res ticket.Result, client netip.Addr, now time.Time) (ticket.Ticket, string, error) {
-	t := res.Ticket
-	if m.cfg.Renew != nil {
-		var err error
-		if t, err = m.cfg.Renew(ctx, res.Ticket); err != nil {
-			return ticket.Ticket{}, "", err
-		}
-		if t.UID != res.UID {
-			return ticket.Ticket{}, "", errors.New("renewal changed the user id")
-		}
-		t.Time = res.Time
+	t, err := m.cfg.Renew.Apply(ctx, res.Ticket)
+	switch {
+	case errors.Is(err, errOtherUser):
+		return ticket.Ticket{}, "", err
+	case err != nil:
+		return ticket.Ticket{}, "", fmt.Errorf("%w: %w", errNotRenewed, err)
 	}
 	val, err := m.verifier.Reissue(t, client, now)
 	if err != nil {

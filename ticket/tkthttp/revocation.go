@@ -41,7 +41,37 @@ type Revocation interface {
 // user is gone, or their store cannot say). It must keep the user id.
 // tktd asks the user's store, so that a deleted user's ticket, or a
 // stolen one, does not slide on for ever.
+//
+// Renew logs its own failures, at the level each deserves (a deleted
+// user is news, a store outage is a warning best not repeated for every
+// request): the middleware notes them at debug level only.
 type Renew func(ctx context.Context, t ticket.Ticket) (ticket.Ticket, error)
+
+var (
+	// errNotRenewed marks a re-issue that Renew refused.
+	errNotRenewed = errors.New("not renewed")
+	// errOtherUser is a Renew that broke its contract: no Renew logs that.
+	errOtherUser = errors.New("renewal changed the user id")
+)
+
+// Apply renews t for re-issue: t as it is when r is nil, otherwise r's
+// answer with t's time, refused if it changes the user id. Front ends that
+// re-issue tickets themselves (a login portal's refresh) apply it as the
+// middleware does.
+func (r Renew) Apply(ctx context.Context, t ticket.Ticket) (ticket.Ticket, error) {
+	if r == nil {
+		return t, nil
+	}
+	n, err := r(ctx, t)
+	if err != nil {
+		return ticket.Ticket{}, err
+	}
+	if n.UID != t.UID {
+		return ticket.Ticket{}, errOtherUser
+	}
+	n.Time = t.Time
+	return n, nil
+}
 
 // revocation applies Config.Revocation to a ticket whose signature is
 // good (err nil or ErrMissingToken); other verdicts pass unchanged.

@@ -3,6 +3,7 @@ package tkthttp_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -104,6 +105,15 @@ func TestRenew(t *testing.T) {
 		{name: "another user id is refused", cfg: tkthttp.Config{Ticket: timeouts, Renew: renewTo(ticket.Ticket{UID: "mallory"}, nil)}, req: reqSpec{cookie: cookie},
 			want: outcome{Status: 200, Identity: wantID("alice", "staff,admin", "d", old.Time)}},
 	})
+	// A renewal that fails is Renew's to report: the middleware's own
+	// line is at debug level, not one warning per request.
+	var logs strings.Builder
+	quiet := tkthttp.Config{Ticket: timeouts, Renew: renewTo(ticket.Ticket{}, errors.New("no such user")),
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))}
+	if w := serveRaw(mustNew(t, quiet), reqSpec{cookie: cookie}); w.Code != http.StatusOK || logs.Len() > 0 {
+		t.Errorf("a refused renewal: %d, logged above debug: %q", w.Code, logs.String())
+	}
+
 	// Not due for refresh: Renew is not asked.
 	asked := false
 	m := mustNew(t, tkthttp.Config{Ticket: timeouts, Renew: func(context.Context, ticket.Ticket) (ticket.Ticket, error) {
@@ -114,5 +124,26 @@ func TestRenew(t *testing.T) {
 	young.Time = testNow.Add(-time.Minute)
 	if w := serveRaw(m, reqSpec{cookie: "auth_tkt=" + mintCookie(t, timeouts, young, "", "")}); w.Code != http.StatusOK || asked {
 		t.Errorf("a young ticket: %d, Renew asked: %v", w.Code, asked)
+	}
+}
+
+// Apply is what the middleware does with a Renew, for front ends that
+// re-issue tickets themselves: nothing without one; otherwise its answer
+// with the old ticket's time, unless it names another user.
+func TestRenewApply(t *testing.T) {
+	ctx := context.Background()
+	old := ticket.Ticket{UID: "alice", Tokens: "a", Data: "d", Time: testNow.Add(-time.Hour)}
+	if got, err := tkthttp.Renew(nil).Apply(ctx, old); err != nil || got != old {
+		t.Errorf("nil Renew: %+v, %v; want the ticket as it is", got, err)
+	}
+	to := func(n ticket.Ticket) tkthttp.Renew {
+		return func(context.Context, ticket.Ticket) (ticket.Ticket, error) { return n, nil }
+	}
+	got, err := to(ticket.Ticket{UID: "alice", Tokens: "b", Time: testNow}).Apply(ctx, old)
+	if want := (ticket.Ticket{UID: "alice", Tokens: "b", Time: old.Time}); err != nil || got != want {
+		t.Errorf("renewed: %+v, %v; want %+v", got, err, want)
+	}
+	if _, err := to(ticket.Ticket{UID: "mallory"}).Apply(ctx, old); err == nil {
+		t.Error("a renewal naming another user was taken")
 	}
 }
