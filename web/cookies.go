@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -65,8 +66,18 @@ func portalCookie(name, value string, ci tkthttp.ClientOrigin, maxAge time.Durat
 }
 
 // currentTicket verifies the ticket cookies the request carries.
+//
+// A ticket taken back (Config.Revocation) counts as none; one whose fate
+// nobody can tell right now (the shared state is away), too: the portal
+// cannot vouch for it, and the user can still log in afresh.
 func (s *state) currentTicket(r *http.Request, ci tkthttp.ClientOrigin, now time.Time) (ticket.Result, error) {
-	return s.verifier.VerifyCookies(r.Header.Values("Cookie"), s.cookie.Name, ci.Addr, now)
+	res, err := s.verifier.VerifyCookies(r.Header.Values("Cookie"), s.cookie.Name, ci.Addr, now)
+	if s.cfg.Revocation != nil && (err == nil || errors.Is(err, ticket.ErrMissingToken)) {
+		if rerr := s.cfg.Revocation.Check(res.UID, res.Time); rerr != nil {
+			return res, rerr
+		}
+	}
+	return res, err
 }
 
 // cookiesWork reports whether the browser sent back a cookie of ours. The

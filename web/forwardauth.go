@@ -54,6 +54,9 @@ type ForwardAuthConfig struct {
 	// stores before it is re-issued, under every rule (NewRenew builds
 	// one); nil re-issues tickets as they are.
 	Renew tkthttp.Renew
+	// Revocation, when set, refuses tickets taken back before their
+	// timeout, under every rule (tkthttp.Config.Revocation).
+	Revocation tkthttp.Revocation
 	// URLTicketHosts accept a ticket in the URL (?auth_tkt=...), the
 	// cross-domain hand-over, when the proxy passes redirects on.
 	URLTicketHosts []string
@@ -225,6 +228,7 @@ func newForwardRule(o ForwardAuthConfig, r ForwardAuthRule) (forwardRule, error)
 		GuestLogin:       r.Guest,
 		GuestUser:        o.GuestUser,
 		Renew:            o.Renew,
+		Revocation:       o.Revocation,
 		BearerTickets:    o.BearerTickets,
 		Challenge:        challenge,
 		ClientAddrConfig: o.ClientAddrConfig,

@@ -270,6 +270,8 @@ func reasonFor(err error, marker reason) reason {
 		return reasonUnauthorized
 	case errors.Is(err, ticket.ErrExpired):
 		return reasonExpired
+	case errors.Is(err, tkthttp.ErrRevoked):
+		return reasonRevoked
 	case errors.Is(err, ticket.ErrNoTicket):
 		if marker != "" {
 			return marker

@@ -2,28 +2,64 @@ package web
 
 import (
 	"bytes"
+	"errors"
 	"net/http"
+
+	"github.com/tkt-sso/tkt/ticket"
+	"github.com/tkt-sso/tkt/ticket/tkthttp"
 )
 
 // logout is GET|POST /logout: delete the ticket cookie, then go to an
 // allowed back URL or show the signed-out page. Logging out is idempotent
 // and harmless, so it is also offered on GET for links from applications;
 // a POST still passes the cross-origin check.
+//
+// A POST with everywhere=1 also revokes every ticket of the user issued
+// so far (Config.Revoke), on every browser and device: "sign out
+// everywhere". Only a POST, and only for the holder of a valid ticket:
+// a link cannot end someone's sessions. When the revocation cannot be
+// recorded the user is told, never shown the usual signed-out page.
 func (s *state) logout(w http.ResponseWriter, r *http.Request) {
 	ci, now := s.clients.Origin(r), s.now()
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormSize)
 	_ = r.ParseForm() // a bad body only loses the back URL
 	user := ""
-	if res, err := s.currentTicket(r, ci, now); err == nil || res.UID != "" {
+	res, err := s.currentTicket(r, ci, now)
+	if err == nil || res.UID != "" {
 		user = res.UID
 	}
 	http.SetCookie(w, s.expiredTicketCookie(ci))
+	if r.Method == http.MethodPost && r.PostForm.Get("everywhere") == "1" {
+		if !s.signOutEverywhere(r, ci, res, err) {
+			s.render(w, r, http.StatusServiceUnavailable, pageLoggedOut, s.page(reasonNoEverywhere))
+			return
+		}
+	}
 	s.log.InfoContext(r.Context(), "logout", "user", user, "client_ip", ci.Addr.String())
 	if back, ok := s.redirects.check(r.Form.Get(s.backArg)); ok {
 		s.redirect(w, target{url: back.url}, "")
 		return
 	}
 	s.render(w, r, http.StatusOK, pageLoggedOut, s.page(reasonLoggedOut))
+}
+
+// signOutEverywhere revokes the tickets of the user holding res (err is
+// its verdict) issued so far. Without a valid ticket there is nobody's
+// to revoke, which is no failure.
+func (s *state) signOutEverywhere(r *http.Request, ci tkthttp.ClientOrigin, res ticket.Result, err error) bool {
+	if err != nil && !errors.Is(err, ticket.ErrMissingToken) {
+		return true
+	}
+	if s.cfg.Revoke == nil {
+		s.log.WarnContext(r.Context(), "sign out everywhere: no shared state to record it in (redis is not configured)", "user", res.UID)
+		return false
+	}
+	if err := s.cfg.Revoke(r.Context(), res.UID, s.now()); err != nil {
+		s.log.ErrorContext(r.Context(), "sign out everywhere failed", "user", res.UID, "client_ip", ci.Addr.String(), "err", err)
+		return false
+	}
+	s.log.InfoContext(r.Context(), "signed out everywhere: every ticket issued so far is revoked", "user", res.UID, "client_ip", ci.Addr.String())
+	return true
 }
 
 // home is GET /: who is signed in. A ticket due for refresh is refreshed
@@ -47,6 +83,7 @@ func (s *state) home(w http.ResponseWriter, r *http.Request) {
 	d := s.page(reasonNone)
 	d.Message, d.Kind = "", "info"
 	d.CurrentUser, d.Tokens = t.UID, t.Tokens.List()
+	d.Everywhere = s.cfg.Revoke != nil
 	s.render(w, r, http.StatusOK, pageHome, d)
 }
 

@@ -30,6 +30,8 @@ const (
 	reasonMethod       reason = "method_not_allowed"
 	reasonNotSignedIn  reason = "not_signed_in"
 	reasonNoClient     reason = "client_unknown"
+	reasonRevoked      reason = "revoked"
+	reasonNoEverywhere reason = "everywhere_failed"
 )
 
 // message is the default wording of each reason, and whether it reports a
@@ -70,6 +72,10 @@ func (r reason) message() (text, kind string) {
 		return "This page does not accept that kind of request.", "error"
 	case reasonNotSignedIn:
 		return "You are not signed in.", "info"
+	case reasonRevoked:
+		return "Your sign-in was revoked (signed out everywhere, or the password changed). Please sign in again.", "info"
+	case reasonNoEverywhere:
+		return "You could not be signed out everywhere just now: you are signed out here. Please try again in a moment.", "error"
 	case reasonNoClient:
 		return "Your network address could not be determined, so no sign-in can be bound to it. Please contact the administrator.", "error"
 	}
@@ -95,6 +101,7 @@ type pageData struct {
 	CurrentUser string   // who holds the current ticket, if anyone
 	Tokens      []string // their tokens (home page)
 	Guest       bool     // offer "continue as guest"
+	Everywhere  bool     // offer "sign out everywhere" (home page)
 	RetryAfter  int      // seconds, when throttled
 }
 
@@ -103,7 +110,7 @@ func sampleData() pageData {
 	return pageData{
 		Title: "Sign in", Heading: "Error", Base: "/", Static: "/static/", Logo: "/static/logo.svg",
 		Reason: string(reasonWrong), Message: "m", Kind: "error", BackArg: "back", Back: "/",
-		User: "u", CurrentUser: "u", Tokens: []string{"t"}, Guest: true, RetryAfter: 1,
+		User: "u", CurrentUser: "u", Tokens: []string{"t"}, Guest: true, Everywhere: true, RetryAfter: 1,
 	}
 }
 

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"sync/atomic"
@@ -26,6 +27,14 @@ type Config struct {
 	// at validators; NewRenew builds one. nil refreshes tickets as they
 	// are.
 	Renew tkthttp.Renew
+	// Revocation, when set, refuses tickets taken back before their
+	// timeout, as tkthttp's Revocation does at validators: the portal
+	// treats a revoked ticket as no ticket.
+	Revocation tkthttp.Revocation
+	// Revoke, when set, records that the user's tickets issued before at
+	// are revoked everywhere: the "sign out everywhere" of POST /logout
+	// (everywhere=1), offered on the home page only when it is set.
+	Revoke func(ctx context.Context, user string, at time.Time) error
 	// Cookie is where the ticket cookie lives.
 	Cookie CookieConfig
 	// BackArg names the destination parameter (TKTAuthBackArgName);
