@@ -22,8 +22,8 @@ const maxFuture = time.Minute
 
 // What Check returns. Built once: the hot path must not allocate.
 var (
-	errRevokedUser = fmt.Errorf("%w: issued before a revocation of the user's tickets", tkthttp.ErrRevoked)
-	errRevokedAll  = fmt.Errorf("%w: issued before a revocation of every ticket", tkthttp.ErrRevoked)
+	errRevokedUser = fmt.Errorf("%w: issued no later than a revocation of the user's tickets", tkthttp.ErrRevoked)
+	errRevokedAll  = fmt.Errorf("%w: issued no later than a revocation of every ticket", tkthttp.ErrRevoked)
 	errStale       = fmt.Errorf("%w: redis unreachable for longer than stale_after (on_outage: closed)", tkthttp.ErrRevocationUnavailable)
 )
 
@@ -102,20 +102,23 @@ func (r *Revocations) Check(uid string, issued time.Time) error {
 	if m.refuse {
 		return errStale
 	}
+	// A mark covers its own second: ticket times are whole seconds, and a
+	// ticket got in that second may be the stolen one. (A login in the
+	// same second after the mark is refused too; the next one is not.)
 	ts := issued.Unix()
-	if ts < m.all {
+	if ts <= m.all {
 		return errRevokedAll
 	}
 	if len(m.users) != 0 {
-		if at, ok := m.users[uid]; ok && ts < at {
+		if at, ok := m.users[uid]; ok && ts <= at {
 			return errRevokedUser
 		}
 	}
 	return nil
 }
 
-// Revoke records a mark for user: their tickets issued before at (whole
-// seconds) are refused by every instance. A later mark already recorded
+// Revoke records a mark for user: their tickets issued up to at (whole
+// seconds, at's own included) are refused by every instance. A later mark already recorded
 // stands; the mark in force is returned.
 func (r *Revocations) Revoke(ctx context.Context, user string, at time.Time) (Mark, error) {
 	if err := ticket.CheckUID(user); err != nil {
@@ -124,7 +127,7 @@ func (r *Revocations) Revoke(ctx context.Context, user string, at time.Time) (Ma
 	return r.record(ctx, Mark{User: user, At: at})
 }
 
-// RevokeAll records a mark for every user: every ticket issued before at
+// RevokeAll records a mark for every user: every ticket issued up to at
 // is refused.
 func (r *Revocations) RevokeAll(ctx context.Context, at time.Time) (Mark, error) {
 	return r.record(ctx, Mark{All: true, At: at})

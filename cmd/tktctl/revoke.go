@@ -35,8 +35,9 @@ the next login, works. --list shows the marks and when they expire: once
 every ticket a mark could refuse has timed out (ticket.timeout + max_skew
 after it), or never with ticket.timeout 0.
 
-Redis comes from the redis section of the tktd configuration (--config) or
-from TKT_REDIS_URL; the ticket section gives the marks' lifetime.
+Redis comes from the redis section of the tktd configuration (--config, or
+$TKT_CONFIG as for tktd) or from TKT_REDIS_URL; the ticket section gives the
+marks' lifetime.
 
 Exit status: 0 recorded (or listed), 1 failure (Redis unreachable, a bad
 configuration), 2 usage error.`,
@@ -74,7 +75,7 @@ configuration), 2 usage error.`,
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(s.out, "revoked every user's tickets issued before %s %s\n", stamp(m.At), expiry(m))
+				fmt.Fprintf(s.out, "revoked every user's tickets issued up to %s %s\n", stamp(m.At), expiry(m))
 				return nil
 			}
 			for _, u := range users {
@@ -82,7 +83,7 @@ configuration), 2 usage error.`,
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(s.out, "revoked %s's tickets issued before %s %s\n", u, stamp(m.At), expiry(m))
+				fmt.Fprintf(s.out, "revoked %s's tickets issued up to %s %s\n", u, stamp(m.At), expiry(m))
 			}
 			return nil
 		},
@@ -97,6 +98,9 @@ configuration), 2 usage error.`,
 // openRevocations connects to the configured Redis and checks that it
 // answers; done closes it.
 func openRevocations(ctx context.Context, s *streams, path string) (*shared.Revocations, func(), error) {
+	if path == "" {
+		path = s.getenv("TKT_CONFIG") // as tktd reads it
+	}
 	cfg, err := config.Load(path, s.getenv)
 	if err != nil {
 		name := path
@@ -181,7 +185,7 @@ func revokeConfigFlag(c *cobra.Command, path *string) {
 // reached fails the command: the change is made, the revocation is not,
 // and the operator must know.
 func revokeAfter(ctx context.Context, s *streams, configPath, user, why string) error {
-	if configPath == "" && s.getenv("TKT_REDIS_URL") == "" && s.getenv("TKT_REDIS_URL_FILE") == "" && s.getenv("TKT_REDIS_ADDRS") == "" {
+	if configPath == "" && s.getenv("TKT_CONFIG") == "" && s.getenv("TKT_REDIS_URL") == "" && s.getenv("TKT_REDIS_URL_FILE") == "" && s.getenv("TKT_REDIS_ADDRS") == "" {
 		fmt.Fprintf(s.err, "tktctl: note: no Redis configured: %s's tickets issued before the %s stay valid until they time out (give --config or TKT_REDIS_URL to revoke them)\n", printable(user), why)
 		return nil
 	}
@@ -200,6 +204,6 @@ func revokeAfter(ctx context.Context, s *streams, configPath, user, why string) 
 	if err != nil {
 		return fmt.Errorf("the %s is done, but %s's older tickets were not revoked: %w", why, printable(user), err)
 	}
-	fmt.Fprintf(s.out, "revoked %s's tickets issued before %s %s\n", printable(user), stamp(m.At), expiry(m))
+	fmt.Fprintf(s.out, "revoked %s's tickets issued up to %s %s\n", printable(user), stamp(m.At), expiry(m))
 	return nil
 }

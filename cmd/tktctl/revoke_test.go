@@ -38,7 +38,7 @@ func TestRevoke(t *testing.T) {
 		t.Errorf("--list with none: %+v", r)
 	}
 	r := runTktctl(t, env, "", "revoke", "alice", "Zoë Ü")
-	line := `revoked %s's tickets issued before \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(the mark expires \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)\n`
+	line := `revoked %s's tickets issued up to \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(the mark expires \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)\n`
 	want := regexp.MustCompile("^" + strings.ReplaceAll(line, "%s", "alice") + strings.ReplaceAll(line, "%s", "Zoë Ü") + "$")
 	if r.Code != 0 || !want.MatchString(r.Out) || r.Err != "" {
 		t.Errorf("revoke alice 'Zoë Ü': %+v", r)
@@ -51,7 +51,7 @@ func TestRevoke(t *testing.T) {
 	}
 
 	r = runTktctl(t, env, "", "revoke", "--all")
-	if r.Code != 0 || !strings.HasPrefix(r.Out, "revoked every user's tickets issued before ") {
+	if r.Code != 0 || !strings.HasPrefix(r.Out, "revoked every user's tickets issued up to ") {
 		t.Errorf("--all: %+v", r)
 	}
 	testenv.WaitFor(t, "the instance to refuse bob's ticket", time.Second, func() bool {
@@ -130,11 +130,11 @@ func TestUserChangesRevoke(t *testing.T) {
 		}
 	}
 	r := runTktctl(t, env, "pw-2\n", "user", "passwd", "alice", "--password-stdin", "--data-dir", data, "--bcrypt-cost", "4")
-	if r.Code != 0 || !strings.Contains(r.Out, "changed the password of alice\nrevoked alice's tickets issued before ") {
+	if r.Code != 0 || !strings.Contains(r.Out, "changed the password of alice\nrevoked alice's tickets issued up to ") {
 		t.Errorf("passwd with Redis: %+v", r)
 	}
 	r = runTktctl(t, env, "", "user", "del", "bob", "--data-dir", data)
-	if r.Code != 0 || !strings.Contains(r.Out, "deleted user bob\nrevoked bob's tickets issued before ") {
+	if r.Code != 0 || !strings.Contains(r.Out, "deleted user bob\nrevoked bob's tickets issued up to ") {
 		t.Errorf("del with Redis: %+v", r)
 	}
 	for _, u := range []string{"alice", "bob"} {

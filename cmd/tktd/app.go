@@ -11,6 +11,7 @@ import (
 
 	"github.com/tkt-sso/tkt/authsrc/cache"
 	"github.com/tkt-sso/tkt/internal/config"
+	"github.com/tkt-sso/tkt/shared"
 	"github.com/tkt-sso/tkt/ticket"
 	"github.com/tkt-sso/tkt/ticket/tkthttp"
 	"github.com/tkt-sso/tkt/web"
@@ -39,6 +40,11 @@ type app struct {
 	renew tkthttp.Renew
 	// passwords checks HTTP Basic at the gate (the portal has its own).
 	passwords *web.Passwords
+	// shared is the Redis that several tktd instances share, and
+	// revocations the marks it holds; both nil without a redis section.
+	// Opened once, they survive reloads.
+	shared      *shared.Client
+	revocations *shared.Revocations
 	// opsLn is the gate's listener for /metrics and /healthz
 	// (gate.metrics_listen), nil without one.
 	opsLn net.Listener
@@ -69,6 +75,9 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, m *metrics
 	}
 	a.basic = basicSource(cfg, a.stores, m)
 	a.renew, err = a.renewal()
+	if err == nil {
+		err = a.openShared(ctx)
+	}
 	var opts web.Config
 	if err == nil {
 		opts, err = a.portalConfig(tc)
@@ -80,7 +89,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, m *metrics
 		a.auth, err = web.NewForwardAuth(a.forwardAuthConfig(opts))
 	}
 	if err != nil {
-		a.stores.Close()
+		a.close()
 		return nil, err
 	}
 	a.ticket = tc
@@ -96,9 +105,11 @@ func (a *app) portalConfig(tc ticket.Config) (web.Config, error) {
 		return web.Config{}, err
 	}
 	return web.Config{
-		Ticket: tc,
-		Source: a.stores.Source,
-		Renew:  a.renew,
+		Ticket:     tc,
+		Source:     a.stores.Source,
+		Renew:      a.renew,
+		Revocation: a.revocation(),
+		Revoke:     a.revoke(),
 		Cookie: web.CookieConfig{
 			Name: c.Cookie.Name, Domain: c.Cookie.Domain, Path: c.Cookie.Path,
 			Secure: c.Cookie.Secure, Expires: c.Cookie.Expires,
@@ -145,6 +156,7 @@ func (a *app) forwardAuthConfig(po web.Config) web.ForwardAuthConfig {
 		Rules:            rules,
 		GuestUser:        a.cfg.Guest.User,
 		Renew:            a.renew,
+		Revocation:       a.revocation(),
 		URLTicketHosts:   a.cfg.URLTicketHosts,
 		ClientAddrConfig: po.ClientAddrConfig,
 		Path:             "/auth",
@@ -164,7 +176,7 @@ func (a *app) handler() http.Handler {
 	}
 	mux.Handle("/", a.portal)
 	mux.HandleFunc("GET /healthz", healthz)
-	mux.Handle("GET /readyz", readyz(a.stores, a.log))
+	mux.Handle("GET /readyz", readyz(a.stores, a.sharedCheck(), a.log))
 	mux.Handle("GET /metrics", a.metrics.handler())
 	// Proxies ask /auth about every request they serve: it skips the
 	// mux's pattern matching, a twentieth of its cost under load.
@@ -299,6 +311,9 @@ func (a *app) opsHandler() http.Handler {
 func (a *app) close() {
 	if a.opsLn != nil {
 		a.opsLn.Close() // the server's own close got there first, or it never served
+	}
+	if a.shared != nil {
+		a.shared.Close() // and its revocations' follower
 	}
 	if a.stores == nil {
 		return

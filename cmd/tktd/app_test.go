@@ -193,7 +193,7 @@ func TestHealthAndReadiness(t *testing.T) {
 		t.Cleanup(func() { stores.Close() })
 		var logs testenv.SyncBuffer
 		rec := httptest.NewRecorder()
-		readyz(stores, slog.New(slog.NewTextHandler(&logs, nil))).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+		readyz(stores, nil, slog.New(slog.NewTextHandler(&logs, nil))).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
 		return rec, logs.String()
 	}
 	c := config.Defaults()
@@ -220,7 +220,7 @@ func TestHealthAndReadiness(t *testing.T) {
 	defer stores.Close()
 	os.Remove(users)
 	rec = httptest.NewRecorder()
-	readyz(stores, slog.New(slog.DiscardHandler)).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	readyz(stores, nil, slog.New(slog.DiscardHandler)).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
 	if rec.Code != 200 || rec.Body.String() != "ready; serving from memory, their files unreadable: files\n" {
 		t.Errorf("readyz with the file gone: %d %q", rec.Code, rec.Body.String())
 	}

@@ -128,6 +128,10 @@ func newGateApp(ctx context.Context, cfg config.Config, log *slog.Logger, m *met
 			return nil, err
 		}
 	}
+	if err := a.openShared(ctx); err != nil {
+		a.close()
+		return nil, err
+	}
 	opts, err := a.gateConfig(tc)
 	if err == nil {
 		a.gate, err = web.NewGate(opts)
@@ -173,6 +177,7 @@ func (a *app) gateConfig(tc ticket.Config) (web.GateConfig, error) {
 			URLTicketHosts:   c.URLTicketHosts,
 			BearerTickets:    c.BearerTickets,
 			Renew:            a.renew,
+			Revocation:       a.revocation(),
 			ClientAddrConfig: tkthttp.ClientAddrConfig{TrustedProxies: proxies},
 			Logger:           a.log.With("component", "gate"),
 		},

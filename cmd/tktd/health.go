@@ -22,14 +22,20 @@ func healthz(w http.ResponseWriter, _ *http.Request) {
 // names the stores that don't (configured labels without credentials), and
 // those that answer from memory only (an htpasswd file gone since its last
 // good load: ready, but a restart would not start); the full reason, which
-// may name internal hosts, goes to the log only.
-func readyz(stores *config.Stores, log *slog.Logger) http.Handler {
+// may name internal hosts, goes to the log only. redis, when set, checks
+// the Redis the instances share: revocations, sessions and throttles live
+// there, so without it this instance is not what the others are.
+func readyz(stores *config.Stores, redis func(context.Context) error, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		plain(w)
 		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 		defer cancel()
 		err := stores.Check(ctx)
-		if err == nil {
+		var rerr error
+		if redis != nil {
+			rerr = redis(ctx)
+		}
+		if err == nil && rerr == nil {
 			if names := storeNames(stores.Degraded()); len(names) > 0 {
 				io.WriteString(w, "ready; serving from memory, their files unreadable: "+strings.Join(names, ", ")+"\n")
 				return
@@ -37,9 +43,16 @@ func readyz(stores *config.Stores, log *slog.Logger) http.Handler {
 			io.WriteString(w, "ready\n")
 			return
 		}
-		log.WarnContext(r.Context(), "not ready", "err", err)
+		log.WarnContext(r.Context(), "not ready", "err", errors.Join(err, rerr))
+		var why []string
+		if err != nil {
+			why = append(why, "user store unreachable: "+strings.Join(storeNames(err), ", "))
+		}
+		if rerr != nil {
+			why = append(why, "redis unreachable")
+		}
 		w.WriteHeader(http.StatusServiceUnavailable)
-		io.WriteString(w, "not ready: user store unreachable: "+strings.Join(storeNames(err), ", ")+"\n")
+		io.WriteString(w, "not ready: "+strings.Join(why, "; ")+"\n")
 	})
 }
 
