@@ -176,11 +176,13 @@ for what in tktd:./cmd/tktd tktctl:./cmd/tktctl bare:./bench/bare; do
 	timeout 600 go build -o "$tmp/${what%%:*}" "${what#*:}" || die "go build ${what#*:} failed"
 done
 
-mapfile -t ports < <(timeout 10 "$tmp/bare" -free-ports 3)
-((${#ports[@]} == 3)) || die "could not find free ports"
+mapfile -t ports < <(timeout 10 "$tmp/bare" -free-ports 5)
+((${#ports[@]} == 5)) || die "could not find free ports"
 tktd_addr=127.0.0.1:${ports[0]}
 gate_addr=127.0.0.1:${ports[1]}
 apache_addr=127.0.0.1:${ports[2]}
+revoke_addr=127.0.0.1:${ports[3]} # tktd serve with revocation on
+redis_port=${ports[4]}
 
 # --- secret, config, ticket -------------------------------------------------
 
@@ -223,6 +225,36 @@ wait_url "tktd serve" "$tktd_pid" "http://$tktd_addr/healthz" "$tmp/tktd.log"
 start "$tmp/gate.log" "$tmp/tktd" gate --config "$tmp/tktd.yaml" --upstream "http://$bare_addr" --listen "$gate_addr"
 gate_pid=$pid
 wait_url "tktd gate" "$gate_pid" "http://$gate_addr/.tkt/healthz" "$tmp/gate.log"
+
+# --- tktd serve with revocation (a Redis of its own, 1000 marks) ------------
+
+# The same tktd, following the revocation marks of a private Redis, with a
+# thousand users' tickets revoked (not the bench user's): what /auth costs
+# with the revocation check in its hot path. Without redis-server the
+# target is left out.
+revocation=0
+if command -v redis-server >/dev/null 2>&1; then
+	revocation=1
+	mkdir -p "$tmp/redis"
+	start "$tmp/redis.log" redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp/redis"
+	redis_pid=$pid
+	deadline=$((SECONDS + WAIT_LIMIT))
+	until redis-cli -p "$redis_port" ping >/dev/null 2>&1; do
+		kill -0 "$redis_pid" 2>/dev/null || { cat "$tmp/redis.log" >&2; die "redis-server exited during start"; }
+		((SECONDS < deadline)) || die "redis-server did not answer within ${WAIT_LIMIT}s"
+		sleep 0.1
+	done
+	cp "$tmp/tktd.yaml" "$tmp/tktd-revocation.yaml"
+	echo "redis: {url: 'redis://127.0.0.1:$redis_port/0'}" >>"$tmp/tktd-revocation.yaml"
+	# shellcheck disable=SC2046 # one argument per user
+	TKT_CONFIG=$tmp/tktd-revocation.yaml "$tmp/tktctl" revoke $(seq -f 'user%g' 1000) >"$tmp/revoke.log" 2>&1 ||
+		{ tail -n 5 "$tmp/revoke.log" >&2; die "tktctl revoke failed"; }
+	start "$tmp/tktd-revocation.log" "$tmp/tktd" serve --config "$tmp/tktd-revocation.yaml" --data-dir "$tmp/data" --listen "$revoke_addr"
+	revoke_pid=$pid
+	wait_url "tktd serve with revocation" "$revoke_pid" "http://$revoke_addr/healthz" "$tmp/tktd-revocation.log"
+else
+	echo "bench: no redis-server (Debian package redis-server): the /auth + revocation target is left out" >&2
+fi
 
 # --- Apache 2.4 + mod_auth_tkt ----------------------------------------------
 
@@ -326,6 +358,7 @@ targets=(
 	"Apache+mod_auth_tkt ok.txt|http://$apache_addr/tkt/ok.txt"
 	"Apache ok.txt, no auth|http://$apache_addr/ok.txt"
 )
+((revocation)) && targets+=("tktd /auth + revocation|http://$revoke_addr/auth/nginx")
 headers=(-H "X-Original-URL: $ORIGINAL_URL" -H "Cookie: auth_tkt=$cookie")
 # Whose CPU time each target costs: the gate's own (not its upstream's, the
 # bare handler's row shows that), Apache's parent and children.
@@ -336,6 +369,7 @@ declare -A pid_of=(
 	["Apache+mod_auth_tkt ok.txt"]=$apache_pid
 	["Apache ok.txt, no auth"]=$apache_pid
 )
+((revocation)) && pid_of["tktd /auth + revocation"]=$revoke_pid
 clk_tck=$(getconf CLK_TCK)
 
 # cpu_ticks PID: CPU ticks (user+system) used so far by PID, its reaped
@@ -382,7 +416,7 @@ check() {
 echo "bench: checking every target once ..." >&2
 for t in "${targets[@]}"; do
 	check "${t%%|*} (with ticket)" "${t#*|}" 200 "${headers[@]}" || continue
-	if [[ ${t%%|*} != "tktd /auth" && $(<"$tmp/body") != ok* ]]; then
+	if [[ ${t%%|*} != "tktd /auth"* && $(<"$tmp/body") != ok* ]]; then
 		echo "bench: MISCONFIGURED: ${t%%|*}: body is not \"ok\"" >&2
 		bad=1
 	fi
@@ -390,6 +424,11 @@ done
 check "tktd /auth (no ticket)" "http://$tktd_addr/auth/nginx" '401|30[237]' -H "X-Original-URL: $ORIGINAL_URL" || true
 check "tktd gate (no ticket)" "http://$gate_addr/" '401|30[237]' || true
 check "Apache+mod_auth_tkt (no ticket)" "http://$apache_addr/tkt/ok.txt" '401|30[237]' || true
+if ((revocation)); then
+	# A ticket of a revoked user, older than the marks, must be refused.
+	old=$("$tmp/tktctl" mint --secret-file "$secret_file" --digest md5 --user user7 --ip 0.0.0.0 --ts $(($(date +%s) - 60)))
+	check "tktd /auth + revocation (revoked user)" "http://$revoke_addr/auth/nginx" 401 -H "X-Original-URL: $ORIGINAL_URL" -H "Cookie: auth_tkt=$old" || true
+fi
 if ((bad)); then
 	tail -n 5 "$tmp/tktd.log" "$tmp/gate.log" "$ap/logs/error.log" >&2 2>/dev/null || true
 	die "a target is misconfigured (see above)"
@@ -512,6 +551,9 @@ verdict() { # LABEL A B K
 }
 verdict "/auth >= 2x Apache+mod_auth_tkt" "$auth_rps" "$atkt_rps" 2
 verdict "/auth >= 0.7x bare handler" "$auth_rps" "$bare_rps" 0.7
+if ((revocation)); then
+	verdict "/auth + revocation >= 0.95x /auth" "${med["tktd /auth + revocation"]}" "$auth_rps" 0.95
+fi
 
 # tktd logs /auth at debug level only; at level info the run must not have
 # added a line per request.
