@@ -148,7 +148,7 @@ func listMarks(ctx context.Context, w io.Writer, r *shared.Revocations) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "WHOSE TICKETS\tISSUED BEFORE\tMARK EXPIRES")
+	fmt.Fprintln(tw, "WHOSE TICKETS\tISSUED UP TO\tMARK EXPIRES")
 	for _, m := range marks {
 		who := "user " + m.User
 		if m.All {
