@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -22,6 +23,11 @@ type Client struct {
 	name   string // cfg.String(): no credentials
 	db     int    // the database number, which pub/sub channels ignore
 	health *health
+
+	// probed is when the last probe went out (unix ns), probes the ones
+	// under way: see probe.
+	probed atomic.Int64
+	probes sync.WaitGroup
 
 	mu     sync.Mutex
 	closed bool
@@ -133,8 +139,9 @@ func (c *Client) Check(ctx context.Context) error {
 // outages there were: for metrics and /readyz.
 func (c *Client) Status() Status { return c.health.status() }
 
-// Close stops the Revocations made from c and closes its connections.
-// It is safe to call more than once.
+// Close stops the Revocations made from c, closes its connections and
+// waits for its probe, if one is under way. Throttle and CredentialCache
+// calls fail after it. It is safe to call more than once.
 func (c *Client) Close() error {
 	c.mu.Lock()
 	if c.closed {
@@ -152,6 +159,7 @@ func (c *Client) Close() error {
 	if errors.Is(err, redis.ErrClosed) {
 		err = nil
 	}
+	c.probes.Wait() // its connection is closed: it ends at once
 	return err
 }
 

@@ -20,6 +20,11 @@ const (
 	DefaultStaleAfter     = time.Minute
 	DefaultResyncInterval = 10 * time.Second
 	DefaultCallTimeout    = 2 * time.Second
+	// DefaultRequestTimeout bounds the calls a request waits for (the
+	// login throttle, the credential cache): a login must not hang on a
+	// hung Redis, and a Redis on the same network answers in well under
+	// a millisecond.
+	DefaultRequestTimeout = 250 * time.Millisecond
 )
 
 // Config says where Redis is and how tkt uses it. Exactly one of URL and
@@ -57,6 +62,10 @@ type Config struct {
 	// CallTimeout bounds one call to Redis (dial, write, read); default
 	// DefaultCallTimeout.
 	CallTimeout time.Duration
+	// RequestTimeout bounds one call a request waits for (Throttle,
+	// CredentialCache); default DefaultRequestTimeout, and never more
+	// than CallTimeout.
+	RequestTimeout time.Duration
 
 	// TicketTimeout and MaxSkew are the ticket settings that bound how
 	// long a revocation mark can matter: a mark is dropped once every
@@ -203,7 +212,7 @@ func (c Config) check() error {
 	if _, err := ParseOutage(string(c.OnOutage)); err != nil {
 		bad("%v", err)
 	}
-	if c.StaleAfter < 0 || c.ResyncInterval < 0 || c.CallTimeout < 0 || c.TicketTimeout < 0 {
+	if c.StaleAfter < 0 || c.ResyncInterval < 0 || c.CallTimeout < 0 || c.RequestTimeout < 0 || c.TicketTimeout < 0 {
 		bad("durations must not be negative")
 	}
 	return errors.Join(errs...)
@@ -265,6 +274,10 @@ func (c Config) withDefaults() Config {
 	if c.CallTimeout == 0 {
 		c.CallTimeout = DefaultCallTimeout
 	}
+	if c.RequestTimeout == 0 {
+		c.RequestTimeout = DefaultRequestTimeout
+	}
+	c.RequestTimeout = min(c.RequestTimeout, c.CallTimeout)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -33,6 +34,9 @@ type health struct {
 	log  *slog.Logger
 	name string
 	now  func() time.Time
+	// down mirrors st.Known && !st.Up for the per-request features, which
+	// ask on every request whether to try Redis at all.
+	down atomic.Bool
 
 	mu sync.Mutex
 	st Status
@@ -43,12 +47,13 @@ func newHealth(log *slog.Logger, name string, now func() time.Time) *health {
 }
 
 // observe records the outcome of a call. A missing key (redis.Nil) is an
-// answer; a call cancelled by its caller says nothing of Redis.
+// answer; a call cancelled by its caller, or made after Close, says
+// nothing of Redis.
 func (h *health) observe(err error) {
 	if errors.Is(err, redis.Nil) {
 		err = nil
 	}
-	if errors.Is(err, context.Canceled) {
+	if errors.Is(err, context.Canceled) || errors.Is(err, redis.ErrClosed) {
 		return
 	}
 	now := h.now()
@@ -64,10 +69,14 @@ func (h *health) observe(err error) {
 		return
 	}
 	h.st.Known, h.st.Up, h.st.Since = true, err == nil, now
+	h.down.Store(err != nil)
 	switch {
 	case err != nil:
 		h.st.Outages++
-		h.log.Warn("redis unreachable: shared state is served from the last copy until it returns",
+		// The one line of the outage, for every feature: each says here
+		// what it does meanwhile (docs/deployment.md has the reasons).
+		h.log.Warn("redis unreachable: shared state is served from this instance's memory until it returns "+
+			"(revocation: the last copy of the marks; login throttle: this instance's own buckets; credential cache: every check goes to the user store)",
 			"redis", h.name, "err", err)
 	case was.Known:
 		h.log.Info("redis reachable again", "redis", h.name, "down_for", now.Sub(was.Since).Round(time.Millisecond))
