@@ -91,7 +91,7 @@ func (p *Passwords) Check(ctx context.Context, user, password string, client net
 	}
 	var att *attempt
 	if p.throttle != nil {
-		a, wait := p.throttle.begin(user, client, now)
+		a, wait := p.throttle.begin(ctx, user, client, now)
 		if a == nil {
 			p.metrics.Throttled()
 			return authsrc.Identity{}, &ThrottledError{RetryAfter: retryAfter(wait)}

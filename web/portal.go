@@ -136,9 +136,14 @@ type ThrottleConfig struct {
 	// Window is how long the full burst takes to refill; default 15m.
 	Window time.Duration
 	// MaxKeys bounds the number of tracked users, IPs and known
-	// addresses (each, LRU);
-	// default 10000.
+	// addresses (each, LRU) in this instance's memory; default 10000.
 	MaxKeys int
+	// Store, when set, keeps the buckets where every instance counts
+	// alike (shared.Throttle, on Redis); nil keeps them in this
+	// instance's memory, where they are also kept while Store cannot
+	// answer. A reload keeps the counts when the settings, Store
+	// included, are equal (==): make it a pointer.
+	Store ThrottleStore
 }
 
 // Metrics receive portal events. Implementations must be safe for concurrent

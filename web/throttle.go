@@ -1,14 +1,12 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"math"
 	"net/netip"
 	"strings"
 	"time"
-
-	lru "github.com/hashicorp/golang-lru/v2"
-	"golang.org/x/time/rate"
 )
 
 // Throttle defaults.
@@ -83,71 +81,84 @@ func (o ThrottleConfig) validate() error {
 // an attacker empties it, the real user still gets in from where they
 // usually do, and only a first login from a new network has to wait.
 //
-// The buckets live in bounded LRU caches: a flood of made-up user names
-// evicts the oldest entries, which resets their counters, but the flood
-// itself comes from networks whose own buckets empty first.
+// The buckets live in a ThrottleStore: this instance's memory (bounded
+// LRUs), or a shared store (Redis) that every instance counts in. While
+// the shared store cannot answer, attempts count in this instance's
+// memory instead: never unlimited, never everyone locked. What they count
+// there is not merged into the shared store when it answers again.
 type throttler struct {
 	cfg   ThrottleConfig
-	users *lru.Cache[string, *rate.Limiter] // user name and network
-	ips   *lru.Cache[string, *rate.Limiter] // network
-	names *lru.Cache[string, *rate.Limiter] // user name, from unknown networks
-	known *lru.Cache[string, time.Time]     // user name and network: the last successful login
+	local *memThrottle
 }
 
 func newThrottler(o ThrottleConfig) *throttler {
-	// lru.New only fails for a size <= 0, which withDefaults rules out.
-	users, _ := lru.New[string, *rate.Limiter](o.MaxKeys)
-	ips, _ := lru.New[string, *rate.Limiter](o.MaxKeys)
-	names, _ := lru.New[string, *rate.Limiter](o.MaxKeys)
-	known, _ := lru.New[string, time.Time](o.MaxKeys)
-	return &throttler{cfg: o, users: users, ips: ips, names: names, known: known}
+	return &throttler{cfg: o, local: newMemThrottle(o.MaxKeys)}
+}
+
+// The kinds of bucket, as ThrottleStore names them.
+type bucket int
+
+const (
+	pairBucket bucket = iota // the user's on this network
+	netBucket                // the network's
+	userBucket               // the user's from unknown networks
+)
+
+var bucketKinds = [...]string{pairBucket: "pair", netBucket: "net", userBucket: "user"}
+
+// burst is how many tokens bucket b holds.
+func (o ThrottleConfig) burst(b bucket) int {
+	return [...]int{pairBucket: o.MaxFailures, netBucket: o.MaxIPFailures, userBucket: o.MaxUserFailures}[b]
 }
 
 // attempt is one login attempt holding a token from each bucket until its
 // outcome is known. A failure keeps the tokens: it counts.
 type attempt struct {
-	t       *throttler
-	userKey string // user name and network
-	name    string // user name
-	user    *rate.Limiter
-	now     time.Time
-	res     [3]*rate.Reservation // the user's on this network, the network's, the user's from unknown networks
+	t *throttler
+	// ctx carries the request's values but not its cancellation: a client
+	// that hangs up mid-login must not leave a token taken and unknown.
+	ctx context.Context
+	// store is where the attempt counts: the shared store, or this
+	// instance's once a shared call failed.
+	store ThrottleStore
+	keys  [3]string        // by bucket; the network's is "" without a client address
+	took  [3]ThrottleStore // the store each token was taken from, nil if none
+	now   time.Time
 }
 
 // begin takes a token from each bucket the attempt passes. If one is empty
 // it gives back what it took and returns how long to wait: the caller must
 // then refuse without asking the user store.
-func (t *throttler) begin(user string, ip netip.Addr, now time.Time) (*attempt, time.Duration) {
-	a := &attempt{t: t, userKey: strings.ToLower(user), now: now}
-	a.name = a.userKey
-	var ipk string
+func (t *throttler) begin(ctx context.Context, user string, ip netip.Addr, now time.Time) (*attempt, time.Duration) {
+	a := &attempt{t: t, ctx: context.WithoutCancel(ctx), store: t.local, now: now}
+	if t.cfg.Store != nil {
+		a.store = t.cfg.Store
+	}
+	name := strings.ToLower(user)
+	a.keys[pairBucket], a.keys[userBucket] = name, name
 	if ip.IsValid() {
-		// One string for both keys: the client's is the user's tail.
+		// One string for both keys: the client's is the pair's tail.
 		var buf [128]byte
-		k := append(append(buf[:0], a.userKey...), 0)
+		k := append(append(buf[:0], name...), 0)
 		start := len(k)
-		a.userKey = string(appendIPKey(k, ip))
-		ipk = a.userKey[start:]
+		a.keys[pairBucket] = string(appendIPKey(k, ip))
+		a.keys[netBucket] = a.keys[pairBucket][start:]
 	}
 	// The client's bucket first: a client that is locked out already must
-	// not get to push other users' buckets (and their counts) out of the
-	// bounded LRU by trying made-up names.
-	if ip.IsValid() {
-		a.res[1] = get(t.ips, ipk, t.cfg.MaxIPFailures, t.cfg.Window).ReserveN(now, 1)
-		if wait := a.res[1].DelayFrom(now); wait > 0 {
+	// not get to create buckets for other names (pushing other users'
+	// out of a bounded LRU, or filling Redis) by trying made-up ones.
+	if a.keys[netBucket] != "" {
+		if wait := a.take(netBucket); wait > 0 {
 			a.release()
 			return nil, wait
 		}
 	}
-	a.user = get(t.users, a.userKey, t.cfg.MaxFailures, t.cfg.Window)
-	a.res[0] = a.user.ReserveN(now, 1)
-	if wait := a.res[0].DelayFrom(now); wait > 0 {
+	if wait := a.take(pairBucket); wait > 0 {
 		a.release()
 		return nil, wait
 	}
-	if !ip.IsValid() || !t.isKnown(a.userKey, now) {
-		a.res[2] = get(t.names, a.name, t.cfg.MaxUserFailures, t.cfg.Window).ReserveN(now, 1)
-		if wait := a.res[2].DelayFrom(now); wait > 0 {
+	if a.keys[netBucket] == "" || !a.known() {
+		if wait := a.take(userBucket); wait > 0 {
 			a.release()
 			return nil, wait
 		}
@@ -155,52 +166,75 @@ func (t *throttler) begin(user string, ip netip.Addr, now time.Time) (*attempt, 
 	return a, 0
 }
 
-// isKnown reports whether the user signed in from the network within
-// KnownFor (key is the user name and the network).
-func (t *throttler) isKnown(key string, now time.Time) bool {
-	at, ok := t.known.Get(key)
-	return ok && now.Sub(at) < t.cfg.KnownFor
+// take takes a token from bucket b and returns 0, or how long until it
+// has one.
+func (a *attempt) take(b bucket) time.Duration {
+	burst := a.t.cfg.burst(b)
+	wait, err := a.store.Take(a.ctx, bucketKinds[b], a.keys[b], burst, a.t.cfg.Window, a.now)
+	if err != nil {
+		a.fallBack()
+		wait, _ = a.store.Take(a.ctx, bucketKinds[b], a.keys[b], burst, a.t.cfg.Window, a.now)
+	}
+	if wait <= 0 {
+		a.took[b] = a.store
+	}
+	return wait
 }
 
+// known reports whether the user signed in from the client's network
+// within KnownFor.
+func (a *attempt) known() bool {
+	ok, err := a.store.Known(a.ctx, a.keys[pairBucket], a.t.cfg.KnownFor, a.now)
+	if err != nil {
+		a.fallBack()
+		ok, _ = a.store.Known(a.ctx, a.keys[pairBucket], a.t.cfg.KnownFor, a.now)
+	}
+	return ok
+}
+
+// fallBack makes the rest of the attempt count in this instance's memory:
+// the shared store did not answer. The tokens it took there stay there.
+func (a *attempt) fallBack() { a.store = a.t.local }
+
 // succeeded forgives the user's earlier failures on this network, gives
-// back the tokens of this network's buckets, so a correct password never
+// back the token of this network's bucket, so a correct password never
 // brings a lock closer there, and remembers the network as known for the
 // user. The network keeps its earlier failures (other people may share
 // it), and the user's bucket for unknown networks keeps this attempt's
 // token: the real user signing in from a new network must not hand an
-// attacker elsewhere the next guess. A bucket that is full again is kept:
-// a script sending its password with every request would otherwise build
-// a new one each time.
+// attacker elsewhere the next guess.
 func (a *attempt) succeeded() {
-	a.res[2] = nil
-	a.release()
-	if a.user.TokensAt(a.now) < float64(a.t.cfg.MaxFailures) {
-		a.t.users.Remove(a.userKey)
+	a.giveBack(netBucket)
+	if s := a.took[pairBucket]; s != nil {
+		_ = s.Drop(a.ctx, bucketKinds[pairBucket], a.keys[pairBucket])
 	}
-	if a.userKey != a.name { // the network is known
-		a.t.known.Add(a.userKey, a.now)
+	if a.keys[netBucket] == "" {
+		return
+	}
+	// This instance remembers too, so that a shared store's outage does
+	// not make every network new to every user.
+	_ = a.t.local.Remember(a.ctx, a.keys[pairBucket], a.t.cfg.KnownFor, a.now)
+	if s := a.t.cfg.Store; s != nil {
+		_ = s.Remember(a.ctx, a.keys[pairBucket], a.t.cfg.KnownFor, a.now)
 	}
 }
 
 // release gives back the tokens: the attempt did not count (the store was
 // down, or a bucket was empty).
 func (a *attempt) release() {
-	for _, r := range a.res {
-		if r != nil {
-			r.CancelAt(a.now)
-		}
+	for b := range a.took {
+		a.giveBack(bucket(b))
 	}
 }
 
-func get(c *lru.Cache[string, *rate.Limiter], key string, burst int, window time.Duration) *rate.Limiter {
-	if l, ok := c.Get(key); ok {
-		return l
+// giveBack returns bucket b's token to the store it came from. A shared
+// store that cannot answer keeps it: the attempt then counts as a
+// failure there, which errs on the safe side.
+func (a *attempt) giveBack(b bucket) {
+	if s := a.took[b]; s != nil {
+		a.took[b] = nil
+		_ = s.Give(a.ctx, bucketKinds[b], a.keys[b], a.t.cfg.burst(b), a.t.cfg.Window, a.now)
 	}
-	l := rate.NewLimiter(rate.Limit(float64(burst)/window.Seconds()), burst)
-	if prev, ok, _ := c.PeekOrAdd(key, l); ok {
-		return prev
-	}
-	return l
 }
 
 // ipKey groups IPv6 clients by /64: one host usually owns a whole /64 and
