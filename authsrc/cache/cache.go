@@ -3,8 +3,10 @@
 // store accepts a password, the same user with the same password is let in
 // from memory until the entry expires.
 //
-// The cache keeps an HMAC-SHA256 of the password under a key drawn at random
-// in New, never the password itself. Only the exact password the store
+// The cache keeps an HMAC-SHA256 of the password, never the password itself,
+// under a key drawn at random in New, or derived from a secret every
+// instance has (Config.MACKey, DeriveKey) when several share one store
+// (Config.Shared, e.g. on Redis). Only the exact password the store
 // accepted is a hit: any other password goes to the store, which decides, so
 // a wrong password never gets in through the cache and a new password works
 // at once after a change. "Store unavailable" is never remembered; "invalid
@@ -79,6 +81,17 @@ type Config struct {
 	Now func() time.Time
 	// Hooks reports cache events, e.g. to Prometheus counters.
 	Hooks Hooks
+	// Shared, when set, keeps the entries where several caches (tktd
+	// instances) find them all (shared.CredentialCache, on Redis), each
+	// kind of entry bounded by MaxEntries there; nil keeps them in this
+	// process's memory. A shared store that cannot answer only costs
+	// speed: every check is a miss meanwhile.
+	Shared Shared
+	// MACKey keys the hash of the passwords. nil draws a key at random
+	// in New, which is this process's alone: caches that share a store
+	// must share the key too, derived from a secret they all have
+	// (DeriveKey), or no entry of one is a hit at another.
+	MACKey []byte
 }
 
 // Hooks are called synchronously on the request's goroutine, so they must be
@@ -88,7 +101,7 @@ type Hooks struct {
 	OnHit         func() // accepted from the cache
 	OnNegativeHit func() // rejected from the cache (NegativeTTL > 0)
 	OnMiss        func() // sent to the store, or joined a call already on its way
-	OnEvict       func() // an entry pushed out by the MaxEntries bound
+	OnEvict       func() // an entry pushed out, or kept out of a shared store, by the MaxEntries bound
 }
 
 // Cache is an authsrc.Source that remembers what the Source behind it said.
@@ -97,7 +110,7 @@ type Cache struct {
 	next   authsrc.Source
 	cfg    Config
 	prefix string // cfg.Context + "\x00"; keys are prefix + user
-	mac    *macer
+	mac    atomic.Pointer[macer]
 	pos    store // accepted passwords
 	neg    store // rejected passwords; nil unless cfg.NegativeTTL > 0
 	found  store // users looked up
@@ -137,21 +150,23 @@ func New(next authsrc.Source, cfg Config) *Cache {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	c := &Cache{
-		next:   next,
-		cfg:    cfg,
-		prefix: cfg.Context + "\x00",
-		mac:    newMacer(),
-		pos:    newLRUStore(cfg.MaxEntries, cfg.Hooks.OnEvict),
-		found:  newLRUStore(cfg.MaxEntries, nil),
+	c := &Cache{next: next, cfg: cfg, prefix: cfg.Context + "\x00"}
+	c.mac.Store(newMacer(cfg.MACKey))
+	newStore := func(kind string, onEvict func()) store {
+		if cfg.Shared != nil {
+			return newSharedStore(cfg.Shared, kind, cfg, onEvict)
+		}
+		return newLRUStore(cfg.MaxEntries, onEvict)
 	}
+	c.pos = newStore("pos", cfg.Hooks.OnEvict)
+	c.found = newStore("found", nil)
 	if cfg.NegativeTTL > 0 {
 		// A store of its own, so that a spray of wrong passwords pushes
 		// out other rejections, never the users who got in.
-		c.neg = newLRUStore(cfg.MaxEntries, cfg.Hooks.OnEvict)
+		c.neg = newStore("neg", cfg.Hooks.OnEvict)
 	}
 	if cfg.LookupNegativeTTL > 0 {
-		c.gone = newLRUStore(cfg.MaxEntries, nil)
+		c.gone = newStore("gone", nil)
 	}
 	return c
 }
@@ -163,7 +178,7 @@ func (c *Cache) Authenticate(ctx context.Context, user, password string) (authsr
 		return authsrc.Identity{}, err
 	}
 	key := c.prefix + user
-	sum := c.mac.sum(key, password)
+	sum := c.mac.Load().sum(key, password)
 	now := c.cfg.Now()
 	if e, ok := c.pos.get(ctx, key); ok && e.matches(sum, now) {
 		call(c.cfg.Hooks.OnHit)
@@ -187,9 +202,19 @@ func (c *Cache) Invalidate(user string) {
 	c.forget(func(ctx context.Context, s store) { s.remove(ctx, key) })
 }
 
-// Purge forgets every user.
+// Purge forgets every user. With a shared store, it is this cache that
+// forgets: it no longer trusts the entries written so far, by any
+// instance.
 func (c *Cache) Purge() {
 	c.forget(func(ctx context.Context, s store) { s.purge(ctx) })
+}
+
+// Rekey hashes passwords under key from now on (Config.MACKey: the
+// secret it derives from changed) and forgets every user, whose entries
+// could not match anyway.
+func (c *Cache) Rekey(key []byte) {
+	c.mac.Store(newMacer(key))
+	c.Purge()
 }
 
 // forget applies drop to each of the cache's stores.
@@ -199,8 +224,7 @@ func (c *Cache) forget(drop func(context.Context, store)) {
 	c.gen.Add(1)
 	for _, s := range []store{c.pos, c.neg, c.found, c.gone} {
 		if s != nil {
-			// The in-memory store ignores the context; a shared store
-			// will want Invalidate and Purge to take one.
+			// A shared store bounds its own calls.
 			drop(context.Background(), s)
 		}
 	}

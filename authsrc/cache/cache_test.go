@@ -37,10 +37,11 @@ func login(user, pw string, want outcome, calls int64) step {
 
 func TestAuthenticate(t *testing.T) {
 	tests := []struct {
-		name  string
-		cfg   Config
-		steps []step
-		hooks hookCounts
+		name       string
+		cfg        Config
+		steps      []step
+		hooks      hookCounts
+		memoryOnly bool // a shared store bounds its entries its own way
 	}{{
 		name: "miss then hit",
 		steps: []step{
@@ -215,7 +216,8 @@ func TestAuthenticate(t *testing.T) {
 			login("bob", "bob-pw", accepted, 4), // pushes out carol
 			login("carol", "carol-pw", accepted, 5),
 		},
-		hooks: hookCounts{Hits: 2, Misses: 5, Evictions: 3},
+		hooks:      hookCounts{Hits: 2, Misses: 5, Evictions: 3},
+		memoryOnly: true,
 	}, {
 		name: "rejected input never reaches the store",
 		cfg:  Config{NegativeTTL: 10 * time.Second},
@@ -225,52 +227,60 @@ func TestAuthenticate(t *testing.T) {
 			login("alice\x00", "alice-pw", invalid, 0),
 		},
 	}}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			store := newMemStore(testUsers())
-			clk := newClock()
-			var n counts
-			cfg := tt.cfg
-			cfg.Now, cfg.Hooks = clk.Now, n.hooks()
-			c := New(store, cfg)
-			for i, s := range tt.steps {
-				switch s.do {
-				case "":
-					id, err := c.Authenticate(context.Background(), s.user, s.pw)
-					if got := classify(err); got != s.want {
-						t.Fatalf("step %d: login %s: %s (%v), want %s", i, s.user, got, err, s.want)
-					}
-					if err == nil {
-						u := testUsers()[s.user]
-						want := authsrc.Identity{User: s.user, Groups: u.groups, Data: u.data}
-						if diff := cmp.Diff(want, id); diff != "" {
-							t.Errorf("step %d: identity (-want +got):\n%s", i, diff)
+	forEachStore(t, func(t *testing.T, shared func(*testing.T) Shared) {
+		for _, tt := range tests {
+			if shared != nil && tt.memoryOnly {
+				continue
+			}
+			t.Run(tt.name, func(t *testing.T) {
+				store := newMemStore(testUsers())
+				clk := newClock()
+				var n counts
+				cfg := tt.cfg
+				if shared != nil {
+					cfg.Shared = shared(t)
+				}
+				cfg.Now, cfg.Hooks = clk.Now, n.hooks()
+				c := New(store, cfg)
+				for i, s := range tt.steps {
+					switch s.do {
+					case "":
+						id, err := c.Authenticate(context.Background(), s.user, s.pw)
+						if got := classify(err); got != s.want {
+							t.Fatalf("step %d: login %s: %s (%v), want %s", i, s.user, got, err, s.want)
 						}
+						if err == nil {
+							u := testUsers()[s.user]
+							want := authsrc.Identity{User: s.user, Groups: u.groups, Data: u.data}
+							if diff := cmp.Diff(want, id); diff != "" {
+								t.Errorf("step %d: identity (-want +got):\n%s", i, diff)
+							}
+						}
+					case "advance":
+						clk.advance(s.d)
+					case "passwd":
+						store.setPassword(s.user, s.pw)
+					case "invalidate":
+						c.Invalidate(s.user)
+					case "purge":
+						c.Purge()
+					case "fail":
+						store.setErr(s.err)
+					case "recover":
+						store.setErr(nil)
+					default:
+						t.Fatalf("step %d: unknown action %q", i, s.do)
 					}
-				case "advance":
-					clk.advance(s.d)
-				case "passwd":
-					store.setPassword(s.user, s.pw)
-				case "invalidate":
-					c.Invalidate(s.user)
-				case "purge":
-					c.Purge()
-				case "fail":
-					store.setErr(s.err)
-				case "recover":
-					store.setErr(nil)
-				default:
-					t.Fatalf("step %d: unknown action %q", i, s.do)
+					if got := store.calls.Load(); got != s.calls {
+						t.Fatalf("step %d (%s %s): %d store calls, want %d", i, s.do, s.user, got, s.calls)
+					}
 				}
-				if got := store.calls.Load(); got != s.calls {
-					t.Fatalf("step %d (%s %s): %d store calls, want %d", i, s.do, s.user, got, s.calls)
+				if diff := cmp.Diff(tt.hooks, n.snapshot()); diff != "" {
+					t.Errorf("hook counts (-want +got):\n%s", diff)
 				}
-			}
-			if diff := cmp.Diff(tt.hooks, n.snapshot()); diff != "" {
-				t.Errorf("hook counts (-want +got):\n%s", diff)
-			}
-		})
-	}
+			})
+		}
+	})
 }
 
 func TestCallerCannotChangeCachedGroups(t *testing.T) {
@@ -307,7 +317,7 @@ func TestErrorsHoldNoPassword(t *testing.T) {
 }
 
 func TestDigestBindsContextUserAndPassword(t *testing.T) {
-	m := newMacer()
+	m := newMacer(nil)
 	pairs := [][2]string{
 		{"ctx\x00alice", "pw"},
 		{"ctx\x00alice", "pw2"},
@@ -326,7 +336,7 @@ func TestDigestBindsContextUserAndPassword(t *testing.T) {
 			t.Errorf("pair %d: hash not stable", i)
 		}
 	}
-	if newMacer().sum(pairs[0][0], pairs[0][1]) == m.sum(pairs[0][0], pairs[0][1]) {
+	if newMacer(nil).sum(pairs[0][0], pairs[0][1]) == m.sum(pairs[0][0], pairs[0][1]) {
 		t.Error("two caches share a key: the hash is not keyed per process")
 	}
 }

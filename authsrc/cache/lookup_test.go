@@ -29,9 +29,10 @@ func lookup(user string, want outcome, calls int64) lookupStep {
 
 func TestLookup(t *testing.T) {
 	tests := []struct {
-		name  string
-		cfg   Config
-		steps []lookupStep
+		name       string
+		cfg        Config
+		steps      []lookupStep
+		memoryOnly bool
 	}{{
 		name: "miss then hit, until TTL",
 		cfg:  Config{TTL: time.Minute},
@@ -129,51 +130,59 @@ func TestLookup(t *testing.T) {
 			lookup("alice\x00", noSuchUser, 0),
 		},
 	}}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			store := newMemStore(testUsers())
-			clk := newClock()
-			cfg := tt.cfg
-			cfg.Now = clk.Now
-			c := New(store, cfg)
-			for i, s := range tt.steps {
-				switch s.do {
-				case "":
-					id, err := c.Lookup(context.Background(), s.user)
-					if got := classify(err); got != s.want {
-						t.Fatalf("step %d: lookup %s: %s (%v), want %s", i, s.user, got, err, s.want)
-					}
-					if err == nil {
-						u := testUsers()[s.user]
-						if d := cmp.Diff(authsrc.Identity{User: s.user, Groups: u.groups, Data: u.data}, id); d != "" {
-							t.Errorf("step %d: identity (-want +got):\n%s", i, d)
-						}
-					}
-				case "login":
-					if _, err := c.Authenticate(context.Background(), s.user, s.user+"-pw"); err != nil {
-						t.Fatalf("step %d: login: %v", i, err)
-					}
-				case "advance":
-					clk.advance(s.d)
-				case "delete":
-					store.deleteUser(s.user)
-				case "invalidate":
-					c.Invalidate(s.user)
-				case "purge":
-					c.Purge()
-				case "fail":
-					store.setErr(s.err)
-				case "recover":
-					store.setErr(nil)
-				default:
-					t.Fatalf("step %d: unknown action %q", i, s.do)
-				}
-				if got := store.calls.Load(); got != s.calls {
-					t.Fatalf("step %d (%s %s): %d store calls, want %d", i, s.do, s.user, got, s.calls)
-				}
+	forEachStore(t, func(t *testing.T, shared func(*testing.T) Shared) {
+		for _, tt := range tests {
+			if shared != nil && tt.memoryOnly {
+				continue
 			}
-		})
-	}
+			t.Run(tt.name, func(t *testing.T) {
+				store := newMemStore(testUsers())
+				clk := newClock()
+				cfg := tt.cfg
+				if shared != nil {
+					cfg.Shared = shared(t)
+				}
+				cfg.Now = clk.Now
+				c := New(store, cfg)
+				for i, s := range tt.steps {
+					switch s.do {
+					case "":
+						id, err := c.Lookup(context.Background(), s.user)
+						if got := classify(err); got != s.want {
+							t.Fatalf("step %d: lookup %s: %s (%v), want %s", i, s.user, got, err, s.want)
+						}
+						if err == nil {
+							u := testUsers()[s.user]
+							if d := cmp.Diff(authsrc.Identity{User: s.user, Groups: u.groups, Data: u.data}, id); d != "" {
+								t.Errorf("step %d: identity (-want +got):\n%s", i, d)
+							}
+						}
+					case "login":
+						if _, err := c.Authenticate(context.Background(), s.user, s.user+"-pw"); err != nil {
+							t.Fatalf("step %d: login: %v", i, err)
+						}
+					case "advance":
+						clk.advance(s.d)
+					case "delete":
+						store.deleteUser(s.user)
+					case "invalidate":
+						c.Invalidate(s.user)
+					case "purge":
+						c.Purge()
+					case "fail":
+						store.setErr(s.err)
+					case "recover":
+						store.setErr(nil)
+					default:
+						t.Fatalf("step %d: unknown action %q", i, s.do)
+					}
+					if got := store.calls.Load(); got != s.calls {
+						t.Fatalf("step %d (%s %s): %d store calls, want %d", i, s.do, s.user, got, s.calls)
+					}
+				}
+			})
+		}
+	})
 }
 
 // A store that cannot look users up makes every lookup fail closed.

@@ -18,11 +18,12 @@ type entry struct {
 	expires time.Time
 }
 
-// store holds entries by key. It is the seam for a second, shared backend
-// (Redis, so several tktd instances share one cache): the cache never relies
-// on a store for correctness, only for speed, so a store that cannot answer
-// reports a miss and the request goes to the user store. Expiry is checked by
-// the cache on every read; a store may also drop expired entries itself.
+// store holds entries by key: this process's memory (lruStore), or a
+// Shared one, so that several tktd instances share one cache
+// (sharedStore): the cache never relies on a store for correctness, only
+// for speed, so a store that cannot answer reports a miss and the request
+// goes to the user store. Expiry is checked by the cache on every read; a
+// store may also drop expired entries itself.
 type store interface {
 	get(ctx context.Context, key string) (entry, bool)
 	put(ctx context.Context, key string, e entry)
