@@ -23,6 +23,11 @@ type BuildConfig struct {
 	// CacheHooks, if set, gives the hooks of the credential cache in front
 	// of the named store (e.g. Prometheus counters).
 	CacheHooks func(store string) cache.Hooks
+	// CacheShared and CacheMACKey, if set, keep the credential caches'
+	// entries where several instances share them (cache.Config.Shared,
+	// .MACKey); nil keeps them in this process's memory.
+	CacheShared cache.Shared
+	CacheMACKey []byte
 }
 
 // Stores are the user stores of a Config, opened and chained in order.
@@ -77,6 +82,8 @@ func BuildSource(ctx context.Context, c Config, o BuildConfig) (*Stores, error) 
 				TTL:         st.Cache.TTL,
 				NegativeTTL: st.Cache.NegativeTTL,
 				MaxEntries:  st.Cache.MaxEntries,
+				Shared:      o.CacheShared,
+				MACKey:      o.CacheMACKey,
 			}
 			if o.CacheHooks != nil {
 				cc.Hooks = o.CacheHooks(ost.name)
@@ -204,6 +211,16 @@ func (s *Stores) Reload() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Rekey gives every credential cache a new MAC key (BuildConfig.CacheMACKey:
+// the secret it derives from changed), which empties them.
+func (s *Stores) Rekey(key []byte) {
+	for _, st := range s.list {
+		if st.cache != nil {
+			st.cache.Rekey(key)
+		}
+	}
 }
 
 // Close closes the stores that hold connections.
