@@ -41,10 +41,13 @@ type app struct {
 	// passwords checks HTTP Basic at the gate (the portal has its own).
 	passwords *web.Passwords
 	// shared is the Redis that several tktd instances share, and
-	// revocations the marks it holds; both nil without a redis section.
-	// Opened once, they survive reloads.
+	// revocations the marks it holds, throttle the login throttle's
+	// buckets and credentials the credential caches' entries; all nil
+	// without a redis section. Opened once, they survive reloads.
 	shared      *shared.Client
 	revocations *shared.Revocations
+	throttle    *shared.Throttle
+	credentials *shared.CredentialCache
 	// opsLn is the gate's listener for /metrics and /healthz
 	// (gate.metrics_listen), nil without one.
 	opsLn net.Listener
@@ -66,18 +69,17 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, m *metrics
 			return nil, err
 		}
 	}
-	a.stores, err = config.BuildSource(ctx, cfg, config.BuildConfig{
-		Logger:     log.With("component", "store"),
-		CacheHooks: m.cacheHooks,
-	})
-	if err != nil {
+	// Redis first: the credential caches keep their entries there.
+	if err := a.openShared(ctx); err != nil {
 		return nil, err
 	}
-	a.basic = basicSource(cfg, a.stores, m)
-	a.renew, err = a.renewal()
-	if err == nil {
-		err = a.openShared(ctx)
+	a.stores, err = config.BuildSource(ctx, cfg, a.buildConfig(tc))
+	if err != nil {
+		a.close()
+		return nil, err
 	}
+	a.basic = a.basicSource(tc)
+	a.renew, err = a.renewal()
 	var opts web.Config
 	if err == nil {
 		opts, err = a.portalConfig(tc)
@@ -123,7 +125,7 @@ func (a *app) portalConfig(tc ticket.Config) (web.Config, error) {
 		Guest:              web.GuestConfig{Enabled: c.Guest.Enabled, User: c.Guest.User},
 		TemplateDir:        c.TemplatesDir,
 		Title:              c.Title,
-		Throttle:           throttleConfig(c.Throttle),
+		Throttle:           throttleConfig(c.Throttle, a.throttleStore()),
 		ClientAddrConfig:   tkthttp.ClientAddrConfig{TrustedProxies: proxies},
 		StoreTimeout:       c.StoreTimeout,
 		HSTS:               c.TLS.HSTS(),
@@ -236,20 +238,26 @@ func (a *app) reload(why string) error {
 // reloadStores re-reads the user stores' files and forgets what HTTP
 // Basic's credential cache remembers, as the stores' own caches do: a
 // password removed from a file stops working at the reload, not
-// basic.cache_ttl later.
-func (a *app) reloadStores() error {
+// basic.cache_ttl later. Caches shared on Redis take the MAC key of the
+// ticket settings tc: a new secret, a new key.
+func (a *app) reloadStores(tc ticket.Config) error {
 	if a.stores == nil {
 		return nil
 	}
 	err := a.stores.Reload()
-	a.basic.Purge()
+	if key := a.macKey(tc); key != nil {
+		a.stores.Rekey(key)
+		a.basic.Rekey(key)
+	} else {
+		a.basic.Purge()
+	}
 	return err
 }
 
 // reloadPortal reloads the user stores, the portal and the forward-auth
 // endpoint, which share the ticket settings tc.
 func (a *app) reloadPortal(tc ticket.Config) error {
-	serr := a.reloadStores()
+	serr := a.reloadStores(tc)
 	opts, err := a.portalConfig(tc)
 	if err == nil {
 		err = a.portal.Reload(opts)
@@ -261,19 +269,24 @@ func (a *app) reloadPortal(tc ticket.Config) error {
 }
 
 // throttleConfig maps the throttle settings onto the portal's, which the
-// gate's HTTP Basic uses too.
-func throttleConfig(t config.Throttle) web.ThrottleConfig {
+// gate's HTTP Basic uses too, with the buckets in store (nil: memory).
+func throttleConfig(t config.Throttle, store web.ThrottleStore) web.ThrottleConfig {
 	return web.ThrottleConfig{
 		Disabled: t.Disabled, MaxFailures: t.MaxFailures, MaxIPFailures: t.MaxIPFailures,
 		MaxUserFailures: t.MaxUserFailures, Window: t.Window, KnownFor: t.KnownFor, MaxKeys: t.MaxKeys,
+		Store: store,
 	}
 }
 
 // basicSource puts the stores behind the credential cache of HTTP Basic:
 // scripts send their password with every request, and the stores (LDAP,
-// SQL, bcrypt) should see it once per cache_ttl.
-func basicSource(cfg config.Config, stores *config.Stores, m *metrics) *cache.Cache {
-	return cache.New(stores.Source, cache.Config{Context: "basic", TTL: cfg.Basic.CacheTTL, Hooks: m.cacheHooks("basic")})
+// SQL, bcrypt) should see it once per cache_ttl, across every instance
+// when they share a Redis.
+func (a *app) basicSource(tc ticket.Config) *cache.Cache {
+	return cache.New(a.stores.Source, cache.Config{
+		Context: "basic", TTL: a.cfg.Basic.CacheTTL, Hooks: a.metrics.cacheHooks("basic"),
+		Shared: a.cacheShared(), MACKey: a.macKey(tc),
+	})
 }
 
 // renewal asks the stores behind HTTP Basic's credential cache, a lookup

@@ -111,15 +111,19 @@ func newGateApp(ctx context.Context, cfg config.Config, log *slog.Logger, m *met
 			return nil, err
 		}
 	}
+	// Redis first: the credential caches and the throttle keep their
+	// state there.
+	if err := a.openShared(ctx); err != nil {
+		return nil, err
+	}
 	if cfg.Gate.Basic {
-		a.stores, err = config.BuildSource(ctx, cfg, config.BuildConfig{Logger: log.With("component", "store"), CacheHooks: m.cacheHooks})
-		if err != nil {
-			return nil, err
+		a.stores, err = config.BuildSource(ctx, cfg, a.buildConfig(tc))
+		if err == nil {
+			a.basic = a.basicSource(tc)
+			a.passwords, err = web.NewPasswords(web.PasswordConfig{
+				Source: a.basic, StoreTimeout: cfg.StoreTimeout, Metrics: m, Throttle: throttleConfig(cfg.Throttle, a.throttleStore()),
+			})
 		}
-		a.basic = basicSource(cfg, a.stores, m)
-		a.passwords, err = web.NewPasswords(web.PasswordConfig{
-			Source: a.basic, StoreTimeout: cfg.StoreTimeout, Metrics: m, Throttle: throttleConfig(cfg.Throttle),
-		})
 		if err == nil {
 			a.renew, err = a.renewal()
 		}
@@ -127,10 +131,6 @@ func newGateApp(ctx context.Context, cfg config.Config, log *slog.Logger, m *met
 			a.close()
 			return nil, err
 		}
-	}
-	if err := a.openShared(ctx); err != nil {
-		a.close()
-		return nil, err
 	}
 	opts, err := a.gateConfig(tc)
 	if err == nil {
@@ -191,7 +191,7 @@ func (a *app) gateConfig(tc ticket.Config) (web.GateConfig, error) {
 // reloadGate reloads the user stores (with gate.basic) and rebuilds the
 // gate with the ticket settings tc.
 func (a *app) reloadGate(tc ticket.Config) error {
-	serr := a.reloadStores()
+	serr := a.reloadStores(tc)
 	opts, err := a.gateConfig(tc)
 	if err == nil {
 		err = a.gate.Reload(opts)

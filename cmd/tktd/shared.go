@@ -35,7 +35,9 @@ func (a *app) openShared(ctx context.Context) error {
 	wait, cancel := context.WithTimeout(ctx, firstCopyTimeout)
 	defer cancel()
 	a.revocations = a.shared.Revocations(wait)
+	a.throttle, a.credentials = a.shared.Throttle(), a.shared.CredentialCache()
 	a.metrics.followShared(a.shared, a.revocations)
+	a.metrics.followFallbacks(a.throttle, a.credentials)
 	if st := a.shared.Status(); !st.Up {
 		a.log.Warn("redis does not answer yet: serving meanwhile by the outage rules", "redis", a.shared.String(), "err", st.Err)
 	}

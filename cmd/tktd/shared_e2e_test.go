@@ -15,7 +15,8 @@ import (
 )
 
 // sharedSite is two tktd serve instances sharing one secret, one user
-// store and one Redis of the test's own, as behind a load balancer.
+// store and one Redis of the test's own, as behind a load balancer;
+// alice (password alice-pw) is a user.
 type sharedSite struct {
 	redis      *redistest.Server
 	a, b       *tktdProcess
@@ -24,7 +25,8 @@ type sharedSite struct {
 	tktctl     string
 }
 
-func startSharedSite(t *testing.T) *sharedSite {
+// extra is appended to the configuration.
+func startSharedSite(t *testing.T, extra ...string) *sharedSite {
 	t.Helper()
 	tktdBin, tktctlBin := buildBinaries(t)
 	s := &sharedSite{redis: redistest.Start(t), tktctl: tktctlBin}
@@ -33,7 +35,7 @@ func startSharedSite(t *testing.T) *sharedSite {
 	s.conf = filepath.Join(dir, "tktd.yaml")
 	// stale_after 2s: the outage part of the test waits for it.
 	testenv.WriteFile(t, s.conf, "trusted_proxies: [127.0.0.1]\ndata_dir: "+s.data+"\n"+
-		"redis: {url: '"+s.redis.URL+"', stale_after: 2s}\n", 0o600)
+		"redis: {url: '"+s.redis.URL+"', stale_after: 2s}\n"+strings.Join(extra, ""), 0o600)
 	s.env = []string{"TKT_CONFIG=" + s.conf}
 	s.a = startTktd(t, tktdBin, s.env)
 	s.b = startTktd(t, tktdBin, s.env)
