@@ -1,9 +1,13 @@
 // Package shared holds the state that every tktd instance shares, on
-// Redis: today the revocation marks (Revocations), which make a ticket
-// taken back before its timeout refused everywhere within a second.
-// Tickets stay stateless: validating one needs the secret alone, and
-// keeps working with no Redis at all; Redis only adds what a signature
-// cannot say.
+// Redis: the revocation marks (Revocations), which make a ticket taken
+// back before its timeout refused everywhere within a second; the login
+// throttle's buckets (Throttle, a web.ThrottleStore), so that failures
+// sent to any instance count together; and the credential cache's
+// entries (CredentialCache, a cache.Shared), so that a password one
+// instance checked is a hit at every other. Tickets stay stateless:
+// validating one needs the secret alone, and keeps working with no Redis
+// at all; Redis only adds what a signature cannot say, and what
+// instances gain by counting and remembering together.
 //
 // One Config reaches one server (URL), a Sentinel-managed master (Addrs
 // and MasterName) or a Redis Cluster (Addrs, or a URL, with Cluster),
@@ -18,6 +22,20 @@
 //	                              score = the mark's unix time in seconds
 //	<prefix>revocations@<db>      pub/sub channel: "<unix time> <member>"
 //	                              after each mark
+//	<prefix>throttle:<kind>:<h>   a token bucket (kind pair, net or user):
+//	                              when it is full again, unix µs;
+//	                              expires then
+//	<prefix>throttle:known:<h>    a user's last login from a network,
+//	                              unix µs; expires after known_for
+//	<prefix>cache:<h>             a credential cache entry, the cache's
+//	                              encoding; expires with the entry
+//	<prefix>cache:q:<h>:<n>       entries written in window n of a space;
+//	                              expires after two windows
+//
+// <h> is a hash of what users chose (names, passwords never): 128 bits
+// of SHA-256 in base64url, so no name reaches another key or shows in
+// one. The throttle's and the cache's keys have no hash tag: Cluster
+// spreads them, as each call touches one key.
 //
 // The braces make "revocations" the key's Cluster hash tag. A mark is
 // written with ZADD GT (a later mark wins) in one MULTI with the pruning
@@ -49,8 +67,12 @@
 // The copy is served as it is for StaleAfter (1 min) after Redis last
 // answered; then on_outage decides: open (the default for revocation)
 // goes on serving it, closed makes Check answer
-// tkthttp.ErrRevocationUnavailable (503). Client logs one line when Redis
-// goes away and one when it returns; Client.Status and
-// Revocations.Status tell metrics the rest. Everything resumes by itself
+// tkthttp.ErrRevocationUnavailable (503). The throttle's and the cache's
+// calls, which requests wait for, are bounded by RequestTimeout (250 ms)
+// and not sent at all while Redis is known to be away (ErrUnreachable):
+// the throttle then counts in each instance's memory, the cache misses. A
+// probe a second finds Redis back. Client logs one line when Redis goes
+// away and one when it returns; Client.Status, Revocations.Status and the
+// Fallbacks counters tell metrics the rest. Everything resumes by itself
 // when Redis answers again.
 package shared

@@ -5,9 +5,13 @@ import (
 	"fmt"
 	"log"
 	"log/slog"
+	"net/netip"
 	"time"
 
+	"github.com/tkt-sso/tkt/authsrc/cache"
+	"github.com/tkt-sso/tkt/authsrc/htpasswd"
 	"github.com/tkt-sso/tkt/shared"
+	"github.com/tkt-sso/tkt/web"
 )
 
 // A tktd instance opens the shared state once, follows the revocation
@@ -39,4 +43,29 @@ func ExampleClient_Revocations() {
 	if err := revocations.Check("alice", time.Now().Add(-time.Hour)); err != nil {
 		fmt.Println(err)
 	}
+}
+
+// Several instances check passwords as one: the login throttle counts
+// every instance's failures in the same buckets, and the credential cache
+// in front of a slow store shares its entries, hashed under a key every
+// instance derives from the ticket secret.
+func ExampleClient_Throttle() {
+	ctx := context.Background()
+	c, err := shared.Open(ctx, shared.Config{URL: "redis://127.0.0.1:6379/0", Logger: slog.Default()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	users, err := htpasswd.New(htpasswd.Config{Path: "/etc/tkt/htpasswd"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	const ticketSecret = "the secret every instance signs tickets with"
+	cached := cache.New(users, cache.Config{Context: "basic", Shared: c.CredentialCache(), MACKey: cache.DeriveKey(ticketSecret)})
+	passwords, err := web.NewPasswords(web.PasswordConfig{Source: cached, Throttle: web.ThrottleConfig{Store: c.Throttle()}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, err = passwords.Check(ctx, "alice", "correct horse", netip.MustParseAddr("192.0.2.1"), time.Now())
+	fmt.Println(err)
 }

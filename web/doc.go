@@ -14,7 +14,9 @@
 //     (tkthttp.Middleware) in front of any application and passes the
 //     identity on in request headers.
 //   - Passwords, the throttled password check that HTTP Basic at /auth and
-//     the gate share with the portal.
+//     the gate share with the portal; the throttle's buckets live in this
+//     instance's memory or in a ThrottleStore every instance shares
+//     (shared.Throttle, on Redis).
 //   - NewRenew, the renewal all three apply before they refresh a ticket:
 //     the user stores say who its user is now, or that the ticket must
 //     not be refreshed.
