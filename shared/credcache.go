@@ -3,9 +3,7 @@ package shared
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -29,14 +27,13 @@ import (
 // Every call is bounded by Config.RequestTimeout and skipped while Redis
 // is known to be away (ErrUnreachable): the cache takes it for a miss.
 type CredentialCache struct {
-	c         *Client
-	prefix    string
-	fallbacks atomic.Uint64
+	feature
+	prefix string
 }
 
 // CredentialCache returns the credential cache's store on c.
 func (c *Client) CredentialCache() *CredentialCache {
-	return &CredentialCache{c: c, prefix: c.cfg.KeyPrefix + "cache:"}
+	return &CredentialCache{feature: feature{c: c, name: "credential cache"}, prefix: c.cfg.KeyPrefix + "cache:"}
 }
 
 // Get returns the entry key of space, or nil without an error when there
@@ -81,19 +78,6 @@ func (s *CredentialCache) Set(ctx context.Context, space, key string, value []by
 // Delete forgets the entry key of space.
 func (s *CredentialCache) Delete(ctx context.Context, space, key string) error {
 	return s.request(ctx, func(ctx context.Context) error { return s.c.rdb.Del(ctx, s.entry(space, key)).Err() })
-}
-
-// Fallbacks counts the calls Redis did not answer (or that were skipped
-// while it was away): checks that went to the user store for want of it.
-func (s *CredentialCache) Fallbacks() uint64 { return s.fallbacks.Load() }
-
-func (s *CredentialCache) request(ctx context.Context, call func(context.Context) error) error {
-	err := s.c.request(ctx, call)
-	if err != nil && !errors.Is(err, redis.Nil) {
-		s.fallbacks.Add(1)
-		return fmt.Errorf("credential cache: %w", err)
-	}
-	return err
 }
 
 // entry is the key of an entry: the space (what is remembered, for which

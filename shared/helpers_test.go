@@ -79,13 +79,9 @@ func (d deployment) instance(t *testing.T, log *slog.Logger, mod func(*shared.Co
 	if mod != nil {
 		mod(&cfg)
 	}
+	c := redistest.Open(t, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	c, err := shared.Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
 	return c, c.Revocations(ctx)
 }
 

@@ -14,12 +14,7 @@ import (
 func benchClient(b *testing.B) *shared.Client {
 	b.Helper()
 	url, prefix := redistest.Running(b)
-	c, err := shared.Open(context.Background(), shared.Config{URL: url, KeyPrefix: prefix})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { c.Close() })
-	return c
+	return redistest.Open(b, shared.Config{URL: url, KeyPrefix: prefix})
 }
 
 // BenchmarkThrottle is what the shared throttle adds to a login: a Take

@@ -7,7 +7,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // probeEvery bounds how often a Client that found Redis away asks it
@@ -38,6 +41,30 @@ func (c *Client) request(ctx context.Context, call func(context.Context) error) 
 	defer cancel()
 	err := call(ctx)
 	c.health.observe(err)
+	return err
+}
+
+// feature is what the per-request features (Throttle, CredentialCache)
+// share: their calls, and the count of those Redis did not answer.
+type feature struct {
+	c         *Client
+	name      string // for errors: "login throttle", "credential cache"
+	fallbacks atomic.Uint64
+}
+
+// Fallbacks counts the calls Redis did not answer in time, or that were
+// skipped while it was away: what the caller did without it (the
+// throttle counted in its own memory, the cache asked the user store).
+func (f *feature) Fallbacks() uint64 { return f.fallbacks.Load() }
+
+// request makes one call as Client.request does, and counts it when it
+// fails. A missing key (redis.Nil) is an answer, returned as it is.
+func (f *feature) request(ctx context.Context, call func(context.Context) error) error {
+	err := f.c.request(ctx, call)
+	if err != nil && !errors.Is(err, redis.Nil) {
+		f.fallbacks.Add(1)
+		return fmt.Errorf("%s: %w", f.name, err)
+	}
 	return err
 }
 

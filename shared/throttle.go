@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -29,15 +28,14 @@ import (
 // is known to be away (ErrUnreachable): the caller then counts in its own
 // memory.
 type Throttle struct {
-	c         *Client
-	prefix    string
-	clock     redisClock
-	fallbacks atomic.Uint64
+	feature
+	prefix string
+	clock  redisClock
 }
 
 // Throttle returns the login throttle's store on c.
 func (c *Client) Throttle() *Throttle {
-	return &Throttle{c: c, prefix: c.cfg.KeyPrefix + "throttle:"}
+	return &Throttle{feature: feature{c: c, name: "login throttle"}, prefix: c.cfg.KeyPrefix + "throttle:"}
 }
 
 // take takes a token from the bucket KEYS[1]: ARGV now, the interval
@@ -109,7 +107,7 @@ func (t *Throttle) Take(ctx context.Context, kind, key string, burst int, window
 		// Redis answered, so it is no outage: the offset was off (a clock
 		// stepped), and is learnt again from this answer.
 		t.fallbacks.Add(1)
-		return 0, fmt.Errorf("login throttle: %w", errLate)
+		return 0, fmt.Errorf("%s: %w", t.name, errLate)
 	}
 	return time.Duration(res[0]) * time.Microsecond, nil
 }
@@ -158,19 +156,6 @@ func (t *Throttle) Remember(ctx context.Context, key string, within time.Duratio
 	return t.request(ctx, func(ctx context.Context) error {
 		return t.c.rdb.Set(ctx, t.prefix+"known:"+hashKey(key), now.UnixMicro(), within).Err()
 	})
-}
-
-// Fallbacks counts the calls Redis did not answer (or that were skipped
-// while it was away): attempts that counted in an instance's memory.
-func (t *Throttle) Fallbacks() uint64 { return t.fallbacks.Load() }
-
-func (t *Throttle) request(ctx context.Context, call func(context.Context) error) error {
-	err := t.c.request(ctx, call)
-	if err != nil && !errors.Is(err, redis.Nil) {
-		t.fallbacks.Add(1)
-		return fmt.Errorf("login throttle: %w", err)
-	}
-	return err
 }
 
 // bucket is the key of a bucket: the kind in clear, for whoever lists the

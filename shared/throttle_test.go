@@ -5,11 +5,13 @@ import (
 	"errors"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tkt-sso/tkt/internal/redistest"
 	"github.com/tkt-sso/tkt/internal/testenv"
 	"github.com/tkt-sso/tkt/shared"
 )
@@ -18,20 +20,15 @@ import (
 // sub, on every master of a cluster.
 func (d deployment) keys(t *testing.T, sub string) []string {
 	t.Helper()
+	var mu sync.Mutex // ForEachMaster calls at once
 	var out []string
-	scan := func(ctx context.Context, c *redis.Client) error {
+	err := redistest.EachServer(context.Background(), d.raw, func(ctx context.Context, c *redis.Client) error {
 		ks, err := c.Keys(ctx, d.base.KeyPrefix+sub+"*").Result()
+		mu.Lock()
+		defer mu.Unlock()
 		out = append(out, ks...)
 		return err
-	}
-	ctx := context.Background()
-	var err error
-	switch c := d.raw.(type) {
-	case *redis.ClusterClient:
-		err = c.ForEachMaster(ctx, scan)
-	case *redis.Client:
-		err = scan(ctx, c)
-	}
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

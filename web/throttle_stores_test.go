@@ -29,14 +29,7 @@ func forEachThrottleStore(t *testing.T, test func(t *testing.T, store ThrottleSt
 // Throttle.
 func redisThrottle(t testing.TB, cfg shared.Config) *shared.Throttle {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	c, err := shared.Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c.Throttle()
+	return redistest.Open(t, cfg).Throttle()
 }
 
 // acceptAll is a user store that takes any password at once: what the

@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,22 +30,9 @@ func forEachStore(t *testing.T, test func(t *testing.T, shared func(*testing.T) 
 	t.Run("redis", func(t *testing.T) {
 		test(t, func(t *testing.T) Shared {
 			url, prefix := redistest.Running(t)
-			return openShared(t, shared.Config{URL: url, KeyPrefix: prefix}).CredentialCache()
+			return redistest.Open(t, shared.Config{URL: url, KeyPrefix: prefix}).CredentialCache()
 		})
 	})
-}
-
-// openShared opens a shared.Client on cfg, closed when the test ends.
-func openShared(t *testing.T, cfg shared.Config) *shared.Client {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	c, err := shared.Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
 }
 
 // instances are two caches, as in two tktd instances, in front of one
@@ -64,7 +52,7 @@ func newInstances(t *testing.T, base shared.Config, cfg Config, otherKey bool) *
 	in := &instances{store: newMemStore(testUsers()), ca: &counts{}, cb: &counts{}, pfx: base.KeyPrefix}
 	open := func(secret string, n *counts) *Cache {
 		c := cfg
-		c.Shared = openShared(t, base).CredentialCache()
+		c.Shared = redistest.Open(t, base).CredentialCache()
 		c.MACKey = DeriveKey(secret)
 		c.Hooks = n.hooks()
 		return New(in.store, c)
@@ -89,24 +77,19 @@ func newInstances(t *testing.T, base shared.Config, cfg Config, otherKey bool) *
 // values.
 func (in *instances) values(t *testing.T) map[string]string {
 	t.Helper()
+	var mu sync.Mutex // ForEachMaster calls at once
 	out := map[string]string{}
-	ctx := context.Background()
-	each := func(ctx context.Context, c *redis.Client) error {
+	err := redistest.EachServer(context.Background(), in.raw, func(ctx context.Context, c *redis.Client) error {
 		keys, err := c.Keys(ctx, in.pfx+"*").Result()
 		for _, k := range keys {
 			if v, err := c.Get(ctx, k).Result(); err == nil {
+				mu.Lock()
 				out[k] = v
+				mu.Unlock()
 			}
 		}
 		return err
-	}
-	var err error
-	switch c := in.raw.(type) {
-	case *redis.ClusterClient:
-		err = c.ForEachMaster(ctx, each)
-	case *redis.Client:
-		err = each(ctx, c)
-	}
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +236,7 @@ func TestSharedOutage(t *testing.T) {
 	srv := redistest.Start(t)
 	var logs testenv.SyncBuffer
 	store := newMemStore(testUsers())
-	client := openShared(t, shared.Config{URL: srv.URL, CallTimeout: time.Second, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	client := redistest.Open(t, shared.Config{URL: srv.URL, CallTimeout: time.Second, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	c := New(store, Config{Context: "ldap", Shared: client.CredentialCache(), MACKey: DeriveKey("secret 0123456789")})
 	ctx := context.Background()
 	check := func(pw string, want outcome) time.Duration {

@@ -1,7 +1,8 @@
 // Package redistest gives tests Redis servers: a key prefix of their own on
 // the machine's Redis (Running), a private redis-server they can stop,
 // freeze and thaw for outage tests (Start), and a private Redis Cluster
-// of several masters (StartCluster). The private servers are Debian's
+// of several masters (StartCluster); and a shared.Client on any of them
+// (Open). The private servers are Debian's
 // redis-server as child processes on free loopback ports, in the test's
 // temporary directory, keeping nothing on disk, stopped by PID when the
 // test ends.
@@ -21,6 +22,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tkt-sso/tkt/internal/testenv"
+	"github.com/tkt-sso/tkt/shared"
 )
 
 // Addr is the machine's Redis: TKT_TEST_REDIS_ADDR, or 127.0.0.1:6379.
@@ -55,6 +57,20 @@ func Running(tb testing.TB) (url, prefix string) {
 	return url, prefix
 }
 
+// Open opens a shared.Client on cfg for the test, as a tktd instance
+// would (a Redis away is no error), and closes it when the test ends.
+func Open(tb testing.TB, cfg shared.Config) *shared.Client {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := shared.Open(ctx, cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { c.Close() })
+	return c
+}
+
 // UniquePrefix is a key prefix no other test uses: "tkt-test-" and 12
 // random hex digits, then a colon.
 func UniquePrefix() string {
@@ -75,11 +91,17 @@ func DeletePrefix(ctx context.Context, rdb redis.UniversalClient, prefix string)
 		}
 		return iter.Err()
 	}
-	if cc, ok := rdb.(*redis.ClusterClient); ok {
-		return cc.ForEachMaster(ctx, del)
-	}
-	if c, ok := rdb.(*redis.Client); ok {
-		return del(ctx, c)
+	return EachServer(ctx, rdb, del)
+}
+
+// EachServer calls fn with every master of a cluster, or with the one
+// server, for what a cluster client does not spread itself (SCAN, KEYS).
+func EachServer(ctx context.Context, rdb redis.UniversalClient, fn func(context.Context, *redis.Client) error) error {
+	switch c := rdb.(type) {
+	case *redis.ClusterClient:
+		return c.ForEachMaster(ctx, fn)
+	case *redis.Client:
+		return fn(ctx, c)
 	}
 	return nil
 }
