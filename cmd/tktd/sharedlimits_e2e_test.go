@@ -57,9 +57,9 @@ func cacheEvents(t *testing.T, p *tktdProcess) (hits, misses string) {
 		metricValue(page, `tkt_credential_cache_events_total{event="miss",store="basic"}`)
 }
 
-// TestE2ESharedLimits: two instances, one Redis. Failed logins sent to A
-// and B count together; a password HTTP Basic checked at A is a cache hit
-// at B. Redis frozen mid-run: logins go on, throttled by each instance's
+// TestE2ESharedLimits: two instances and a gate, one Redis. Failed logins
+// sent to A and B count together, at the gate too; a password HTTP Basic
+// checked at A is a cache hit at B. Redis frozen mid-run: logins go on, throttled by each instance's
 // own buckets, none hangs, nothing panics; when Redis resumes the shared
 // counts stand where they stood, the failure counted during the freeze not
 // added twice.
@@ -80,6 +80,24 @@ func TestE2ESharedLimits(t *testing.T) {
 	}
 	if code, _ := loginFrom(t, s.b, "198.51.100.20", "alice", "alice-pw"); code != http.StatusSeeOther {
 		t.Errorf("alice from her own address: %d, want 303", code)
+	}
+	// A gate taking HTTP Basic counts in the same buckets.
+	tktdBin, _ := buildBinaries(t)
+	gate := startGate(t, tktdBin, s.env, "--upstream", countingApp(t).URL, "--login-url", s.a.base+"/login", "--basic")
+	atGate := func(client string) int {
+		req, _ := http.NewRequest(http.MethodGet, gate.base+"/page", nil)
+		req.Header.Set("Accept", "application/json")
+		req.Header.Set("X-Forwarded-For", client)
+		req.SetBasicAuth("alice", "alice-pw")
+		resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if locked, free := atGate(attacker), atGate("198.51.100.22"); locked != http.StatusTooManyRequests || free != http.StatusOK {
+		t.Errorf("HTTP Basic at the gate: %d from the address A and B locked, %d from another; want 429 and 200", locked, free)
 	}
 
 	if a, b := basicAuth(t, s.a), basicAuth(t, s.b); a != 200 || b != 200 {
