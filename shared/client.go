@@ -25,7 +25,7 @@ type Client struct {
 
 	mu     sync.Mutex
 	closed bool
-	owned  []*Revocations // closed with the Client
+	owned  []*follower // closed with the Client
 }
 
 // Open checks cfg and builds the client. It does not wait for Redis, nor
@@ -133,7 +133,8 @@ func (c *Client) Check(ctx context.Context) error {
 // outages there were: for metrics and /readyz.
 func (c *Client) Status() Status { return c.health.status() }
 
-// Close stops the Revocations made from c and closes its connections.
+// Close stops the followers made from c (Revocations, Sessions) and
+// closes its connections.
 // It is safe to call more than once.
 func (c *Client) Close() error {
 	c.mu.Lock()
@@ -145,8 +146,8 @@ func (c *Client) Close() error {
 	owned := c.owned
 	c.owned = nil
 	c.mu.Unlock()
-	for _, r := range owned {
-		r.Close()
+	for _, f := range owned {
+		f.Close()
 	}
 	err := c.rdb.Close()
 	if errors.Is(err, redis.ErrClosed) {
@@ -155,23 +156,23 @@ func (c *Client) Close() error {
 	return err
 }
 
-// own registers r to be closed with c; false when c is closed already.
-func (c *Client) own(r *Revocations) bool {
+// own registers f to be closed with c; false when c is closed already.
+func (c *Client) own(f *follower) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return false
 	}
-	c.owned = append(c.owned, r)
+	c.owned = append(c.owned, f)
 	return true
 }
 
-// disown forgets r, closed on its own.
-func (c *Client) disown(r *Revocations) {
+// disown forgets f, closed on its own.
+func (c *Client) disown(f *follower) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for i, o := range c.owned {
-		if o == r {
+		if o == f {
 			c.owned = append(c.owned[:i], c.owned[i+1:]...)
 			return
 		}
