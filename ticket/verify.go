@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strings"
 	"time"
 )
 
@@ -51,7 +52,8 @@ type Config struct {
 	// network instead of its address; 0 means the whole address.
 	IPv4Prefix, IPv6Prefix int
 	// Tokens are the required tokens, any one of which admits the ticket;
-	// empty requires none (TKTAuthToken).
+	// empty requires none (TKTAuthToken). None may start with
+	// SessionPrefix.
 	Tokens []string
 }
 
@@ -102,6 +104,8 @@ func NewVerifier(c Config) (*Verifier, error) {
 	for _, t := range c.Tokens {
 		if err := CheckToken(t); err != nil {
 			errs = append(errs, fmt.Errorf("required %w", err))
+		} else if strings.HasPrefix(t, SessionPrefix) {
+			errs = append(errs, fmt.Errorf("required token %q: tokens starting with %q carry session ids, which admit nobody", t, SessionPrefix))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
