@@ -86,19 +86,31 @@ func (m *Middleware) revocation(res ticket.Result, err error) error {
 	if err != nil && !errors.Is(err, ticket.ErrMissingToken) {
 		return err
 	}
-	if m.cfg.Revocation != nil {
-		switch rerr := m.cfg.Revocation.Check(res.UID, res.Time); {
-		case rerr == nil:
-		case errors.Is(rerr, ErrRevoked), errors.Is(rerr, ErrRevocationUnavailable):
-			return rerr
-		default:
-			return fmt.Errorf("%w: %w", ErrRevocationUnavailable, rerr)
-		}
-	}
-	if serr := m.session(res); serr != nil {
-		return serr
+	if rerr := CheckRevoked(m.cfg.Revocation, m.cfg.Sessions, res.Ticket); rerr != nil {
+		return rerr
 	}
 	return err
+}
+
+// CheckRevoked asks r whether a ticket whose signature is good was
+// revoked, then s whether its session has ended (when it carries one): nil
+// for a ticket that stands, an error matching ErrRevoked (ErrSessionEnded
+// among them) for one taken back, and one matching
+// ErrRevocationUnavailable (ErrSessionsUnavailable among them) when
+// nobody can tell. nil r or s skip their question. It is what the
+// middleware asks, for front ends that read tickets themselves (a login
+// portal).
+func CheckRevoked(r Revocation, s Sessions, t ticket.Ticket) error {
+	if r != nil {
+		switch err := r.Check(t.UID, t.Time); {
+		case err == nil:
+		case errors.Is(err, ErrRevoked), errors.Is(err, ErrRevocationUnavailable):
+			return err
+		default:
+			return fmt.Errorf("%w: %w", ErrRevocationUnavailable, err)
+		}
+	}
+	return checkSession(s, t.Tokens)
 }
 
 // revocationUnavailable answers a request whose ticket may have been

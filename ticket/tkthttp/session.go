@@ -72,17 +72,17 @@ func PrepareReissue(ctx context.Context, r Renew, s Sessions, t ticket.Ticket) (
 	return n, nil
 }
 
-// session applies Config.Sessions to a ticket whose signature is good and
-// that carries a session id.
-func (m *Middleware) session(res ticket.Result) error {
-	if m.cfg.Sessions == nil {
+// checkSession asks s whether the session a ticket's tokens carry has
+// ended; nil for tickets that carry none.
+func checkSession(s Sessions, tokens ticket.Tokens) error {
+	if s == nil {
 		return nil
 	}
-	sid, _ := res.Tokens.Session()
-	if sid == "" && !hasSessionToken(res.Tokens) {
+	sid, _ := tokens.Session()
+	if sid == "" && !hasSessionToken(tokens) {
 		return nil
 	}
-	switch err := m.cfg.Sessions.Check(sid); {
+	switch err := s.Check(sid); {
 	case err == nil, errors.Is(err, ErrSessionEnded), errors.Is(err, ErrSessionsUnavailable):
 		return err
 	default:

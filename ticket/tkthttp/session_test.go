@@ -158,3 +158,31 @@ func TestSessionErrors(t *testing.T) {
 		t.Errorf("ErrSessionsUnavailable: %v", tkthttp.ErrSessionsUnavailable)
 	}
 }
+
+// CheckRevoked is the middleware's question, for front ends that read
+// tickets themselves: the revocation first, then the session.
+func TestCheckRevoked(t *testing.T) {
+	issued := testNow.Add(-time.Minute)
+	alice := ticket.Ticket{UID: "alice", Tokens: withSID("staff", endedSID), Time: issued}
+	revoked := marks{user: map[string]time.Time{"alice": testNow}}
+	st := &sessions{ended: map[string]bool{endedSID: true}}
+	for _, c := range []struct {
+		name string
+		r    tkthttp.Revocation
+		s    tkthttp.Sessions
+		t    ticket.Ticket
+		want error
+	}{
+		{"neither", nil, nil, alice, nil},
+		{"revoked", revoked, st, alice, tkthttp.ErrRevoked},
+		{"session ended", marks{}, st, alice, tkthttp.ErrSessionEnded},
+		{"no session", marks{}, &sessions{down: true}, ticket.Ticket{UID: "alice", Tokens: "staff", Time: issued}, nil},
+		{"revocation down", marks{down: true}, st, alice, tkthttp.ErrRevocationUnavailable},
+		{"sessions down", marks{}, &sessions{down: true}, alice, tkthttp.ErrSessionsUnavailable},
+	} {
+		err := tkthttp.CheckRevoked(c.r, c.s, c.t)
+		if c.want == nil && err != nil || c.want != nil && !errors.Is(err, c.want) {
+			t.Errorf("%s: %v, want %v", c.name, err, c.want)
+		}
+	}
+}
