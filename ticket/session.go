@@ -18,6 +18,20 @@ const SessionPrefix = "tkt-sid:"
 // unpadded base64url.
 const SessionIDLen = 22
 
+// CheckRequiredToken reports why tok cannot be a required token (the
+// TKTAuthToken of a location), or nil: it must be a token (CheckToken),
+// and not a session token, which admits the holder of one session, not
+// a group of users.
+func CheckRequiredToken(tok string) error {
+	if err := CheckToken(tok); err != nil {
+		return err
+	}
+	if strings.HasPrefix(tok, SessionPrefix) {
+		return fmt.Errorf("%w: token %q starts with %q, reserved for session ids", ErrInvalid, tok, SessionPrefix)
+	}
+	return nil
+}
+
 // CheckSessionID reports why sid cannot be a session id, or nil.
 func CheckSessionID(sid string) error {
 	if len(sid) != SessionIDLen {

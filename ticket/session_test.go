@@ -74,7 +74,7 @@ func TestCheckSessionID(t *testing.T) {
 // but the holder of one session.
 func TestRequiredSessionToken(t *testing.T) {
 	_, err := ticket.NewVerifier(ticket.Config{Secret: benchSecret, Tokens: []string{"staff", "tkt-sid:" + sid}})
-	if err == nil || !strings.Contains(err.Error(), `required token "tkt-sid:`) {
+	if err == nil || !strings.Contains(err.Error(), `required invalid ticket content: token "tkt-sid:`) {
 		t.Errorf("NewVerifier with a session token required: %v", err)
 	}
 }

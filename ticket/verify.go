@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"strings"
 	"time"
 )
 
@@ -102,10 +101,8 @@ func NewVerifier(c Config) (*Verifier, error) {
 		errs = append(errs, err)
 	}
 	for _, t := range c.Tokens {
-		if err := CheckToken(t); err != nil {
+		if err := CheckRequiredToken(t); err != nil {
 			errs = append(errs, fmt.Errorf("required %w", err))
-		} else if strings.HasPrefix(t, SessionPrefix) {
-			errs = append(errs, fmt.Errorf("required token %q: tokens starting with %q carry session ids, which admit nobody", t, SessionPrefix))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"log/slog"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/tkt-sso/tkt/authsrc"
@@ -29,7 +28,7 @@ func ticketFor(ctx context.Context, log *slog.Logger, id authsrc.Identity, user 
 
 // tokensOf keeps the groups that can stand in a ticket's token list.
 func tokensOf(groups []string) (ticket.Tokens, []string) {
-	fits := func(g string) bool { return ticket.CheckToken(g) == nil && !strings.HasPrefix(g, ticket.SessionPrefix) }
+	fits := func(g string) bool { return ticket.CheckRequiredToken(g) == nil }
 	if !slices.ContainsFunc(groups, func(g string) bool { return !fits(g) }) {
 		return ticket.JoinTokens(groups...), nil // the usual case, without a copy
 	}
