@@ -28,6 +28,7 @@ func (c Config) Validate() error {
 	c.validateStores(&p)
 	c.validateForwardAuth(&p)
 	c.validateRedis(&p)
+	c.validateSessions(&p)
 	return p.err()
 }
 
