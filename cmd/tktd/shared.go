@@ -18,7 +18,8 @@ import (
 const firstCopyTimeout = 5 * time.Second
 
 // openShared connects to the configured Redis and follows its revocation
-// marks; both nil without a redis section. Only a configuration it cannot
+// marks, and the ended sessions when sessions are on; all nil without a
+// redis section. Only a configuration it cannot
 // use fails: a Redis that does not answer yet is an outage, which tktd
 // rides out (docs/deployment.md).
 func (a *app) openShared(ctx context.Context) error {
@@ -36,6 +37,9 @@ func (a *app) openShared(ctx context.Context) error {
 	defer cancel()
 	a.revocations = a.shared.Revocations(wait)
 	a.metrics.followShared(a.shared, a.revocations)
+	if err := a.openSessions(wait); err != nil {
+		return err
+	}
 	if st := a.shared.Status(); !st.Up {
 		a.log.Warn("redis does not answer yet: serving meanwhile by the outage rules", "redis", a.shared.String(), "err", st.Err)
 	}
