@@ -26,6 +26,13 @@ type sharedSite struct {
 
 func startSharedSite(t *testing.T) *sharedSite {
 	t.Helper()
+	return startSharedSiteWith(t, "")
+}
+
+// startSharedSiteWith is startSharedSite with more settings (YAML lines,
+// and TKT_... variables).
+func startSharedSiteWith(t *testing.T, extra string, env ...string) *sharedSite {
+	t.Helper()
 	tktdBin, tktctlBin := buildBinaries(t)
 	s := &sharedSite{redis: redistest.Start(t), tktctl: tktctlBin}
 	dir := t.TempDir()
@@ -33,8 +40,8 @@ func startSharedSite(t *testing.T) *sharedSite {
 	s.conf = filepath.Join(dir, "tktd.yaml")
 	// stale_after 2s: the outage part of the test waits for it.
 	testenv.WriteFile(t, s.conf, "trusted_proxies: [127.0.0.1]\ndata_dir: "+s.data+"\n"+
-		"redis: {url: '"+s.redis.URL+"', stale_after: 2s}\n", 0o600)
-	s.env = []string{"TKT_CONFIG=" + s.conf}
+		"redis: {url: '"+s.redis.URL+"', stale_after: 2s}\n"+extra, 0o600)
+	s.env = append([]string{"TKT_CONFIG=" + s.conf}, env...)
 	s.a = startTktd(t, tktdBin, s.env)
 	s.b = startTktd(t, tktdBin, s.env)
 	s.tktctlRun(t, "alice-pw\n", "user", "add", "alice", "--data-dir", s.data, "--password-stdin", "--group", "staff")
