@@ -18,7 +18,7 @@ import (
 // sessionStore follows the sessions in the machine's Redis, under a key
 // prefix of the test's own, as a tktd instance does; with its revocations,
 // for "sign out everywhere".
-func sessionStore(t *testing.T) (*shared.Sessions, *shared.Revocations) {
+func sessionStore(t testing.TB) (*shared.Sessions, *shared.Revocations) {
 	t.Helper()
 	url, prefix := redistest.Running(t)
 	c, err := shared.Open(context.Background(), shared.Config{URL: url, KeyPrefix: prefix, TicketTimeout: 2 * time.Hour})
