@@ -150,7 +150,9 @@ func (s *Sessions) Create(ctx context.Context, in Session) (Session, error) {
 // recorded, or lost by Redis) or is another user's gets no fresh
 // ticket: its id is ended everywhere, and ErrNoSession returned. While
 // Redis is known to be away it fails at once, without waiting on Redis:
-// it is asked on every request whose ticket is due for refresh.
+// it is asked on every request whose ticket is due for refresh. (Redis is
+// known back at the follower's next read, within resync_interval, or a
+// second during an outage.)
 func (s *Sessions) Extend(ctx context.Context, uid, sid string) error {
 	if !validID(sid) {
 		return fmt.Errorf("%w: %q is not a session id", ErrInvalidSession, sid)
@@ -169,7 +171,7 @@ func (s *Sessions) Extend(ctx context.Context, uid, sid string) error {
 	if n == 1 {
 		return nil
 	}
-	s.c.cfg.Logger.Info("ticket not re-issued: its session is not recorded (never, or Redis lost it); its id is ended everywhere",
+	s.c.cfg.Logger.Info("ticket not re-issued: its session is not recorded (never, or Redis lost it) or is another user's; its id is ended everywhere",
 		"user", uid, "session", sid)
 	if _, err := s.End(ctx, sid); err != nil {
 		s.c.cfg.Logger.Warn("a session that is not recorded could not be ended", "session", sid, "err", err)

@@ -419,6 +419,19 @@ func testSessionHostile(t *testing.T, d deployment) {
 	if strings.ContainsAny(r.Client, "\r\n") || len(r.Data) != 1024 || r.Tokens != "staff" {
 		t.Errorf("client %q, data of %d bytes, tokens %q", r.Client, len(r.Data), r.Tokens)
 	}
+	// Data as a ticket may hold it survives Extend's rewrite of the record
+	// (Lua's cjson) unchanged.
+	data := `{"a":"</script>"} \/   é 1e99 ` + "\n\t\\"
+	odd, err := s.Create(ctx, shared.Session{User: "alice", Data: data, UserAgent: `"quoted" \ é`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Extend(ctx, "alice", odd.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.List(ctx, "alice"); err != nil || len(got) != 1 || got[0].Data != data || got[0].UserAgent != odd.UserAgent || !got[0].Created.Equal(odd.Created) {
+		t.Errorf("after Extend: %+v, %v; want data %q, user agent %q", got, err, data, odd.UserAgent)
+	}
 	for _, u := range []string{"Zoë", "*", "Zoë {sessions}"} {
 		if got, err := s.List(ctx, u); err != nil || len(got) != 0 {
 			t.Errorf("List(%q) = %+v, %v: another name's index reached it", u, got, err)
