@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -40,8 +38,7 @@ type Revocations struct {
 	key string
 	ttl time.Duration // how long a mark matters; 0 for ever
 
-	copy atomic.Pointer[marks]
-	mu   sync.Mutex // serializes the writers of copy
+	copy snapshot[marks]
 }
 
 var _ tkthttp.Revocation = (*Revocations)(nil)
@@ -55,7 +52,7 @@ var _ tkthttp.Revocation = (*Revocations)(nil)
 func (c *Client) Revocations(ctx context.Context) *Revocations {
 	r := &Revocations{key: c.key("revocations"), ttl: c.cfg.ttl()}
 	policy := c.cfg.OnOutage.or(OutageOpen)
-	r.copy.Store(&marks{refuse: policy == OutageClosed})
+	r.copy.update(func(*marks) *marks { return &marks{refuse: policy == OutageClosed} })
 	r.follower = newFollower(c, "revocations", policy, r)
 	r.start(ctx)
 	return r
@@ -205,9 +202,8 @@ func (r *Revocations) cutoff(now time.Time) int64 {
 
 // apply adds marks to the local copy.
 func (r *Revocations) apply(ups []update) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.copy.Store(r.copy.Load().with(ups, r.cutoff(r.c.cfg.Now())))
+	cutoff := r.cutoff(r.c.cfg.Now())
+	r.copy.update(func(m *marks) *marks { return m.with(ups, cutoff) })
 }
 
 // announced implements copier: the marks announced on the channel.
@@ -235,19 +231,17 @@ func (r *Revocations) resync(ctx context.Context) error {
 		return err
 	}
 	now := r.c.cfg.Now()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	n := r.copy.Load().with(ups, r.cutoff(now))
-	n.synced = now
-	r.copy.Store(n)
+	r.copy.update(func(m *marks) *marks {
+		n := m.with(ups, r.cutoff(now))
+		n.synced = now
+		return n
+	})
 	return nil
 }
 
 // refuse implements copier.
 func (r *Revocations) refuse(refuse bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.copy.Store(r.copy.Load().withRefuse(refuse))
+	r.copy.update(func(m *marks) *marks { return m.withRefuse(refuse) })
 }
 
 // RevocationStatus is what an instance knows of the marks, for metrics.

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -56,8 +54,7 @@ type Sessions struct {
 	endedKey string
 	scripts  scripts
 
-	copy atomic.Pointer[ended]
-	mu   sync.Mutex // serializes the writers of copy
+	copy snapshot[ended]
 }
 
 var _ tkthttp.Sessions = (*Sessions)(nil)
@@ -83,7 +80,7 @@ func (c *Client) Sessions(ctx context.Context) (*Sessions, error) {
 		scripts:  newScripts(),
 	}
 	policy := c.cfg.OnOutage.or(OutageClosed)
-	s.copy.Store(&ended{refuse: policy == OutageClosed})
+	s.copy.update(func(*ended) *ended { return &ended{refuse: policy == OutageClosed} })
 	s.follower = newFollower(c, "sessions", policy, s)
 	s.start(ctx)
 	return s, nil
@@ -154,26 +151,23 @@ func (s *Sessions) resync(ctx context.Context) error {
 			ups = append(ups, endedID{sid, int64(z.Score)})
 		}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := s.copy.Load().with(ups, s.cutoff(now))
-	n.synced = now
-	s.copy.Store(n)
+	s.copy.update(func(e *ended) *ended {
+		n := e.with(ups, s.cutoff(now))
+		n.synced = now
+		return n
+	})
 	return nil
 }
 
 // refuse implements copier.
 func (s *Sessions) refuse(refuse bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.copy.Store(s.copy.Load().withRefuse(refuse))
+	s.copy.update(func(e *ended) *ended { return e.withRefuse(refuse) })
 }
 
 // apply adds ended ids to the local copy.
 func (s *Sessions) apply(ups []endedID) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.copy.Store(s.copy.Load().with(ups, s.cutoff(s.c.cfg.Now())))
+	cutoff := s.cutoff(s.c.cfg.Now())
+	s.copy.update(func(e *ended) *ended { return e.with(ups, cutoff) })
 }
 
 // cutoff is the unix time before which an end no longer matters at now:
@@ -200,9 +194,8 @@ func (s *Sessions) Status() SessionStatus {
 	return SessionStatus{Ended: len(e.ids), Synced: e.synced, Stale: s.stale.Load(), Refusing: e.refuse}
 }
 
-// ended is an instance's copy of the ended session ids. A published copy
-// is never changed: writers make a new one and swap the pointer, so that
-// Check reads it without a lock.
+// ended is an instance's copy of the ended session ids, published in a
+// snapshot: never changed once there.
 type ended struct {
 	ids map[string]int64 // session id → unix time of its end
 	// refuse makes Check answer "unavailable": on_outage closed, and the
