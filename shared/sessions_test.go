@@ -13,7 +13,6 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/tkt-sso/tkt/internal/redistest"
 	"github.com/tkt-sso/tkt/shared"
 	"github.com/tkt-sso/tkt/ticket"
 	"github.com/tkt-sso/tkt/ticket/tkthttp"
@@ -29,19 +28,11 @@ func TestSessionsCluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a Redis Cluster")
 	}
-	d := cluster(t)
-	sessionSuite(t, func(*testing.T) deployment {
-		each := d
-		each.base.KeyPrefix = redistest.UniquePrefix()
-		return each
-	})
+	sessionSuite(t, clusterEach(t))
 }
 
 func sessionSuite(t *testing.T, open func(*testing.T) deployment) {
-	for _, tc := range []struct {
-		name string
-		f    func(*testing.T, deployment)
-	}{
+	runSuite(t, open, []namedTest{
 		{"records", testSessionRecords},
 		{"end by user", testEndUser},
 		{"extend", testExtend},
@@ -49,27 +40,15 @@ func sessionSuite(t *testing.T, open func(*testing.T) deployment) {
 		{"propagation", testSessionPropagation},
 		{"missed announcement", testSessionMissedAnnouncement},
 		{"hostile values", testSessionHostile},
-	} {
-		t.Run(tc.name, func(t *testing.T) { tc.f(t, open(t)) })
-	}
+	})
 }
 
-// sessions opens a Client as one tktd instance would, with cfg changed by
-// mod, and its Sessions; both close when the test ends.
+// sessions is a client and its Sessions.
 func (d deployment) sessions(t *testing.T, log *slog.Logger, mod func(*shared.Config)) (*shared.Client, *shared.Sessions) {
 	t.Helper()
-	cfg := d.base
-	cfg.Logger = log
-	if mod != nil {
-		mod(&cfg)
-	}
+	c := d.client(t, log, mod)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	c, err := shared.Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
 	s, err := c.Sessions(ctx)
 	if err != nil {
 		t.Fatal(err)
