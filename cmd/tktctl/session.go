@@ -35,19 +35,22 @@ func sessionConfigFlag(c *cobra.Command, path *string) {
 	c.Flags().StringVar(path, "config", "", "the tktd configuration `FILE` (its redis and ticket sections); without it, $TKT_CONFIG, or TKT_REDIS_URL and the other TKT_... variables")
 }
 
-// openSessions connects to the configured Redis and checks that it
-// answers; done closes it.
-func openSessions(ctx context.Context, s *streams, path string) (*shared.Sessions, func(), error) {
+// withSessions runs f with the sessions of the configured Redis (the tktd
+// configuration at path, $TKT_CONFIG or the TKT_... environment), once it
+// answered, the whole bounded by revokeTimeout.
+func withSessions(ctx context.Context, s *streams, path string, f func(context.Context, *shared.Sessions) error) error {
+	ctx, cancel := context.WithTimeout(ctx, revokeTimeout)
+	defer cancel()
 	client, err := openShared(ctx, s, path)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
+	defer client.Close()
 	sessions, err := client.Sessions(ctx)
 	if err != nil {
-		client.Close()
-		return nil, nil, err
+		return err
 	}
-	return sessions, func() { client.Close() }, nil
+	return f(ctx, sessions)
 }
 
 func newSessionListCmd(s *streams) *cobra.Command {
@@ -81,21 +84,16 @@ bad configuration), 2 usage error.`,
 					return &exitError{code: exitUsage, err: err}
 				}
 			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), revokeTimeout)
-			defer cancel()
-			sessions, done, err := openSessions(ctx, s, configPath)
-			if err != nil {
-				return err
-			}
-			defer done()
-			list, err := sessions.List(ctx, user)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return writeSessionsJSON(s.out, list)
-			}
-			return writeSessions(s.out, list, user)
+			return withSessions(cmd.Context(), s, configPath, func(ctx context.Context, sessions *shared.Sessions) error {
+				list, err := sessions.List(ctx, user)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return writeSessionsJSON(s.out, list)
+				}
+				return writeSessions(s.out, list, user)
+			})
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print the sessions as a JSON array, every field")
@@ -138,6 +136,15 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// writeEnded says what ending r did.
+func writeEnded(w io.Writer, r shared.Session) {
+	if r.User == "" {
+		fmt.Fprintf(w, "ended session %s (it had no record: expired, ended before, or never recorded); tickets carrying it are refused\n", r.ID)
+		return
+	}
+	fmt.Fprintf(w, "ended session %s of %s (logged in %s from %s); its tickets are refused\n", r.ID, printable(r.User), stamp(r.Created), orDash(r.Client))
 }
 
 func newSessionEndCmd(s *streams) *cobra.Command {
@@ -183,33 +190,25 @@ unreachable, a bad configuration), 2 usage error.`,
 					return &exitError{code: exitUsage, err: err}
 				}
 			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), revokeTimeout)
-			defer cancel()
-			sessions, done, err := openSessions(ctx, s, configPath)
-			if err != nil {
-				return err
-			}
-			defer done()
-			var ended []shared.Session
-			if user != "" {
-				ended, err = sessions.EndUser(ctx, user)
-			} else {
-				ended, err = sessions.End(ctx, ids...)
-			}
-			if err != nil {
-				return err
-			}
-			if user != "" && len(ended) == 0 {
-				fmt.Fprintf(s.out, "no sessions of %s to end\n", printable(user))
-			}
-			for _, r := range ended {
-				if r.User == "" {
-					fmt.Fprintf(s.out, "ended session %s (it had no record: expired, ended before, or never recorded); tickets carrying it are refused\n", r.ID)
-					continue
+			return withSessions(cmd.Context(), s, configPath, func(ctx context.Context, sessions *shared.Sessions) error {
+				var ended []shared.Session
+				var err error
+				if user != "" {
+					ended, err = sessions.EndUser(ctx, user)
+				} else {
+					ended, err = sessions.End(ctx, ids...)
 				}
-				fmt.Fprintf(s.out, "ended session %s of %s (logged in %s from %s); its tickets are refused\n", r.ID, printable(r.User), stamp(r.Created), orDash(r.Client))
-			}
-			return nil
+				if err != nil {
+					return err
+				}
+				if user != "" && len(ended) == 0 {
+					fmt.Fprintf(s.out, "no sessions of %s to end\n", printable(user))
+				}
+				for _, r := range ended {
+					writeEnded(s.out, r)
+				}
+				return nil
+			})
 		},
 	}
 	c.Flags().StringVar(&user, "user", "", "end every session of `USER`")
