@@ -42,21 +42,6 @@ func (s *sharedSite) loginAs(t *testing.T, p *tktdProcess, ua string) (*http.Cli
 	return c, v
 }
 
-// authGroups asks p's /auth/nginx about a page with the ticket and returns
-// the status and the groups it tells the proxy.
-func authGroups(t *testing.T, p *tktdProcess, tkt string) (int, string) {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, p.base+"/auth/nginx", nil)
-	req.Header.Set("X-Original-URL", "https://app.example.com/page")
-	req.AddCookie(&http.Cookie{Name: "auth_tkt", Value: tkt})
-	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode, resp.Header.Get("Remote-Groups")
-}
-
 // TestE2ESessions: two instances, one Redis, sessions on. A login on A
 // is listed by tktctl with its user agent; its ticket works at A, B and a
 // gate, which tell applications the user's groups without the session
@@ -81,18 +66,7 @@ func TestE2ESessions(t *testing.T) {
 	tktdBin, _ := buildBinaries(t)
 	app := countingApp(t)
 	gate := startGate(t, tktdBin, s.env, "--upstream", app.URL, "--login-url", s.a.base+"/login")
-	atGate := func(tkt string) int {
-		req, _ := http.NewRequest(http.MethodGet, gate.base+"/page", nil)
-		req.Header.Set("Accept", "application/json")
-		req.AddCookie(&http.Cookie{Name: "auth_tkt", Value: tkt})
-		resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
-	if code := atGate(tkt); code != http.StatusOK {
+	if code := atGate(t, gate, tkt); code != http.StatusOK {
 		t.Fatalf("A's ticket at the gate: %d", code)
 	}
 
@@ -102,7 +76,7 @@ func TestE2ESessions(t *testing.T) {
 	}
 	t.Logf("a session ended by tktctl was refused by A in %v, by B in %v",
 		refusedWithin(t, s.a, tkt, time.Second), refusedWithin(t, s.b, tkt, time.Second))
-	testenv.WaitFor(t, "the gate to refuse the ticket", time.Second, func() bool { return atGate(tkt) == http.StatusUnauthorized })
+	testenv.WaitFor(t, "the gate to refuse the ticket", time.Second, func() bool { return atGate(t, gate, tkt) == http.StatusUnauthorized })
 	if out := s.tktctlRun(t, "", "session", "list", "alice"); out != "no sessions of alice\n" {
 		t.Errorf("tktctl session list alice after the end:\n%s", out)
 	}
@@ -112,17 +86,8 @@ func TestE2ESessions(t *testing.T) {
 	if code := auth(t, s.b, fresh); code != http.StatusOK {
 		t.Fatalf("a new login at B: %d", code)
 	}
-	c.Jar.SetCookies(mustURL(t, s.b.base), []*http.Cookie{{Name: "auth_tkt", Value: fresh}})
-	req, _ := http.NewRequest(http.MethodPost, s.b.base+"/logout", strings.NewReader(url.Values{}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", s.b.base)
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("logout on B: %d", resp.StatusCode)
+	if code := logout(t, c, s.b, fresh, url.Values{}); code != http.StatusOK {
+		t.Fatalf("logout on B: %d", code)
 	}
 	t.Logf("logout on B: the replayed ticket refused at A in %v", refusedWithin(t, s.a, fresh, time.Second))
 
