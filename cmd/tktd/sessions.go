@@ -48,18 +48,12 @@ func (a *app) sessionCheck() tkthttp.Sessions {
 // followSessions exports how many ended sessions this instance refuses
 // and whether its copy of them is stale (older than redis.stale_after).
 func (m *metrics) followSessions(s *shared.Sessions) {
-	b := func(v bool) float64 {
-		if v {
-			return 1
-		}
-		return 0
-	}
 	m.reg.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tkt_sessions_ended", Help: "Ended sessions in this instance's copy: those whose tickets could still be valid, and are refused."},
 			func() float64 { return float64(s.Status().Ended) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tkt_sessions_copy_stale", Help: "Whether the copy of the ended sessions is older than redis.stale_after (1) or not (0)."},
-			func() float64 { return b(s.Status().Stale) }),
+			func() float64 { return oneIf(s.Status().Stale) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tkt_sessions_refusing", Help: "Whether tickets with a session are answered 503 for want of a current copy (redis.on_outage closed) (1) or not (0)."},
-			func() float64 { return b(s.Status().Refusing) }),
+			func() float64 { return oneIf(s.Status().Refusing) }),
 	)
 }
