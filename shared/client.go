@@ -31,7 +31,7 @@ type Client struct {
 
 	mu     sync.Mutex
 	closed bool
-	owned  []*Revocations // closed with the Client
+	owned  []*follower // closed with the Client
 }
 
 // Open checks cfg and builds the client. It does not wait for Redis, nor
@@ -139,9 +139,9 @@ func (c *Client) Check(ctx context.Context) error {
 // outages there were: for metrics and /readyz.
 func (c *Client) Status() Status { return c.health.status() }
 
-// Close stops the Revocations made from c, closes its connections and
-// waits for its probe, if one is under way. Throttle and CredentialCache
-// calls fail after it. It is safe to call more than once.
+// Close stops the followers made from c (Revocations, Sessions), closes its
+// connections and waits for its probe, if one is under way. Throttle and
+// CredentialCache calls fail after it. It is safe to call more than once.
 func (c *Client) Close() error {
 	c.mu.Lock()
 	if c.closed {
@@ -152,8 +152,8 @@ func (c *Client) Close() error {
 	owned := c.owned
 	c.owned = nil
 	c.mu.Unlock()
-	for _, r := range owned {
-		r.Close()
+	for _, f := range owned {
+		f.Close()
 	}
 	err := c.rdb.Close()
 	if errors.Is(err, redis.ErrClosed) {
@@ -163,23 +163,23 @@ func (c *Client) Close() error {
 	return err
 }
 
-// own registers r to be closed with c; false when c is closed already.
-func (c *Client) own(r *Revocations) bool {
+// own registers f to be closed with c; false when c is closed already.
+func (c *Client) own(f *follower) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return false
 	}
-	c.owned = append(c.owned, r)
+	c.owned = append(c.owned, f)
 	return true
 }
 
-// disown forgets r, closed on its own.
-func (c *Client) disown(r *Revocations) {
+// disown forgets f, closed on its own.
+func (c *Client) disown(f *follower) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for i, o := range c.owned {
-		if o == r {
+		if o == f {
 			c.owned = append(c.owned[:i], c.owned[i+1:]...)
 			return
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/tkt-sso/tkt/authsrc/cache"
 	"github.com/tkt-sso/tkt/authsrc/htpasswd"
 	"github.com/tkt-sso/tkt/shared"
+	"github.com/tkt-sso/tkt/ticket"
 	"github.com/tkt-sso/tkt/web"
 )
 
@@ -68,4 +69,35 @@ func ExampleClient_Throttle() {
 	}
 	_, err = passwords.Check(ctx, "alice", "correct horse", netip.MustParseAddr("192.0.2.1"), time.Now())
 	fmt.Println(err)
+}
+
+// A tktd instance follows the ended sessions and hands the Sessions to
+// its ticket middleware (tkthttp.Config.Sessions); the login page records
+// a session and puts its id into the ticket, and logout ends it.
+func ExampleClient_Sessions() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := shared.Open(ctx, shared.Config{URL: "redis://127.0.0.1:6379/0", TicketTimeout: 2 * time.Hour})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	sessions, err := c.Sessions(ctx) // waits for the first copy, within ctx
+	if err != nil {
+		log.Fatal(err) // ticket timeout 0: records would never expire
+	}
+
+	// At login: the record, and its id in the ticket.
+	s, err := sessions.Create(ctx, shared.Session{User: "alice", Tokens: "staff", Client: "192.0.2.10", UserAgent: "curl/8.0"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	t := ticket.Ticket{UID: "alice", Tokens: ticket.Tokens("staff").WithSession(s.ID), Time: time.Now()}
+	_ = t // minted and set as the cookie
+
+	// At logout: every instance refuses the ticket within a second.
+	if _, err := sessions.End(ctx, s.ID); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(sessions.Check(s.ID))
 }

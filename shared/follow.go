@@ -2,6 +2,8 @@ package shared
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -11,16 +13,76 @@ import (
 // that it is seen back within a second.
 const maxRetry = time.Second
 
-// follow keeps the local copy current until ctx is done: it applies the
-// marks announced on the channel as they come, and reads the whole set at
+// copier is a feature's copy of its shared state (the revocation marks,
+// the ended sessions), which a follower keeps current.
+type copier interface {
+	// announced applies the payloads announced on the feature's channel,
+	// a burst at once, so that it costs one new copy.
+	announced(payloads []string)
+	// resync reads the whole state from Redis and merges it into the copy.
+	resync(ctx context.Context) error
+	// refuse makes the copy's check answer "unavailable" (on_outage
+	// closed and no current copy) or not.
+	refuse(r bool)
+}
+
+// follower keeps a copier current: one goroutine per feature and
+// instance, the same rules for every feature (pub/sub, periodic resync,
+// retry while Redis is away, stale_after and on_outage).
+type follower struct {
+	c       *Client
+	channel string
+	policy  Outage // open or closed
+	feed    copier
+	started time.Time
+
+	// stale is whether Redis has been away for longer than StaleAfter.
+	stale atomic.Bool
+	// synced is whether a full read ever came in.
+	synced atomic.Bool
+
+	cancel    context.CancelFunc
+	done      chan struct{} // closed when the follower has ended
+	first     chan struct{} // closed at the first full read
+	firstOnce sync.Once
+	closeOnce sync.Once
+}
+
+func newFollower(c *Client, channel string, policy Outage, cp copier) *follower {
+	return &follower{
+		c: c, channel: c.channel(channel), policy: policy, feed: cp, started: c.cfg.Now(),
+		done: make(chan struct{}), first: make(chan struct{}),
+	}
+}
+
+// start runs the follower and returns once the first full read is in, or
+// when ctx is done (Redis away: the copy then answers by the outage
+// rules until Redis answers).
+func (f *follower) start(ctx context.Context) {
+	var loop context.Context
+	loop, f.cancel = context.WithCancel(context.Background())
+	if !f.c.own(f) {
+		// The Client is closed: nothing to follow.
+		close(f.done)
+		return
+	}
+	go f.follow(loop)
+	select {
+	case <-f.first:
+	case <-ctx.Done():
+	}
+}
+
+// follow keeps the copy current until ctx is done: it applies what is
+// announced on the channel as it comes, and reads the whole state at
 // once, every ResyncInterval, after every (re)subscription (messages may
 // have been missed meanwhile) and every second while Redis is away. It is
 // the only goroutine of its own; go-redis's PubSub runs two more (receive
 // and health check), which end when it is closed.
-func (r *Revocations) follow(ctx context.Context) {
-	defer close(r.done)
-	cfg := r.c.cfg
-	ps := r.c.rdb.Subscribe(ctx, r.channel)
+func (f *follower) follow(ctx context.Context) {
+	defer close(f.done)
+	cfg := f.c.cfg
+	ps := f.c.rdb.Subscribe(ctx, f.channel)
 	ch := ps.ChannelWithSubscriptions(
 		redis.WithChannelSize(1024),
 		// A hung subscription is found and dialled again within a few
@@ -44,33 +106,34 @@ func (r *Revocations) follow(ctx context.Context) {
 			if !ok {
 				return
 			}
-			if r.receive(msg, ch) {
+			if f.receive(msg, ch) {
 				resync.Reset(0)
 			}
 		case <-resync.C:
 			next := cfg.ResyncInterval
-			if err := r.resync(ctx); err != nil {
+			if err := f.feed.resync(ctx); err != nil {
 				next = min(maxRetry, next)
+			} else {
+				f.synced.Store(true)
+				f.firstOnce.Do(func() { close(f.first) })
 			}
 			resync.Reset(next)
 		}
-		r.judge()
+		f.judge()
 	}
 }
 
-// receive applies msg and whatever else is queued behind it at once, so
-// that a burst of marks costs one new copy. It reports whether a
-// (re)subscription came, after which the whole set must be read.
-func (r *Revocations) receive(msg any, ch <-chan any) (resubscribed bool) {
-	var ups []update
+// receive applies msg and whatever else is queued behind it at once. It
+// reports whether a (re)subscription came, after which the whole state
+// must be read.
+func (f *follower) receive(msg any, ch <-chan any) (resubscribed bool) {
+	var payloads []string
 	for {
 		switch m := msg.(type) {
 		case *redis.Subscription:
 			resubscribed = resubscribed || m.Kind == "subscribe"
 		case *redis.Message:
-			if member, at, ok := parsePayload(m.Payload); ok {
-				ups = append(ups, update{member, at})
-			}
+			payloads = append(payloads, m.Payload)
 		}
 		select {
 		case next, ok := <-ch:
@@ -82,47 +145,34 @@ func (r *Revocations) receive(msg any, ch <-chan any) (resubscribed bool) {
 		}
 		break
 	}
-	r.c.health.observe(nil)
-	if len(ups) > 0 {
-		r.apply(ups)
+	f.c.health.observe(nil)
+	if len(payloads) > 0 {
+		f.feed.announced(payloads)
 	}
 	return resubscribed
 }
 
-// resync reads the whole set and merges it into the local copy: a mark
-// only ever moves later, and leaves the copy only when it expires. An
-// instance so keeps the marks it has seen even if Redis loses them (a
-// restart without persistence); instances started after that do not
-// know them, which is why Redis should persist (docs/deployment.md).
-func (r *Revocations) resync(ctx context.Context) error {
-	ups, err := r.read(ctx)
-	if err != nil {
-		return err
-	}
-	now := r.c.cfg.Now()
-	r.mu.Lock()
-	n := r.copy.Load().with(ups, r.cutoff(now))
-	n.synced = now
-	r.copy.Store(n)
-	r.mu.Unlock()
-	r.syncOnce.Do(func() { close(r.synced) })
-	return nil
-}
-
 // judge decides whether the copy is stale (Redis away for longer than
 // StaleAfter since it last answered) and, with on_outage closed, makes
-// Check refuse while it is, or while there never was a copy.
-func (r *Revocations) judge() {
-	st := r.c.health.status()
+// the copy refuse while it is, or while there never was a copy.
+func (f *follower) judge() {
+	st := f.c.health.status()
 	seen := st.LastSeen
 	if seen.IsZero() {
-		seen = r.started
+		seen = f.started
 	}
-	stale := st.Known && !st.Up && r.c.cfg.Now().Sub(seen) > r.c.cfg.StaleAfter
-	r.stale.Store(stale)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	m := r.copy.Load()
-	refuse := r.policy == OutageClosed && (stale || m.synced.IsZero())
-	r.copy.Store(m.withRefuse(refuse))
+	stale := st.Known && !st.Up && f.c.cfg.Now().Sub(seen) > f.c.cfg.StaleAfter
+	f.stale.Store(stale)
+	f.feed.refuse(f.policy == OutageClosed && (stale || !f.synced.Load()))
+}
+
+// Close stops following and waits for the goroutines doing it. The copy
+// goes on answering as it last was. It is safe to call more than once.
+func (f *follower) Close() error {
+	f.closeOnce.Do(func() {
+		f.cancel()
+		<-f.done
+		f.c.disown(f)
+	})
+	return nil
 }

@@ -76,7 +76,7 @@ func (h *health) observe(err error) {
 		// The one line of the outage, for every feature: each says here
 		// what it does meanwhile (docs/deployment.md has the reasons).
 		h.log.Warn("redis unreachable: shared state is served from this instance's memory until it returns "+
-			"(revocation: the last copy of the marks; login throttle: this instance's own buckets; credential cache: every check goes to the user store)",
+			"(revocation: the last copy of the marks; sessions: the last copy of the ended ones until stale_after, no new logins with a session; login throttle: this instance's own buckets; credential cache: every check goes to the user store)",
 			"redis", h.name, "err", err)
 	case was.Known:
 		h.log.Info("redis reachable again", "redis", h.name, "down_for", now.Sub(was.Since).Round(time.Millisecond))

@@ -70,19 +70,48 @@ func (d deployment) key() string {
 	return p + "{revocations}"
 }
 
-// instance opens a Client as one tktd instance would, with cfg changed by
-// mod, and its Revocations; both close when the test ends.
-func (d deployment) instance(t *testing.T, log *slog.Logger, mod func(*shared.Config)) (*shared.Client, *shared.Revocations) {
+// client opens a Client as one tktd instance would, with cfg changed by
+// mod; it closes when the test ends.
+func (d deployment) client(t *testing.T, log *slog.Logger, mod func(*shared.Config)) *shared.Client {
 	t.Helper()
 	cfg := d.base
 	cfg.Logger = log
 	if mod != nil {
 		mod(&cfg)
 	}
-	c := redistest.Open(t, cfg)
+	return redistest.Open(t, cfg)
+}
+
+// instance is a client and its Revocations.
+func (d deployment) instance(t *testing.T, log *slog.Logger, mod func(*shared.Config)) (*shared.Client, *shared.Revocations) {
+	t.Helper()
+	c := d.client(t, log, mod)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return c, c.Revocations(ctx)
+}
+
+// namedTest is one test of a suite that runs on several deployments.
+type namedTest struct {
+	name string
+	f    func(*testing.T, deployment)
+}
+
+// runSuite runs the tests, each on a deployment of its own.
+func runSuite(t *testing.T, open func(*testing.T) deployment, tests []namedTest) {
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { tc.f(t, open(t)) })
+	}
+}
+
+// clusterEach is one Redis Cluster for a suite, a key prefix per test.
+func clusterEach(t *testing.T) func(*testing.T) deployment {
+	d := cluster(t)
+	return func(*testing.T) deployment {
+		each := d
+		each.base.KeyPrefix = redistest.UniquePrefix()
+		return each
+	}
 }
 
 // textLog is a logger writing text lines into a buffer the test reads.

@@ -65,9 +65,8 @@ func parsePayload(p string) (member string, at int64, ok bool) {
 	return member, at, true
 }
 
-// marks is an instance's copy of the revocation marks. A published copy
-// is never changed: writers make a new one and swap the pointer, so that
-// Check reads it without a lock.
+// marks is an instance's copy of the revocation marks, published in a
+// snapshot: never changed once there.
 type marks struct {
 	all   int64            // unix time of the mark for every user; 0 for none
 	users map[string]int64 // unix time of each user's mark

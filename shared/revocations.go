@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -36,23 +34,11 @@ var (
 //
 // A Revocations implements tkthttp.Revocation.
 type Revocations struct {
-	c       *Client
-	key     string
-	channel string
-	ttl     time.Duration // how long a mark matters; 0 for ever
-	policy  Outage        // open or closed
+	*follower
+	key string
+	ttl time.Duration // how long a mark matters; 0 for ever
 
-	copy atomic.Pointer[marks]
-	mu   sync.Mutex // serializes the writers of copy
-	// stale is whether Redis has been away for longer than StaleAfter.
-	stale   atomic.Bool
-	started time.Time
-
-	cancel    context.CancelFunc
-	done      chan struct{} // closed when the follower has ended
-	synced    chan struct{} // closed at the first full read
-	syncOnce  sync.Once
-	closeOnce sync.Once
+	copy snapshot[marks]
 }
 
 var _ tkthttp.Revocation = (*Revocations)(nil)
@@ -64,29 +50,11 @@ var _ tkthttp.Revocation = (*Revocations)(nil)
 // refuses with on_outage closed, until Redis answers). Close, or the
 // Client's Close, stops it.
 func (c *Client) Revocations(ctx context.Context) *Revocations {
-	r := &Revocations{
-		c:       c,
-		key:     c.key("revocations"),
-		channel: c.channel("revocations"),
-		ttl:     c.cfg.ttl(),
-		policy:  c.cfg.OnOutage.or(OutageOpen),
-		started: c.cfg.Now(),
-		done:    make(chan struct{}),
-		synced:  make(chan struct{}),
-	}
-	r.copy.Store(&marks{refuse: r.policy == OutageClosed})
-	var loop context.Context
-	loop, r.cancel = context.WithCancel(context.Background())
-	if !c.own(r) {
-		// The Client is closed: nothing to follow.
-		close(r.done)
-		return r
-	}
-	go r.follow(loop)
-	select {
-	case <-r.synced:
-	case <-ctx.Done():
-	}
+	r := &Revocations{key: c.key("revocations"), ttl: c.cfg.ttl()}
+	policy := c.cfg.OnOutage.or(OutageOpen)
+	r.copy.update(func(*marks) *marks { return &marks{refuse: policy == OutageClosed} })
+	r.follower = newFollower(c, "revocations", policy, r)
+	r.start(ctx)
 	return r
 }
 
@@ -234,9 +202,46 @@ func (r *Revocations) cutoff(now time.Time) int64 {
 
 // apply adds marks to the local copy.
 func (r *Revocations) apply(ups []update) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.copy.Store(r.copy.Load().with(ups, r.cutoff(r.c.cfg.Now())))
+	cutoff := r.cutoff(r.c.cfg.Now())
+	r.copy.update(func(m *marks) *marks { return m.with(ups, cutoff) })
+}
+
+// announced implements copier: the marks announced on the channel.
+func (r *Revocations) announced(payloads []string) {
+	var ups []update
+	for _, p := range payloads {
+		if member, at, ok := parsePayload(p); ok {
+			ups = append(ups, update{member, at})
+		}
+	}
+	if len(ups) > 0 {
+		r.apply(ups)
+	}
+}
+
+// resync implements copier: it reads the whole set and merges it into
+// the local copy: a mark only ever moves later, and leaves the copy only
+// when it expires. An instance so keeps the marks it has seen even if
+// Redis loses them (a restart without persistence); instances started
+// after that do not know them, which is why Redis should persist
+// (docs/deployment.md).
+func (r *Revocations) resync(ctx context.Context) error {
+	ups, err := r.read(ctx)
+	if err != nil {
+		return err
+	}
+	now := r.c.cfg.Now()
+	r.copy.update(func(m *marks) *marks {
+		n := m.with(ups, r.cutoff(now))
+		n.synced = now
+		return n
+	})
+	return nil
+}
+
+// refuse implements copier.
+func (r *Revocations) refuse(refuse bool) {
+	r.copy.update(func(m *marks) *marks { return m.withRefuse(refuse) })
 }
 
 // RevocationStatus is what an instance knows of the marks, for metrics.
@@ -259,16 +264,4 @@ func (r *Revocations) Status() RevocationStatus {
 		n++
 	}
 	return RevocationStatus{Marks: n, Synced: m.synced, Stale: r.stale.Load(), Refusing: m.refuse}
-}
-
-// Close stops following the marks and waits for the goroutines doing it.
-// Check goes on answering from the last copy. It is safe to call more
-// than once.
-func (r *Revocations) Close() error {
-	r.closeOnce.Do(func() {
-		r.cancel()
-		<-r.done
-		r.c.disown(r)
-	})
-	return nil
 }

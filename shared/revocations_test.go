@@ -9,7 +9,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/tkt-sso/tkt/internal/redistest"
 	"github.com/tkt-sso/tkt/shared"
 	"github.com/tkt-sso/tkt/ticket"
 )
@@ -23,29 +22,18 @@ func TestRevocationsCluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a Redis Cluster")
 	}
-	d := cluster(t)
-	suite(t, func(*testing.T) deployment {
-		// One cluster for the suite, a prefix per test.
-		each := d
-		each.base.KeyPrefix = redistest.UniquePrefix()
-		return each
-	})
+	suite(t, clusterEach(t))
 }
 
 func suite(t *testing.T, open func(*testing.T) deployment) {
-	for _, tc := range []struct {
-		name string
-		f    func(*testing.T, deployment)
-	}{
+	runSuite(t, open, []namedTest{
 		{"marks", testMarks},
 		{"expiry", testExpiry},
 		{"no expiry", testNoExpiry},
 		{"propagation", testPropagation},
 		{"missed announcement", testMissedAnnouncement},
 		{"user names", testUserNames},
-	} {
-		t.Run(tc.name, func(t *testing.T) { tc.f(t, open(t)) })
-	}
+	})
 }
 
 // A user's mark refuses their tickets issued up to it, in whole seconds,

@@ -17,6 +17,12 @@
 // accepted forever, empty user ids, IPv6 clients) this package is
 // stricter; docs/ticket-format.md lists every difference.
 //
+// A token that starts with SessionPrefix carries the id of a server-side
+// session (tktd's sessions on Redis): Tokens.Session reads it and
+// Tokens.WithSession writes it. The ticket stays signed and stateless;
+// the id only lets a validator that follows the sessions refuse a ticket
+// whose session has ended.
+//
 // This package knows nothing of HTTP beyond the Cookie header's syntax. Its
 // companion, package [github.com/tkt-sso/tkt/ticket/tkthttp], is
 // mod_auth_tkt's behaviour as net/http middleware: login redirects, refresh

@@ -51,7 +51,8 @@ type Config struct {
 	// network instead of its address; 0 means the whole address.
 	IPv4Prefix, IPv6Prefix int
 	// Tokens are the required tokens, any one of which admits the ticket;
-	// empty requires none (TKTAuthToken).
+	// empty requires none (TKTAuthToken). None may start with
+	// SessionPrefix.
 	Tokens []string
 }
 
@@ -100,7 +101,7 @@ func NewVerifier(c Config) (*Verifier, error) {
 		errs = append(errs, err)
 	}
 	for _, t := range c.Tokens {
-		if err := CheckToken(t); err != nil {
+		if err := CheckRequiredToken(t); err != nil {
 			errs = append(errs, fmt.Errorf("required %w", err))
 		}
 	}

@@ -28,6 +28,12 @@ type BasicConfig struct {
 	// that a client that keeps cookies skips the store from then on
 	// (mod_auth_cache's idea). The password is never in the cookie.
 	IssueTicket bool
+	// Sessions, when set, records a server-side session for every ticket
+	// IssueTicket sends, as the portal does at login: a client that sends
+	// its password with every request and keeps no cookie makes a record
+	// each time. Without a recorded session no ticket is sent (the
+	// request goes on: its password was right).
+	Sessions Sessions
 }
 
 // basicAuth checks HTTP Basic credentials for /auth and the gate.
@@ -35,6 +41,7 @@ type basicAuth struct {
 	passwords *Passwords
 	challenge string
 	issue     bool
+	sessions  Sessions         // nil: tickets without a session
 	verifier  *ticket.Verifier // mints the optional ticket
 	cookie    CookieConfig
 	log       *slog.Logger
@@ -68,6 +75,7 @@ func newBasicAuth(o *BasicConfig, tc ticket.Config, cookie CookieConfig, log *sl
 		passwords: o.Passwords,
 		challenge: basicChallenge(o.Realm),
 		issue:     o.IssueTicket,
+		sessions:  o.Sessions,
 		verifier:  v,
 		cookie:    cookie,
 		log:       log,
@@ -130,14 +138,30 @@ func (b *basicAuth) authenticate(w http.ResponseWriter, r *http.Request, o tktht
 	if len(tokens) > 0 && !t.Tokens.HasAny(tokens) {
 		return refuse(http.StatusForbidden, resultOK, "password right, required token missing", t.UID, "a required group is missing")
 	}
+	who := tkthttp.Identity{Ticket: t}
 	if b.issue {
-		if raw, err := b.verifier.Mint(t, o.Addr); err != nil {
-			b.log.WarnContext(r.Context(), "basic: ticket not issued", "user", t.UID, "reason", err.Error())
-		} else {
-			http.SetCookie(w, b.cookie.ticketCookie(ticket.Encode(raw), o, now))
-			b.metrics.TicketIssued()
-		}
+		who.Session = b.issueTicket(w, r, o, t, now)
 	}
 	logLogin(b.log, b.metrics, r, slog.LevelDebug, resultOK, "basic", t.UID, o)
-	return tkthttp.Identity{Ticket: t}, true
+	return who, true
+}
+
+// issueTicket sends the client a ticket for t, carrying a new session
+// with sessions on, and returns the session's id. Failing that, no ticket
+// is sent: the request goes on without one.
+func (b *basicAuth) issueTicket(w http.ResponseWriter, r *http.Request, o tkthttp.ClientOrigin, t ticket.Ticket, now time.Time) string {
+	st, err := withSession(r.Context(), b.sessions, r, o, t)
+	if err != nil {
+		b.log.WarnContext(r.Context(), "basic: ticket not issued: the session could not be recorded", "user", t.UID, "reason", err.Error())
+		return ""
+	}
+	raw, err := b.verifier.Mint(st, o.Addr)
+	if err != nil {
+		b.log.WarnContext(r.Context(), "basic: ticket not issued", "user", t.UID, "reason", err.Error())
+		return ""
+	}
+	http.SetCookie(w, b.cookie.ticketCookie(ticket.Encode(raw), o, now))
+	b.metrics.TicketIssued()
+	sid, _ := st.Tokens.Session()
+	return sid
 }

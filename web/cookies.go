@@ -67,13 +67,14 @@ func portalCookie(name, value string, ci tkthttp.ClientOrigin, maxAge time.Durat
 
 // currentTicket verifies the ticket cookies the request carries.
 //
-// A ticket taken back (Config.Revocation) counts as none; one whose fate
-// nobody can tell right now (the shared state is away), too: the portal
-// cannot vouch for it, and the user can still log in afresh.
+// A ticket taken back (Config.Revocation, or its session ended:
+// Config.Sessions) counts as none; one whose fate nobody can tell right
+// now (the shared state is away), too: the portal cannot vouch for it,
+// and the user can still log in afresh.
 func (s *state) currentTicket(r *http.Request, ci tkthttp.ClientOrigin, now time.Time) (ticket.Result, error) {
 	res, err := s.verifier.VerifyCookies(r.Header.Values("Cookie"), s.cookie.Name, ci.Addr, now)
-	if s.cfg.Revocation != nil && (err == nil || errors.Is(err, ticket.ErrMissingToken)) {
-		if rerr := s.cfg.Revocation.Check(res.UID, res.Time); rerr != nil {
+	if err == nil || errors.Is(err, ticket.ErrMissingToken) {
+		if rerr := tkthttp.CheckRevoked(s.cfg.Revocation, s.sessions(), res.Ticket); rerr != nil {
 			return res, rerr
 		}
 	}

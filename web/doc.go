@@ -20,6 +20,9 @@
 //   - NewRenew, the renewal all three apply before they refresh a ticket:
 //     the user stores say who its user is now, or that the ticket must
 //     not be refreshed.
+//   - Sessions, the server-side sessions (shared.Sessions on Redis) the
+//     portal and HTTP Basic record at login, whose id the ticket carries,
+//     and that logout ends everywhere.
 //
 // Tickets themselves are package ticket's business, and the middleware
 // semantics package tkthttp's; cmd/tktd maps its configuration onto these

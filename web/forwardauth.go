@@ -57,6 +57,11 @@ type ForwardAuthConfig struct {
 	// Revocation, when set, refuses tickets taken back before their
 	// timeout, under every rule (tkthttp.Config.Revocation).
 	Revocation tkthttp.Revocation
+	// Sessions, when set, refuses tickets whose session has ended and
+	// extends a session when its ticket is refreshed, under every rule
+	// (tkthttp.Config.Sessions). HTTP Basic records sessions of its own
+	// through Basic.Sessions.
+	Sessions tkthttp.Sessions
 	// URLTicketHosts accept a ticket in the URL (?auth_tkt=...), the
 	// cross-domain hand-over, when the proxy passes redirects on.
 	URLTicketHosts []string
@@ -229,6 +234,7 @@ func newForwardRule(o ForwardAuthConfig, r ForwardAuthRule) (forwardRule, error)
 		GuestUser:        o.GuestUser,
 		Renew:            o.Renew,
 		Revocation:       o.Revocation,
+		Sessions:         o.Sessions,
 		BearerTickets:    o.BearerTickets,
 		Challenge:        challenge,
 		ClientAddrConfig: o.ClientAddrConfig,

@@ -14,7 +14,9 @@ import (
 // ticketFor is the ticket for what a store says of a user (user is the
 // name asked about, for a store that reports none), issued at now. Groups
 // that cannot be tokens are left out, and logged: a store may hold any
-// name, a ticket cannot carry every one.
+// name, a ticket cannot carry every one. So are groups named like a
+// session token (ticket.SessionPrefix): whoever names a group could
+// otherwise give its members a session of their choosing.
 func ticketFor(ctx context.Context, log *slog.Logger, id authsrc.Identity, user string, now time.Time) ticket.Ticket {
 	t := ticket.Ticket{UID: cmp.Or(id.User, user), Data: id.Data, Time: now}
 	var skipped []string
@@ -26,12 +28,13 @@ func ticketFor(ctx context.Context, log *slog.Logger, id authsrc.Identity, user 
 
 // tokensOf keeps the groups that can stand in a ticket's token list.
 func tokensOf(groups []string) (ticket.Tokens, []string) {
-	if !slices.ContainsFunc(groups, func(g string) bool { return ticket.CheckToken(g) != nil }) {
+	fits := func(g string) bool { return ticket.CheckRequiredToken(g) == nil }
+	if !slices.ContainsFunc(groups, func(g string) bool { return !fits(g) }) {
 		return ticket.JoinTokens(groups...), nil // the usual case, without a copy
 	}
 	var ok, skipped []string
 	for _, g := range groups {
-		if ticket.CheckToken(g) == nil {
+		if fits(g) {
 			ok = append(ok, g)
 		} else {
 			skipped = append(skipped, g)

@@ -170,6 +170,13 @@ func (s *state) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 
 	t := ticketFor(r.Context(), s.log, id, user, now)
+	if t, err = withSession(r.Context(), s.cfg.Sessions, r, ci, t); err != nil {
+		// Our fault, not the user's: a ticket that logout could not end
+		// is not handed out.
+		s.logAttempt(r, slog.LevelError, resultUnavailable, "the session could not be recorded: "+err.Error(), t.UID, ci)
+		form(http.StatusServiceUnavailable, reasonNoSession)
+		return
+	}
 	if autoLogins(r) > 0 {
 		// A fresh login starts the loop guard over.
 		http.SetCookie(w, portalCookie(loopCookie, "", ci, -1))
@@ -270,6 +277,8 @@ func reasonFor(err error, marker reason) reason {
 		return reasonUnauthorized
 	case errors.Is(err, ticket.ErrExpired):
 		return reasonExpired
+	case errors.Is(err, tkthttp.ErrSessionEnded):
+		return reasonEnded
 	case errors.Is(err, tkthttp.ErrRevoked):
 		return reasonRevoked
 	case errors.Is(err, ticket.ErrNoTicket):

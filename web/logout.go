@@ -14,11 +14,14 @@ import (
 // and harmless, so it is also offered on GET for links from applications;
 // a POST still passes the cross-origin check.
 //
-// A POST with everywhere=1 also revokes every ticket of the user issued
-// so far (Config.Revoke), on every browser and device: "sign out
-// everywhere". Only a POST, and only for the holder of a valid ticket:
-// a link cannot end someone's sessions. When the revocation cannot be
-// recorded the user is told, never shown the usual signed-out page.
+// With sessions (Config.Sessions), the ticket's session is ended too, so
+// that a copy of the ticket is refused everywhere. A POST with
+// everywhere=1 instead revokes every ticket of the user issued so far
+// (Config.Revoke) and ends every session of theirs, on every browser and
+// device: "sign out everywhere". Only a POST, and only for the holder of a
+// valid ticket: a link cannot end someone's sessions. When the server
+// side cannot be done the user is told, never shown the usual signed-out
+// page.
 func (s *state) logout(w http.ResponseWriter, r *http.Request) {
 	ci, now := s.clients.Origin(r), s.now()
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormSize)
@@ -34,6 +37,9 @@ func (s *state) logout(w http.ResponseWriter, r *http.Request) {
 			s.render(w, r, http.StatusServiceUnavailable, pageLoggedOut, s.page(reasonNoEverywhere))
 			return
 		}
+	} else if !s.endSession(r, ci, res, err) {
+		s.render(w, r, http.StatusServiceUnavailable, pageLoggedOut, s.page(reasonNoLogout))
+		return
 	}
 	s.log.InfoContext(r.Context(), "logout", "user", user, "client_ip", ci.Addr.String())
 	if back, ok := s.redirects.check(r.Form.Get(s.backArg)); ok {
@@ -44,22 +50,36 @@ func (s *state) logout(w http.ResponseWriter, r *http.Request) {
 }
 
 // signOutEverywhere revokes the tickets of the user holding res (err is
-// its verdict) issued so far. Without a valid ticket there is nobody's
-// to revoke, which is no failure.
+// its verdict) issued so far, and ends their sessions. Without a valid
+// ticket there is nobody's to revoke, which is no failure.
 func (s *state) signOutEverywhere(r *http.Request, ci tkthttp.ClientOrigin, res ticket.Result, err error) bool {
 	if err != nil && !errors.Is(err, ticket.ErrMissingToken) {
 		return true
 	}
-	if s.cfg.Revoke == nil {
+	if s.cfg.Revoke == nil && s.cfg.Sessions == nil {
 		s.log.WarnContext(r.Context(), "sign out everywhere: no shared state to record it in (redis is not configured)", "user", res.UID)
 		return false
 	}
-	if err := s.cfg.Revoke(r.Context(), res.UID, s.now()); err != nil {
-		s.log.ErrorContext(r.Context(), "sign out everywhere failed", "user", res.UID, "client_ip", ci.Addr.String(), "err", err)
-		return false
+	ok, ended := true, 0
+	if s.cfg.Revoke != nil {
+		if err := s.cfg.Revoke(r.Context(), res.UID, s.now()); err != nil {
+			s.log.ErrorContext(r.Context(), "sign out everywhere failed: the tickets could not be revoked", "user", res.UID, "client_ip", ci.Addr.String(), "err", err)
+			ok = false
+		}
 	}
-	s.log.InfoContext(r.Context(), "signed out everywhere: every ticket issued so far is revoked", "user", res.UID, "client_ip", ci.Addr.String())
-	return true
+	if s.cfg.Sessions != nil {
+		sessions, err := s.cfg.Sessions.EndUser(r.Context(), res.UID)
+		if err != nil {
+			s.log.ErrorContext(r.Context(), "sign out everywhere failed: the sessions could not be ended", "user", res.UID, "client_ip", ci.Addr.String(), "err", err)
+			ok = false
+		}
+		ended = len(sessions)
+	}
+	if ok {
+		s.log.InfoContext(r.Context(), "signed out everywhere: every ticket issued so far is revoked, every session ended",
+			"user", res.UID, "client_ip", ci.Addr.String(), "sessions", ended)
+	}
+	return ok
 }
 
 // home is GET /: who is signed in. A ticket due for refresh is refreshed
@@ -82,8 +102,9 @@ func (s *state) home(w http.ResponseWriter, r *http.Request) {
 	}
 	d := s.page(reasonNone)
 	d.Message, d.Kind = "", "info"
-	d.CurrentUser, d.Tokens = t.UID, t.Tokens.List()
-	d.Everywhere = s.cfg.Revoke != nil
+	_, groups := t.Tokens.Session()
+	d.CurrentUser, d.Tokens = t.UID, groups.List()
+	d.Everywhere = s.cfg.Revoke != nil || s.cfg.Sessions != nil
 	s.render(w, r, http.StatusOK, pageHome, d)
 }
 

@@ -32,6 +32,9 @@ const (
 	reasonNoClient     reason = "client_unknown"
 	reasonRevoked      reason = "revoked"
 	reasonNoEverywhere reason = "everywhere_failed"
+	reasonEnded        reason = "session_ended"
+	reasonNoSession    reason = "session_unavailable"
+	reasonNoLogout     reason = "logout_incomplete"
 )
 
 // message is the default wording of each reason, and whether it reports a
@@ -76,6 +79,12 @@ func (r reason) message() (text, kind string) {
 		return "Your sign-in was revoked (signed out everywhere, or the password changed). Please sign in again.", "info"
 	case reasonNoEverywhere:
 		return "You could not be signed out everywhere just now: you are signed out here. Please try again in a moment.", "error"
+	case reasonEnded:
+		return "Your session was ended (you signed out, here or on another device). Please sign in again.", "info"
+	case reasonNoSession:
+		return "Your sign-in could not be recorded just now. Please try again in a moment.", "error"
+	case reasonNoLogout:
+		return "You are signed out in this browser, but your session could not be ended on the server just now: it ends by itself when your sign-in times out.", "error"
 	case reasonNoClient:
 		return "Your network address could not be determined, so no sign-in can be bound to it. Please contact the administrator.", "error"
 	}

@@ -33,8 +33,16 @@ type Config struct {
 	Revocation tkthttp.Revocation
 	// Revoke, when set, records that the user's tickets issued before at
 	// are revoked everywhere: the "sign out everywhere" of POST /logout
-	// (everywhere=1), offered on the home page only when it is set.
+	// (everywhere=1), offered on the home page only when it (or Sessions)
+	// is set.
 	Revoke func(ctx context.Context, user string, at time.Time) error
+	// Sessions, when set, records a server-side session at every password
+	// login, whose id the ticket carries (guests get none: they hold
+	// nothing worth ending, and anyone could fill the store with them).
+	// Logout ends the session, "sign out everywhere" ends every session of
+	// the user, and the portal takes a ticket whose session has ended for
+	// none. A login whose session cannot be recorded fails (503).
+	Sessions Sessions
 	// Cookie is where the ticket cookie lives.
 	Cookie CookieConfig
 	// BackArg names the destination parameter (TKTAuthBackArgName);

@@ -12,12 +12,13 @@ import (
 // refresh is the portal's own re-issue, with the middleware's rules: the
 // ticket of res is re-issued when it is due (or signed with an old
 // secret), or when force asks for a fresh one anyway (a URL ticket hand-
-// over), renewed first from the stores (Config.Renew). It sets the fresh
+// over), renewed first from the stores (Config.Renew) and its session
+// extended (Config.Sessions: tkthttp.PrepareReissue). It sets the fresh
 // cookie and returns the ticket the request goes on with, and the cookie
 // value to hand over: the fresh one, or "" when nothing was due.
 //
 // When the renewal refuses (the user is gone, or the store cannot say;
-// Renew logged why), nothing is re-issued: the request goes on with the
+// Renew logged why; or the session is gone), nothing is re-issued: the request goes on with the
 // ticket as it is, valid until its own timeout and never longer, and a
 // forced hand-over carries that same ticket with its own time. err is a
 // ticket that cannot be minted (an IPv6 client where tickets bind IPv4).
@@ -25,7 +26,7 @@ func (s *state) refresh(ctx context.Context, w http.ResponseWriter, ci tkthttp.C
 	if !res.ShouldReissue() && !force {
 		return res.Ticket, "", false, nil
 	}
-	t, rerr := s.cfg.Renew.Apply(ctx, res.Ticket)
+	t, rerr := tkthttp.PrepareReissue(ctx, s.cfg.Renew, s.sessions(), res.Ticket)
 	if rerr != nil {
 		if !force {
 			return res.Ticket, "", false, nil

@@ -13,5 +13,6 @@ func subcommands(s *streams) []*cobra.Command {
 		newUserCmd(s),
 		newConfigCmd(s),
 		newRevokeCmd(s),
+		newSessionCmd(s),
 	}
 }

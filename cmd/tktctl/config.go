@@ -149,10 +149,16 @@ func summarize(w io.Writer, c config.Config, env []string) error {
 	}
 	if c.Redis.Enabled() {
 		outage := c.Redis.OnOutage
-		if outage == "" {
+		switch {
+		case outage == "" && c.Sessions.Enabled:
+			outage = "default (revocation open, sessions closed)"
+		case outage == "":
 			outage = "default (revocation open)"
 		}
 		row("redis", "%s, key prefix %q, on outage %s after %s", c.Redis.Describe(), c.Redis.KeyPrefix, outage, config.FormatDuration(c.Redis.StaleAfter))
+	}
+	if c.Sessions.Enabled {
+		row("sessions", "on: a record per login in redis, ended at logout (tktctl session list, end)")
 	}
 	if len(env) > 0 {
 		row("environment", "%s", strings.Join(env, ", "))

@@ -52,6 +52,10 @@ tktctl: ` + bad + ` is not a valid tktd configuration
 	if r.Code != 0 || !strings.Contains(r.Out, `redis        redis://:xxxxx@127.0.0.1:6379/0, key prefix "tkt:", on outage default (revocation open) after 1m`) || strings.Contains(r.Out, "s3cret") {
 		t.Errorf("with TKT_REDIS_URL: %+v", r)
 	}
+	r = runTktctl(t, map[string]string{"TKT_REDIS_URL": "redis://127.0.0.1:6379/0", "TKT_SESSIONS_ENABLED": "true"}, "", "config", "check", good)
+	if r.Code != 0 || !strings.Contains(r.Out, "on outage default (revocation open, sessions closed) after 1m") || !strings.Contains(r.Out, "sessions     on: a record per login in redis") {
+		t.Errorf("with sessions: %+v", r)
+	}
 
 	// The environment counts, as for tktd, unless --no-env.
 	env := map[string]string{"TKT_LISTEN": "bad listen"}

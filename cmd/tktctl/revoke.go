@@ -95,9 +95,19 @@ configuration), 2 usage error.`,
 	return c
 }
 
-// openRevocations connects to the configured Redis and checks that it
-// answers; done closes it.
+// openRevocations connects to the configured Redis, checks that it
+// answers and reads the marks; done closes it.
 func openRevocations(ctx context.Context, s *streams, path string) (*shared.Revocations, func(), error) {
+	client, err := openShared(ctx, s, path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return client.Revocations(ctx), func() { client.Close() }, nil
+}
+
+// openShared connects to the Redis of the tktd configuration at path (or
+// $TKT_CONFIG, or the TKT_... environment) and checks that it answers.
+func openShared(ctx context.Context, s *streams, path string) (*shared.Client, error) {
 	if path == "" {
 		path = s.getenv("TKT_CONFIG") // as tktd reads it
 	}
@@ -111,18 +121,18 @@ func openRevocations(ctx context.Context, s *streams, path string) (*shared.Revo
 		for _, p := range config.Problems(err) {
 			fmt.Fprintf(s.err, "  %v\n", p)
 		}
-		return nil, nil, fmt.Errorf("%s is not a valid tktd configuration", name)
+		return nil, fmt.Errorf("%s is not a valid tktd configuration", name)
 	}
 	sc, err := cfg.Shared(nil)
 	if errors.Is(err, config.ErrNoRedis) {
-		return nil, nil, usageError("%w; or give the tktd configuration with --config FILE", err)
+		return nil, usageError("%w; or give the tktd configuration with --config FILE", err)
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	client, err := shared.Open(ctx, sc)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	// Open has asked Redis: fail at once, rather than after waiting for
 	// a copy that never comes.
@@ -132,9 +142,9 @@ func openRevocations(ctx context.Context, s *streams, path string) (*shared.Revo
 		if why == nil {
 			why = errors.New("no answer")
 		}
-		return nil, nil, fmt.Errorf("redis unreachable: %s: %w", client, why)
+		return nil, fmt.Errorf("redis unreachable: %s: %w", client, why)
 	}
-	return client.Revocations(ctx), func() { client.Close() }, nil
+	return client, nil
 }
 
 // listMarks prints the marks in force, or says there are none.

@@ -48,6 +48,8 @@ type app struct {
 	revocations *shared.Revocations
 	throttle    *shared.Throttle
 	credentials *shared.CredentialCache
+	// sessions are the server-side sessions, nil unless sessions are on.
+	sessions *shared.Sessions
 	// opsLn is the gate's listener for /metrics and /healthz
 	// (gate.metrics_listen), nil without one.
 	opsLn net.Listener
@@ -112,6 +114,7 @@ func (a *app) portalConfig(tc ticket.Config) (web.Config, error) {
 		Renew:      a.renew,
 		Revocation: a.revocation(),
 		Revoke:     a.revoke(),
+		Sessions:   a.sessionStore(),
 		Cookie: web.CookieConfig{
 			Name: c.Cookie.Name, Domain: c.Cookie.Domain, Path: c.Cookie.Path,
 			Secure: c.Cookie.Secure, Expires: c.Cookie.Expires,
@@ -147,6 +150,7 @@ func (a *app) forwardAuthConfig(po web.Config) web.ForwardAuthConfig {
 			Passwords:   a.portal.Passwords(a.basic),
 			Realm:       a.cfg.Basic.Realm,
 			IssueTicket: a.cfg.Basic.IssueTicket,
+			Sessions:    a.sessionStore(),
 		},
 		BearerTickets:    a.cfg.BearerTickets,
 		Ticket:           po.Ticket,
@@ -159,6 +163,7 @@ func (a *app) forwardAuthConfig(po web.Config) web.ForwardAuthConfig {
 		GuestUser:        a.cfg.Guest.User,
 		Renew:            a.renew,
 		Revocation:       a.revocation(),
+		Sessions:         a.sessionCheck(),
 		URLTicketHosts:   a.cfg.URLTicketHosts,
 		ClientAddrConfig: po.ClientAddrConfig,
 		Path:             "/auth",

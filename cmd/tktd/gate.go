@@ -158,7 +158,7 @@ func (a *app) gateConfig(tc ticket.Config) (web.GateConfig, error) {
 	}
 	var basic *web.BasicConfig
 	if a.passwords != nil {
-		basic = &web.BasicConfig{Passwords: a.passwords, Realm: c.Basic.Realm, IssueTicket: c.Basic.IssueTicket}
+		basic = &web.BasicConfig{Passwords: a.passwords, Realm: c.Basic.Realm, IssueTicket: c.Basic.IssueTicket, Sessions: a.sessionStore()}
 	}
 	return web.GateConfig{
 		Basic: basic,
@@ -178,6 +178,7 @@ func (a *app) gateConfig(tc ticket.Config) (web.GateConfig, error) {
 			BearerTickets:    c.BearerTickets,
 			Renew:            a.renew,
 			Revocation:       a.revocation(),
+			Sessions:         a.sessionCheck(),
 			ClientAddrConfig: tkthttp.ClientAddrConfig{TrustedProxies: proxies},
 			Logger:           a.log.With("component", "gate"),
 		},

@@ -18,7 +18,8 @@ import (
 const firstCopyTimeout = 5 * time.Second
 
 // openShared connects to the configured Redis and follows its revocation
-// marks; both nil without a redis section. Only a configuration it cannot
+// marks, and the ended sessions when sessions are on; all nil without a
+// redis section. Only a configuration it cannot
 // use fails: a Redis that does not answer yet is an outage, which tktd
 // rides out (docs/deployment.md).
 func (a *app) openShared(ctx context.Context) error {
@@ -37,6 +38,9 @@ func (a *app) openShared(ctx context.Context) error {
 	a.revocations = a.shared.Revocations(wait)
 	a.throttle, a.credentials = a.shared.Throttle(), a.shared.CredentialCache()
 	a.metrics.followShared(a.shared, a.revocations)
+	if err := a.openSessions(wait); err != nil {
+		return err
+	}
 	a.metrics.followFallbacks(a.throttle, a.credentials)
 	if st := a.shared.Status(); !st.Up {
 		a.log.Warn("redis does not answer yet: serving meanwhile by the outage rules", "redis", a.shared.String(), "err", st.Err)
@@ -77,20 +81,22 @@ func (a *app) sharedCheck() func(context.Context) error {
 // how many revocation marks this instance knows, and whether its copy is
 // stale (older than redis.stale_after).
 func (m *metrics) followShared(c *shared.Client, r *shared.Revocations) {
-	b := func(v bool) float64 {
-		if v {
-			return 1
-		}
-		return 0
-	}
 	m.reg.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tkt_redis_up", Help: "Whether Redis answered this instance's last call (1) or not (0)."},
-			func() float64 { return b(c.Status().Up) }),
+			func() float64 { return oneIf(c.Status().Up) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tkt_redis_outages_total", Help: "Times Redis stopped answering this instance."},
 			func() float64 { return float64(c.Status().Outages) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tkt_revocation_marks", Help: "Revocation marks in this instance's copy."},
 			func() float64 { return float64(r.Status().Marks) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tkt_revocation_copy_stale", Help: "Whether the copy of the revocation marks is older than redis.stale_after (1) or not (0)."},
-			func() float64 { return b(r.Status().Stale) }),
+			func() float64 { return oneIf(r.Status().Stale) }),
 	)
+}
+
+// oneIf is a yes-or-no as a gauge's value: 1 or 0.
+func oneIf(v bool) float64 {
+	if v {
+		return 1
+	}
+	return 0
 }

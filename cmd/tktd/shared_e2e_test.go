@@ -26,7 +26,14 @@ type sharedSite struct {
 }
 
 // extra is appended to the configuration.
-func startSharedSite(t *testing.T, extra ...string) *sharedSite {
+func startSharedSite(t *testing.T) *sharedSite {
+	t.Helper()
+	return startSharedSiteWith(t, "")
+}
+
+// startSharedSiteWith is startSharedSite with more settings (YAML lines,
+// and TKT_... variables).
+func startSharedSiteWith(t *testing.T, extra string, env ...string) *sharedSite {
 	t.Helper()
 	tktdBin, tktctlBin := buildBinaries(t)
 	s := &sharedSite{redis: redistest.Start(t), tktctl: tktctlBin}
@@ -35,8 +42,8 @@ func startSharedSite(t *testing.T, extra ...string) *sharedSite {
 	s.conf = filepath.Join(dir, "tktd.yaml")
 	// stale_after 2s: the outage part of the test waits for it.
 	testenv.WriteFile(t, s.conf, "trusted_proxies: [127.0.0.1]\ndata_dir: "+s.data+"\n"+
-		"redis: {url: '"+s.redis.URL+"', stale_after: 2s}\n"+strings.Join(extra, ""), 0o600)
-	s.env = []string{"TKT_CONFIG=" + s.conf}
+		"redis: {url: '"+s.redis.URL+"', stale_after: 2s}\n"+extra, 0o600)
+	s.env = append([]string{"TKT_CONFIG=" + s.conf}, env...)
 	s.a = startTktd(t, tktdBin, s.env)
 	s.b = startTktd(t, tktdBin, s.env)
 	s.tktctlRun(t, "alice-pw\n", "user", "add", "alice", "--data-dir", s.data, "--password-stdin", "--group", "staff")
@@ -71,10 +78,47 @@ func (s *sharedSite) login(t *testing.T, p *tktdProcess) string {
 // auth asks p's /auth/nginx about a page with the ticket, as nginx would.
 func auth(t *testing.T, p *tktdProcess, tkt string) int {
 	t.Helper()
+	code, _ := authGroups(t, p, tkt)
+	return code
+}
+
+// authGroups is auth, and the groups /auth tells the proxy.
+func authGroups(t *testing.T, p *tktdProcess, tkt string) (int, string) {
+	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, p.base+"/auth/nginx", nil)
 	req.Header.Set("X-Original-URL", "https://app.example.com/page")
 	req.AddCookie(&http.Cookie{Name: "auth_tkt", Value: tkt})
 	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode, resp.Header.Get("Remote-Groups")
+}
+
+// atGate asks the gate for a page with the ticket, as an API client.
+func atGate(t *testing.T, gate *tktdProcess, tkt string) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, gate.base+"/page", nil)
+	req.Header.Set("Accept", "application/json")
+	req.AddCookie(&http.Cookie{Name: "auth_tkt", Value: tkt})
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// logout posts the logout form (with form's fields) to p from browser c
+// holding the ticket, and returns the status.
+func logout(t *testing.T, c *http.Client, p *tktdProcess, tkt string, form url.Values) int {
+	t.Helper()
+	c.Jar.SetCookies(mustURL(t, p.base), []*http.Cookie{{Name: "auth_tkt", Value: tkt}})
+	req, _ := http.NewRequest(http.MethodPost, p.base+"/logout", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", p.base)
+	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,18 +151,7 @@ func TestE2ESharedRevocation(t *testing.T) {
 	tktdBin, _ := buildBinaries(t)
 	app := countingApp(t)
 	gate := startGate(t, tktdBin, s.env, "--upstream", app.URL, "--login-url", s.a.base+"/login")
-	atGate := func() int {
-		req, _ := http.NewRequest(http.MethodGet, gate.base+"/page", nil)
-		req.Header.Set("Accept", "application/json")
-		req.AddCookie(&http.Cookie{Name: "auth_tkt", Value: tkt})
-		resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
-	if code := atGate(); code != http.StatusOK {
+	if code := atGate(t, gate, tkt); code != http.StatusOK {
 		t.Fatalf("A's ticket at the gate: %d", code)
 	}
 
@@ -128,7 +161,7 @@ func TestE2ESharedRevocation(t *testing.T) {
 	}
 	t.Logf("a revocation by tktctl reached A in %v, B in %v",
 		refusedWithin(t, s.a, tkt, time.Second), refusedWithin(t, s.b, tkt, time.Second))
-	testenv.WaitFor(t, "the gate to refuse the ticket", time.Second, func() bool { return atGate() == http.StatusUnauthorized })
+	testenv.WaitFor(t, "the gate to refuse the ticket", time.Second, func() bool { return atGate(t, gate, tkt) == http.StatusUnauthorized })
 
 	nextSecond()
 	fresh := s.login(t, s.b)
@@ -138,18 +171,8 @@ func TestE2ESharedRevocation(t *testing.T) {
 
 	// Sign out everywhere on B ends the ticket at A.
 	nextSecond()
-	c := testenv.Browser(t)
-	c.Jar.SetCookies(mustURL(t, s.b.base), []*http.Cookie{{Name: "auth_tkt", Value: fresh}})
-	req, _ := http.NewRequest(http.MethodPost, s.b.base+"/logout", strings.NewReader(url.Values{"everywhere": {"1"}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", s.b.base)
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("sign out everywhere: %d", resp.StatusCode)
+	if code := logout(t, testenv.Browser(t), s.b, fresh, url.Values{"everywhere": {"1"}}); code != http.StatusOK {
+		t.Fatalf("sign out everywhere: %d", code)
 	}
 	t.Logf("sign out everywhere on B reached A in %v", refusedWithin(t, s.a, fresh, time.Second))
 	if !strings.Contains(s.b.logs.String(), "signed out everywhere") {

@@ -64,7 +64,7 @@ func cacheEvents(t *testing.T, p *tktdProcess) (hits, misses string) {
 // counts stand where they stood, the failure counted during the freeze not
 // added twice.
 func TestE2ESharedLimits(t *testing.T) {
-	s := startSharedSite(t, limitsConf)
+	s := startSharedSiteWith(t, limitsConf)
 	const attacker = "203.0.113.5"
 	for i, c := range []struct {
 		p    *tktdProcess

@@ -268,7 +268,7 @@ func (im *importer) tokens(d directive) {
 		im.tokenScopes[d.scope] = c
 	}
 	for _, t := range d.args {
-		if err := ticket.CheckToken(t); err != nil {
+		if err := ticket.CheckRequiredToken(t); err != nil {
 			im.warn(d, "%q: %v; skipped", t, err)
 			continue
 		}

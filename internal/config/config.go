@@ -92,9 +92,11 @@ type Config struct {
 	// cookie at /auth and the gate; off for applications whose clients
 	// send bearer tokens of their own.
 	BearerTickets bool `koanf:"bearer_tickets"`
-	// Redis holds the state tktd instances share (revocation); off
-	// unless a server is named.
+	// Redis holds the state tktd instances share (revocation, sessions);
+	// off unless a server is named.
 	Redis Redis `koanf:"redis"`
+	// Sessions records a server-side session per login, in Redis.
+	Sessions Sessions `koanf:"sessions"`
 	// Stores are the user stores, asked in order. Empty means the SQLite
 	// store in DataDir.
 	Stores []Store `koanf:"-"`

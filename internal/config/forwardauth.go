@@ -131,7 +131,7 @@ func (c Config) validateForwardAuth(p *problems) {
 			}
 		}
 		for j, tok := range r.Tokens {
-			p.wrap(fmt.Sprintf("%s.tokens[%d]", key, j), ticket.CheckToken(tok))
+			p.wrap(fmt.Sprintf("%s.tokens[%d]", key, j), ticket.CheckRequiredToken(tok))
 		}
 		if r.Bypass && (r.Guest || r.Basic || len(r.Tokens) > 0) {
 			p.add(key+".bypass", "a bypass rule checks nothing: drop its tokens, guest and basic")

@@ -13,8 +13,8 @@ import (
 )
 
 // Redis configures the state tktd instances share (package shared):
-// revocation today. It is off unless URL, URLFile or Addrs is set; tickets
-// are validated without it either way.
+// revocation, and sessions when they are on. It is off unless URL, URLFile
+// or Addrs is set; tickets are validated without it either way.
 type Redis struct {
 	// URL is one server, redis://[user:password@]host:port/db or
 	// rediss:// for TLS; with Cluster, a cluster node (more nodes in

@@ -28,6 +28,7 @@ func (c Config) Validate() error {
 	c.validateStores(&p)
 	c.validateForwardAuth(&p)
 	c.validateRedis(&p)
+	c.validateSessions(&p)
 	return p.err()
 }
 
@@ -132,7 +133,7 @@ func (c Config) validateTicket(p *problems) {
 		p.add("ticket.ipv4_prefix", "binding tickets to a network needs digest hmac-sha256; %s binds one IPv4 address", d)
 	}
 	for i, tok := range t.Tokens {
-		if err := ticket.CheckToken(tok); err != nil {
+		if err := ticket.CheckRequiredToken(tok); err != nil {
 			p.wrap(fmt.Sprintf("ticket.tokens[%d]", i), err)
 		}
 	}

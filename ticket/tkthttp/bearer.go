@@ -34,7 +34,7 @@ func (m *Middleware) bearer(w http.ResponseWriter, r *http.Request, o ClientOrig
 	err = m.revocation(res, err)
 	switch {
 	case err == nil:
-		return Identity{Ticket: res.Ticket}, true
+		return identityOf(res.Ticket), true
 	case errors.Is(err, ErrRevocationUnavailable):
 		m.revocationUnavailable(w, r, res.UID, err, true)
 		return Identity{}, false

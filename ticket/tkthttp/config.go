@@ -138,6 +138,11 @@ type Config struct {
 	// timeout (see Revocation); nil trusts every good signature, as the
 	// module does.
 	Revocation Revocation
+	// Sessions, when set, refuses tickets whose server-side session has
+	// ended, and extends a session when its ticket is re-issued (see
+	// Sessions). With or without it, a ticket's session token is kept out
+	// of the identity's tokens (Identity.Session holds it).
+	Sessions Sessions
 	// Renew, when set, renews a ticket before it is re-issued (see Renew);
 	// nil re-issues it as it is, as the module does.
 	Renew Renew

@@ -23,6 +23,11 @@
 // re-issued in a Set-Cookie. Config names the mod_auth_tkt directive each
 // field stands for, and where tkthttp deliberately differs from the module.
 //
+// What a signature cannot say, a validator asks of tktd's shared state
+// (package shared), from memory on every request: whether the ticket was
+// revoked (Config.Revocation) and whether the server-side session it
+// carries has ended (Config.Sessions).
+//
 // The same package holds what any server in front of an application needs
 // to agree on: who the client is behind trusted proxies (ClientAddrConfig),
 // how an identity travels to a backend in request headers

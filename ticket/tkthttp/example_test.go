@@ -1,10 +1,12 @@
 package tkthttp_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/tkt-sso/tkt/ticket"
@@ -118,4 +120,54 @@ func ExampleParseHostList() {
 	// true false true
 	// "app.example.com.": drop the trailing dot: hosts are matched by name without it
 	// "https://app.example.com": give the host only, without the scheme
+}
+
+// endedSessions is a Sessions over a fixed set of ended ids; tktd's
+// shared.Sessions follows them on Redis.
+type endedSessions map[string]bool
+
+func (e endedSessions) Check(sid string) error {
+	if e[sid] {
+		return tkthttp.ErrSessionEnded
+	}
+	return nil
+}
+
+func (endedSessions) Extend(context.Context, string, string) error { return nil }
+
+// With Sessions, a ticket whose server-side session has ended is refused,
+// however long it would still be valid; the session id stays out of the
+// tokens the application sees.
+func ExampleConfig_sessions() {
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	cfg := ticket.Config{Digest: ticket.HMACSHA256, Secret: "the secret the portal signs with", Timeout: 2 * time.Hour}
+	ended := endedSessions{}
+	mw, err := tkthttp.New(tkthttp.Config{Ticket: cfg, Sessions: ended, Now: func() time.Time { return now }})
+	if err != nil {
+		panic(err)
+	}
+	app := mw.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, _ := tkthttp.IdentityFrom(r.Context())
+		fmt.Fprintf(w, "hello %s, member of %v, session %s", id.UID, id.Tokens.List(), id.Session)
+	}))
+
+	// The portal's ticket carries the session id as a token.
+	const sid = "KfPqVb2mR0u8Zx4cT1nLwA"
+	v, _ := ticket.NewVerifier(cfg)
+	raw, _ := v.Mint(ticket.Ticket{UID: "alice", Tokens: ticket.Tokens("staff").WithSession(sid), Time: now.Add(-time.Minute)}, netip.MustParseAddr("192.0.2.7"))
+	ask := func() {
+		r := httptest.NewRequest("GET", "https://app.example.com/", nil)
+		r.RemoteAddr = "192.0.2.7:51000"
+		r.Header.Set("Accept", "application/json")
+		r.AddCookie(&http.Cookie{Name: ticket.DefaultCookieName, Value: ticket.Encode(raw)})
+		w := httptest.NewRecorder()
+		app.ServeHTTP(w, r)
+		fmt.Println(w.Code, strings.TrimSpace(w.Body.String()))
+	}
+	ask()
+	ended[sid] = true // logout, somewhere
+	ask()
+	// Output:
+	// 200 hello alice, member of [staff], session KfPqVb2mR0u8Zx4cT1nLwA
+	// 401 {"error":"session ended"}
 }

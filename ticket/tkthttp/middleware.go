@@ -32,6 +32,10 @@ type Identity struct {
 	ticket.Ticket
 	// Guest is set for guests (TKTAuthGuestLogin).
 	Guest bool
+	// Session is the ticket's server-side session id (see Sessions), ""
+	// for none. Its token is not among Tokens, which are the user's
+	// groups alone.
+	Session string
 }
 
 type identityKey struct{}
@@ -121,11 +125,11 @@ func (m *Middleware) AuthenticateFrom(w http.ResponseWriter, r *http.Request, o 
 			m.refuse(w, r, o, refuseToken, "ticket lacks a required token")
 			return Identity{}, false
 		}
-		return Identity{Ticket: t}, true
+		return identityOf(t), true
 	case errors.Is(err, ErrRevoked):
 		m.logRefusal(r, o, res.UID, err)
 		m.deleteTicketCookie(w, o)
-		m.refuse(w, r, o, refuseLogin, "ticket revoked")
+		m.refuse(w, r, o, refuseLogin, reasonFor(err))
 		return Identity{}, false
 	case errors.Is(err, ErrRevocationUnavailable):
 		m.revocationUnavailable(w, r, res.UID, err, isAPIClient(r))
@@ -150,7 +154,7 @@ func (m *Middleware) AuthenticateFrom(w http.ResponseWriter, r *http.Request, o 
 // reasonFor is the short, fixed reason an API client reads: the sentinel's
 // text, never the detail.
 func reasonFor(err error) string {
-	for _, e := range []error{ErrRevoked, ticket.ErrNoTicket, ticket.ErrExpired, ticket.ErrFuture, ticket.ErrIPMismatch, ticket.ErrBadSignature, ticket.ErrMalformed} {
+	for _, e := range []error{ErrSessionEnded, ErrRevoked, ticket.ErrNoTicket, ticket.ErrExpired, ticket.ErrFuture, ticket.ErrIPMismatch, ticket.ErrBadSignature, ticket.ErrMalformed} {
 		if errors.Is(err, e) {
 			return e.Error()
 		}
@@ -215,9 +219,10 @@ func (m *Middleware) reissue(w http.ResponseWriter, r *http.Request, o ClientOri
 }
 
 // renewed is the fresh ticket for res, renewed first when Config.Renew
-// says how, and its cookie value.
+// says how and its session extended (PrepareReissue), and its cookie
+// value.
 func (m *Middleware) renewed(ctx context.Context, res ticket.Result, client netip.Addr, now time.Time) (ticket.Ticket, string, error) {
-	t, err := m.cfg.Renew.Apply(ctx, res.Ticket)
+	t, err := PrepareReissue(ctx, m.cfg.Renew, m.cfg.Sessions, res.Ticket)
 	switch {
 	case errors.Is(err, errOtherUser):
 		return ticket.Ticket{}, "", err

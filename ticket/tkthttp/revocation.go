@@ -39,6 +39,8 @@ type Revocation interface {
 // Renew gives a ticket due for re-issue the user's tokens and data as
 // they are now, or an error when the ticket must not be re-issued (the
 // user is gone, or their store cannot say). It must keep the user id.
+// It never sees the ticket's session token, nor can it change it: Apply
+// takes the token out before and puts it back after.
 // tktd asks the user's store, so that a deleted user's ticket, or a
 // stolen one, does not slide on for ever.
 //
@@ -55,14 +57,17 @@ var (
 )
 
 // Apply renews t for re-issue: t as it is when r is nil, otherwise r's
-// answer with t's time, refused if it changes the user id. Front ends that
-// re-issue tickets themselves (a login portal's refresh) apply it as the
-// middleware does.
+// answer with t's time and t's session token, refused if it changes the
+// user id. Front ends that re-issue tickets themselves (a login portal's
+// refresh) apply it as the middleware does (see PrepareReissue).
 func (r Renew) Apply(ctx context.Context, t ticket.Ticket) (ticket.Ticket, error) {
 	if r == nil {
 		return t, nil
 	}
-	n, err := r(ctx, t)
+	sid, rest := t.Tokens.Session()
+	in := t
+	in.Tokens = rest
+	n, err := r(ctx, in)
 	if err != nil {
 		return ticket.Ticket{}, err
 	}
@@ -70,32 +75,56 @@ func (r Renew) Apply(ctx context.Context, t ticket.Ticket) (ticket.Ticket, error
 		return ticket.Ticket{}, errOtherUser
 	}
 	n.Time = t.Time
+	n.Tokens = n.Tokens.WithSession(sid) // and none the renewal made up
 	return n, nil
 }
 
-// revocation applies Config.Revocation to a ticket whose signature is
-// good (err nil or ErrMissingToken); other verdicts pass unchanged.
+// revocation applies Config.Revocation and Config.Sessions to a ticket
+// whose signature is good (err nil or ErrMissingToken); other verdicts
+// pass unchanged.
 func (m *Middleware) revocation(res ticket.Result, err error) error {
-	if m.cfg.Revocation == nil || err != nil && !errors.Is(err, ticket.ErrMissingToken) {
+	if err != nil && !errors.Is(err, ticket.ErrMissingToken) {
 		return err
 	}
-	switch rerr := m.cfg.Revocation.Check(res.UID, res.Time); {
-	case rerr == nil:
-		return err
-	case errors.Is(rerr, ErrRevoked), errors.Is(rerr, ErrRevocationUnavailable):
+	if rerr := CheckRevoked(m.cfg.Revocation, m.cfg.Sessions, res.Ticket); rerr != nil {
 		return rerr
-	default:
-		return fmt.Errorf("%w: %w", ErrRevocationUnavailable, rerr)
 	}
+	return err
+}
+
+// CheckRevoked asks r whether a ticket whose signature is good was
+// revoked, then s whether its session has ended (when it carries one): nil
+// for a ticket that stands, an error matching ErrRevoked (ErrSessionEnded
+// among them) for one taken back, and one matching
+// ErrRevocationUnavailable (ErrSessionsUnavailable among them) when
+// nobody can tell. nil r or s skip their question. It is what the
+// middleware asks, for front ends that read tickets themselves (a login
+// portal).
+func CheckRevoked(r Revocation, s Sessions, t ticket.Ticket) error {
+	if r != nil {
+		switch err := r.Check(t.UID, t.Time); {
+		case err == nil:
+		case errors.Is(err, ErrRevoked), errors.Is(err, ErrRevocationUnavailable):
+			return err
+		default:
+			return fmt.Errorf("%w: %w", ErrRevocationUnavailable, err)
+		}
+	}
+	return checkSession(s, t.Tokens)
 }
 
 // revocationUnavailable answers a request whose ticket may have been
-// revoked, nobody can tell: 503, the client may retry, the ticket stays.
-// Logged at debug level: it happens to every request during an outage,
-// which the Revocation's owner reports once.
+// revoked, or its session ended, nobody can tell: 503, the client may
+// retry, the ticket stays. Logged at debug level: it happens to every
+// request during an outage, which the Revocation's (or Sessions') owner
+// reports once.
 func (m *Middleware) revocationUnavailable(w http.ResponseWriter, r *http.Request, uid string, err error, api bool) {
-	m.log.LogAttrs(r.Context(), slog.LevelDebug, "ticket refused: revocation state unavailable",
+	what := ErrRevocationUnavailable
+	if errors.Is(err, ErrSessionsUnavailable) {
+		what = ErrSessionsUnavailable
+	}
+	m.log.LogAttrs(r.Context(), slog.LevelDebug, "ticket refused: "+what.Error(),
 		slog.String("user", uid), slog.String("reason", err.Error()))
 	w.Header().Set("Retry-After", "5")
-	writeRefusal(w, http.StatusServiceUnavailable, ErrRevocationUnavailable.Error(), api)
+	writeRefusal(w, http.StatusServiceUnavailable, what.Error(), api)
 }
