@@ -23,6 +23,9 @@ type Client struct {
 	name   string // cfg.String(): no credentials
 	db     int    // the database number, which pub/sub channels ignore
 	health *health
+	// watch is the Sentinels' word on master switches, nil without
+	// Sentinel.
+	watch *masterWatch
 
 	// probed is when the last probe went out (unix ns), probes the ones
 	// under way: see probe.
@@ -52,7 +55,7 @@ func Open(ctx context.Context, cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{cfg: cfg, rdb: rdb, name: cfg.String(), db: db}
+	c := &Client{cfg: cfg, rdb: rdb, name: cfg.String(), db: db, watch: watchMaster(cfg)}
 	c.health = newHealth(cfg.Logger, c.name, cfg.Now)
 	c.Check(ctx)
 	return c, nil
@@ -155,6 +158,7 @@ func (c *Client) Close() error {
 	for _, f := range owned {
 		f.Close()
 	}
+	c.watch.close()
 	err := c.rdb.Close()
 	if errors.Is(err, redis.ErrClosed) {
 		err = nil

@@ -76,37 +76,31 @@ func (f *follower) start(ctx context.Context) {
 // follow keeps the copy current until ctx is done: it applies what is
 // announced on the channel as it comes, and reads the whole state at
 // once, every ResyncInterval, after every (re)subscription (messages may
-// have been missed meanwhile) and every second while Redis is away. It is
+// have been missed meanwhile) and every second while Redis is away. When
+// Sentinel moves the master it subscribes again, on the new one. It is
 // the only goroutine of its own; go-redis's PubSub runs two more (receive
 // and health check), which end when it is closed.
 func (f *follower) follow(ctx context.Context) {
 	defer close(f.done)
 	cfg := f.c.cfg
-	ps := f.c.rdb.Subscribe(ctx, f.channel)
-	ch := ps.ChannelWithSubscriptions(
-		redis.WithChannelSize(1024),
-		// A hung subscription is found and dialled again within a few
-		// seconds; the resync covers what it missed.
-		redis.WithChannelHealthCheckInterval(time.Second),
-		redis.WithChannelPingTimeout(cfg.CallTimeout),
-		redis.WithChannelReconnectTimeout(cfg.CallTimeout),
-	)
-	defer func() {
-		ps.Close()
-		for range ch { // until go-redis's receiver has ended
-		}
-	}()
+	moved := f.c.watch.Moved()
+	sub := f.subscribe(ctx)
+	defer func() { sub.close() }()
 	resync := time.NewTimer(0)
 	defer resync.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case msg, ok := <-ch:
+		case <-moved:
+			moved = f.c.watch.Moved()
+			sub.close()
+			sub = f.subscribe(ctx) // its confirmation brings a resync
+		case msg, ok := <-sub.ch:
 			if !ok {
 				return
 			}
-			if f.receive(msg, ch) {
+			if f.receive(msg, sub.ch) {
 				resync.Reset(0)
 			}
 		case <-resync.C:
@@ -120,6 +114,31 @@ func (f *follower) follow(ctx context.Context) {
 			resync.Reset(next)
 		}
 		f.judge()
+	}
+}
+
+// subscription is the follower's subscription to its channel.
+type subscription struct {
+	ps *redis.PubSub
+	ch <-chan any // messages and (re)subscriptions
+}
+
+func (f *follower) subscribe(ctx context.Context) subscription {
+	ps := f.c.rdb.Subscribe(ctx, f.channel)
+	return subscription{ps: ps, ch: ps.ChannelWithSubscriptions(
+		redis.WithChannelSize(1024),
+		// A hung subscription is found and dialled again within a few
+		// seconds; the resync covers what it missed.
+		redis.WithChannelHealthCheckInterval(time.Second),
+		redis.WithChannelPingTimeout(f.c.cfg.CallTimeout),
+		redis.WithChannelReconnectTimeout(f.c.cfg.CallTimeout),
+	)}
+}
+
+// close ends the subscription and waits for go-redis's receiver.
+func (s subscription) close() {
+	s.ps.Close()
+	for range s.ch {
 	}
 }
 

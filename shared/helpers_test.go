@@ -34,6 +34,12 @@ func cluster(t *testing.T) deployment {
 	return newDeployment(t, shared.Config{Addrs: c.Addrs, Cluster: true, KeyPrefix: redistest.UniquePrefix()})
 }
 
+// sentinel is a master, a replica and a Sentinel of the test's own.
+func sentinel(t *testing.T) (deployment, *redistest.Sentinels) {
+	s := redistest.StartSentinel(t)
+	return newDeployment(t, shared.Config{Addrs: s.Addrs, MasterName: redistest.SentinelMaster, KeyPrefix: redistest.UniquePrefix()}), s
+}
+
 // private is a redis-server of the test's own, to stop and freeze.
 func private(t *testing.T) (deployment, *redistest.Server) {
 	s := redistest.Start(t)
@@ -49,6 +55,8 @@ func newDeployment(t *testing.T, base shared.Config) deployment {
 		}
 		opt.MaxRetries = -1
 		raw = redis.NewClient(opt)
+	} else if base.MasterName != "" {
+		raw = redis.NewFailoverClient(&redis.FailoverOptions{MasterName: base.MasterName, SentinelAddrs: base.Addrs})
 	} else {
 		raw = redis.NewClusterClient(&redis.ClusterOptions{Addrs: base.Addrs})
 	}
@@ -106,7 +114,18 @@ func runSuite(t *testing.T, open func(*testing.T) deployment, tests []namedTest)
 
 // clusterEach is one Redis Cluster for a suite, a key prefix per test.
 func clusterEach(t *testing.T) func(*testing.T) deployment {
-	d := cluster(t)
+	return each(cluster(t))
+}
+
+// sentinelEach is one Sentinel deployment for a suite, a key prefix per
+// test.
+func sentinelEach(t *testing.T) func(*testing.T) deployment {
+	d, _ := sentinel(t)
+	return each(d)
+}
+
+// each gives every test of a suite d under a key prefix of its own.
+func each(d deployment) func(*testing.T) deployment {
 	return func(*testing.T) deployment {
 		each := d
 		each.base.KeyPrefix = redistest.UniquePrefix()

@@ -13,7 +13,8 @@ import (
 	"github.com/tkt-sso/tkt/ticket"
 )
 
-// The revocation tests run on one server and on a Redis Cluster.
+// The revocation tests run on one server, on a Redis Cluster and behind
+// a Sentinel.
 func TestRevocations(t *testing.T) {
 	suite(t, running)
 }
@@ -23,6 +24,13 @@ func TestRevocationsCluster(t *testing.T) {
 		t.Skip("starts a Redis Cluster")
 	}
 	suite(t, clusterEach(t))
+}
+
+func TestRevocationsSentinel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a Redis Sentinel deployment")
+	}
+	suite(t, sentinelEach(t))
 }
 
 func suite(t *testing.T, open func(*testing.T) deployment) {

@@ -18,8 +18,8 @@ import (
 	"github.com/tkt-sso/tkt/ticket/tkthttp"
 )
 
-// The session tests run on one server and on a Redis Cluster, as the
-// revocation tests do.
+// The session tests run on one server, on a Redis Cluster and behind a
+// Sentinel, as the revocation tests do.
 func TestSessions(t *testing.T) {
 	sessionSuite(t, running)
 }
@@ -29,6 +29,13 @@ func TestSessionsCluster(t *testing.T) {
 		t.Skip("starts a Redis Cluster")
 	}
 	sessionSuite(t, clusterEach(t))
+}
+
+func TestSessionsSentinel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a Redis Sentinel deployment")
+	}
+	sessionSuite(t, sentinelEach(t))
 }
 
 func sessionSuite(t *testing.T, open func(*testing.T) deployment) {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/tkt-sso/tkt/internal/testenv"
 )
 
 func TestRunning(t *testing.T) {
@@ -102,5 +104,34 @@ func TestCluster(t *testing.T) {
 	}
 	if n, err := rdb.DBSize(ctx).Result(); n != 0 || err != nil {
 		t.Errorf("after DeletePrefix: DBSIZE %d, %v", n, err)
+	}
+}
+
+// A failover client finds the master through the Sentinel, and follows it
+// to the replica after a failover, which still has what was written.
+func TestSentinel(t *testing.T) {
+	d := StartSentinel(t)
+	rdb := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: SentinelMaster, SentinelAddrs: d.Addrs})
+	defer rdb.Close()
+	ctx := context.Background()
+	if err := rdb.Set(ctx, "k", "before", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	// WAIT: the replica has the write before it is promoted.
+	if n, err := rdb.Wait(ctx, 1, 5*time.Second).Result(); n != 1 || err != nil {
+		t.Fatalf("WAIT 1: %d, %v", n, err)
+	}
+	old := d.Master.Addr
+	d.Failover(t)
+	if d.Master.Addr == old {
+		t.Fatalf("master still %s after Failover", old)
+	}
+	// The client's connections to the old master break at the switch;
+	// it must then reach the new one by itself.
+	testenv.WaitFor(t, "a write through the failover client", 10*time.Second, func() bool {
+		return rdb.Set(ctx, "k2", "after", 0).Err() == nil
+	})
+	if got, err := rdb.Get(ctx, "k").Result(); got != "before" || err != nil {
+		t.Errorf("after failover: GET k = %q, %v; want \"before\"", got, err)
 	}
 }

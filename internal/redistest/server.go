@@ -28,10 +28,13 @@ type Server struct {
 	// Dir/redis.log.
 	Dir string
 
-	port     int
-	cmd      *exec.Cmd
-	exited   chan struct{}
-	stopOnce *sync.Once
+	port int
+	// sentinelConf is a Sentinel's configuration file, which must come
+	// first on its command line; empty for a data server.
+	sentinelConf string
+	cmd          *exec.Cmd
+	exited       chan struct{}
+	stopOnce     *sync.Once
 }
 
 // errBind is a server that could not bind its port: another process took
@@ -79,6 +82,9 @@ func (s *Server) launch(bin string, port int, extra ...string) error {
 		"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", s.Dir,
 		"--save", "", "--appendonly", "no", "--daemonize", "no", "--logfile", "",
 	}, extra...)
+	if s.sentinelConf != "" {
+		args = append([]string{s.sentinelConf, "--sentinel"}, args...)
+	}
 	s.cmd = exec.Command(bin, args...)
 	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
 	if err := s.cmd.Start(); err != nil {

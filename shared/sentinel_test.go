@@ -1,0 +1,77 @@
+package shared_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/tkt-sso/tkt/shared"
+)
+
+// Behind a Sentinel, a failover loses nothing: the marks and ended
+// sessions written before it are still enforced, and what either
+// instance writes after it reaches the other within a second, through
+// the new master's pub/sub rather than a resync (an hour away here).
+func TestSentinelFailover(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a Redis Sentinel deployment")
+	}
+	d, s := sentinel(t)
+	hourly := func(c *shared.Config) { c.ResyncInterval = time.Hour }
+	ca, a := d.instance(t, nil, hourly)
+	_, b := d.instance(t, nil, hourly)
+	sa, err := ca.Sessions(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sb := d.sessions(t, nil, hourly)
+	ctx := context.Background()
+	issued := time.Now().Add(-time.Minute)
+
+	if _, err := a.Revoke(ctx, "alice", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	waitVerdict(t, b, "alice", issued, "revoked", time.Second)
+	before := create(t, sa, "carol", "ua")
+	if _, err := sa.End(ctx, before.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitSession(t, sb, before.ID, "ended", time.Second)
+	// The replica must hold the writes before it is promoted.
+	if n, err := d.raw.Do(ctx, "WAIT", 1, 5000).Int(); n != 1 || err != nil {
+		t.Fatalf("WAIT 1: %d, %v", n, err)
+	}
+
+	start := time.Now()
+	s.Failover(t)
+	t.Logf("failover took %v", time.Since(start))
+
+	// The first writes may meet the switch; a caller sees an error and
+	// tries again, as tktctl's user would.
+	start = time.Now()
+	var m shared.Mark
+	for m, err = b.Revoke(ctx, "bob", time.Now()); err != nil; m, err = b.Revoke(ctx, "bob", time.Now()) {
+		if time.Since(start) > 10*time.Second {
+			t.Fatalf("Revoke after the failover: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("the first write after the failover succeeded %v after it", time.Since(start))
+	t.Logf("bob's mark reached A %v after B wrote it, on the new master", waitVerdict(t, a, "bob", issued, "revoked", time.Second))
+	if got := verdict(a.Check("alice", issued)); got != "revoked" {
+		t.Errorf("alice's mark from before the failover: %s", got)
+	}
+	marks, err := a.Marks(ctx)
+	if err != nil || len(marks) != 2 {
+		t.Errorf("Marks after the failover: %v, %v; want alice's and %v", marks, err, m)
+	}
+
+	after := create(t, sb, "dave", "ua")
+	if _, err := sb.End(ctx, after.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitSession(t, sa, after.ID, "ended", time.Second)
+	if got := sessionVerdict(sa.Check(before.ID)); got != "ended" {
+		t.Errorf("the session ended before the failover: %s", got)
+	}
+}
