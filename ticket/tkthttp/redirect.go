@@ -27,6 +27,10 @@ func (m *Middleware) refuse(w http.ResponseWriter, r *http.Request, o ClientOrig
 		}
 	case refuseToken:
 		status, target = http.StatusForbidden, m.cfg.UnauthURL
+	case refuseStepUp:
+		if target != "" {
+			target = addQuery(target, m.cfg.QuerySeparator, StepUpParam)
+		}
 	case refuseTLS:
 		status, target = http.StatusForbidden, ""
 		if !api && o.Host != "" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
@@ -46,11 +50,7 @@ func (m *Middleware) refuse(w http.ResponseWriter, r *http.Request, o ClientOrig
 	case m.cfg.BackCookieName != "":
 		m.setBackCookie(w, o, back)
 	case !m.cfg.NoBackArg:
-		sep := "?"
-		if strings.Contains(target, "?") {
-			sep = m.cfg.QuerySeparator
-		}
-		target += sep + m.cfg.BackArg + "=" + back
+		target = addQuery(target, m.cfg.QuerySeparator, m.cfg.BackArg+"="+back)
 	}
 	if m.cfg.StatusWithLocation {
 		w.Header().Set("Location", target)
