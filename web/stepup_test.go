@@ -139,3 +139,15 @@ func TestForwardAuthMaxAuthAge(t *testing.T) {
 		t.Errorf("bypass with max auth age: %v", err)
 	}
 }
+
+// A store's group named like an auth-time token is no token: whoever
+// names groups would otherwise make every member's login look recent.
+func TestGroupsNamedLikeAuthTime(t *testing.T) {
+	tokens, skipped := tokensOf([]string{"staff", "tkt-auth:4000000000", "admin"})
+	if tokens != "staff,admin" || len(skipped) != 1 {
+		t.Errorf("tokensOf: %q, skipped %q", tokens, skipped)
+	}
+	if _, ok := tokens.AuthTime(); ok {
+		t.Error("the group became the login's time")
+	}
+}
