@@ -50,7 +50,11 @@ func (m *Middleware) refuse(w http.ResponseWriter, r *http.Request, o ClientOrig
 	case m.cfg.BackCookieName != "":
 		m.setBackCookie(w, o, back)
 	case !m.cfg.NoBackArg:
-		target = addQuery(target, m.cfg.QuerySeparator, m.cfg.BackArg+"="+back)
+		sep := "?"
+		if strings.Contains(target, "?") {
+			sep = m.cfg.QuerySeparator
+		}
+		target += sep + m.cfg.BackArg + "=" + back // one allocation, on every login redirect
 	}
 	if m.cfg.StatusWithLocation {
 		w.Header().Set("Location", target)
