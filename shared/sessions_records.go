@@ -118,7 +118,7 @@ func (s *Sessions) Create(ctx context.Context, in Session) (Session, error) {
 		return Session{}, err
 	}
 	now := s.c.cfg.Now().Truncate(time.Second)
-	_, tokens := in.Tokens.Session()
+	tokens := in.Tokens.Groups()
 	rec := Session{
 		ID: sid, User: in.User, Tokens: ticket.Tokens(cut(string(tokens), maxTokens)), Data: cut(in.Data, maxData),
 		Created: now.UTC(), LastSeen: now.UTC(), Expires: now.Add(s.ttl).UTC(),

@@ -383,7 +383,7 @@ func testSessionHostile(t *testing.T, d deployment) {
 	ctx := context.Background()
 	rec, err := s.Create(ctx, shared.Session{
 		User:      "Zoë {sessions} *",
-		Tokens:    "staff,tkt-sid:FORGEDFORGEDFORGEDFORG",
+		Tokens:    "staff,tkt-auth:1765000000,tkt-sid:FORGEDFORGEDFORGEDFORG", // a login's ticket: only the groups are kept
 		Data:      strings.Repeat("d", 5000),
 		Client:    "192.0.2.10\r\nX-Evil: 1",
 		UserAgent: "evil\r\nX-Injected: 1\x00\u202e" + strings.Repeat("é", 1000) + "\xff",

@@ -35,6 +35,27 @@ func BenchmarkVerify(b *testing.B) {
 	}
 }
 
+// BenchmarkVerifyLifetime is BenchmarkVerify of a portal ticket, its auth
+// time and session id among the tokens, under a max lifetime, due for
+// refresh: the cap is worked out on every verify.
+func BenchmarkVerifyLifetime(b *testing.B) {
+	portal := benchTicket.Authenticated(t0)
+	portal.Tokens = portal.Tokens.WithSession(sid)
+	for _, d := range ticket.Digests() {
+		b.Run(d.String(), func(b *testing.B) {
+			val := mustMint(b, ticket.Minter{Digest: d, Secret: benchSecret}, portal, local)
+			v := mustVerifier(b, ticket.Config{Digest: d, Secret: benchSecret, Timeout: 2 * time.Hour, Refresh: 0.5, MaxLifetime: 12 * time.Hour})
+			now := t0.Add(90 * time.Minute)
+			b.ReportAllocs()
+			for b.Loop() {
+				if r, err := v.Verify(val, local, now); err != nil || !r.Refresh {
+					b.Fatal(r, err)
+				}
+			}
+		})
+	}
+}
+
 func BenchmarkMint(b *testing.B) {
 	for _, d := range ticket.Digests() {
 		b.Run(d.String(), func(b *testing.B) {

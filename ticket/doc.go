@@ -23,6 +23,13 @@
 // the id only lets a validator that follows the sessions refuse a ticket
 // whose session has ended.
 //
+// A token that starts with AuthPrefix records when the user last proved
+// who they are interactively (Ticket.Authenticated writes it at login;
+// Tokens.AuthTime reads it). Refreshes keep it, so a validator can demand
+// a recent login, and Config.MaxLifetime caps how long refreshes keep a
+// login going. Tokens.Groups is the token list without both reserved
+// tokens: the user's groups.
+//
 // This package knows nothing of HTTP beyond the Cookie header's syntax. Its
 // companion, package [github.com/tkt-sso/tkt/ticket/tkthttp], is
 // mod_auth_tkt's behaviour as net/http middleware: login redirects, refresh

@@ -164,3 +164,42 @@ func FuzzCookieValues(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAuthTime: reading the reserved tokens of any token list never
+// panics; Groups holds none of them and keeps every other token in order;
+// what WithAuthTime writes, AuthTime reads back, with the groups and the
+// session id unchanged.
+func FuzzAuthTime(f *testing.F) {
+	f.Add("staff,tkt-auth:1700000000,tkt-sid:AAAAAAAAAAAAAAAAAAAAAA", int64(1700000001))
+	f.Add("tkt-auth:,tkt-auth:99999999999,x", int64(0))
+	f.Add("tkt-sid:a,tkt-auth:1,b,,", int64(4294967295))
+	f.Fuzz(func(t *testing.T, tokens string, at int64) {
+		tk := ticket.Tokens(tokens)
+		if got, ok := tk.AuthTime(); ok && (got.Unix() < 0 || got.Unix() > 1<<32-1) {
+			t.Fatalf("AuthTime(%q) = %v, outside the format", tokens, got.Unix())
+		}
+		groups := tk.Groups()
+		var want []string
+		for tok := range strings.SplitSeq(tokens, ",") {
+			if !strings.HasPrefix(tok, ticket.AuthPrefix) && !strings.HasPrefix(tok, ticket.SessionPrefix) {
+				want = append(want, tok)
+			}
+		}
+		if string(groups) != strings.Join(want, ",") {
+			t.Fatalf("Groups(%q) = %q, want %q", tokens, groups, strings.Join(want, ","))
+		}
+		stamp := time.Unix(at, 0)
+		w := tk.WithAuthTime(stamp)
+		got, ok := w.AuthTime()
+		if inRange := at >= 0 && at <= 1<<32-1; ok != inRange || ok && got.Unix() != at {
+			t.Fatalf("WithAuthTime(%d) on %q = %q, which reads back as %v, %v", at, tokens, w, got.Unix(), ok)
+		}
+		sid, _ := tk.Session()
+		if w.Groups() != groups {
+			t.Fatalf("WithAuthTime on %q changed the groups: %q", tokens, w)
+		}
+		if s2, _ := w.Session(); s2 != sid {
+			t.Fatalf("WithAuthTime on %q changed the session id: %q", tokens, w)
+		}
+	})
+}

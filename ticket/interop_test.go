@@ -139,6 +139,14 @@ func TestInteropApache(t *testing.T) {
 		{name: "token-one-of-several", loc: "tokens", tk: with(func(k *ticket.Ticket) { k.Tokens = "other,finance" }), want: "accepted"},
 		{name: "token-other", loc: "tokens", tk: with(func(k *ticket.Ticket) { k.Tokens = "other" }), want: "unauth"},
 		{name: "token-none", loc: "tokens", tk: alice, want: "unauth"},
+		// tktd's portal tickets: the auth time and the session id are
+		// two more tokens to the module, which passes them on.
+		{name: "token-with-auth-time-and-session", loc: "tokens", tk: with(func(k *ticket.Ticket) {
+			k.Tokens = ticket.Tokens("admin").WithAuthTime(now.Add(-time.Hour)).WithSession("AAAAAAAAAAAAAAAAAAAAAA")
+		}), want: "accepted"},
+		{name: "only-auth-time-and-session", loc: "tokens", tk: with(func(k *ticket.Ticket) {
+			k.Tokens = ticket.Tokens("").WithAuthTime(now).WithSession("AAAAAAAAAAAAAAAAAAAAAA")
+		}), want: "unauth"},
 		{name: "token-case", loc: "tokens", tk: with(func(k *ticket.Ticket) { k.Tokens = "Admin" }), want: "unauth"},
 		{name: "token-wrong-secret", loc: "tokens", tk: with(func(k *ticket.Ticket) { k.Tokens = "admin" }), secret: apachetest.WrongSecret, want: "login"},
 		{name: "ancient-notimeout", loc: "notimeout", tk: with(func(k *ticket.Ticket) { k.Time = time.Unix(1_000_000_000, 0) }), want: "accepted"},
@@ -322,6 +330,44 @@ func TestInteropApacheReissue(t *testing.T) {
 			}
 			if back := s.Do(t, apachetest.Request{VHost: c.vhost, Path: c.path, Cookie: value, From: ip}); back.Status != 200 || back.RemoteUser == nil || *back.RemoteUser != sent.UID {
 				t.Errorf("Apache on its own re-issued ticket: status %d, Location %q", back.Status, back.Location)
+			}
+		})
+	}
+}
+
+// mod_auth_tkt keeps the auth-time token when it refreshes a ticket, and
+// knows nothing of a max lifetime: it re-stamps a ticket whose login is
+// long past the cap. tkt's validators read the auth time back from its
+// ticket and refuse it under a max lifetime; without one they accept it.
+func TestInteropApacheLifetime(t *testing.T) {
+	s := apachetest.Start(t, apachetest.Config{})
+	const client = "127.0.0.4"
+	ip := netip.MustParseAddr(client)
+	for _, d := range interopDigests() {
+		t.Run(d.String(), func(t *testing.T) {
+			now := time.Now().Truncate(time.Second)
+			login := now.Add(-2 * time.Hour)
+			sent := ticket.Ticket{UID: "alice", Tokens: ticket.Tokens("finance").WithAuthTime(login), Data: "d", Time: now.Add(-40 * time.Second)}
+			raw := interopMint(t, d, apachetest.MainSecret, sent, client)
+			r := s.Do(t, apachetest.Request{VHost: d.String(), Path: "/short/", Cookie: ticket.Encode(raw), From: ip})
+			if r.Status != 200 || !r.Backend || r.Tokens == nil || *r.Tokens != string(sent.Tokens) {
+				t.Fatalf("Apache: status %d, tokens %v; want 200 with %q", r.Status, r.Tokens, sent.Tokens)
+			}
+			value, ok := r.Cookie("auth_tkt")
+			if !ok {
+				t.Fatalf("Apache did not refresh the ticket; Set-Cookie %q", r.SetCookie)
+			}
+			cfg := ticket.Config{Digest: d, Secret: apachetest.MainSecret, Timeout: time.Minute, Refresh: 0.5}
+			res, err := mustVerifier(t, cfg).Verify(value, ip, time.Now())
+			if err != nil {
+				t.Fatalf("Apache's refreshed ticket: %v", err)
+			}
+			if at, ok := res.Tokens.AuthTime(); !ok || !at.Equal(login) || res.Tokens.Groups() != "finance" || !res.Time.After(sent.Time) {
+				t.Errorf("Apache's refreshed ticket: time +%v, tokens %q; want re-stamped, auth time %v kept", res.Time.Sub(sent.Time), res.Tokens, login)
+			}
+			cfg.MaxLifetime = time.Hour
+			if _, err := mustVerifier(t, cfg).Verify(value, ip, time.Now()); !errors.Is(err, ticket.ErrExpired) {
+				t.Errorf("under a max lifetime of 1h, a login 2h old: %v, want expired", err)
 			}
 		})
 	}

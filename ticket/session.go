@@ -20,14 +20,19 @@ const SessionIDLen = 22
 
 // CheckRequiredToken reports why tok cannot be a required token (the
 // TKTAuthToken of a location), or nil: it must be a token (CheckToken),
-// and not a session token, which admits the holder of one session, not
-// a group of users.
+// and not a reserved one: a session token admits the holder of one
+// session, an auth-time token (AuthPrefix) the logins of one second, not
+// a group of users. Groups from a user store are held to it too, so that
+// whoever names a group cannot give its members either.
 func CheckRequiredToken(tok string) error {
 	if err := CheckToken(tok); err != nil {
 		return err
 	}
-	if strings.HasPrefix(tok, SessionPrefix) {
+	switch {
+	case strings.HasPrefix(tok, SessionPrefix):
 		return fmt.Errorf("%w: token %q starts with %q, reserved for session ids", ErrInvalid, tok, SessionPrefix)
+	case strings.HasPrefix(tok, AuthPrefix):
+		return fmt.Errorf("%w: token %q starts with %q, reserved for the time of the login", ErrInvalid, tok, AuthPrefix)
 	}
 	return nil
 }
@@ -55,7 +60,7 @@ func base64URL(c byte) bool {
 // first one's id is returned and all are left out of rest.
 func (t Tokens) Session() (sid string, rest Tokens) {
 	s := string(t)
-	i := sessionToken(s)
+	i := tokenWithPrefix(s, SessionPrefix)
 	if i < 0 {
 		return "", t
 	}
@@ -73,11 +78,11 @@ func (t Tokens) Session() (sid string, rest Tokens) {
 	return sid, Tokens(strings.Join(kept, ","))
 }
 
-// sessionToken is the index of the first token of s that starts with
-// SessionPrefix, or -1.
-func sessionToken(s string) int {
+// tokenWithPrefix is the index of the first token of s that starts with
+// prefix, or -1.
+func tokenWithPrefix(s, prefix string) int {
 	for from := 0; ; {
-		j := strings.Index(s[from:], SessionPrefix)
+		j := strings.Index(s[from:], prefix)
 		if j < 0 {
 			return -1
 		}

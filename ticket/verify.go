@@ -40,6 +40,18 @@ type Config struct {
 	// Refresh (0 to 1) makes a ticket due for a new time once less than
 	// Refresh*Timeout of its life is left (TKTAuthTimeoutRefresh).
 	Refresh float64
+	// MaxLifetime bounds how long refreshes keep a login going: a ticket
+	// never lives past its auth time (Tokens.AuthTime) plus MaxLifetime.
+	// A re-issued ticket is stamped min(now, auth time + MaxLifetime -
+	// Timeout), and only when that is later than its own time; so the
+	// last one ends exactly at the cap, and then the user logs in again.
+	// A ticket past the cap is refused as expired (one that mod_auth_tkt,
+	// which knows nothing of it, refreshed). A ticket without an auth
+	// time is never extended: it lives until its own timeout. 0 means no
+	// cap (mod_auth_tkt: an active session never ends); otherwise it
+	// needs a Timeout, and must be at least that long. No TKTAuth*
+	// directive matches it.
+	MaxLifetime time.Duration
 	// MaxSkew bounds how far in the future a ticket's time may be.
 	// 0 means DefaultMaxSkew; negative disables the check (mod_auth_tkt).
 	// It applies only when Timeout is set.
@@ -62,6 +74,7 @@ type Verifier struct {
 	digest   Digest
 	keys     []key // keys[0] is the current secret
 	timeout  int64 // seconds
+	lifetime int64 // seconds; 0 means no cap
 	refresh  float64
 	maxSkew  int64 // seconds; <0 disables
 	bind     binding
@@ -96,6 +109,15 @@ func NewVerifier(c Config) (*Verifier, error) {
 	if c.Refresh < 0 || c.Refresh > 1 {
 		errs = append(errs, fmt.Errorf("refresh %v is outside 0 to 1", c.Refresh))
 	}
+	switch {
+	case c.MaxLifetime < 0:
+		errs = append(errs, fmt.Errorf("max lifetime %v is negative", c.MaxLifetime))
+	case c.MaxLifetime == 0:
+	case c.Timeout == 0:
+		errs = append(errs, fmt.Errorf("max lifetime %v needs a timeout: without one tickets never expire", c.MaxLifetime))
+	case c.MaxLifetime < c.Timeout:
+		errs = append(errs, fmt.Errorf("max lifetime %v is shorter than the timeout %v", c.MaxLifetime, c.Timeout))
+	}
 	b := binding{ignore: c.IgnoreIP, v4prefix: c.IPv4Prefix, v6prefix: c.IPv6Prefix, hmacFormat: d == HMACSHA256}
 	if err := b.validate(); err != nil {
 		errs = append(errs, err)
@@ -111,6 +133,7 @@ func NewVerifier(c Config) (*Verifier, error) {
 	v := &Verifier{
 		digest:   d,
 		timeout:  int64(c.Timeout / time.Second),
+		lifetime: int64(c.MaxLifetime / time.Second),
 		refresh:  c.Refresh,
 		maxSkew:  int64(c.MaxSkew / time.Second),
 		bind:     b,
@@ -139,7 +162,8 @@ type Result struct {
 	// OldSecrets[i-1] did.
 	SecretIndex int
 	// Refresh is set when the ticket is due for a new time (see
-	// Config.Refresh).
+	// Config.Refresh), and a new time would extend it (see
+	// Config.MaxLifetime).
 	Refresh bool
 }
 
@@ -221,7 +245,13 @@ func verify[S ~string | ~[]byte](v *Verifier, raw S, client netip.Addr, now time
 		if left < 0 {
 			return fmt.Errorf("%w %ds ago", ErrExpired, -left)
 		}
-		r.Refresh = v.refresh > 0 && float64(left) < float64(v.timeout)*v.refresh
+		if v.lifetime > 0 {
+			if at, ok := t.Tokens.authUnix(); ok && nowS > at+v.lifetime {
+				return fmt.Errorf("%w: signed in %ds ago, past the max lifetime", ErrExpired, nowS-at)
+			}
+		}
+		r.Refresh = v.refresh > 0 && float64(left) < float64(v.timeout)*v.refresh &&
+			v.reissueUnix(t.Tokens, ts, nowS) > ts
 	}
 	if len(v.required) > 0 && !t.Tokens.HasAny(v.required) {
 		return ErrMissingToken
@@ -258,14 +288,35 @@ func (v *Verifier) badSignature(digest []byte, addr *[16]byte, f *fields) error 
 	return fmt.Errorf("%w (another secret, altered content, or minted for another client address)", ErrBadSignature)
 }
 
+// reissueUnix is the time a ticket of time ts with tokens is re-issued
+// with at now (Unix seconds): now, but with a MaxLifetime never so late
+// that the ticket outlives its auth time + MaxLifetime, and never earlier
+// than ts; a ticket without an auth time keeps ts.
+func (v *Verifier) reissueUnix(tokens Tokens, ts, now int64) int64 {
+	if v.lifetime == 0 {
+		return now
+	}
+	at, ok := tokens.authUnix()
+	if !ok {
+		return ts
+	}
+	return max(ts, min(now, at+v.lifetime-v.timeout))
+}
+
 // Reissue mints a fresh ticket for r with the current secret and time now,
 // in mod_auth_tkt's refresh layout "uid!tokens!data", and returns the cookie
-// value.
+// value. With a MaxLifetime the time is capped (see Config.MaxLifetime):
+// a ticket re-issued for its old secret alone may keep its own time. A
+// ticket without a time (a new guest's) is issued at now.
 func (v *Verifier) Reissue(t Ticket, client netip.Addr, now time.Time) (string, error) {
 	if err := v.knownClient(client); err != nil {
 		return "", err
 	}
-	t.Time = now
+	if t.Time.IsZero() || v.lifetime == 0 {
+		t.Time = now
+	} else {
+		t.Time = time.Unix(v.reissueUnix(t.Tokens, t.Time.Unix(), now.Unix()), 0)
+	}
 	raw, err := mint(&v.keys[0], v.bind, t, client, true)
 	if err != nil {
 		return "", err

@@ -29,3 +29,30 @@ func TestVerifyAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyAllocsLifetime: a portal ticket (auth time and session id
+// among its tokens) under a MaxLifetime still costs one allocation, when
+// it is young and when it is due for refresh (the cap is worked out).
+func TestVerifyAllocsLifetime(t *testing.T) {
+	portal := benchTicket.Authenticated(t0)
+	portal.Tokens = portal.Tokens.WithSession(sid)
+	for _, d := range ticket.Digests() {
+		val := mustMint(t, ticket.Minter{Digest: d, Secret: benchSecret}, portal, local)
+		v := mustVerifier(t, ticket.Config{Digest: d, Secret: benchSecret, Timeout: time.Hour, Refresh: 0.5, MaxLifetime: 12 * time.Hour})
+		for _, now := range []time.Time{t0, t0.Add(50 * time.Minute)} {
+			var res ticket.Result
+			n := testing.AllocsPerRun(100, func() {
+				var err error
+				if res, err = v.Verify(val, local, now); err != nil {
+					t.Fatal(err)
+				}
+			})
+			if n != 1 {
+				t.Errorf("%s at +%v: Verify allocates %v times, want 1", d, now.Sub(t0), n)
+			}
+			if due := now != t0; res.Refresh != due {
+				t.Errorf("%s at +%v: refresh %v, want %v", d, now.Sub(t0), res.Refresh, due)
+			}
+		}
+	}
+}

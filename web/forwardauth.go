@@ -103,6 +103,11 @@ type ForwardAuthRule struct {
 	// Basic takes HTTP Basic credentials (ForwardAuthConfig.Basic) as
 	// well as tickets.
 	Basic bool
+	// MaxAuthAge, when set, demands a login no older than that: an older
+	// one is sent back to the login page to confirm who it is
+	// (tkthttp.Config.MaxAuthAge). HTTP Basic credentials are a proof
+	// of the moment and always pass.
+	MaxAuthAge time.Duration
 }
 
 // ForwardAuth is the forward-auth endpoint's http.Handler. Its state is
@@ -213,6 +218,9 @@ func newForwardRule(o ForwardAuthConfig, r ForwardAuthRule) (forwardRule, error)
 	if r.Bypass && (len(r.Tokens) > 0 || r.Guest || r.Basic) {
 		errs = append(errs, errors.New("a bypass rule checks nothing: tokens, guest and basic make no sense on it"))
 	}
+	if r.Bypass && r.MaxAuthAge != 0 {
+		errs = append(errs, errors.New("a bypass rule checks nothing: max auth age makes no sense on it"))
+	}
 	if r.Basic && o.Basic == nil {
 		errs = append(errs, errors.New("basic: HTTP Basic is not configured"))
 	}
@@ -242,6 +250,7 @@ func newForwardRule(o ForwardAuthConfig, r ForwardAuthRule) (forwardRule, error)
 		Now:              o.Now,
 		LoginURL:         cmp.Or(o.LoginURL, "/login"),
 		UnauthURL:        o.UnauthURL,
+		MaxAuthAge:       r.MaxAuthAge,
 		// nginx turns any answer but 2xx, 401 and 403 into a 500, so the
 		// status flavour names the login page in Location for nginx to
 		// redirect to, and takes no URL tickets (that answer is a

@@ -23,7 +23,7 @@ func (s *state) loginForm(w http.ResponseWriter, r *http.Request) {
 	back, backOK := s.back(r, ci, q.Get(s.backArg))
 	marker := markerReason(q)
 	res, err := s.currentTicket(r, ci, now)
-	if err == nil && marker != reasonUnauthorized {
+	if err == nil && marker != reasonUnauthorized && marker != reasonStepUp {
 		n := autoLogins(r)
 		if n < loopMax && s.autoLogin(w, r, ci, now, res, back, backOK, n) {
 			return
@@ -40,7 +40,12 @@ func (s *state) loginForm(w http.ResponseWriter, r *http.Request) {
 	if backOK {
 		d.Back = back.url
 	}
-	if err == nil || errors.Is(err, ticket.ErrMissingToken) {
+	switch {
+	case err == nil && marker == reasonStepUp:
+		// Confirming who one is: the user name is filled in, and the
+		// password asked for.
+		d.User = res.UID
+	case err == nil || errors.Is(err, ticket.ErrMissingToken):
 		d.CurrentUser = res.UID
 	}
 	http.SetCookie(w, portalCookie(probeCookie, "1", ci, 0))
@@ -170,21 +175,37 @@ func (s *state) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 
 	t := ticketFor(r.Context(), s.log, id, user, now)
-	if t, err = withSession(r.Context(), s.cfg.Sessions, r, ci, t); err != nil {
+	issued, err := s.signIn(w, r, ci, now, t, back)
+	if err != nil {
 		// Our fault, not the user's: a ticket that logout could not end
 		// is not handed out.
 		s.logAttempt(r, slog.LevelError, resultUnavailable, "the session could not be recorded: "+err.Error(), t.UID, ci)
 		form(http.StatusServiceUnavailable, reasonNoSession)
 		return
 	}
+	if issued {
+		s.logAttempt(r, slog.LevelInfo, resultOK, "password", t.UID, ci)
+	}
+}
+
+// signIn issues the ticket t of a user who has just proved who they are
+// interactively (the password at the form; every such proof must end
+// here, and only such a proof): it records now as the ticket's auth time
+// (ticket.Ticket.Authenticated), which refreshes keep and rules with
+// max_auth_age and ticket.max_lifetime measure from, and the server-side
+// session (withSession); then it sets the cookie and sends the browser
+// back. An error means no session could be recorded: nothing was
+// answered, the caller says so. Otherwise issued reports whether the
+// ticket went out; when minting failed, signIn answered 500 itself.
+func (s *state) signIn(w http.ResponseWriter, r *http.Request, ci tkthttp.ClientOrigin, now time.Time, t ticket.Ticket, back target) (issued bool, err error) {
+	if t, err = withSession(r.Context(), s.cfg.Sessions, r, ci, t.Authenticated(now)); err != nil {
+		return false, err
+	}
 	if autoLogins(r) > 0 {
 		// A fresh login starts the loop guard over.
 		http.SetCookie(w, portalCookie(loopCookie, "", ci, -1))
 	}
-	if !s.issue(w, r, ci, now, t, back) {
-		return
-	}
-	s.logAttempt(r, slog.LevelInfo, resultOK, "password", t.UID, ci)
+	return s.issue(w, r, ci, now, t, back), nil
 }
 
 // guestLogin issues a ticket for a fresh guest user name.
@@ -251,7 +272,9 @@ func logLogin(log *slog.Logger, m Metrics, r *http.Request, level slog.Level, re
 
 // markerReason reads why an application sent the browser here, from the
 // query: "unauth" (mod_auth_tkt's TKTAuthUnauthURL can point at
-// /login?unauth=1), "timeout" and "logout", or reason=<name>.
+// /login?unauth=1), "timeout" and "logout", or reason=<name>; reason=reauth
+// (tkthttp.StepUpParam) is a rule with max_auth_age asking for a recent
+// login.
 func markerReason(q map[string][]string) reason {
 	has := func(k string) bool { v := q[k]; return len(v) > 0 && v[0] != "" }
 	rv := ""
@@ -265,6 +288,8 @@ func markerReason(q map[string][]string) reason {
 		return reasonExpired
 	case has("logout") || rv == "logout" || rv == string(reasonLoggedOut):
 		return reasonLoggedOut
+	case "reason="+rv == tkthttp.StepUpParam || rv == string(reasonStepUp):
+		return reasonStepUp
 	}
 	return ""
 }
@@ -273,6 +298,8 @@ func markerReason(q map[string][]string) reason {
 // reason the form gives. The cookie wins: it is what we can see.
 func reasonFor(err error, marker reason) reason {
 	switch {
+	case err == nil && marker == reasonStepUp:
+		return reasonStepUp
 	case err == nil, errors.Is(err, ticket.ErrMissingToken):
 		return reasonUnauthorized
 	case errors.Is(err, ticket.ErrExpired):

@@ -102,8 +102,7 @@ func (s *state) home(w http.ResponseWriter, r *http.Request) {
 	}
 	d := s.page(reasonNone)
 	d.Message, d.Kind = "", "info"
-	_, groups := t.Tokens.Session()
-	d.CurrentUser, d.Tokens = t.UID, groups.List()
+	d.CurrentUser, d.Tokens = t.UID, t.Tokens.Groups().List()
 	d.Everywhere = s.cfg.Revoke != nil || s.cfg.Sessions != nil
 	s.render(w, r, http.StatusOK, pageHome, d)
 }

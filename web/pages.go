@@ -35,6 +35,7 @@ const (
 	reasonEnded        reason = "session_ended"
 	reasonNoSession    reason = "session_unavailable"
 	reasonNoLogout     reason = "logout_incomplete"
+	reasonStepUp       reason = "reauthenticate"
 )
 
 // message is the default wording of each reason, and whether it reports a
@@ -85,6 +86,8 @@ func (r reason) message() (text, kind string) {
 		return "Your sign-in could not be recorded just now. Please try again in a moment.", "error"
 	case reasonNoLogout:
 		return "You are signed out in this browser, but your session could not be ended on the server just now: it ends by itself when your sign-in times out.", "error"
+	case reasonStepUp:
+		return "Please confirm it's you: sign in again to continue.", "info"
 	case reasonNoClient:
 		return "Your network address could not be determined, so no sign-in can be bound to it. Please contact the administrator.", "error"
 	}

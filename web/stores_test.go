@@ -201,7 +201,7 @@ func TestStoresBehindPortal(t *testing.T) {
 				UID, Data string
 				Tokens    []string
 			}
-			tokens := got.Tokens.List()
+			tokens := got.Tokens.Groups().List()
 			slices.Sort(tokens)
 			if d := cmp.Diff(view{storeUser, sc.wantData, storeGroups}, view{got.UID, got.Data, tokens}); d != "" {
 				t.Errorf("ticket (-want +got):\n%s", d)

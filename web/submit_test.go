@@ -97,10 +97,14 @@ func TestLoginTicketContent(t *testing.T) {
 		t.Fatalf("no cookie, status %d", w.Code)
 	}
 	res := verifyAs(t, f, c.Value, testClient)
-	tokens := res.Tokens.List()
+	tokens := res.Tokens.Groups().List()
 	slices.Sort(tokens)
 	if res.UID != "alice" || !slices.Equal(tokens, []string{"admin", "staff"}) || !res.Time.Equal(f.now) {
 		t.Errorf("ticket %+v", res)
+	}
+	// A password login is an interactive proof: the ticket records it.
+	if at, ok := res.Tokens.AuthTime(); !ok || !at.Equal(f.now) {
+		t.Errorf("auth time %v, %v; want the login's time %v", at, ok, f.now)
 	}
 	// Bound to the client address: another one is refused.
 	v, _ := ticket.NewVerifier(f.opts.Ticket)

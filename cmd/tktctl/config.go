@@ -106,6 +106,9 @@ func summarize(w io.Writer, c config.Config, env []string) error {
 	if c.Ticket.IgnoreIP {
 		binding = "not bound to the client IP"
 	}
+	if l := c.Ticket.MaxLifetime; l > 0 {
+		binding += ", refreshed until " + config.FormatDuration(l) + " after the login"
+	}
 	row("ticket", "digest %s, timeout %s, refresh %v, %s", c.Ticket.Digest, config.FormatDuration(c.Ticket.Timeout), c.Ticket.Refresh, binding)
 	secret := c.SecretPath()
 	if c.Ticket.SecretFile == "" {

@@ -57,6 +57,11 @@ tktctl: ` + bad + ` is not a valid tktd configuration
 		t.Errorf("with sessions: %+v", r)
 	}
 
+	r = runTktctl(t, map[string]string{"TKT_TICKET_MAX_LIFETIME": "12h"}, "", "config", "check", good)
+	if r.Code != 0 || !strings.Contains(r.Out, "ticket       digest md5, timeout 2h, refresh 0.5, bound to the client IP, refreshed until 12h after the login\n") {
+		t.Errorf("with max_lifetime: %+v", r)
+	}
+
 	// The environment counts, as for tktd, unless --no-env.
 	env := map[string]string{"TKT_LISTEN": "bad listen"}
 	if r := runTktctl(t, env, "", "config", "check", good); r.Code != 1 || !strings.Contains(r.Err, `listen: "bad listen"`) {

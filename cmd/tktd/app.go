@@ -143,7 +143,8 @@ func (a *app) forwardAuthConfig(po web.Config) web.ForwardAuthConfig {
 	fa := a.cfg.ForwardAuth
 	rules := make([]web.ForwardAuthRule, len(fa.Rules))
 	for i, r := range fa.Rules {
-		rules[i] = web.ForwardAuthRule{Hosts: r.Hosts, Paths: r.Paths, Tokens: r.Tokens, Guest: r.Guest, Bypass: r.Bypass, Basic: r.Basic}
+		rules[i] = web.ForwardAuthRule{Hosts: r.Hosts, Paths: r.Paths, Tokens: r.Tokens, Guest: r.Guest, Bypass: r.Bypass, Basic: r.Basic,
+			MaxAuthAge: r.MaxAuthAge}
 	}
 	return web.ForwardAuthConfig{
 		Basic: &web.BasicConfig{

@@ -72,7 +72,7 @@ func TestAppLoginMetricsAndReload(t *testing.T) {
 		t.Fatalf("login: %d, cookie %v\n%s", resp.StatusCode, ok, body)
 	}
 	r, err := verifyWith(t, a.cfg.SecretPath(), ticket.HMACSHA256, value)
-	if err != nil || r.UID != "alice" || r.Tokens != "staff" {
+	if err != nil || r.UID != "alice" || r.Tokens.Groups() != "staff" {
 		t.Fatalf("the ticket: %+v, %v", r, err)
 	}
 	if resp, _ := testenv.Login(t, testenv.Browser(t), srv.URL, "alice", "wrong", ""); resp.StatusCode != http.StatusUnauthorized {

@@ -171,6 +171,7 @@ func (a *app) gateConfig(tc ticket.Config) (web.GateConfig, error) {
 			SecureCookie:     c.Cookie.Secure,
 			LoginURL:         c.Gate.LoginURL,
 			UnauthURL:        c.Gate.UnauthURL,
+			MaxAuthAge:       c.Gate.MaxAuthAge,
 			BackArg:          c.BackArg,
 			GuestLogin:       c.Gate.Guest,
 			GuestUser:        c.Guest.User,

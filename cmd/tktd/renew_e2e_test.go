@@ -38,7 +38,7 @@ func TestE2ERefreshAsksTheStore(t *testing.T) {
 	tktctl("alice-pw\n", "user", "add", "--data-dir", data, "--password-stdin", "--group", "staff", "alice")
 	resp, body := testenv.Login(t, testenv.Browser(t), p.base, "alice", "alice-pw", "/")
 	value, _ := testenv.SetCookieValue(resp, "auth_tkt")
-	if r, err := verifyWith(t, secretFile, ticket.HMACSHA256, value); err != nil || r.Tokens != "staff" {
+	if r, err := verifyWith(t, secretFile, ticket.HMACSHA256, value); err != nil || r.Tokens.Groups() != "staff" {
 		t.Fatalf("login: %d, ticket %+v, %v\n%s", resp.StatusCode, r, err, body)
 	}
 	tktctl("", "user", "del", "--data-dir", data, "alice")

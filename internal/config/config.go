@@ -146,6 +146,9 @@ type Ticket struct {
 	AllowWeakSecret bool          `koanf:"allow_weak_secret"`
 	Timeout         time.Duration `koanf:"timeout"`
 	Refresh         float64       `koanf:"refresh"`
+	// MaxLifetime caps refreshes: no ticket outlives the login's time
+	// plus this (ticket.Config.MaxLifetime); 0 means no cap.
+	MaxLifetime time.Duration `koanf:"max_lifetime"`
 	// MaxSkew bounds how far in the future a ticket's time may lie; 0 means
 	// the ticket package's default, negative turns the check off.
 	MaxSkew  time.Duration `koanf:"max_skew"`

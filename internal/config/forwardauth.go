@@ -65,6 +65,9 @@ type AuthRule struct {
 	// Basic takes HTTP Basic credentials (see the basic section) as well
 	// as tickets.
 	Basic bool `koanf:"basic"`
+	// MaxAuthAge demands a recent login: an older one (or a ticket that
+	// records none) is sent to the portal to confirm who it is.
+	MaxAuthAge time.Duration `koanf:"max_auth_age"`
 }
 
 // Basic configures HTTP Basic for scripts and API clients, at /auth (rules
@@ -97,6 +100,8 @@ type Gate struct {
 	Guest bool `koanf:"guest"`
 	// Basic takes HTTP Basic credentials, checked against the stores.
 	Basic bool `koanf:"basic"`
+	// MaxAuthAge demands a recent login, as a forward_auth rule's does.
+	MaxAuthAge time.Duration `koanf:"max_auth_age"`
 	// MetricsListen, when set, is a host:port of its own where the gate
 	// serves /metrics and /healthz, apart from the application's paths.
 	MetricsListen string `koanf:"metrics_listen"`
@@ -136,6 +141,7 @@ func (c Config) validateForwardAuth(p *problems) {
 		if r.Bypass && (r.Guest || r.Basic || len(r.Tokens) > 0) {
 			p.add(key+".bypass", "a bypass rule checks nothing: drop its tokens, guest and basic")
 		}
+		checkMaxAuthAge(p, key+".max_auth_age", r.MaxAuthAge, r.Bypass)
 	}
 	if strings.ContainsAny(c.Basic.Realm, "\"\\\r\n") {
 		p.add("basic.realm", "%q: no quotes, backslashes or line breaks", c.Basic.Realm)
@@ -159,6 +165,7 @@ func (c Config) validateForwardAuth(p *problems) {
 	checkURL(p, "gate.login_url", g.LoginURL)
 	checkURL(p, "gate.unauth_url", g.UnauthURL)
 	checkHeaders(p, "gate.headers", g.Headers)
+	checkMaxAuthAge(p, "gate.max_auth_age", g.MaxAuthAge, false)
 }
 
 // checkURL accepts what the middleware takes as a login, timeout or unauth
@@ -194,7 +201,8 @@ func decodeRules(raw any, probs *problems) []AuthRule {
 		key := "forward_auth.rules[" + strconv.Itoa(i) + "]"
 		m, ok := item.(map[string]any)
 		if !ok {
-			probs.add(key, "want a map (hosts, paths, tokens, guest, bypass, basic), got %s", showValue(item))
+			// The keys from the type, so that a new one is named too.
+			probs.add(key, "want a map (%s), got %s", strings.Join(keysOf(t, ""), ", "), showValue(item))
 			out = append(out, AuthRule{})
 			continue
 		}
@@ -206,4 +214,16 @@ func decodeRules(raw any, probs *problems) []AuthRule {
 		out = append(out, r)
 	}
 	return out
+}
+
+// checkMaxAuthAge checks a rule's (or the gate's) max_auth_age.
+func checkMaxAuthAge(p *problems, key string, age time.Duration, bypass bool) {
+	switch {
+	case age < 0:
+		p.add(key, "must not be negative (0 means any login)")
+	case age > 0 && age < time.Second:
+		p.add(key, "%v is less than a second: tickets record the login to the second", age)
+	case age > 0 && bypass:
+		p.add(key, "a bypass rule checks nothing: drop its max_auth_age")
+	}
 }

@@ -66,7 +66,7 @@ gate:
 `), noEnv)
 	want := []string{
 		`forward_auth.rules[0].token: unknown setting (did you mean tokens?)`,
-		`forward_auth.rules[3]: want a map (hosts, paths, tokens, guest, bypass, basic), got "just a string"`,
+		`forward_auth.rules[3]: want a map (hosts, paths, tokens, guest, bypass, basic, max_auth_age), got "just a string"`,
 		`forward_auth.login_url: "javascript:alert(1)": must be an http or https URL, or a path`,
 		`forward_auth.headers.groups: "bad header" is not a header name`,
 		`forward_auth.rules[0].paths[0]: "admin": want a path starting with / (no query)`,

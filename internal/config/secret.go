@@ -132,6 +132,7 @@ func (c Config) TicketConfig(log *slog.Logger) (ticket.Config, error) {
 		Secret:          read("ticket.secret_file", c.SecretPath()),
 		Timeout:         c.Ticket.Timeout,
 		Refresh:         c.Ticket.Refresh,
+		MaxLifetime:     c.Ticket.MaxLifetime,
 		MaxSkew:         c.Ticket.MaxSkew,
 		IgnoreIP:        c.Ticket.IgnoreIP,
 		IPv4Prefix:      c.Ticket.IPv4Prefix,

@@ -123,6 +123,16 @@ func (c Config) validateTicket(p *problems) {
 	if t.Refresh < 0 || t.Refresh > 1 {
 		p.add("ticket.refresh", "%v is outside 0 to 1", t.Refresh)
 	}
+	switch {
+	case t.MaxLifetime < 0:
+		p.add("ticket.max_lifetime", "must not be negative (0 means no cap)")
+	case t.MaxLifetime == 0:
+	case t.Timeout == 0:
+		p.add("ticket.max_lifetime", "needs ticket.timeout: without a timeout tickets never expire, so there is nothing to cap")
+	case t.MaxLifetime < t.Timeout:
+		p.add("ticket.max_lifetime", "%s is shorter than ticket.timeout %s: set it to at least the timeout, or 0 for no cap",
+			FormatDuration(t.MaxLifetime), FormatDuration(t.Timeout))
+	}
 	if t.IPv4Prefix < 0 || t.IPv4Prefix > 32 {
 		p.add("ticket.ipv4_prefix", "%d is outside 0 to 32", t.IPv4Prefix)
 	}

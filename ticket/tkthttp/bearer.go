@@ -33,6 +33,10 @@ func (m *Middleware) bearer(w http.ResponseWriter, r *http.Request, o ClientOrig
 	res, err := m.verifier.Verify(value, o.Addr, now)
 	err = m.revocation(res, err)
 	switch {
+	case err == nil && !m.authFresh(res.Ticket, now):
+		m.logRefusal(r, o, res.UID, ErrAuthTooOld)
+		m.refuseBearerStepUp(w)
+		return Identity{}, false
 	case err == nil:
 		return identityOf(res.Ticket), true
 	case errors.Is(err, ErrRevocationUnavailable):

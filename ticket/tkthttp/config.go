@@ -81,6 +81,16 @@ type Config struct {
 	// `Basic realm="example", charset="UTF-8"` where a front end accepts
 	// passwords. "" sends none.
 	Challenge string
+	// MaxAuthAge, when set, demands a recent login: a valid ticket whose
+	// auth time (ticket.Tokens.AuthTime, when the user last proved who
+	// they are at the portal) is older, or which records none (tickets
+	// from mod_auth_tkt's login pages or tktctl mint), sends a browser to
+	// LoginURL with StepUpParam added (reason=reauth: "confirm it's you")
+	// and the back URL; an API client gets 401 (a bearer ticket: RFC
+	// 9470's insufficient_user_authentication). The ticket is not
+	// deleted. No TKTAuth* directive matches it: mod_auth_tkt cannot
+	// check it.
+	MaxAuthAge time.Duration
 	// UnauthURL is where a valid ticket without a required token sends
 	// the browser; "" answers 403 (TKTAuthUnauthURL; without it the module
 	// sends such a user to the login page, which sends them back).
@@ -200,6 +210,9 @@ func New(c Config) (*Middleware, error) {
 	}
 	if !ValidCookiePath(c.CookiePath) {
 		bad("cookie path %q must start with / and hold no ';', ',', spaces or control characters", c.CookiePath)
+	}
+	if c.MaxAuthAge < 0 {
+		bad("max auth age %v is negative", c.MaxAuthAge)
 	}
 	if c.CookieExpires < 0 {
 		bad("cookie expiry %v is negative", c.CookieExpires)

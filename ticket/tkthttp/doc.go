@@ -28,6 +28,11 @@
 // revoked (Config.Revocation) and whether the server-side session it
 // carries has ended (Config.Sessions).
 //
+// A ticket from tkt's portal records when the user last signed in
+// (ticket.Tokens.AuthTime, in Identity.AuthTime): Config.MaxAuthAge sends
+// an older login back to the portal to confirm who it is, and
+// ticket.Config.MaxLifetime stops refreshes at the login's time plus that.
+//
 // The same package holds what any server in front of an application needs
 // to agree on: who the client is behind trusted proxies (ClientAddrConfig),
 // how an identity travels to a backend in request headers

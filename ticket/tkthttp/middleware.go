@@ -36,6 +36,10 @@ type Identity struct {
 	// for none. Its token is not among Tokens, which are the user's
 	// groups alone.
 	Session string
+	// AuthTime is when the user last proved who they are interactively
+	// (ticket.Tokens.AuthTime), zero when the ticket does not say. Its
+	// token is not among Tokens either.
+	AuthTime time.Time
 }
 
 type identityKey struct{}
@@ -74,6 +78,7 @@ const (
 	refuseLogin   refusal = iota // no valid ticket: log in
 	refuseExpired                // the ticket timed out: log in again
 	refuseToken                  // valid ticket, no required token: 403
+	refuseStepUp                 // valid ticket, login too old: log in again
 	refuseTLS                    // plain HTTP where TLS is required
 )
 
@@ -123,6 +128,13 @@ func (m *Middleware) AuthenticateFrom(w http.ResponseWriter, r *http.Request, o 
 		if len(m.cfg.Ticket.Tokens) > 0 && !t.Tokens.HasAny(m.cfg.Ticket.Tokens) {
 			m.logRefusal(r, o, res.UID, ticket.ErrMissingToken)
 			m.refuse(w, r, o, refuseToken, "ticket lacks a required token")
+			return Identity{}, false
+		}
+		if !m.authFresh(t, now) {
+			// The ticket stays: it is good elsewhere, and the login
+			// page says whose it is.
+			m.logRefusal(r, o, res.UID, ErrAuthTooOld)
+			m.refuse(w, r, o, refuseStepUp, ErrAuthTooOld.Error())
 			return Identity{}, false
 		}
 		return identityOf(t), true

@@ -27,6 +27,10 @@ func (m *Middleware) refuse(w http.ResponseWriter, r *http.Request, o ClientOrig
 		}
 	case refuseToken:
 		status, target = http.StatusForbidden, m.cfg.UnauthURL
+	case refuseStepUp:
+		if target != "" {
+			target = addQuery(target, m.cfg.QuerySeparator, StepUpParam)
+		}
 	case refuseTLS:
 		status, target = http.StatusForbidden, ""
 		if !api && o.Host != "" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
@@ -50,7 +54,7 @@ func (m *Middleware) refuse(w http.ResponseWriter, r *http.Request, o ClientOrig
 		if strings.Contains(target, "?") {
 			sep = m.cfg.QuerySeparator
 		}
-		target += sep + m.cfg.BackArg + "=" + back
+		target += sep + m.cfg.BackArg + "=" + back // one allocation, on every login redirect
 	}
 	if m.cfg.StatusWithLocation {
 		w.Header().Set("Location", target)

@@ -39,8 +39,8 @@ type Revocation interface {
 // Renew gives a ticket due for re-issue the user's tokens and data as
 // they are now, or an error when the ticket must not be re-issued (the
 // user is gone, or their store cannot say). It must keep the user id.
-// It never sees the ticket's session token, nor can it change it: Apply
-// takes the token out before and puts it back after.
+// It never sees the ticket's session and auth-time tokens, nor can it
+// change them: Apply takes them out before and puts them back after.
 // tktd asks the user's store, so that a deleted user's ticket, or a
 // stolen one, does not slide on for ever.
 //
@@ -57,16 +57,18 @@ var (
 )
 
 // Apply renews t for re-issue: t as it is when r is nil, otherwise r's
-// answer with t's time and t's session token, refused if it changes the
-// user id. Front ends that re-issue tickets themselves (a login portal's
-// refresh) apply it as the middleware does (see PrepareReissue).
+// answer with t's time, session token and auth time, refused if it
+// changes the user id. Front ends that re-issue tickets themselves (a
+// login portal's refresh) apply it as the middleware does (see
+// PrepareReissue).
 func (r Renew) Apply(ctx context.Context, t ticket.Ticket) (ticket.Ticket, error) {
 	if r == nil {
 		return t, nil
 	}
-	sid, rest := t.Tokens.Session()
+	sid, _ := t.Tokens.Session()
+	at, _ := t.Tokens.AuthTime()
 	in := t
-	in.Tokens = rest
+	in.Tokens = t.Tokens.Groups()
 	n, err := r(ctx, in)
 	if err != nil {
 		return ticket.Ticket{}, err
@@ -75,7 +77,8 @@ func (r Renew) Apply(ctx context.Context, t ticket.Ticket) (ticket.Ticket, error
 		return ticket.Ticket{}, errOtherUser
 	}
 	n.Time = t.Time
-	n.Tokens = n.Tokens.WithSession(sid) // and none the renewal made up
+	// t's reserved tokens, and none the renewal made up.
+	n.Tokens = n.Tokens.WithAuthTime(at).WithSession(sid)
 	return n, nil
 }
 

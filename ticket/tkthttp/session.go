@@ -98,10 +98,12 @@ func hasSessionToken(t ticket.Tokens) bool {
 }
 
 // identityOf is the identity of a ticket let through: its session token
-// goes into Session, out of the tokens an application sees, which are the
-// user's groups.
+// goes into Session and its auth time into AuthTime, out of the tokens an
+// application sees, which are the user's groups.
 func identityOf(t ticket.Ticket) Identity {
 	id := Identity{Ticket: t}
-	id.Session, id.Tokens = t.Tokens.Session()
+	id.Session, _ = t.Tokens.Session()
+	id.AuthTime, _ = t.Tokens.AuthTime()
+	id.Tokens = t.Tokens.Groups()
 	return id
 }
