@@ -176,6 +176,11 @@ func TestE2EZeroConfiguration(t *testing.T) {
 		if r, err := verifyWith(t, secretFile, ticket.HMACSHA256, value); err != nil || r.UID != "alice" || r.Tokens != "staff" {
 			t.Fatalf("%s: the ticket does not verify with the secret file: %+v, %v", what, r, err)
 		}
+		// The README's command for tktd's own cookie, as written there.
+		verify := exec.Command(tktctlBin, "verify", "--data-dir", data, "--ip", "127.0.0.1", value)
+		if out, err := verify.CombinedOutput(); err != nil || !strings.Contains(string(out), `valid ticket for "alice"`) {
+			t.Fatalf("%s: tktctl verify --data-dir %s --ip 127.0.0.1: %v\n%s", what, data, err, out)
+		}
 	}
 	loginOK("first login")
 	if resp, _ := testenv.Login(t, testenv.Browser(t), p.base, "alice", "nope", "/"); resp.StatusCode != http.StatusUnauthorized {
