@@ -159,11 +159,7 @@ func TestE2EZeroConfiguration(t *testing.T) {
 		}
 	}
 
-	add := exec.Command(tktctlBin, "user", "add", "--data-dir", data, "--password-stdin", "--group", "staff", "alice")
-	add.Stdin = strings.NewReader("alice-pw\n")
-	if out, err := add.CombinedOutput(); err != nil {
-		t.Fatalf("tktctl user add: %v\n%s", err, out)
-	}
+	addAlice(t, tktctlBin, data, "staff")
 
 	secretFile := filepath.Join(data, "secret")
 	loginOK := func(what string) {

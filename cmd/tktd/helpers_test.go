@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -163,4 +164,20 @@ func location(resp *http.Response) string {
 		return ""
 	}
 	return u.String()
+}
+
+// addAlice adds alice (password alice-pw, in groups) to the SQLite user
+// store in the data directory data with the real tktctl, as the README
+// does.
+func addAlice(t *testing.T, tktctlBin, data string, groups ...string) {
+	t.Helper()
+	args := []string{"user", "add", "--data-dir", data, "--password-stdin", "alice"}
+	for _, g := range groups {
+		args = append(args, "--group", g)
+	}
+	add := exec.Command(tktctlBin, args...)
+	add.Stdin = strings.NewReader("alice-pw\n")
+	if out, err := add.CombinedOutput(); err != nil {
+		t.Fatalf("tktctl user add: %v\n%s", err, out)
+	}
 }

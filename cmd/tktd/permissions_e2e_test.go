@@ -25,11 +25,7 @@ func TestE2EUnreadableDataDir(t *testing.T) {
 	tktdBin, tktctlBin := buildBinaries(t)
 	root := t.TempDir()
 	data := filepath.Join(root, "data")
-	add := exec.Command(tktctlBin, "user", "add", "--data-dir", data, "--password-stdin", "alice")
-	add.Stdin = strings.NewReader("alice-pw\n")
-	if out, err := add.CombinedOutput(); err != nil {
-		t.Fatalf("tktctl user add: %v\n%s", err, out)
-	}
+	addAlice(t, tktctlBin, data)
 	secret := testenv.WriteFile(t, filepath.Join(data, "secret"), "the old secret, 0123456789abcdef\n", 0o600)
 
 	as := func(c *exec.Cmd) *exec.Cmd { return c }

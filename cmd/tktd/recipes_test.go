@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -168,11 +167,7 @@ func TestE2EProxyRecipes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			data := filepath.Join(dir, "tkt-data")
-			add := exec.Command(tktctlBin, "user", "add", "--data-dir", data, "--password-stdin", "--group", "staff", "alice")
-			add.Stdin = strings.NewReader("alice-pw\n")
-			if out, err := add.CombinedOutput(); err != nil {
-				t.Fatalf("tktctl user add: %v\n%s", err, out)
-			}
+			addAlice(t, tktctlBin, data, "staff")
 			app, hits := protectedApp(t)
 			tktdAddr := testenv.FreeAddr(t)
 			proxy, tktdConf := tc.start(t, tktdAddr, strings.TrimPrefix(app.URL, "http://"))
