@@ -52,8 +52,12 @@ func (s *state) loginForm(w http.ResponseWriter, r *http.Request) {
 // allowedBack reads a back URL the redirect checks accept, logging one
 // they refuse with the setting that would allow it. Only its host is
 // logged: the rest of a URL may hold someone's ticket.
+//
+// The host the request came to is the Host header, which the browser
+// writes, never a forwarded one: a proxy in trusted_proxies may pass a
+// client's X-Forwarded-Host on unchanged.
 func (s *state) allowedBack(r *http.Request, ci tkthttp.ClientOrigin, raw string) (target, bool) {
-	t, ok := s.redirects.check(raw, ci.Host)
+	t, ok := s.redirects.check(raw, r.Host)
 	if !ok && raw != "" {
 		s.log.WarnContext(r.Context(), refusedBack, "back_host", hostOf(raw), "client_ip", ci.Addr.String())
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"os"
 	"regexp"
@@ -333,5 +334,21 @@ func TestLoginBackToOwnHosts(t *testing.T) {
 	}
 	if !strings.Contains(f.logs.String(), "back_host=evil.example") {
 		t.Errorf("logout's refusal is not logged with the setting:\n%s", f.logs)
+	}
+}
+
+// The host a login may return to unlisted is the one in the request's
+// Host header, never one a trusted proxy forwards (which may be the
+// client's own X-Forwarded-Host, passed on).
+func TestLoginBackNotToForwardedHost(t *testing.T) {
+	f := newFixture(t, func(o *Config) {
+		o.AllowedRedirects = nil
+		o.ClientAddrConfig = tkthttp.ClientAddrConfig{TrustedProxies: []netip.Prefix{netip.MustParsePrefix(testClient + "/32")}}
+	})
+	form := url.Values{"user": {"alice"}, "password": {alicePass}, "back": {"https://evil.example/x"}}
+	w := f.do(req{method: http.MethodPost, target: "/login", form: form, cookies: []*http.Cookie{probe()},
+		header: map[string]string{"X-Forwarded-Host": "evil.example"}})
+	if loc := w.Header().Get("Location"); loc != "/" {
+		t.Errorf("back to the forwarded host: %d %q, want 303 to /", w.Code, loc)
 	}
 }
