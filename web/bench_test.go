@@ -43,7 +43,7 @@ func BenchmarkAutoLogin(b *testing.B) {
 func BenchmarkRedirectCheck(b *testing.B) {
 	rd := testRedirects(b)
 	for b.Loop() {
-		if _, ok := rd.check("https://a.trusted.example.org/some/path?x=1"); !ok {
+		if _, ok := rd.check("https://a.trusted.example.org/some/path?x=1", ""); !ok {
 			b.Fatal("refused")
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -287,9 +288,13 @@ func (f *ForwardAuth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	st := f.state.Load()
 	o := st.clients.Origin(r)
 	if !o.Proxied {
-		st.log.LogAttrs(r.Context(), slog.LevelWarn, "forward auth refused: the asking peer is not a trusted proxy",
+		// Most often a proxy just set up: say which setting lets it ask.
+		peer := peerHost(r.RemoteAddr)
+		st.log.LogAttrs(r.Context(), slog.LevelWarn, "forward auth refused: the asking peer is not a trusted proxy; "+
+			"if it is your proxy, add its address ("+peer+") to trusted_proxies in tktd's configuration",
 			slog.String("peer", r.RemoteAddr))
-		forwardError(w, http.StatusForbidden, "forward auth is for trusted proxies only")
+		forwardError(w, http.StatusForbidden, "forward auth is for trusted proxies only: add this proxy's address ("+peer+
+			") to trusted_proxies in tktd's configuration")
 		return
 	}
 	orig, style, err := st.original(r, &o)
@@ -349,6 +354,15 @@ func forwardError(w http.ResponseWriter, status int, reason string) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	fmt.Fprintf(w, "%s: %s\n", http.StatusText(status), reason)
+}
+
+// peerHost is the address part of a RemoteAddr, as trusted_proxies takes
+// it; RemoteAddr itself when it has no port.
+func peerHost(remote string) string {
+	if h, _, err := net.SplitHostPort(remote); err == nil {
+		return h
+	}
+	return remote
 }
 
 // lower is strings.ToLower without the allocation when s is lowercase

@@ -247,8 +247,16 @@ func TestForwardAuthRefusesWhatItCannotJudge(t *testing.T) {
 			}
 		})
 	}
-	if !strings.Contains(f.logs.String(), "not a trusted proxy") {
-		t.Errorf("no log line for the untrusted peer:\n%s", f.logs)
+	// The log line and the answer name the setting and what to put in it:
+	// the asking peer's own address.
+	for _, want := range []string{"not a trusted proxy", "trusted_proxies", testClient} {
+		if !strings.Contains(f.logs.String(), want) {
+			t.Errorf("the log line for the untrusted peer lacks %q:\n%s", want, f.logs)
+		}
+	}
+	w := f.ask("/auth/nginx", testClient, map[string]string{"X-Original-URL": "https://app.example.com/"})
+	if body := w.Body.String(); !strings.Contains(body, "trusted_proxies") || !strings.Contains(body, testClient) {
+		t.Errorf("the answer to an untrusted peer does not say what to put in trusted_proxies: %q", body)
 	}
 }
 

@@ -39,6 +39,8 @@ func (s *state) loginForm(w http.ResponseWriter, r *http.Request) {
 	d := s.page(reasonFor(err, marker))
 	if backOK {
 		d.Back = back.url
+	} else if raw := q.Get(s.backArg); raw != "" {
+		d.BackRefused = hostOf(raw)
 	}
 	switch {
 	case err == nil && marker == reasonStepUp:
@@ -52,11 +54,26 @@ func (s *state) loginForm(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, pageLogin, d)
 }
 
+// allowedBack reads a back URL the redirect checks accept, logging one
+// they refuse with the setting that would allow it. Only its host is
+// logged: the rest of a URL may hold someone's ticket.
+//
+// The host the request came to is the Host header, which the browser
+// writes, never a forwarded one: a proxy in trusted_proxies may pass a
+// client's X-Forwarded-Host on unchanged.
+func (s *state) allowedBack(r *http.Request, ci tkthttp.ClientOrigin, raw string) (target, bool) {
+	t, ok := s.redirects.check(raw, r.Host)
+	if !ok && raw != "" {
+		s.log.WarnContext(r.Context(), refusedBack, "back_host", hostOf(raw), "client_ip", ci.Addr.String())
+	}
+	return t, ok
+}
+
 // back reads the back URL of a login: one the redirect checks accept, and
 // that would not carry a URL ticket over plain http from a portal the
 // client reached over TLS, where anyone on the way could take it.
 func (s *state) back(r *http.Request, ci tkthttp.ClientOrigin, raw string) (target, bool) {
-	t, ok := s.redirects.check(raw)
+	t, ok := s.allowedBack(r, ci, raw)
 	if ok && t.cleartext && ci.HTTPS {
 		s.log.WarnContext(r.Context(), "back URL refused: it would carry the ticket in clear text (http://) from a portal on TLS; "+
 			"use https, or list the host in url_ticket_http_hosts to allow it", "back_host", hostOf(raw), "client_ip", ci.Addr.String())
@@ -121,10 +138,6 @@ func (s *state) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, status, pageLogin, d)
 	}
 	if !backOK {
-		if backRaw != "" {
-			// Only the host: the rest of a URL may hold someone's ticket.
-			s.log.WarnContext(r.Context(), "back URL refused", "back_host", hostOf(backRaw), "client_ip", ci.Addr.String())
-		}
 		back = target{url: s.defaultURL}
 	}
 	if !s.cookiesWork(r) {

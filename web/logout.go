@@ -42,7 +42,7 @@ func (s *state) logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.InfoContext(r.Context(), "logout", "user", user, "client_ip", ci.Addr.String())
-	if back, ok := s.redirects.check(r.Form.Get(s.backArg)); ok {
+	if back, ok := s.allowedBack(r, ci, r.Form.Get(s.backArg)); ok {
 		s.redirect(w, target{url: back.url}, "")
 		return
 	}

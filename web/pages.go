@@ -109,6 +109,7 @@ type pageData struct {
 
 	BackArg     string   // name of the back field
 	Back        string   // checked destination kept through a failed attempt
+	BackRefused string   // the host of a back URL refused (not allowed_redirects), "?" when unreadable
 	User        string   // user name to fill in again after a failure
 	CurrentUser string   // who holds the current ticket, if anyone
 	Tokens      []string // their tokens (home page)
@@ -121,7 +122,7 @@ type pageData struct {
 func sampleData() pageData {
 	return pageData{
 		Title: "Sign in", Heading: "Error", Base: "/", Static: "/static/", Logo: "/static/logo.svg",
-		Reason: string(reasonWrong), Message: "m", Kind: "error", BackArg: "back", Back: "/",
+		Reason: string(reasonWrong), Message: "m", Kind: "error", BackArg: "back", Back: "/", BackRefused: "app.example.com",
 		User: "u", CurrentUser: "u", Tokens: []string{"t"}, Guest: true, Everywhere: true, RetryAfter: 1,
 	}
 }

@@ -51,8 +51,18 @@ type Config struct {
 	// AllowedRedirects is the back URL allow-list: an exact host
 	// ("app.example.com", "app.example.com:8443") or a ".example.com"
 	// suffix, which admits example.com itself and every sub-domain.
-	// Relative paths on the portal are always allowed.
+	// Relative paths on the portal, and URLs on the host the request came
+	// to, are always allowed; so are OwnHosts, OwnPorts and
+	// URLTicketHosts.
 	AllowedRedirects []string
+	// OwnHosts are hosts the caller knows to be its own (tktd: the hosts
+	// of its forward-auth rules and its gate's address), allowed as back
+	// URLs without being listed in AllowedRedirects; same syntax.
+	OwnHosts []string
+	// OwnPorts are ports ("8081") that are the caller's own on whatever
+	// host the portal was reached at (tktd: its gate's, listening on
+	// every address of the same machine).
+	OwnPorts []string
 	// DefaultURL is where a login ends when back is missing or refused:
 	// default the portal's own "/" page. It must itself be a relative path
 	// or on the allow-list.

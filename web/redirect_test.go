@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -59,7 +61,7 @@ func TestRedirectCheck(t *testing.T) {
 		{"/" + strings.Repeat("a", 5000), target{}, false},
 	}
 	for _, tt := range tests {
-		got, ok := rd.check(tt.in)
+		got, ok := rd.check(tt.in, "")
 		if ok != tt.ok || diff(got, tt.want) != "" {
 			t.Errorf("check(%q) = %+v, %v; want %+v, %v", tt.in, got, ok, tt.want, tt.ok)
 		}
@@ -79,8 +81,9 @@ var (
 )
 
 // assertOnList fails unless out is a relative path or a URL to an
-// allow-listed host, in a form browsers cannot read otherwise.
-func assertOnList(t *testing.T, in string, out target) {
+// allow-listed host (or to self, the host the request came to, when
+// given), in a form browsers cannot read otherwise.
+func assertOnList(t *testing.T, in string, out target, self ...string) {
 	t.Helper()
 	if strings.Contains(out.url, `\`) {
 		t.Fatalf("check(%q) = %q: backslash", in, out.url)
@@ -95,7 +98,7 @@ func assertOnList(t *testing.T, in string, out target) {
 	if err != nil {
 		t.Fatalf("check(%q) = %q: %v", in, out.url, err)
 	}
-	if !onTestList(u.Hostname(), u.Port()) {
+	if !onTestList(u.Hostname(), u.Port()) && !slices.Contains(self, u.Host) {
 		t.Fatalf("check(%q) = %q: host %q is off the allow-list", in, out.url, u.Host)
 	}
 }
@@ -150,7 +153,7 @@ func TestOpenRedirectCorpus(t *testing.T) {
 	}
 	var accepted []string
 	for _, in := range corpus {
-		out, ok := rd.check(in)
+		out, ok := rd.check(in, "")
 		if !ok {
 			continue
 		}
@@ -216,13 +219,18 @@ func FuzzRedirectCheck(f *testing.F) {
 	f.Add("/ok")
 	rd := testRedirects(f)
 	f.Fuzz(func(t *testing.T, in string) {
-		out, ok := rd.check(in)
+		// Reached at login.example.com, the portal may also send the
+		// browser there, and nowhere else besides.
+		if out, ok := rd.check(in, "login.example.com"); ok {
+			assertOnList(t, in, out, "login.example.com", "login.example.com:80", "login.example.com:443")
+		}
+		out, ok := rd.check(in, "")
 		if !ok {
 			return
 		}
 		assertOnList(t, in, out)
 		// Checking is idempotent: what we let out passes again unchanged.
-		again, ok := rd.check(out.url)
+		again, ok := rd.check(out.url, "")
 		if !ok || again != out {
 			t.Fatalf("check(check(%q)) = %+v, %v; want %+v", in, again, ok, out)
 		}
@@ -234,4 +242,113 @@ func FuzzRedirectCheck(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Every source of an allowed back URL, and a refusal: the host the request
+// came to (on its port, or a default one when it named none), OwnHosts,
+// OwnPorts on the request's host, URLTicketHosts and AllowedRedirects.
+func TestRedirectCheckOwnHosts(t *testing.T) {
+	rd := testRedirects(t)
+	own, err := tkthttp.ParseHostList([]string{"wiki.example.com", ".apps.example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd.own, rd.ownPorts = own, []string{"8081"}
+	tests := []struct {
+		self, in string
+		ok       bool
+	}{
+		{"login.example.com", "https://login.example.com/x", true},
+		{"login.example.com", "http://login.example.com/x", true},
+		{"LOGIN.example.com", "https://login.example.com:443/x", true},
+		{"login.example.com", "https://login.example.com:8443/x", false},
+		{"login.example.com", "https://login.example.com:8081/x", true}, // the gate's port
+		{"login.example.com:8443", "https://login.example.com:8443/a", true},
+		{"login.example.com:8443", "https://login.example.com/a", false},
+		{"login.example.com:443", "https://login.example.com/a", true},
+		{"login.example.com:443", "http://login.example.com/a", false},
+		{"127.0.0.1:8080", "http://127.0.0.1:8080/p", true},
+		{"127.0.0.1:8080", "http://127.0.0.1:8081/p", true},
+		{"127.0.0.1:8080", "http://127.0.0.1:9000/p", false},
+		{"[2001:db8::7]:8080", "http://[2001:db8::7]:8080/p", true},
+		{"login.example.com", "https://login.example.com.evil.com/", false},
+		{"login.example.com", "https://evil.com/", false},
+		{"login.example.com", "https://evil.com:8081/", false}, // the gate's port on another host
+		{"", "https://login.example.com/", false},
+		{"bad host!", "https://login.example.com/", false},
+		{"", "https://wiki.example.com:8443/", true}, // a rule's host, any port
+		{"", "https://x.apps.example.com/", true},
+		{"", "https://wiki.example.com.evil.com/", false},
+		{"", "https://other.example.net/", true}, // url_ticket_hosts
+		{"", "https://app.example.com/", true},   // allowed_redirects
+	}
+	for _, tt := range tests {
+		if _, ok := rd.check(tt.in, tt.self); ok != tt.ok {
+			t.Errorf("check(%q) reached at %q: %v, want %v", tt.in, tt.self, ok, tt.ok)
+		}
+	}
+}
+
+// A login returns to every host tktd knows to be its own without
+// allowed_redirects; anything else is refused, with a log line and, on
+// the form, a note that both name allowed_redirects.
+func TestLoginBackToOwnHosts(t *testing.T) {
+	f := newFixture(t, func(o *Config) {
+		o.AllowedRedirects = nil
+		o.OwnHosts = []string{"wiki.example.com"}
+		o.OwnPorts = []string{"8081"}
+	})
+	for _, back := range []string{
+		"http://" + portalHost + "/app?x=1", // where the portal was reached
+		"https://wiki.example.com/page",     // a forward-auth rule's host
+		"http://" + portalHost + ":8081/",   // the gate, on the portal's host
+		"https://other.example.net/cb",      // url_ticket_hosts
+	} {
+		w := f.login("alice", alicePass, back)
+		if loc := w.Header().Get("Location"); w.Code != http.StatusSeeOther || !strings.HasPrefix(loc, back) {
+			t.Errorf("back %q: %d %q", back, w.Code, loc)
+		}
+	}
+	if strings.Contains(f.logs.String(), "back URL refused") {
+		t.Errorf("a back URL of ours was refused:\n%s", f.logs)
+	}
+
+	w := f.login("alice", alicePass, "https://app.example.com/x")
+	if loc := w.Header().Get("Location"); w.Code != http.StatusSeeOther || loc != "/" {
+		t.Errorf("back to a host not ours: %d %q, want 303 to /", w.Code, loc)
+	}
+	if logs := f.logs.String(); !strings.Contains(logs, "back URL refused") || !strings.Contains(logs, "allowed_redirects") ||
+		!strings.Contains(logs, "back_host=app.example.com") {
+		t.Errorf("the refusal's log line does not name the host and allowed_redirects:\n%s", logs)
+	}
+	w = f.do(req{target: "/login?back=" + url.QueryEscape("https://app.example.com/x")})
+	if body := w.Body.String(); !strings.Contains(body, `id="back-refused"`) || !strings.Contains(body, "app.example.com") ||
+		!strings.Contains(body, "allowed_redirects") {
+		t.Errorf("the form does not say the back URL is refused:\n%s", body)
+	}
+	if body := f.do(req{target: "/login?back=/x"}).Body.String(); strings.Contains(body, "back-refused") {
+		t.Errorf("a note on an allowed back URL:\n%s", body)
+	}
+	if w := f.do(req{target: "/logout?back=" + url.QueryEscape("https://evil.example/")}); w.Header().Get("Location") != "" {
+		t.Errorf("logout followed a back URL not ours: %q", w.Header().Get("Location"))
+	}
+	if !strings.Contains(f.logs.String(), "back_host=evil.example") {
+		t.Errorf("logout's refusal is not logged with the setting:\n%s", f.logs)
+	}
+}
+
+// The host a login may return to unlisted is the one in the request's
+// Host header, never one a trusted proxy forwards (which may be the
+// client's own X-Forwarded-Host, passed on).
+func TestLoginBackNotToForwardedHost(t *testing.T) {
+	f := newFixture(t, func(o *Config) {
+		o.AllowedRedirects = nil
+		o.ClientAddrConfig = tkthttp.ClientAddrConfig{TrustedProxies: []netip.Prefix{netip.MustParsePrefix(testClient + "/32")}}
+	})
+	form := url.Values{"user": {"alice"}, "password": {alicePass}, "back": {"https://evil.example/x"}}
+	w := f.do(req{method: http.MethodPost, target: "/login", form: form, cookies: []*http.Cookie{probe()},
+		header: map[string]string{"X-Forwarded-Host": "evil.example"}})
+	if loc := w.Header().Get("Location"); loc != "/" {
+		t.Errorf("back to the forwarded host: %d %q, want 303 to /", w.Code, loc)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -107,6 +108,15 @@ func newState(o Config, prev *state) (*state, error) {
 	if err != nil {
 		errs = append(errs, fmt.Errorf("allowed redirects: %w", err))
 	}
+	own, err := tkthttp.ParseHostList(o.OwnHosts)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("own hosts: %w", err))
+	}
+	for _, p := range o.OwnPorts {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 || strconv.Itoa(n) != p {
+			errs = append(errs, fmt.Errorf("own port %q is not a port number", p))
+		}
+	}
 	urlTicket, err := tkthttp.ParseHostList(o.URLTicketHosts)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("URL ticket hosts: %w", err))
@@ -115,9 +125,9 @@ func newState(o Config, prev *state) (*state, error) {
 	if err != nil {
 		errs = append(errs, fmt.Errorf("URL ticket HTTP hosts: %w", err))
 	}
-	s.redirects = &redirects{allowed: allowed, urlTicket: urlTicket, plainHTTP: plainHTTP, arg: s.urlTicketArg}
+	s.redirects = &redirects{allowed: allowed, own: own, ownPorts: o.OwnPorts, urlTicket: urlTicket, plainHTTP: plainHTTP, arg: s.urlTicketArg}
 	s.defaultURL = cmp.Or(o.DefaultURL, defaultDefaultURL)
-	if t, ok := s.redirects.check(s.defaultURL); !ok {
+	if t, ok := s.redirects.check(s.defaultURL, ""); !ok {
 		errs = append(errs, fmt.Errorf("default URL %q is neither a path starting with a single '/' nor on the redirect allow-list", s.defaultURL))
 	} else {
 		s.defaultURL = t.url

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,12 +28,20 @@ type inspectJSON struct {
 	Tokens   string   `json:"tokens"`
 	Data     string   `json:"data"`
 	Ticket   string   `json:"ticket"`
+	// With --config or --data-dir: tktd's digest, whether the ticket's
+	// length fits it, and when tktd's timeout ends the ticket.
+	TktdDigest string `json:"tktd_digest,omitempty"`
+	DigestFits *bool  `json:"digest_fits,omitempty"`
+	Expires    string `json:"expires,omitempty"`
 }
 
 func newInspectCmd(s *streams) *cobra.Command {
-	var asJSON bool
+	var (
+		asJSON bool
+		tk     tktdSettings
+	)
 	c := &cobra.Command{
-		Use:   "inspect [--json] VALUE",
+		Use:   "inspect [--json] [--config FILE | --data-dir DIR] VALUE",
 		Short: "Decode a ticket WITHOUT checking it (no secret needed)",
 		Long: `Decode a cookie value (or raw ticket text; VALUE - reads one value from stdin)
 and show its parts: the digest and the digest types its length fits, the time
@@ -40,7 +49,10 @@ and show its parts: the digest and the digest types its length fits, the time
 
 Nothing is verified: anyone can write a ticket that decodes to any user. Use
 tktctl verify, with the secret, to know whether a ticket is genuine. Exit
-status 1 when VALUE is not a ticket.`,
+status 1 when VALUE is not a ticket.
+
+With --config FILE or --data-dir DIR (tktd's settings), it also says whether
+the ticket's length fits tktd's digest and when tktd's timeout ends it.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			value, err := readValueArg(s, args[0])
@@ -51,15 +63,44 @@ status 1 when VALUE is not a ticket.`,
 			if err != nil {
 				return &exitError{code: exitInvalid, err: fmt.Errorf("inspect: %w", err)}
 			}
+			out := inspectionJSON(in)
+			if tk.given() {
+				tc, err := tk.ticketConfig(s)
+				if err != nil {
+					return err
+				}
+				out.withTktd(tc, in)
+			}
 			if asJSON {
-				return emitJSON(s, inspectionJSON(in))
+				return emitJSON(s, out)
 			}
 			printInspection(s, in)
+			if out.DigestFits != nil {
+				fits := "fits the ticket's length"
+				if !*out.DigestFits {
+					fits = "does NOT fit the ticket's length: tktd did not sign it, or signs with another digest now"
+				}
+				printField(s, "tktd", "digest "+out.TktdDigest+" "+fits)
+				printField(s, "expires", out.Expires)
+			}
 			return nil
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, `print the parts as JSON (with "verified": false)`)
+	tk.register(c)
 	return c
+}
+
+// withTktd adds what tktd's ticket settings tc say about the ticket in:
+// whether its length fits their digest, and when their timeout ends it.
+func (j *inspectJSON) withTktd(tc ticket.Config, in ticket.Inspection) {
+	fits := slices.Contains(in.Likely, tc.Digest)
+	j.TktdDigest, j.DigestFits = tc.Digest.String(), &fits
+	if tc.Timeout <= 0 {
+		j.Expires = "never (ticket.timeout 0)"
+		return
+	}
+	j.Expires = in.Time.Add(tc.Timeout).UTC().Format(time.RFC3339) + " (ticket.timeout " + tc.Timeout.String() + ")"
 }
 
 func inspectionJSON(in ticket.Inspection) inspectJSON {

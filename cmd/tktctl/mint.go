@@ -32,6 +32,9 @@ The digest must be the verifier's TKTAuthDigestType: md5 (mod_auth_tkt's
 default), sha256 or sha512 for mod_auth_tkt and its Perl, Python and PHP
 libraries; hmac-sha256 is tkt's own, stronger format that only tkt reads.
 
+--config FILE or --data-dir DIR take the digest, secret and prefixes tktd
+runs with (the flags, when given, win), so that tktd takes the ticket.
+
 --ip binds the ticket to one client address; the default 0.0.0.0 mints an
 unbound ticket, for locations that ignore the IP (TKTAuthIgnoreIP on). Only
 hmac-sha256 binds IPv6 addresses and, with --ipv4-prefix/--ipv6-prefix,
@@ -73,6 +76,7 @@ than 5 minutes ahead of their clock.`
 func newMintCmd(s *streams) *cobra.Command {
 	var (
 		sec                    secretFlags
+		tk                     tktdSettings
 		digest                 = ticket.MD5
 		user, ip, tokens, data string
 		ts                     int64
@@ -84,6 +88,7 @@ func newMintCmd(s *streams) *cobra.Command {
 		Short: "Mint a ticket and print its cookie value",
 		Long:  mintLong,
 		Example: `  TKT_SECRET=... tktctl mint --user alice
+  tktctl mint --data-dir tkt-data --user alice --ip 127.0.0.1      # for tktd serve's data directory
   tktctl mint --secret-file secret --digest sha256 --user alice --ip 192.0.2.7 --tokens admin,finance --data 'uid=42'
   tktctl mint --secret-file secret --digest hmac-sha256 --user bob --ip 2001:db8::7 --ipv6-prefix 64 --json`,
 		Args: cobra.NoArgs,
@@ -101,11 +106,14 @@ func newMintCmd(s *streams) *cobra.Command {
 			if !cmd.Flags().Changed("ts") {
 				ts = time.Now().Unix()
 			}
-			secret, err := sec.current(s)
+			tc, err := withTktdSettings(s, &tk, &sec, ticket.Config{
+				Digest: digest, AllowWeakSecret: sec.allowWeak, IPv4Prefix: v4prefix, IPv6Prefix: v6prefix,
+			}, cmd.Flags())
 			if err != nil {
 				return err
 			}
-			m := ticket.Minter{Digest: digest, Secret: secret, AllowWeakSecret: sec.allowWeak, IPv4Prefix: v4prefix, IPv6Prefix: v6prefix}
+			digest = tc.Digest
+			m := ticket.Minter{Digest: tc.Digest, Secret: tc.Secret, AllowWeakSecret: tc.AllowWeakSecret, IPv4Prefix: tc.IPv4Prefix, IPv6Prefix: tc.IPv6Prefix}
 			t := ticket.Ticket{UID: user, Tokens: normalizeTokens(tokens), Data: data, Time: time.Unix(ts, 0)}
 			text, err := m.Mint(t, addr)
 			if err != nil {
@@ -126,6 +134,7 @@ func newMintCmd(s *streams) *cobra.Command {
 		},
 	}
 	sec.register(c, false)
+	tk.register(c)
 	fl := c.Flags()
 	fl.Var(digestFlag{&digest}, "digest", "digest type: md5, sha256, sha512 or hmac-sha256 (must match the verifier's)")
 	fl.StringVar(&user, "user", "", "the `USER` id (REMOTE_USER); required")

@@ -111,17 +111,13 @@ func openShared(ctx context.Context, s *streams, path string) (*shared.Client, e
 	if path == "" {
 		path = s.getenv("TKT_CONFIG") // as tktd reads it
 	}
-	cfg, err := config.Load(path, s.getenv)
+	name := path
+	if name == "" {
+		name = "the TKT_... environment"
+	}
+	cfg, err := loadConfig(s, path, name, nil)
 	if err != nil {
-		name := path
-		if name == "" {
-			name = "the TKT_... environment"
-		}
-		fmt.Fprintf(s.err, "%s: %d problem(s):\n", name, len(config.Problems(err)))
-		for _, p := range config.Problems(err) {
-			fmt.Fprintf(s.err, "  %v\n", p)
-		}
-		return nil, fmt.Errorf("%s is not a valid tktd configuration", name)
+		return nil, err
 	}
 	sc, err := cfg.Shared(nil)
 	if errors.Is(err, config.ErrNoRedis) {

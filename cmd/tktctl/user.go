@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -18,6 +19,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/tkt-sso/tkt/authsrc/sqlstore"
+	"github.com/tkt-sso/tkt/internal/config"
 )
 
 const defaultDataDir = "./tkt-data"
@@ -53,8 +55,8 @@ func (u *userDB) open(cmd *cobra.Command, s *streams, create bool) (*sqlstore.St
 	switch {
 	case driver == "" && dsn == "":
 		file := filepath.Join(u.dataDir, sqlstore.DefaultSQLiteFile)
-		if _, err := os.Stat(file); err != nil && !create {
-			return nil, fmt.Errorf("no user database at %s (tktctl user add creates it): %w", file, err)
+		if err := userDBState(file, create); err != nil {
+			return nil, err
 		}
 		var err error
 		if cfg, err = sqlstore.DataDirConfig(u.dataDir); err != nil {
@@ -75,6 +77,24 @@ func (u *userDB) open(cmd *cobra.Command, s *streams, create bool) (*sqlstore.St
 		return nil, userErr(err)
 	}
 	return st, nil
+}
+
+// userDBState checks that the SQLite user database at file can be read,
+// or is missing and may be created: a database that is there but cannot
+// be read (another user's data directory) is not "no user database".
+func userDBState(file string, create bool) error {
+	f, err := os.Open(file)
+	switch {
+	case err == nil:
+		return f.Close()
+	case errors.Is(err, fs.ErrNotExist) && create:
+		return nil
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("no user database at %s (tktctl user add creates it): %w", file, err)
+	case errors.Is(err, fs.ErrPermission):
+		return config.Unreadable("the user database", file, err)
+	}
+	return fmt.Errorf("the user database %s cannot be opened: %w", file, err)
 }
 
 // userErr makes a bad name or data a usage error (exit 2); the rest (user

@@ -15,6 +15,7 @@ import (
 	"github.com/tkt-sso/tkt/authsrc"
 	"github.com/tkt-sso/tkt/authsrc/sqlstore"
 	"github.com/tkt-sso/tkt/internal/sqltest"
+	"github.com/tkt-sso/tkt/internal/testenv"
 )
 
 // TestUserCommands runs a session of user commands against one data
@@ -158,5 +159,35 @@ func TestUserPostgres(t *testing.T) {
 	}
 	if r := runTktctl(t, env, "", "user", "add", "pg-user", "--password-stdin"); r.Code != 1 {
 		t.Errorf("add twice: %+v, want exit 1", r)
+	}
+}
+
+// A user database that is missing is told apart from one that cannot be
+// opened: only the first gets "tktctl user add creates it". The
+// permission case runs as another user in cmd/tktd's
+// TestE2EUnreadableDataDir; here a real error that is not "missing" (a
+// data directory that is a file) and, when not root, a mode.
+func TestUserDBState(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "none", "users.db")
+	if err := userDBState(missing, false); err == nil || !strings.Contains(err.Error(), "tktctl user add creates it") {
+		t.Errorf("missing: %v", err)
+	}
+	if err := userDBState(missing, true); err != nil {
+		t.Errorf("missing, to be created: %v", err)
+	}
+	file := testenv.WriteFile(t, filepath.Join(dir, "file"), "x", 0o600)
+	for _, create := range []bool{false, true} {
+		err := userDBState(filepath.Join(file, "users.db"), create)
+		if err == nil || strings.Contains(err.Error(), "creates it") || !strings.Contains(err.Error(), "cannot be opened") {
+			t.Errorf("under a file (create %v): %v", create, err)
+		}
+	}
+	if os.Geteuid() != 0 {
+		db := testenv.WriteFile(t, filepath.Join(dir, "users.db"), "", 0)
+		r := runTktctl(t, nil, "", "user", "list", "--data-dir", dir)
+		if r.Code != 1 || !strings.Contains(r.Err, db) || !strings.Contains(r.Err, "permission denied") || strings.Contains(r.Err, "creates it") {
+			t.Errorf("unreadable database: %+v", r)
+		}
 	}
 }

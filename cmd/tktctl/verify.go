@@ -41,10 +41,18 @@ refused. Exit status: 0 valid, 1 invalid (the reason on stderr), 2 usage error.
 TKTAuthDigestType, TKTAuthTimeout, TKTAuthTimeoutRefresh, TKTAuthToken and
 TKTAuthIgnoreIP; the secret flags its TKTAuthSecret and TKTAuthSecretOld.
 
+tktd's tickets: --config FILE (tktd's configuration) or --data-dir DIR (the
+data directory of a tktd run without one) take tktd's settings instead:
+its digest (hmac-sha256 unless configured), secrets, timeout, refresh,
+max_skew, ignore_ip, prefixes and required tokens; the flags above, when
+given, win. tktd binds a ticket to the address of the browser it issued it
+to, so give that address with --ip.
+
 IP binding: --ip ADDRESS checks the ticket as sent from that client. Without
 --ip the client is 0.0.0.0, which matches tickets minted unbound (tktctl
 mint's default) exactly as --ignore-ip does; a ticket bound to an address
-then fails with a bad signature, so give its --ip.
+then fails with a bad signature, so give its --ip. A bad signature says
+which digest and address were tried, and what to pass instead.
 
 Time: --timeout defaults to 2h, mod_auth_tkt's default; 0 disables the time
 check (and with it the future check). Durations are Go durations (90m, 720h,
@@ -56,6 +64,7 @@ a location would re-issue the ticket now; it never makes a ticket invalid.`
 func newVerifyCmd(s *streams) *cobra.Command {
 	var (
 		sec                secretFlags
+		tk                 tktdSettings
 		digest             = ticket.MD5
 		ip                 string
 		ignoreIP, asJSON   bool
@@ -70,7 +79,9 @@ func newVerifyCmd(s *streams) *cobra.Command {
 		Use:   "verify [flags] VALUE",
 		Short: "Verify a ticket with the shared secret",
 		Long:  verifyLong,
-		Example: `  tktctl verify --secret-file secret "$COOKIE"
+		Example: `  tktctl verify --data-dir tkt-data --ip 127.0.0.1 "$COOKIE"     # a ticket of tktd serve
+  tktctl verify --config /etc/tkt/tktd.yaml --ip 192.0.2.7 "$COOKIE"
+  tktctl verify --secret-file secret "$COOKIE"
   tktctl verify --secret-file secret --digest sha256 --ip 192.0.2.7 --timeout 8h --token admin --json "$COOKIE"
   printf '%s\n' "$COOKIE" | tktctl verify --secret-file secret --old-secret-file secret.old -`,
 		Args: cobra.ExactArgs(1),
@@ -81,13 +92,6 @@ func newVerifyCmd(s *streams) *cobra.Command {
 			}
 			if maxSkew == 0 {
 				return usageError("--max-skew 0 is not supported: give a positive duration, or a negative one to accept any future time")
-			}
-			var client netip.Addr
-			if !ignoreIP {
-				var err error
-				if client, err = netip.ParseAddr(ip); err != nil {
-					return usageError("--ip: %w", err)
-				}
 			}
 			at := time.Now()
 			if fl.Changed("now") {
@@ -103,11 +107,14 @@ func newVerifyCmd(s *streams) *cobra.Command {
 				IPv4Prefix: v4prefix, IPv6Prefix: v6prefix, Tokens: splitRequired(tokens),
 				AllowWeakSecret: sec.allowWeak,
 			}
-			if cfg.Secret, err = sec.current(s); err != nil {
+			if cfg, err = withTktdSettings(s, &tk, &sec, cfg, fl); err != nil {
 				return err
 			}
-			if cfg.OldSecrets, err = sec.old(s); err != nil {
-				return err
+			var client netip.Addr
+			if !cfg.IgnoreIP {
+				if client, err = netip.ParseAddr(ip); err != nil {
+					return usageError("--ip: %w", err)
+				}
 			}
 			v, err := ticket.NewVerifier(cfg)
 			if err != nil {
@@ -122,12 +129,13 @@ func newVerifyCmd(s *streams) *cobra.Command {
 				printVerdict(s, r)
 			}
 			if verr != nil {
-				return &exitError{code: exitInvalid, err: fmt.Errorf("invalid: %w", verr)}
+				return &exitError{code: exitInvalid, err: fmt.Errorf("invalid: %w%s", verr, signatureHint(verr, value, cfg, client, &tk))}
 			}
 			return nil
 		},
 	}
 	sec.register(c, true)
+	tk.register(c)
 	fl := c.Flags()
 	fl.Var(digestFlag{&digest}, "digest", "digest type: md5, sha256, sha512 or hmac-sha256 (TKTAuthDigestType)")
 	fl.StringVar(&ip, "ip", "0.0.0.0", "client `ADDRESS` the ticket is presented from; 0.0.0.0 matches unbound tickets")

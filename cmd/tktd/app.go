@@ -108,6 +108,7 @@ func (a *app) portalConfig(tc ticket.Config) (web.Config, error) {
 	if err != nil {
 		return web.Config{}, err
 	}
+	ownHosts, ownPorts := c.OwnRedirects()
 	return web.Config{
 		Ticket:     tc,
 		Source:     a.stores.Source,
@@ -121,6 +122,8 @@ func (a *app) portalConfig(tc ticket.Config) (web.Config, error) {
 		},
 		BackArg:            c.BackArg,
 		AllowedRedirects:   c.AllowedRedirects,
+		OwnHosts:           ownHosts,
+		OwnPorts:           ownPorts,
 		DefaultURL:         c.DefaultURL,
 		URLTicketHosts:     c.URLTicketHosts,
 		URLTicketHTTPHosts: c.URLTicketHTTPHosts,

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -90,7 +91,12 @@ func startGate(t *testing.T, bin string, env []string, args ...string) *tktdProc
 
 func startCommand(t *testing.T, bin string, env []string, command, health string, args ...string) *tktdProcess {
 	t.Helper()
+	// A test that must know the address before the start (a
+	// configuration naming it) passes --listen itself.
 	addr := testenv.FreeAddr(t)
+	if i := slices.Index(args, "--listen"); i >= 0 && i+1 < len(args) {
+		addr = args[i+1]
+	}
 	p := &tktdProcess{logs: &testenv.SyncBuffer{}, base: "http://" + addr, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, append([]string{command, "--listen", addr}, args...)...)
 	p.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
@@ -153,11 +159,7 @@ func TestE2EZeroConfiguration(t *testing.T) {
 		}
 	}
 
-	add := exec.Command(tktctlBin, "user", "add", "--data-dir", data, "--password-stdin", "--group", "staff", "alice")
-	add.Stdin = strings.NewReader("alice-pw\n")
-	if out, err := add.CombinedOutput(); err != nil {
-		t.Fatalf("tktctl user add: %v\n%s", err, out)
-	}
+	addAlice(t, tktctlBin, data, "staff")
 
 	secretFile := filepath.Join(data, "secret")
 	loginOK := func(what string) {
@@ -169,6 +171,11 @@ func TestE2EZeroConfiguration(t *testing.T) {
 		}
 		if r, err := verifyWith(t, secretFile, ticket.HMACSHA256, value); err != nil || r.UID != "alice" || r.Tokens.Groups() != "staff" {
 			t.Fatalf("%s: the ticket does not verify with the secret file: %+v, %v", what, r, err)
+		}
+		// The README's command for tktd's own cookie, as written there.
+		verify := exec.Command(tktctlBin, "verify", "--data-dir", data, "--ip", "127.0.0.1", value)
+		if out, err := verify.CombinedOutput(); err != nil || !strings.Contains(string(out), `valid ticket for "alice"`) {
+			t.Fatalf("%s: tktctl verify --data-dir %s --ip 127.0.0.1: %v\n%s", what, data, err, out)
 		}
 	}
 	loginOK("first login")

@@ -35,32 +35,6 @@ const nginxAuthSubrequest = `
 	}
 `
 
-// nginxAuthRequest is the documented nginx configuration for /auth, in
-// front of the application at %[2]s.
-const nginxAuthRequest = nginxAuthSubrequest + `	location / {
-		auth_request /tkt-auth;
-		auth_request_set $tkt_user $upstream_http_remote_user;
-		auth_request_set $tkt_groups $upstream_http_remote_groups;
-		auth_request_set $tkt_data $upstream_http_remote_data;
-		auth_request_set $tkt_cookie $upstream_http_set_cookie;
-		auth_request_set $tkt_location $upstream_http_location;
-		add_header Set-Cookie $tkt_cookie;
-		error_page 401 = @tkt_login;
-		proxy_set_header Remote-User $tkt_user;
-		proxy_set_header Remote-Groups $tkt_groups;
-		proxy_set_header Remote-Data $tkt_data;
-		proxy_set_header Authorization "";
-		proxy_pass http://%[2]s;
-	}
-	location @tkt_login {
-		add_header Set-Cookie $tkt_cookie;
-		if ($tkt_location = "") {
-			return 401;
-		}
-		return 302 $tkt_location;
-	}
-`
-
 // checkProtected runs the browser's story against a protected site at
 // base: sent to log in, logged in, let in as itself whatever it claims,
 // refused where a token is missing.
@@ -109,105 +83,6 @@ const proxyRules = `forward_auth:
     - paths: [/public]
       bypass: true
 `
-
-// caddySite is the Caddyfile of docs/proxies.md, inside the harness's site
-// block: %[1]s is tktd, %[2]s the application.
-//
-//   - The request_header lines drop the client's identity headers, also
-//     spelled with underscores, from every request. At the top of the site
-//     they run before every handle (Caddy's directive order puts
-//     request_header before handle); next to forward_auth in one block they
-//     would run after it and delete what copy_headers has just set.
-//   - The portal's pages go to tktd. reverse_proxy keeps the client's Host
-//     (the login POST's same-origin check compares it with Origin) and
-//     sets X-Forwarded-For, -Proto and -Host itself.
-//   - The bypassed paths never reach forward_auth: for a 2xx answer without
-//     Remote-User, copy_headers of Caddy before 2.10 sets the header to the
-//     literal "{http.reverse_proxy.header.Remote-User}" (caddy#6610), which
-//     the application would take for a user name.
-//   - Everything else goes through forward_auth.
-const caddySite = `
-	request_header -Remote-User
-	request_header -Remote-Groups
-	request_header -Remote-Data
-	request_header -Remote_User
-	request_header -Remote_Groups
-	request_header -Remote_Data
-
-	@tkt_portal path /login* /logout* /static/*
-	handle @tkt_portal {
-		reverse_proxy %[1]s
-	}
-	@tkt_public path /public /public/*
-	handle @tkt_public {
-		reverse_proxy %[2]s
-	}
-	handle {
-		forward_auth %[1]s {
-			uri /auth
-			copy_headers Remote-User Remote-Groups Remote-Data
-		}
-		reverse_proxy %[2]s {
-			header_up -Authorization
-		}
-	}
-`
-
-// haproxyConf is the HAProxy configuration of docs/proxies.md after the
-// global and defaults sections: %[1]s is tktd, %[2]s the application. The
-// portal's pages have a backend of their own; the tkt-auth action and the
-// rules acting on its verdict sit in the application's backend, so they
-// run for everything but the portal (and the fail-closed 503 needs no
-// exception for it). The action drops the client's Remote-User,
-// Remote-Groups and Remote-Data in both spellings, with hyphens and with
-// underscores.
-const haproxyConf = `
-frontend www
-	bind 127.0.0.1:$PORT
-	use_backend tkt_portal if { path_beg /login /logout /static/ }
-	default_backend app
-
-backend tkt_portal
-	option forwardfor
-	http-request set-header X-Forwarded-Proto %%[ssl_fc,iif(https,http)]
-	server tktd %[1]s
-
-backend app
-	http-request lua.tkt-auth http://%[1]s/auth
-	http-request redirect code 302 location %%[var(txn.tkt_location)] if { var(txn.tkt_status) -m int 302 } { var(txn.tkt_location) -m found }
-	http-request redirect code 303 location %%[var(txn.tkt_location)] if { var(txn.tkt_status) -m int 303 } { var(txn.tkt_location) -m found }
-	http-request redirect code 307 location %%[var(txn.tkt_location)] if { var(txn.tkt_status) -m int 307 } { var(txn.tkt_location) -m found }
-	http-request deny deny_status 401 if { var(txn.tkt_status) -m int 401 }
-	http-request deny deny_status 403 if { var(txn.tkt_status) -m int 403 }
-	http-request deny deny_status 503 unless { var(txn.tkt_status) -m int 200:299 }
-	http-after-response add-header Set-Cookie %%[var(txn.tkt_set_cookie)] if { var(txn.tkt_set_cookie) -m found }
-	server app %[2]s
-`
-
-// traefikConf returns the Traefik configuration of docs/proxies.md as a
-// reader would copy it, with its names pointed at the test's servers: the
-// host app.example.com becomes 127.0.0.1 (Host() matches without the
-// port), tktd:8080 becomes tktd and app:8000 the application.
-func traefikConf(t *testing.T, tktd, app string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "proxies.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, section, ok1 := strings.Cut(string(b), "## Traefik (`forwardAuth`)")
-	_, block, ok2 := strings.Cut(section, "```yaml\n")
-	conf, _, ok3 := strings.Cut(block, "```")
-	if !ok1 || !ok2 || !ok3 {
-		t.Fatal("docs/proxies.md: no yaml block under the Traefik heading")
-	}
-	conf = strings.NewReplacer("app.example.com", "127.0.0.1", "http://tktd:8080", "http://"+tktd, "http://app:8000", app).Replace(conf)
-	for _, name := range []string{"app.example.com", "tktd:8080", "app:8000"} {
-		if strings.Contains(conf, name) {
-			t.Fatalf("docs/proxies.md's Traefik configuration names %s in a way the test does not know", name)
-		}
-	}
-	return conf
-}
 
 // refreshEnv makes every ticket at least a second old due for a refresh,
 // so that the tests see whether a refreshed cookie gets to the browser.
@@ -296,7 +171,8 @@ func checkBearer(t *testing.T, base string) {
 // /auth, in front of an application.
 func TestE2ECaddyForwardAuth(t *testing.T) {
 	app, hits, g, cfg, tktd := guardedSite(t)
-	caddy := proxytest.Caddy(t, fmt.Sprintf(caddySite, tktd, strings.TrimPrefix(app.URL, "http://")))
+	site, _ := caddyRecipe(t, tktd, strings.TrimPrefix(app.URL, "http://"))
+	caddy := proxytest.Caddy(t, site)
 	checkProxy(t, caddy.URL(), hits, g, cfg)
 	// forward_auth copies a 2xx answer's headers into the request to the
 	// application and drops the rest: the refreshed ticket never gets to
@@ -311,8 +187,8 @@ func TestE2ECaddyForwardAuth(t *testing.T) {
 // action of docs/haproxy, in front of an application.
 func TestE2EHAProxyForwardAuth(t *testing.T) {
 	app, hits, g, cfg, tktd := guardedSite(t)
-	hap := proxytest.HAProxy(t, fmt.Sprintf(haproxyConf, tktd, strings.TrimPrefix(app.URL, "http://")),
-		map[string]string{"tkt-auth.lua": proxytest.HAProxyAuthLua(t)})
+	conf, _ := haproxyRecipe(t, tktd, strings.TrimPrefix(app.URL, "http://"))
+	hap := proxytest.HAProxy(t, conf, map[string]string{"tkt-auth.lua": proxytest.HAProxyAuthLua(t)})
 	checkProxy(t, hap.URL(), hits, g, cfg)
 	if set := refreshedTicket(t, hap.URL()); len(set) != 1 {
 		t.Errorf("refreshed ticket cookies on a 200: %q, want one", set)
@@ -344,8 +220,8 @@ func TestE2ETraefikForwardAuth(t *testing.T) {
 // refreshed one, which docs/proxies.md promises gets to the browser.
 func TestE2ENginxForwardAuth(t *testing.T) {
 	app, hits, g, cfg, tktd := guardedSite(t)
-	ngx := proxytest.Nginx(t, "server {\n\tlisten 127.0.0.1:$PORT;\n"+
-		fmt.Sprintf(portalLocations, tktd)+fmt.Sprintf(nginxAuthRequest, tktd, strings.TrimPrefix(app.URL, "http://"))+"}\n")
+	conf, _ := nginxRecipe(t, tktd, strings.TrimPrefix(app.URL, "http://"))
+	ngx := proxytest.Nginx(t, conf)
 	checkProxy(t, ngx.URL(), hits, g, cfg)
 	if set := refreshedTicket(t, ngx.URL()); len(set) != 1 {
 		t.Errorf("refreshed ticket cookies on a 200: %q, want one", set)

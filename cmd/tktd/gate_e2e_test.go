@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tkt-sso/tkt/internal/proxytest"
 	"github.com/tkt-sso/tkt/internal/testenv"
@@ -70,4 +71,39 @@ func checkGate(t *testing.T, base string, hits *int) {
 		t.Errorf("the ticket cookie reached the application: %q", saw.Cookie)
 	}
 	checkClientAddress(t, base)
+}
+
+// TestE2EGateBackDefault logs in at the portal from a gate on an address
+// of its own, which the configuration names (gate.listen) and no
+// allowed_redirects lists: the login returns to the gate. A portal whose
+// configuration has no gate refuses the same back URL, saying which
+// setting would allow it.
+func TestE2EGateBackDefault(t *testing.T) {
+	tktdBin, _ := buildBinaries(t)
+	app, _ := protectedApp(t)
+	gateAddr := testenv.FreeAddr(t)
+	plain := startTktd(t, tktdBin, nil, "--config", proxySite(t, ""))
+	cfg := proxySite(t, fmt.Sprintf("gate: {listen: %q, upstream: %q}\n", gateAddr, app.URL))
+	tktd := startTktd(t, tktdBin, nil, "--config", cfg)
+	startGate(t, tktdBin, nil, "--config", cfg, "--listen", gateAddr, "--login-url", tktd.base+"/login")
+
+	c := testenv.Browser(t)
+	back := "http://" + gateAddr + "/page"
+	resp, _ := getAs(t, c, back, "Accept", "text/html")
+	if want := tktd.base + "/login?back=" + url.QueryEscape(back); location(resp) != want {
+		t.Fatalf("the gate without a ticket: %d %q, want %q", resp.StatusCode, location(resp), want)
+	}
+	if resp, body := testenv.Login(t, c, tktd.base, "alice", "alice-pw", back); location(resp) != back {
+		t.Fatalf("login from the gate: %d %q, want %q\n%s", resp.StatusCode, location(resp), back, body)
+	}
+	if resp, saw := getAs(t, c, back); resp.StatusCode != 200 || saw.User != "alice" {
+		t.Errorf("alice at the gate after the login: %d, the application saw %+v", resp.StatusCode, saw)
+	}
+
+	if resp, _ := testenv.Login(t, testenv.Browser(t), plain.base, "alice", "alice-pw", back); location(resp) != plain.base+"/" {
+		t.Errorf("a portal that knows no gate sent the login to %q, want its own /", location(resp))
+	}
+	testenv.WaitFor(t, "the refusal's log line", 5*time.Second, func() bool {
+		return strings.Contains(plain.logs.String(), "allowed_redirects")
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -97,7 +98,9 @@ func protectedApp(t *testing.T) (*httptest.Server, *int) {
 
 // proxySite writes a configuration with an htpasswd store holding alice
 // (groups staff and admin) and bob (staff), trusting the loopback proxy,
-// and returns its path. extra is appended to the YAML.
+// and returns its path. extra is appended to the YAML. It has no
+// allowed_redirects: a login through a proxy returns to the host the
+// portal was reached at, which is allowed without it.
 func proxySite(t *testing.T, extra string) string {
 	dir := t.TempDir()
 	var users strings.Builder
@@ -110,7 +113,6 @@ func proxySite(t *testing.T, extra string) string {
 	}
 	write := privateFiles(t, dir)
 	conf := fmt.Sprintf(`trusted_proxies: [127.0.0.1]
-allowed_redirects: [127.0.0.1]
 ticket: {secret_file: %s}
 stores:
   - type: htpasswd
@@ -162,4 +164,20 @@ func location(resp *http.Response) string {
 		return ""
 	}
 	return u.String()
+}
+
+// addAlice adds alice (password alice-pw, in groups) to the SQLite user
+// store in the data directory data with the real tktctl, as the README
+// does.
+func addAlice(t *testing.T, tktctlBin, data string, groups ...string) {
+	t.Helper()
+	args := []string{"user", "add", "--data-dir", data, "--password-stdin", "alice"}
+	for _, g := range groups {
+		args = append(args, "--group", g)
+	}
+	add := exec.Command(tktctlBin, args...)
+	add.Stdin = strings.NewReader("alice-pw\n")
+	if out, err := add.CombinedOutput(); err != nil {
+		t.Fatalf("tktctl user add: %v\n%s", err, out)
+	}
 }

@@ -63,7 +63,7 @@ func serve(ctx context.Context, e *env, configPath string, fs *pflag.FlagSet) er
 	return runApp(ctx, e, configPath, fs, func(ctx context.Context, cfg config.Config, log *slog.Logger, m *metrics) (*app, string, error) {
 		created, err := cfg.EnsureSecret()
 		if err != nil {
-			return nil, "", fmt.Errorf("generating the secret in %s: %w", cfg.DataDir, err)
+			return nil, "", err // it names the file and what went wrong
 		}
 		if created {
 			log.Info("generated a new secret", "file", cfg.SecretPath())

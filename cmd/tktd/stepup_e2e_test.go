@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"net/http"
 	"net/netip"
@@ -66,9 +65,8 @@ func TestE2EStepUp(t *testing.T) {
 	app, _ := protectedApp(t)
 	cfg := proxySite(t, stepUpRules)
 	tktd := startTktd(t, tktdBin, nil, "--config", cfg)
-	ngx := proxytest.Nginx(t, "server {\n\tlisten 127.0.0.1:$PORT;\n"+
-		fmt.Sprintf(portalLocations, strings.TrimPrefix(tktd.base, "http://"))+
-		fmt.Sprintf(nginxAuthRequest, strings.TrimPrefix(tktd.base, "http://"), strings.TrimPrefix(app.URL, "http://"))+"}\n")
+	conf, _ := nginxRecipe(t, strings.TrimPrefix(tktd.base, "http://"), strings.TrimPrefix(app.URL, "http://"))
+	ngx := proxytest.Nginx(t, conf)
 	base := ngx.URL()
 	page := base + "/billing/invoices?year=2026"
 

@@ -54,7 +54,7 @@ func checkStrength(path, secret string, allowWeak bool) error {
 func openRegular(path string) (*os.File, fs.FileInfo, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, Unreadable("file", path, err)
 	}
 	fi, err := f.Stat()
 	if err == nil && !fi.Mode().IsRegular() {
@@ -161,17 +161,32 @@ func (c Config) EnsureSecret() (created bool, err error) {
 		return false, nil
 	}
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
-		return false, err
+		return false, Unreadable("data directory", c.DataDir, err)
 	}
 	path := c.SecretPath()
+	// Only a secret known to be missing is generated: one that cannot be
+	// seen (a data directory of another user) may well be there, and a
+	// new one would end every ticket signed with it.
 	if _, err := os.Lstat(path); err == nil {
 		return false, nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return false, secretUnseen(path, err)
 	}
 	b := make([]byte, generatedSecretBytes)
 	if _, err := rand.Read(b); err != nil {
 		return false, fmt.Errorf("random source: %w", err)
 	}
-	return writeNewFile(path, hex.EncodeToString(b)+"\n")
+	created, err = writeNewFile(path, hex.EncodeToString(b)+"\n")
+	if err != nil {
+		return false, fmt.Errorf("generating the secret %s: %w", path, Unreadable("data directory", c.DataDir, err))
+	}
+	return created, nil
+}
+
+// secretUnseen is the error of a secret file whose existence cannot be
+// checked.
+func secretUnseen(path string, err error) error {
+	return fmt.Errorf("%w; no new secret was generated, since one may be there", Unreadable("secret file", path, err))
 }
 
 // writeNewFile creates path with content and mode 0600, atomically, and
