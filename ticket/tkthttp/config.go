@@ -85,6 +85,12 @@ type Config struct {
 	// the browser; "" answers 403 (TKTAuthUnauthURL; without it the module
 	// sends such a user to the login page, which sends them back).
 	UnauthURL string
+	// Users and AllTokens narrow who is admitted beyond Ticket.Tokens
+	// (see Requirement): Apache's "require user" and several tokens
+	// required together. A valid ticket that fails them is refused as one
+	// without a required token (UnauthURL, or 403).
+	Users     []string
+	AllTokens []string
 
 	// BackArg names the login URL's parameter that carries the original
 	// URL; "" means "back" (TKTAuthBackArgName). NoBackArg leaves the
@@ -159,6 +165,8 @@ type Config struct {
 func New(c Config) (*Middleware, error) {
 	c.TrustedProxies = append(c.TrustedProxies[:0:0], c.TrustedProxies...)
 	c.URLTicketHosts = append(c.URLTicketHosts[:0:0], c.URLTicketHosts...)
+	c.Users = append(c.Users[:0:0], c.Users...)
+	c.AllTokens = append(c.AllTokens[:0:0], c.AllTokens...)
 	if c.CookieName == "" {
 		c.CookieName = ticket.DefaultCookieName
 	}
@@ -194,6 +202,11 @@ func New(c Config) (*Middleware, error) {
 	}
 	if c.BackCookieName != "" && c.BackCookieName == c.CookieName {
 		bad("back cookie name %q is the ticket cookie's name", c.BackCookieName)
+	}
+	for _, tok := range c.AllTokens {
+		if err := ticket.CheckRequiredToken(tok); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if c.CookieDomain != "" && !ValidCookieDomain(c.CookieDomain) {
 		bad("cookie domain %q is not a domain name", c.CookieDomain)
@@ -260,6 +273,7 @@ func New(c Config) (*Middleware, error) {
 		clients:  clients,
 		guest:    guest,
 		urlHosts: hosts,
+		require:  Requirement{Tokens: c.Ticket.Tokens, AllTokens: c.AllTokens, Users: c.Users},
 		log:      c.Logger,
 		now:      c.Now,
 	}
