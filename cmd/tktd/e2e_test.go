@@ -90,7 +90,14 @@ func startGate(t *testing.T, bin string, env []string, args ...string) *tktdProc
 
 func startCommand(t *testing.T, bin string, env []string, command, health string, args ...string) *tktdProcess {
 	t.Helper()
-	addr := testenv.FreeAddr(t)
+	return startCommandAt(t, testenv.FreeAddr(t), bin, env, command, health, args...)
+}
+
+// startCommandAt is startCommand listening on addr, for a test whose
+// proxy must know tktd's address before tktd's configuration can name
+// the proxy's.
+func startCommandAt(t *testing.T, addr, bin string, env []string, command, health string, args ...string) *tktdProcess {
+	t.Helper()
 	p := &tktdProcess{logs: &testenv.SyncBuffer{}, base: "http://" + addr, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, append([]string{command, "--listen", addr}, args...)...)
 	p.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
