@@ -106,22 +106,11 @@ func TestE2EForwardAuthRules(t *testing.T) {
 
 	// The gate takes its own timeout and users from the same file.
 	gate := startGate(t, tktdBin, nil, "--config", cfg)
-	ask := func(tkt string) int {
-		req, _ := http.NewRequest(http.MethodGet, gate.base+"/page", nil)
-		req.Header.Set("Accept", "application/json")
-		req.AddCookie(&http.Cookie{Name: "auth_tkt", Value: tkt})
-		resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
 	// 502: let through to the (absent) application.
-	if got := ask(mint("svc", "", "127.0.0.1", 10*24*time.Hour)); got != http.StatusBadGateway {
+	if got := atGate(t, gate, mint("svc", "", "127.0.0.1", 10*24*time.Hour)); got != http.StatusBadGateway {
 		t.Errorf("gate, svc's 10-day ticket under gate.timeout 30d: %d, want it let through (502 from the absent application)", got)
 	}
-	if got := ask(mint("alice", "", "127.0.0.1", time.Minute)); got != http.StatusForbidden {
+	if got := atGate(t, gate, mint("alice", "", "127.0.0.1", time.Minute)); got != http.StatusForbidden {
 		t.Errorf("gate, alice, not in gate.users: %d, want 403", got)
 	}
 }

@@ -79,11 +79,11 @@ func TestApacheSeconds(t *testing.T) {
 	}
 }
 
-// Each protected <Location> and <Directory> of rules.conf becomes
-// forward_auth rules with its per-location settings and Apache's access
-// rules around them; the YAML is a configuration tktd takes whole.
-func TestImportApacheRulesGolden(t *testing.T) {
-	f, err := os.Open("testdata/import/rules.conf")
+// importGolden imports testdata/import/NAME.conf, compares the YAML with
+// NAME.yaml (rewritten with -update) and returns the result and its notes.
+func importGolden(t *testing.T, name string) (*Imported, []string) {
+	t.Helper()
+	f, err := os.Open("testdata/import/" + name + ".conf")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func TestImportApacheRulesGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden := "testdata/import/rules.yaml"
+	golden := "testdata/import/" + name + ".yaml"
 	if *update {
 		os.WriteFile(golden, im.YAML, 0o644)
 	}
@@ -107,6 +107,14 @@ func TestImportApacheRulesGolden(t *testing.T) {
 	for _, n := range im.Notes {
 		notes = append(notes, n.String())
 	}
+	return im, notes
+}
+
+// Each protected <Location> and <Directory> of rules.conf becomes
+// forward_auth rules with its per-location settings and Apache's access
+// rules around them; the YAML is a configuration tktd takes whole.
+func TestImportApacheRulesGolden(t *testing.T) {
+	im, notes := importGolden(t, "rules")
 	wantNotes := []string{
 		`line 53: warning: Require: "10.1": only full addresses and CIDR prefixes become forward_auth networks; skipped`,
 		"line 70: warning: TKTAuthToken: inside <LocationMatch>, which no forward_auth rule can express (rules match path prefixes); write that rule by hand",
@@ -124,30 +132,7 @@ func TestImportApacheRulesGolden(t *testing.T) {
 }
 
 func TestImportApacheGolden(t *testing.T) {
-	f, err := os.Open("testdata/import/site.conf")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	im, err := ImportApache(f, ImportOptions{SecretDir: "/etc/tkt"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	golden := "testdata/import/site.yaml"
-	if *update {
-		os.WriteFile(golden, im.YAML, 0o644)
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(string(want), string(im.YAML)); diff != "" {
-		t.Errorf("YAML (-want +got)\n%s", diff)
-	}
-	var notes []string
-	for _, n := range im.Notes {
-		notes = append(notes, n.String())
-	}
+	im, notes := importGolden(t, "site")
 	wantNotes := []string{
 		"line 5: warning: TKTAuthSecretOld is only 12 bytes long: anyone holding one ticket can guess it and forge tickets for any user; the YAML keeps it with ticket.allow_weak_secret: true until you rotate it to one of 32 bytes or more (tktctl secret new)",
 		"line 27: note: TKTAuthToken staff: required in this place only: its forward_auth rule requires it, ticket.tokens stays unset",
