@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -90,14 +91,12 @@ func startGate(t *testing.T, bin string, env []string, args ...string) *tktdProc
 
 func startCommand(t *testing.T, bin string, env []string, command, health string, args ...string) *tktdProcess {
 	t.Helper()
-	return startCommandAt(t, testenv.FreeAddr(t), bin, env, command, health, args...)
-}
-
-// startCommandAt is startCommand listening on addr, for a test whose
-// proxy must know tktd's address before tktd's configuration can name
-// the proxy's.
-func startCommandAt(t *testing.T, addr, bin string, env []string, command, health string, args ...string) *tktdProcess {
-	t.Helper()
+	// A test that must know the address before the start (a
+	// configuration naming it) passes --listen itself.
+	addr := testenv.FreeAddr(t)
+	if i := slices.Index(args, "--listen"); i >= 0 && i+1 < len(args) {
+		addr = args[i+1]
+	}
 	p := &tktdProcess{logs: &testenv.SyncBuffer{}, base: "http://" + addr, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, append([]string{command, "--listen", addr}, args...)...)
 	p.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)

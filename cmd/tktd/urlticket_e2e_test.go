@@ -64,7 +64,7 @@ url_ticket_hosts: [app.other.test:%s]
 forward_auth:
   login_url: %s/login
 `, port, portal))
-	startCommandAt(t, tktdAddr, tktdBin, []string{"TKT_ALLOWED_REDIRECTS=login.portal.test"}, "serve", "/healthz", "--config", cfg)
+	startTktd(t, tktdBin, []string{"TKT_ALLOWED_REDIRECTS=login.portal.test"}, "--config", cfg, "--listen", tktdAddr)
 
 	c := twoDomains(t)
 	page := appBase + "/page?x=1"

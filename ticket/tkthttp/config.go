@@ -66,10 +66,12 @@ type Config struct {
 	// Caddy users expect, which browsers follow with a GET.
 	RedirectStatus int
 	// StatusWithLocation answers 401 or 403 where a browser would be
-	// redirected, with the redirect's target in the Location header. It
-	// is for a proxy that understands only those statuses and redirects
-	// by itself (nginx's auth_request with error_page 401 =302
-	// $upstream_http_location).
+	// redirected, with the redirect's target in the Location header: the
+	// login, timeout or unauth URL, and (always a 401) a URL ticket's
+	// clean URL with its cookie, or RequireTLS's https URL. It is for a
+	// proxy that understands only those statuses and redirects by itself
+	// (nginx's auth_request with error_page 401 and
+	// $upstream_http_location, passing $upstream_http_set_cookie on).
 	StatusWithLocation bool
 	// BearerTickets accepts a ticket in "Authorization: Bearer <value>"
 	// too, for API clients and scripts (a ticket from tktctl mint or the
