@@ -289,7 +289,8 @@ func decodeRules(raw any, probs *problems) []AuthRule {
 		key := "forward_auth.rules[" + strconv.Itoa(i) + "]"
 		m, ok := item.(map[string]any)
 		if !ok {
-			probs.add(key, "want a map (hosts, paths, tokens, guest, bypass, basic, ...), got %s", showValue(item))
+			// The keys from the type, so that a new one is named too.
+			probs.add(key, "want a map (%s), got %s", strings.Join(keysOf(t, ""), ", "), showValue(item))
 			out = append(out, AuthRule{})
 			continue
 		}

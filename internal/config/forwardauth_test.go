@@ -68,7 +68,7 @@ gate:
 `), noEnv)
 	want := []string{
 		`forward_auth.rules[0].token: unknown setting (did you mean tokens?)`,
-		`forward_auth.rules[3]: want a map (hosts, paths, tokens, guest, bypass, basic, ...), got "just a string"`,
+		`forward_auth.rules[3]: want a map (hosts, paths, tokens, guest, bypass, basic, methods, networks, deny, users, all_tokens, unauth_url, timeout, refresh, timeout_url, post_timeout_url, guest_fallback, guest_cookie, require_tls, ignore_ip), got "just a string"`,
 		`forward_auth.login_url: "javascript:alert(1)": must be an http or https URL, or a path`,
 		`forward_auth.headers.groups: "bad header" is not a header name`,
 		`forward_auth.rules[0].paths[0]: "admin": want a path starting with / (no query)`,
