@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -44,19 +45,23 @@ func docsNginx(t *testing.T, tktd, app string) string {
 			portal = block
 		}
 	}
-	if server == "" || portal == "" {
+	if server == "" || portal == "" && !strings.Contains(server, "location ~ ^/(login|logout|static/)") {
 		t.Fatal("docs/proxies.md: no nginx server block, or no block handing the portal's pages to tktd")
 	}
-	end := strings.LastIndex(server, "}")
-	conf := server[:end] + portal + "}\n"
+	conf := server
+	if !strings.Contains(server, "location ~ ^/(login|logout|static/)") {
+		end := strings.LastIndex(server, "}")
+		conf = server[:end] + portal + "}\n"
+	}
+	// The listen line, comment and all, is the harness's port.
+	conf = regexp.MustCompile(`(?m)^(\s*)listen [^\n]*$`).ReplaceAllString(conf, "${1}listen 127.0.0.1:$$PORT;")
 	r := strings.NewReplacer(
-		"listen 443 ssl;", "listen 127.0.0.1:$PORT;",
 		"proxy_pass http://127.0.0.1:8080", "proxy_pass http://"+tktd,
 		"proxy_pass http://127.0.0.1:9000", "proxy_pass http://"+app,
 		"$scheme://$host$request_uri", "$scheme://$host:$server_port$request_uri",
 	)
 	conf = r.Replace(conf)
-	for _, s := range []string{"127.0.0.1:8080", "127.0.0.1:9000", "listen 443"} {
+	for _, s := range []string{"127.0.0.1:8080", "127.0.0.1:9000", "$host$request_uri"} {
 		if strings.Contains(conf, s) {
 			t.Fatalf("docs/proxies.md's nginx block names %s in a way the test does not know:\n%s", s, conf)
 		}
