@@ -96,12 +96,12 @@ func hasBasic(r *http.Request) bool {
 }
 
 // authenticate checks the request's Basic credentials against the stores
-// and the required tokens (any one admits). It returns the identity and
+// and the requirement (the rule's tokens and users). It returns the identity and
 // true, having set the optional ticket cookie on w; or it has answered:
 // 401 with the challenge for a wrong or unreadable password, 403 for a
 // missing token, 429 (403 in the status style, which nginx can pass on)
 // while throttled, 503 when the store cannot answer.
-func (b *basicAuth) authenticate(w http.ResponseWriter, r *http.Request, o tkthttp.ClientOrigin, tokens []string, statusStyle bool) (tkthttp.Identity, bool) {
+func (b *basicAuth) authenticate(w http.ResponseWriter, r *http.Request, o tkthttp.ClientOrigin, require tkthttp.Requirement, statusStyle bool) (tkthttp.Identity, bool) {
 	now := b.now()
 	refuse := func(status int, result, why, user, reason string) (tkthttp.Identity, bool) {
 		level := slog.LevelWarn
@@ -135,7 +135,7 @@ func (b *basicAuth) authenticate(w http.ResponseWriter, r *http.Request, o tktht
 		return refuse(http.StatusUnauthorized, resultInvalid, "wrong user name or password", user, "wrong user name or password")
 	}
 	t := ticketFor(r.Context(), b.log, id, user, now)
-	if len(tokens) > 0 && !t.Tokens.HasAny(tokens) {
+	if !require.Admits(t) {
 		return refuse(http.StatusForbidden, resultOK, "password right, required token missing", t.UID, "a required group is missing")
 	}
 	who := tkthttp.Identity{Ticket: t}

@@ -58,6 +58,8 @@ func TestForwardAuthBasic(t *testing.T) {
 		o.Rules = []ForwardAuthRule{
 			{Paths: []string{"/admin"}, Tokens: []string{"admin"}, Basic: true},
 			{Paths: []string{"/api"}, Basic: true},
+			{Paths: []string{"/board"}, Users: []string{"bob"}, Basic: true},
+			{Paths: []string{"/ops"}, AllTokens: []string{"staff", "admin"}, Basic: true},
 		}
 	})
 	api := func(path, auth string, extra ...string) *httptest.ResponseRecorder {
@@ -111,6 +113,16 @@ func TestForwardAuthBasic(t *testing.T) {
 	}
 	if w := api("/admin/x", basicAuthHeader("alice", alicePass)); w.Code != 200 {
 		t.Errorf("alice at /admin: %d", w.Code)
+	}
+	// A rule's users and all_tokens hold for a password as for a ticket.
+	if w := api("/board/x", basicAuthHeader("alice", alicePass)); w.Code != 403 {
+		t.Errorf("alice at /board, for bob only: %d", w.Code)
+	}
+	if w := api("/board/x", basicAuthHeader("bob", bobPass)); w.Code != 200 {
+		t.Errorf("bob at /board: %d", w.Code)
+	}
+	if w := api("/ops/x", basicAuthHeader("alice", alicePass)); w.Code != 200 {
+		t.Errorf("alice (staff and admin) at /ops: %d", w.Code)
 	}
 	// Without credentials: API clients are told Basic is welcome,
 	// browsers go to the login page.

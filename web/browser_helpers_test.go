@@ -55,6 +55,9 @@ type browserConfig struct {
 	// document.cookie), so the setting goes into the fresh profile's
 	// Preferences file before the browser starts.
 	blockCookies bool
+	// hostRules, when set, is Chromium's --host-resolver-rules ("MAP
+	// *.test 127.0.0.1"): host names of the test's own, on loopback.
+	hostRules string
 }
 
 // startBrowser starts a headless Chromium with a fresh profile in a
@@ -84,6 +87,9 @@ func startBrowser(t *testing.T, c browserConfig) context.Context {
 		chromedp.Flag("disable-quic", true),
 		chromedp.WindowSize(1280, 800),
 		chromedp.CombinedOutput(&output),
+	}
+	if c.hostRules != "" {
+		opts = append(opts, chromedp.Flag("host-resolver-rules", c.hostRules))
 	}
 	timeout, cancelTimeout := context.WithTimeout(context.Background(), browserTimeout)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(timeout, opts...)

@@ -40,8 +40,16 @@ func (c CookieConfig) ticketCookie(value string, ci tkthttp.ClientOrigin, now ti
 // expiredTicketCookie deletes the ticket cookie: same name, Domain and Path
 // (or the browser keeps the original), Max-Age=0 and an Expires in the past
 // for clients that ignore Max-Age.
+//
+// On a host outside the cookie domain (a URL ticket host, at a logout
+// hop) the ticket was set host-only, and so is its deletion.
 func (s *state) expiredTicketCookie(ci tkthttp.ClientOrigin) *http.Cookie {
 	c := s.ticketCookie("", ci, time.Time{})
+	if c.Domain != "" && ci.Host != "" {
+		if host, _, err := tkthttp.SplitAuthority(ci.Host); err == nil && !tkthttp.DomainCovers(c.Domain, host) {
+			c.Domain = ""
+		}
+	}
 	c.MaxAge = -1 // net/http writes "Max-Age=0"
 	c.Expires = time.Unix(1, 0).UTC()
 	return c

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -109,6 +111,35 @@ type ForwardAuthRule struct {
 	// (tkthttp.Config.MaxAuthAge). HTTP Basic credentials are a proof
 	// of the moment and always pass.
 	MaxAuthAge time.Duration
+
+	// Methods, when set, match only requests with one of these methods
+	// (Apache's <Limit GET POST>); empty matches every method.
+	Methods []string
+	// Networks, when set, match only clients inside one of them (the
+	// client's address behind trusted proxies; Apache's "Require ip"):
+	// with Bypass, those clients need no ticket; with Deny, they are
+	// kept out.
+	Networks []netip.Prefix
+	// Deny refuses every request the rule matches with 403, ticket or
+	// not (Apache's "Require all denied").
+	Deny bool
+	// Users admits only these users, AllTokens only tickets with every
+	// one of them, on top of Tokens (see tkthttp.Requirement).
+	Users, AllTokens []string
+
+	// mod_auth_tkt's per-location settings; nil or "" takes the
+	// endpoint's. Timeout and Refresh replace Ticket's
+	// (TKTAuthTimeout, TKTAuthTimeoutRefresh): a service account's
+	// long-lived ticket is accepted only under a rule with a long
+	// Timeout.
+	Timeout                               *time.Duration
+	Refresh                               *float64
+	TimeoutURL, PostTimeoutURL, UnauthURL string
+	// GuestFallback makes a guest of an expired ticket, GuestCookie
+	// gives guests a ticket (both need Guest); RequireTLS refuses plain
+	// HTTP (see tkthttp.Config); IgnoreIP takes tickets from any address
+	// (ticket.Config.IgnoreIP, TKTAuthIgnoreIP).
+	GuestFallback, GuestCookie, RequireTLS, IgnoreIP bool
 }
 
 // ForwardAuth is the forward-auth endpoint's http.Handler. Its state is
@@ -157,8 +188,11 @@ type forwardRule struct {
 	hosts            tkthttp.HostList
 	anyHost          bool
 	paths            []string
+	methods          []string
+	networks         []netip.Prefix
 	bypass, basic    bool
-	tokens           []string
+	deny             bool
+	require          tkthttp.Requirement
 	status, redirect *tkthttp.Middleware
 }
 
@@ -203,7 +237,19 @@ func newForwardRule(o ForwardAuthConfig, r ForwardAuthRule) (forwardRule, error)
 		// a port would make the rule miss requests that name none.
 		errs = append(errs, errors.New("hosts: rules match host names, without a port"))
 	}
-	fr := forwardRule{hosts: hosts, anyHost: len(r.Hosts) == 0, bypass: r.Bypass, basic: r.Basic, tokens: r.Tokens}
+	fr := forwardRule{hosts: hosts, anyHost: len(r.Hosts) == 0, bypass: r.Bypass, basic: r.Basic, deny: r.Deny,
+		methods: r.Methods, networks: r.Networks,
+		require: tkthttp.Requirement{Tokens: r.Tokens, AllTokens: r.AllTokens, Users: r.Users}}
+	for _, m := range r.Methods {
+		if originalMethod(m, "") != m {
+			errs = append(errs, fmt.Errorf("method %q: write an HTTP method in capitals, such as GET", m))
+		}
+	}
+	for _, n := range r.Networks {
+		if !n.IsValid() {
+			errs = append(errs, errors.New("networks: an invalid prefix"))
+		}
+	}
 	for _, p := range r.Paths {
 		np, ok := rulePath(p)
 		if p == "" || p[0] != '/' || !ok {
@@ -216,8 +262,11 @@ func newForwardRule(o ForwardAuthConfig, r ForwardAuthRule) (forwardRule, error)
 		}
 		fr.paths = append(fr.paths, np)
 	}
-	if r.Bypass && (len(r.Tokens) > 0 || r.Guest || r.Basic) {
-		errs = append(errs, errors.New("a bypass rule checks nothing: tokens, guest and basic make no sense on it"))
+	if (r.Bypass || r.Deny) && (!fr.require.Empty() || r.Guest || r.Basic || r.checksTickets()) {
+		errs = append(errs, errors.New("a bypass or deny rule checks no ticket: tokens, users, guest, basic and the ticket settings make no sense on it"))
+	}
+	if r.Bypass && r.Deny {
+		errs = append(errs, errors.New("a rule cannot both bypass and deny"))
 	}
 	if r.Bypass && r.MaxAuthAge != 0 {
 		errs = append(errs, errors.New("a bypass rule checks nothing: max auth age makes no sense on it"))
@@ -227,6 +276,13 @@ func newForwardRule(o ForwardAuthConfig, r ForwardAuthRule) (forwardRule, error)
 	}
 	tc := o.Ticket
 	tc.Tokens = r.Tokens
+	if r.Timeout != nil {
+		tc.Timeout = *r.Timeout
+	}
+	if r.Refresh != nil {
+		tc.Refresh = *r.Refresh
+	}
+	tc.IgnoreIP = tc.IgnoreIP || r.IgnoreIP
 	challenge := ""
 	if r.Basic && o.Basic != nil {
 		challenge = basicChallenge(o.Basic.Realm)
@@ -241,6 +297,13 @@ func newForwardRule(o ForwardAuthConfig, r ForwardAuthRule) (forwardRule, error)
 		BackArg:          o.BackArg,
 		GuestLogin:       r.Guest,
 		GuestUser:        o.GuestUser,
+		GuestFallback:    r.GuestFallback,
+		GuestCookie:      r.GuestCookie,
+		RequireTLS:       r.RequireTLS,
+		Users:            r.Users,
+		AllTokens:        r.AllTokens,
+		TimeoutURL:       r.TimeoutURL,
+		PostTimeoutURL:   r.PostTimeoutURL,
 		Renew:            o.Renew,
 		Revocation:       o.Revocation,
 		Sessions:         o.Sessions,
@@ -250,12 +313,12 @@ func newForwardRule(o ForwardAuthConfig, r ForwardAuthRule) (forwardRule, error)
 		Logger:           o.Logger,
 		Now:              o.Now,
 		LoginURL:         cmp.Or(o.LoginURL, "/login"),
-		UnauthURL:        o.UnauthURL,
+		UnauthURL:        cmp.Or(r.UnauthURL, o.UnauthURL),
+		URLTicketHosts:   o.URLTicketHosts,
 		MaxAuthAge:       r.MaxAuthAge,
 		// nginx turns any answer but 2xx, 401 and 403 into a 500, so the
-		// status flavour names the login page in Location for nginx to
-		// redirect to, and takes no URL tickets (that answer is a
-		// redirect).
+		// status flavour names the login page (or the URL without its
+		// URL ticket) in a 401's Location for nginx to redirect to.
 		StatusWithLocation: true,
 	}
 	if fr.status, err = tkthttp.New(mc); err != nil {
@@ -263,22 +326,44 @@ func newForwardRule(o ForwardAuthConfig, r ForwardAuthRule) (forwardRule, error)
 	}
 	mc.StatusWithLocation = false
 	mc.RedirectStatus = http.StatusFound
-	mc.URLTicketHosts = o.URLTicketHosts
 	fr.redirect, err = tkthttp.New(mc)
 	errs = append(errs, err)
 	return fr, errors.Join(errs...)
 }
 
+// checksTickets reports whether r sets any of the per-location ticket
+// settings.
+func (r ForwardAuthRule) checksTickets() bool {
+	return r.Timeout != nil || r.Refresh != nil || r.TimeoutURL != "" || r.PostTimeoutURL != "" || r.UnauthURL != "" ||
+		r.GuestFallback || r.GuestCookie || r.RequireTLS || r.IgnoreIP
+}
+
 // match picks the rule for a request to host (lowercase, without its
-// port: rules match names) and path.
-func (st *forwardState) match(host, path string) *forwardRule {
+// port: rules match names), path and method from client.
+func (st *forwardState) match(host, path, method string, client netip.Addr) *forwardRule {
 	for i := range st.rules {
 		r := &st.rules[i]
-		if (r.anyHost || r.hosts.Allows(host, "")) && pathMatches(r.paths, path) {
+		if (r.anyHost || r.hosts.Allows(host, "")) && pathMatches(r.paths, path) &&
+			(len(r.methods) == 0 || slices.Contains(r.methods, method)) && inNetworks(r.networks, client) {
 			return r
 		}
 	}
 	return &st.fallback
+}
+
+// inNetworks reports whether client lies in one of the prefixes; no
+// prefixes take every client.
+func inNetworks(prefixes []netip.Prefix, client netip.Addr) bool {
+	if len(prefixes) == 0 {
+		return true
+	}
+	client = client.Unmap()
+	for _, p := range prefixes {
+		if p.Contains(client) {
+			return true
+		}
+	}
+	return false
 }
 
 // ServeHTTP answers one question of a proxy: may the request it describes
@@ -316,7 +401,13 @@ func (f *ForwardAuth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		forwardError(w, http.StatusBadRequest, "the path holds . or .. segments, backslashes, control characters or escapes that applications read differently")
 		return
 	}
-	rule := st.match(lower(host), path)
+	rule := st.match(lower(host), path, orig.Method, o.Addr)
+	if rule.deny {
+		st.log.LogAttrs(r.Context(), slog.LevelDebug, "forward auth refused: a deny rule",
+			slog.String("client", o.Addr.String()))
+		forwardError(w, http.StatusForbidden, "denied by a rule")
+		return
+	}
 	if rule.bypass {
 		// Empty identity headers, which say "nobody": a proxy that copies
 		// them replaces whatever the client sent, and Caddy before 2.10
@@ -327,7 +418,7 @@ func (f *ForwardAuth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var id tkthttp.Identity
 	if rule.basic && hasBasic(orig) {
-		id, ok = st.basic.authenticate(w, orig, o, rule.tokens, style == styleStatus)
+		id, ok = st.basic.authenticate(w, orig, o, rule.require, style == styleStatus)
 	} else if style == styleRedirect {
 		id, ok = rule.redirect.AuthenticateFrom(w, orig, o)
 	} else {

@@ -303,8 +303,10 @@ func TestForwardAuthRefresh(t *testing.T) {
 	}
 }
 
-// A URL ticket is taken only in the redirect style (nginx would turn the
-// redirect into a 500) and only on allow-listed hosts.
+// A URL ticket is taken on allow-listed hosts only, in both styles: a
+// redirect to the URL without it, or for nginx (which turns a redirect
+// into a 500) a 401 naming that URL, with the cookie for nginx to pass on.
+// other.example.net is outside cookie.domain: the cookie is host-only.
 func TestForwardAuthURLTicket(t *testing.T) {
 	f := newFAFixture(t, nil)
 	v := f.mint("alice", "", "", testClient, time.Minute)
@@ -315,9 +317,12 @@ func TestForwardAuthURLTicket(t *testing.T) {
 	if c := setCookie(w, "auth_tkt"); c == nil || c.Value == "" {
 		t.Error("no cookie set from the URL ticket")
 	}
-	w = f.nginx("https://other.example.net/x?auth_tkt="+url.QueryEscape(v), "")
-	if w.Code != 401 || setCookie(w, "auth_tkt") != nil {
-		t.Errorf("status style took a URL ticket: %d", w.Code)
+	w = f.nginx("https://other.example.net/x?auth_tkt="+url.QueryEscape(v)+"&a=1", "")
+	if w.Code != 401 || w.Header().Get("Location") != "https://other.example.net/x?a=1" {
+		t.Errorf("status style: %d %q", w.Code, w.Header().Get("Location"))
+	}
+	if c := setCookie(w, "auth_tkt"); c == nil || c.Value == "" || c.Domain != "" {
+		t.Errorf("status style: cookie %+v, want a host-only ticket", c)
 	}
 	w = f.traefik("GET", "https", "app.example.com", "/x?auth_tkt="+url.QueryEscape(v), "")
 	if w.Code != 302 || setCookie(w, "auth_tkt") != nil {

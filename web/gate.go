@@ -157,7 +157,7 @@ func newGateHandler(o GateConfig) (http.Handler, error) {
 			withTicket.ServeHTTP(w, r)
 			return
 		}
-		id, ok := basic.authenticate(w, r, clients.Origin(r), mc.Ticket.Tokens, false)
+		id, ok := basic.authenticate(w, r, clients.Origin(r), tkthttp.Requirement{Tokens: mc.Ticket.Tokens, AllTokens: mc.AllTokens, Users: mc.Users}, false)
 		if ok {
 			pass.ServeHTTP(w, r.WithContext(tkthttp.WithIdentity(r.Context(), id)))
 		}

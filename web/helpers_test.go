@@ -110,7 +110,8 @@ func baseConfig() Config {
 	return Config{
 		Ticket:           ticket.Config{Digest: ticket.MD5, Secret: testSecret, Timeout: 2 * time.Hour, Refresh: 0.5},
 		AllowedRedirects: []string{"app.example.com", ".trusted.example.org"},
-		URLTicketHosts:   []string{"other.example.net"},
+		// A domain: no host for the logout chain (TestLogoutChain) to visit.
+		URLTicketHosts: []string{".example.net"},
 	}
 }
 
@@ -168,6 +169,10 @@ func (f *fixture) do(r req) *httptest.ResponseRecorder {
 		hr.AddCookie(c)
 	}
 	for k, v := range r.header {
+		if k == "Host" {
+			hr.Host = v
+			continue
+		}
 		hr.Header.Set(k, v)
 	}
 	if r.tls {

@@ -21,7 +21,8 @@ import (
 // device: "sign out everywhere". Only a POST, and only for the holder of a
 // valid ticket: a link cannot end someone's sessions. When the server
 // side cannot be done the user is told, never shown the usual signed-out
-// page.
+// page. With URL ticket hosts, the browser is then sent through each of
+// them to delete the ticket there too (logoutHop).
 func (s *state) logout(w http.ResponseWriter, r *http.Request) {
 	ci, now := s.clients.Origin(r), s.now()
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormSize)
@@ -42,6 +43,10 @@ func (s *state) logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.InfoContext(r.Context(), "logout", "user", user, "client_ip", ci.Addr.String())
+	if next, ok := s.logoutHop(r, ci); ok {
+		s.redirect(w, target{url: next}, "")
+		return
+	}
 	if back, ok := s.allowedBack(r, ci, r.Form.Get(s.backArg)); ok {
 		s.redirect(w, target{url: back.url}, "")
 		return

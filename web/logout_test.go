@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -139,5 +140,52 @@ func TestGuestUserPattern(t *testing.T) {
 				t.Errorf("%q: two guests share the name %q", tt.pattern, a)
 			}
 		}
+	}
+}
+
+// Logout ends the ticket on every URL ticket host too: a chain of
+// redirects through each one's /logout, each deleting the host-only
+// ticket there, back to the start. The hops parameter can name only
+// hosts of the list.
+func TestLogoutChain(t *testing.T) {
+	f := newFixture(t, func(o *Config) {
+		o.Cookie.Domain = ".example.com"
+		o.URLTicketHosts = []string{"b.example.org", "a.example.net:8443", ".wildcard.example"}
+		o.AllowedRedirects = []string{portalHost, "app.example.com"}
+	})
+	alice := ticketCookie(f.ticketFor(ticket.Ticket{UID: "alice"}, testSecret))
+	hop := func(host, target string) (*httptest.ResponseRecorder, string) {
+		t.Helper()
+		w := f.do(req{target: target, cookies: []*http.Cookie{alice}, header: map[string]string{"Host": host}})
+		return w, setCookieLine(w, "auth_tkt")
+	}
+	w, line := hop(portalHost, "/logout?back="+url.QueryEscape("/bye"))
+	final := "http://" + portalHost + "/bye"
+	want := "http://a.example.net:8443/logout?" + url.Values{"back": {final}, "hops": {"b.example.org"}}.Encode()
+	if w.Code != 303 || w.Header().Get("Location") != want || !strings.Contains(line, "Domain=example.com") {
+		t.Fatalf("start: %d %q, want %q; cookie %q", w.Code, w.Header().Get("Location"), want, line)
+	}
+	w, line = hop("a.example.net:8443", strings.TrimPrefix(want, "http://a.example.net:8443"))
+	want = "http://b.example.org/logout?" + url.Values{"back": {final}, "hops": {""}}.Encode()
+	if w.Code != 303 || w.Header().Get("Location") != want || strings.Contains(line, "Domain=") || !strings.Contains(line, "Max-Age=0") {
+		t.Fatalf("first hop: %d %q, want %q; cookie %q (want a host-only deletion)", w.Code, w.Header().Get("Location"), want, line)
+	}
+	w, line = hop("b.example.org", strings.TrimPrefix(want, "http://b.example.org"))
+	if w.Code != 303 || w.Header().Get("Location") != final || strings.Contains(line, "Domain=") {
+		t.Fatalf("last hop: %d %q; cookie %q", w.Code, w.Header().Get("Location"), line)
+	}
+	// Without a back URL the chain ends on the signed-out page it began at.
+	w, _ = hop(portalHost, "/logout")
+	if loc := w.Header().Get("Location"); !strings.Contains(loc, url.QueryEscape("http://"+portalHost+"/logout?hops=")) {
+		t.Errorf("no back: %q", loc)
+	}
+	w, _ = hop(portalHost, "/logout?hops=")
+	if w.Code != 200 || reasonOf(w.Body.String()) != string(reasonLoggedOut) {
+		t.Errorf("the end of the chain: %d", w.Code)
+	}
+	// A forged hop list leaves the list's hosts only.
+	w, _ = hop(portalHost, "/logout?hops=evil.example,b.example.org.evil.example")
+	if w.Code != 200 {
+		t.Errorf("forged hops: %d %q", w.Code, w.Header().Get("Location"))
 	}
 }

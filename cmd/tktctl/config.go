@@ -181,9 +181,12 @@ func newConfigImportCmd(s *streams) *cobra.Command {
 equivalent tktd YAML on stdout: digest, timeout, refresh, IP binding, cookie
 name, domain, secure flag and expiry, back argument, guest settings, required
 tokens and, from the virtual hosts' ServerName and ServerAlias, the hosts a
-login may return to. Notes and warnings go to stderr: tktd has one set of
-ticket settings where Apache may have one per <Location>, and some directives
-only the validator acts on.
+login may return to. Each <Location> and <Directory> mod_auth_tkt protects
+becomes forward_auth rules with its own tokens, timeouts, URLs, guest and TLS
+settings, and Apache's require user, Require ip, Require all denied,
+<Limit>/<LimitExcept> and Satisfy All around them. Notes and warnings go to
+stderr: the cookie and the portal have one set of settings where Apache may
+have one per <Location>.
 
 The secrets never go into the YAML: it names the files SECRET-DIR/secret
 (TKTAuthSecret) and SECRET-DIR/secret.old (TKTAuthSecretOld). With

@@ -56,6 +56,15 @@ long as the account needs:
   #   TKTAuthTimeout 30d
   #   TKTAuthIgnoreIP on
   #   TKTAuthToken backup
+  # or a rule of tktd's forward_auth (for tktd gate, the same keys
+  # under gate:), in front of the others, first match wins:
+  #   forward_auth:
+  #     rules:
+  #       - paths: [/backup]
+  #         tokens: [backup]
+  #         timeout: 30d
+  #         refresh: 0
+  #         ignore_ip: true
   # or checked by hand:
   tktctl verify --digest sha256 --secret-file /etc/tkt/secret \
       --timeout 720h --token backup - < /etc/backup/tkt-cookie
@@ -69,7 +78,8 @@ WARNING: such a ticket is valid until its timestamp plus the verifier's
 timeout, wherever that secret and timeout apply, and it cannot be revoked on
 its own: the only way to end it early is to rotate the secret, which ends
 every ticket signed with it. Give service accounts their own token and a
-location with a long timeout rather than raising the timeout everywhere, and
+location of their own with a long timeout (a <Location>, a forward_auth rule,
+as above) rather than raising the timeout everywhere, and
 never mint a future --ts to stretch a ticket: verifiers refuse tickets more
 than 5 minutes ahead of their clock.`
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/tkt-sso/tkt/internal/config"
 	"github.com/tkt-sso/tkt/internal/vectors"
 	"github.com/tkt-sso/tkt/ticket"
 )
@@ -177,6 +178,21 @@ func TestMintUsageErrors(t *testing.T) {
 
 func TestMintHelpDocumentsServiceAccounts(t *testing.T) {
 	r := runTktctl(t, nil, "", "mint", "--help")
+	// The forward_auth rule it shows is a configuration tktd takes.
+	var yaml strings.Builder
+	in := false
+	for line := range strings.SplitSeq(r.Out, "\n") {
+		in = in || strings.HasPrefix(line, "  #   forward_auth:")
+		if rest, ok := strings.CutPrefix(line, "  #   "); in && ok {
+			yaml.WriteString(rest + "\n")
+		} else if in {
+			break
+		}
+	}
+	c, err := config.Parse([]byte(yaml.String()), nil)
+	if err != nil || len(c.ForwardAuth.Rules) != 1 || c.ForwardAuth.Rules[0].Location.Timeout == nil || !c.ForwardAuth.Rules[0].Location.IgnoreIP {
+		t.Errorf("mint --help's rule:\n%s\nparsed as %+v, %v", yaml.String(), c.ForwardAuth.Rules, err)
+	}
 	for _, want := range []string{"svc-backup", "timestamp plus the verifier's", "rotate the secret", "--timeout 720h", "2h"} {
 		if !strings.Contains(r.Out, want) {
 			t.Errorf("mint --help lacks %q", want)

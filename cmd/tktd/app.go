@@ -146,8 +146,7 @@ func (a *app) forwardAuthConfig(po web.Config) web.ForwardAuthConfig {
 	fa := a.cfg.ForwardAuth
 	rules := make([]web.ForwardAuthRule, len(fa.Rules))
 	for i, r := range fa.Rules {
-		rules[i] = web.ForwardAuthRule{Hosts: r.Hosts, Paths: r.Paths, Tokens: r.Tokens, Guest: r.Guest, Bypass: r.Bypass, Basic: r.Basic,
-			MaxAuthAge: r.MaxAuthAge}
+		rules[i] = forwardAuthRule(r)
 	}
 	return web.ForwardAuthConfig{
 		Basic: &web.BasicConfig{
@@ -172,6 +171,20 @@ func (a *app) forwardAuthConfig(po web.Config) web.ForwardAuthConfig {
 		ClientAddrConfig: po.ClientAddrConfig,
 		Path:             "/auth",
 		Logger:           a.log.With("component", "forward_auth"),
+	}
+}
+
+// forwardAuthRule maps a rule of the configuration, which Validate has
+// checked, onto the endpoint's.
+func forwardAuthRule(r config.AuthRule) web.ForwardAuthRule {
+	networks, _ := config.ParsePrefixes(r.Networks)
+	l := r.Location
+	return web.ForwardAuthRule{
+		Hosts: r.Hosts, Paths: r.Paths, Tokens: r.Tokens, Guest: r.Guest, Bypass: r.Bypass, Basic: r.Basic,
+		Methods: r.Methods, Networks: networks, Deny: r.Deny, Users: r.Users, AllTokens: r.AllTokens,
+		Timeout: l.Timeout, Refresh: l.Refresh, TimeoutURL: l.TimeoutURL, PostTimeoutURL: l.PostTimeoutURL,
+		UnauthURL: r.UnauthURL, GuestFallback: l.GuestFallback, GuestCookie: l.GuestCookie, RequireTLS: l.RequireTLS,
+		IgnoreIP: l.IgnoreIP, MaxAuthAge: r.MaxAuthAge,
 	}
 }
 

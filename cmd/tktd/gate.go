@@ -160,6 +160,14 @@ func (a *app) gateConfig(tc ticket.Config) (web.GateConfig, error) {
 	if a.passwords != nil {
 		basic = &web.BasicConfig{Passwords: a.passwords, Realm: c.Basic.Realm, IssueTicket: c.Basic.IssueTicket, Sessions: a.sessionStore()}
 	}
+	l := c.Gate.Location
+	if l.Timeout != nil {
+		tc.Timeout = *l.Timeout
+	}
+	if l.Refresh != nil {
+		tc.Refresh = *l.Refresh
+	}
+	tc.IgnoreIP = tc.IgnoreIP || l.IgnoreIP
 	return web.GateConfig{
 		Basic: basic,
 		Middleware: tkthttp.Config{
@@ -174,6 +182,13 @@ func (a *app) gateConfig(tc ticket.Config) (web.GateConfig, error) {
 			MaxAuthAge:       c.Gate.MaxAuthAge,
 			BackArg:          c.BackArg,
 			GuestLogin:       c.Gate.Guest,
+			GuestFallback:    l.GuestFallback,
+			GuestCookie:      l.GuestCookie,
+			RequireTLS:       l.RequireTLS,
+			TimeoutURL:       l.TimeoutURL,
+			PostTimeoutURL:   l.PostTimeoutURL,
+			Users:            c.Gate.Users,
+			AllTokens:        c.Gate.AllTokens,
 			GuestUser:        c.Guest.User,
 			URLTicketHosts:   c.URLTicketHosts,
 			BearerTickets:    c.BearerTickets,

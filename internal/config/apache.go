@@ -48,15 +48,17 @@ type Imported struct {
 
 // ImportApache turns mod_auth_tkt's TKTAuth* directives into tktd's YAML.
 //
-// Apache configures each <Location> on its own while tktd has one set of
-// ticket settings, so a setting found in several places with different
-// values keeps its first value and gets a warning. Required tokens are
-// taken only when every place agrees: a token one location requires would
-// otherwise lock users out of all the others. Directives that only the
-// validator acts on (login and timeout URLs, guest cookies, ...) stay in
-// Apache and get a note; unknown TKTAuth* directives a warning. Other Apache
-// directives are ignored, except ServerName and ServerAlias of the virtual
-// hosts using mod_auth_tkt, which become allowed_redirects.
+// Each <Location> and <Directory> that mod_auth_tkt protects becomes
+// forward_auth rules (apache_rules.go) carrying its own settings: tokens,
+// timeout and refresh, the timeout and unauth URLs, guests, TLS, and
+// Apache's "require user", "Require ip", "Require all denied",
+// <Limit>/<LimitExcept> and Satisfy around them. The cookie and the
+// portal have one set of settings, so such a setting found in several
+// places with different values keeps its first value and gets a warning;
+// required tokens go to ticket.tokens only when every place agrees.
+// Unknown TKTAuth* directives get a warning. Other Apache directives are
+// ignored, except ServerName and ServerAlias of the virtual hosts using
+// mod_auth_tkt, which become allowed_redirects and the rules' hosts.
 //
 // The secrets go to files, never into the YAML (see Imported.Secrets).
 func ImportApache(r io.Reader, o ImportOptions) (*Imported, error) {
@@ -102,6 +104,10 @@ type importer struct {
 	tokenScopes map[string]*candidate
 	scopes      []string
 	inScopes    map[string]bool
+	// perLocation are the directives only a forward_auth rule carries;
+	// ruleScopes the scopes that became rules.
+	perLocation []directive
+	ruleScopes  map[string]bool
 }
 
 func (im *importer) add(key string, v any, d directive) {
@@ -196,12 +202,12 @@ func (im *importer) directive(d directive) {
 		im.tokens(d)
 	case "tktauthbackcookiename":
 		im.warn(d, "not supported: tktd reads the destination from the %s parameter only; remove it so Apache sends ?%s=", Defaults().BackArg, Defaults().BackArg)
-	case "tktauthloginurl", "tktauthtimeouturl", "tktauthposttimeouturl", "tktauthunauthurl":
-		im.info(d, "stays in Apache; point it at tktd's /login, which tells the user why it is shown (no ticket, expired, not authorized)")
-	case "tktauthguestcookie", "tktauthguestfallback", "tktauthguestempty", "tktauthqueryseparator", "tktauthdebug":
+	case "tktauthloginurl":
+		// forward_auth.login_url (locRules)
+	case "tktauthtimeouturl", "tktauthposttimeouturl", "tktauthunauthurl", "tktauthguestcookie", "tktauthguestfallback", "tktauthrequiressl":
+		im.perLocation = append(im.perLocation, d) // the rule of its <Location> (apache_rules.go)
+	case "tktauthguestempty", "tktauthqueryseparator", "tktauthdebug":
 		im.info(d, "only Apache acts on it; nothing to configure in tktd")
-	case "tktauthrequiressl":
-		im.info(d, "only Apache acts on it; serve tktd over HTTPS too (tls: or a proxy) and consider cookie.secure: true")
 	default:
 		im.warn(d, "unknown mod_auth_tkt directive; ignored")
 	}

@@ -26,6 +26,9 @@ type directive struct {
 	line  int    // where it starts
 	scope string // "<VirtualHost *:80> <Location /app/>", or "" at top level
 	vhost int    // index into apacheConf.vhosts, -1 outside any
+	// sections are the words of each open section, outermost first
+	// ({"Location", "/app/"}).
+	sections [][]string
 }
 
 // where names d's place for messages.
@@ -69,6 +72,7 @@ func parseApache(r io.Reader) (*apacheConf, error) {
 	type section struct {
 		name, label string
 		line        int
+		words       []string
 	}
 	var stack []section
 	cur := -1 // current vhost
@@ -119,7 +123,7 @@ func parseApache(r io.Reader) (*apacheConf, error) {
 			if len(stack) >= maxApacheNest {
 				return nil, fmt.Errorf("line %d: sections nested more than %d deep", start, maxApacheNest)
 			}
-			stack = append(stack, section{name: words[0], label: "<" + cut(strings.Join(words, " "), 80) + ">", line: start})
+			stack = append(stack, section{name: words[0], label: "<" + cut(strings.Join(words, " "), 80) + ">", line: start, words: words})
 			if strings.EqualFold(words[0], "VirtualHost") {
 				conf.vhosts = append(conf.vhosts, vhost{line: start})
 				cur = len(conf.vhosts) - 1
@@ -128,10 +132,11 @@ func parseApache(r io.Reader) (*apacheConf, error) {
 		}
 		words := splitWords(text)
 		labels := make([]string, len(stack))
+		sections := make([][]string, len(stack))
 		for i, s := range stack {
-			labels[i] = s.label
+			labels[i], sections[i] = s.label, s.words
 		}
-		d := directive{name: words[0], args: words[1:], line: start, scope: strings.Join(labels, " "), vhost: cur}
+		d := directive{name: words[0], args: words[1:], line: start, scope: strings.Join(labels, " "), vhost: cur, sections: sections}
 		conf.directives = append(conf.directives, d)
 		if cur >= 0 && (strings.EqualFold(d.name, "ServerName") || strings.EqualFold(d.name, "ServerAlias")) {
 			conf.vhosts[cur].names = append(conf.vhosts[cur].names, d.args...)

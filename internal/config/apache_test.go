@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -78,8 +79,11 @@ func TestApacheSeconds(t *testing.T) {
 	}
 }
 
-func TestImportApacheGolden(t *testing.T) {
-	f, err := os.Open("testdata/import/site.conf")
+// importGolden imports testdata/import/NAME.conf, compares the YAML with
+// NAME.yaml (rewritten with -update) and returns the result and its notes.
+func importGolden(t *testing.T, name string) (*Imported, []string) {
+	t.Helper()
+	f, err := os.Open("testdata/import/" + name + ".conf")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +92,7 @@ func TestImportApacheGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden := "testdata/import/site.yaml"
+	golden := "testdata/import/" + name + ".yaml"
 	if *update {
 		os.WriteFile(golden, im.YAML, 0o644)
 	}
@@ -103,16 +107,38 @@ func TestImportApacheGolden(t *testing.T) {
 	for _, n := range im.Notes {
 		notes = append(notes, n.String())
 	}
+	return im, notes
+}
+
+// Each protected <Location> and <Directory> of rules.conf becomes
+// forward_auth rules with its per-location settings and Apache's access
+// rules around them; the YAML is a configuration tktd takes whole.
+func TestImportApacheRulesGolden(t *testing.T) {
+	im, notes := importGolden(t, "rules")
+	wantNotes := []string{
+		`line 53: warning: Require: "10.1": only full addresses and CIDR prefixes become forward_auth networks; skipped`,
+		"line 70: warning: TKTAuthToken: inside <LocationMatch>, which no forward_auth rule can express (rules match path prefixes); write that rule by hand",
+	}
+	for _, w := range wantNotes {
+		if !slices.Contains(notes, w) {
+			t.Errorf("no note %q in\n%s", w, strings.Join(notes, "\n"))
+		}
+	}
+	var p problems
+	im.Config.validateForwardAuth(&p)
+	if err := p.err(); err != nil {
+		t.Errorf("the imported rules do not validate: %v", err)
+	}
+}
+
+func TestImportApacheGolden(t *testing.T) {
+	im, notes := importGolden(t, "site")
 	wantNotes := []string{
 		"line 5: warning: TKTAuthSecretOld is only 12 bytes long: anyone holding one ticket can guess it and forge tickets for any user; the YAML keeps it with ticket.allow_weak_secret: true until you rotate it to one of 32 bytes or more (tktctl secret new)",
-		"line 16: note: TKTAuthLoginURL: stays in Apache; point it at tktd's /login, which tells the user why it is shown (no ticket, expired, not authorized) (also at line 34)",
-		"line 17: note: TKTAuthTimeoutURL: stays in Apache; point it at tktd's /login, which tells the user why it is shown (no ticket, expired, not authorized)",
-		"line 18: note: TKTAuthUnauthURL: stays in Apache; point it at tktd's /login, which tells the user why it is shown (no ticket, expired, not authorized)",
-		"line 27: warning: TKTAuthToken staff: Apache requires it in this place only, and tktd can only require tokens for every login, so ticket.tokens is left unset; Apache keeps checking them: give the users who need them these groups in the user store (groups become ticket tokens)",
+		"line 27: note: TKTAuthToken staff: required in this place only: its forward_auth rule requires it, ticket.tokens stays unset",
 		"line 28: note: TKTAuthGuestLogin: Apache lets visitors in as guests by itself; tktd's login page will also offer \"continue as guest\"",
-		`line 35: warning: TKTAuthToken admin root: Apache requires it in this place only, and tktd can only require tokens for every login, so ticket.tokens is left unset; Apache keeps checking them: give the users who need them these groups in the user store (groups become ticket tokens)`,
+		"line 35: note: TKTAuthToken admin root: required in this place only: its forward_auth rule requires it, ticket.tokens stays unset",
 		`line 37: warning: TKTAuthTimeout: "1h30m" means 60s to mod_auth_tkt (its leading number in its last unit); imported as Apache reads it`,
-		"line 37: warning: TKTAuthTimeout 1m differs from 8h (line 19, <VirtualHost *:443> <Location /private>): tktd has one value for every location; kept the first",
 		"line 38: warning: TKTAuthLetMeIn: unknown mod_auth_tkt directive; ignored",
 		"line 46: warning: Include conf.d/more-sso.conf is not followed: import that file too",
 	}
@@ -131,10 +157,17 @@ func TestImportApacheGolden(t *testing.T) {
 	}
 	want2 := Defaults()
 	want2.Ticket = Ticket{Digest: "sha256", SecretFile: "/etc/tkt/secret", OldSecretFiles: []string{"/etc/tkt/secret.old"},
-		AllowWeakSecret: true, Timeout: 8 * time.Hour, Refresh: 0.66, IgnoreIP: true}
+		AllowWeakSecret: true, Timeout: DefaultTimeout, Refresh: DefaultRefresh, IgnoreIP: true}
 	want2.Cookie = Cookie{Name: "sso_tkt", Domain: ".example.com", Path: "/", Secure: true, Expires: 36 * time.Hour}
 	want2.BackArg = "dest"
 	want2.AllowedRedirects = []string{"app.example.com", "www.example.com", ".apps.example.com", ".example.com"}
+	eight, twoThirds, minute := 8*time.Hour, 0.66, time.Minute
+	hosts := []string{"app.example.com", "www.example.com", ".apps.example.com"}
+	want2.ForwardAuth = ForwardAuth{LoginURL: "https://sso.example.com/login", Rules: []AuthRule{
+		{Hosts: hosts, Paths: []string{"/private"}, Tokens: []string{"staff"}, UnauthURL: "https://sso.example.com/login?unauth=1",
+			Location: Location{Timeout: &eight, Refresh: &twoThirds, TimeoutURL: "https://sso.example.com/login?timeout=1"}},
+		{Hosts: hosts, Paths: []string{"/admin"}, Tokens: []string{"admin", "root"}, Location: Location{Timeout: &minute}},
+	}}
 	if diff := cmp.Diff(want2, im.Config); diff != "" {
 		t.Errorf("Config (-want +got)\n%s", diff)
 	}
@@ -267,9 +300,12 @@ func TestImportApacheReal(t *testing.T) {
 }
 
 func FuzzImportApache(f *testing.F) {
-	if b, err := os.ReadFile("testdata/import/site.conf"); err == nil {
-		f.Add(b)
+	for _, name := range []string{"site.conf", "rules.conf"} {
+		if b, err := os.ReadFile("testdata/import/" + name); err == nil {
+			f.Add(b)
+		}
 	}
+	f.Add([]byte("<Directory /a>\nTKTAuthToken x\n</Directory>\nDocumentRoot /\n<Directory />\n<Limit get>\nrequire user a!b c\n</Limit>\n</Directory>\n<Location ~ x>\nTKTAuthRequireSSL on\n</Location>\n"))
 	f.Add([]byte("TKTAuthTimeout 1h30m 2d\nTKTAuthToken a,b c\n<Location \"/x y\">\nTKTAuthDomain ..\n</Location>\n"))
 	f.Add([]byte("<VirtualHost *>\nServerName [::1]:80\nServerAlias *.x.y \\\nz\nTKTAuthCookieSecure on\n</VirtualHost>\n"))
 	f.Add([]byte("TKTAuthGuestUser 'a\\'b'\nTKTAuthBackArgName None\nTKTAuthSecret \"\"\n"))
@@ -281,8 +317,14 @@ func FuzzImportApache(f *testing.F) {
 		// What ImportApache writes, it reads back without a problem:
 		// decode errors would mean a value the importer should have
 		// refused or quoted.
-		if _, probs, err := decode(im.YAML, nil, nil); err != nil || len(probs) > 0 {
+		c, probs, err := decode(im.YAML, nil, nil)
+		if err != nil || len(probs) > 0 {
 			t.Fatalf("the YAML does not read back: %v %v\n%s", err, probs, im.YAML)
+		}
+		// Its forward_auth rules are ones tktd takes.
+		c.validateForwardAuth(&probs)
+		if len(probs) > 0 {
+			t.Fatalf("the forward_auth rules do not validate: %v\n%s", probs.err(), im.YAML)
 		}
 		// No secret is in a value. Only secrets that can't be anything
 		// else are looked for: long, once in the input, not a path or a

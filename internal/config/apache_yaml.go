@@ -25,13 +25,16 @@ func importOrder() []string {
 	return []string{
 		"ticket.digest", "ticket.timeout", "ticket.refresh", "ticket.ignore_ip",
 		"cookie.name", "cookie.domain", "cookie.secure", "cookie.expires",
-		"back_arg", "guest.enabled", "guest.user",
+		"back_arg", "guest.enabled", "guest.user", "forward_auth.login_url",
 	}
 }
 
 // resolve picks one value per setting and lays out the YAML entries.
 func (im *importer) resolve(secretDir string) ([]entry, []ImportedSecret) {
 	var out []entry
+	rules, scopes := im.forwardRules()
+	im.ruleScopes = scopes
+	im.perLocationNotes(scopes)
 	var secrets []ImportedSecret
 	for _, key := range importOrder() {
 		c, ok := im.pick(key, false)
@@ -47,6 +50,9 @@ func (im *importer) resolve(secretDir string) ([]entry, []ImportedSecret) {
 	}
 	if toks, c, ok := im.requiredTokens(); ok {
 		out = append(out, entry{"ticket.tokens", toks, fmt.Sprintf("TKTAuthToken (%s), the same everywhere", c.d.where())})
+	}
+	if len(rules) > 0 {
+		out = append(out, entry{"forward_auth.rules", rules, "first match wins: the most specific path first"})
 	}
 	if hosts := im.redirectHosts(); len(hosts) > 0 {
 		out = append(out, entry{"allowed_redirects", hosts, "ServerName, ServerAlias and TKTAuthDomain of the sites using mod_auth_tkt"})
@@ -92,7 +98,7 @@ func (im *importer) secretEntries(secretDir string, out []entry) ([]entry, []Imp
 // section orders the entries by top-level key, in Config's order.
 func section(key string) string {
 	top, _, _ := strings.Cut(key, ".")
-	order := []string{"ticket", "cookie", "back_arg", "allowed_redirects", "guest"}
+	order := []string{"ticket", "cookie", "back_arg", "allowed_redirects", "guest", "forward_auth"}
 	return fmt.Sprintf("%02d", slices.Index(order, top))
 }
 
@@ -105,8 +111,8 @@ func (im *importer) pick(key string, secret bool) (candidate, bool) {
 	}
 	first := cs[0]
 	for _, c := range cs[1:] {
-		if equalValues(c.value, first.value) {
-			continue
+		if equalValues(c.value, first.value) || im.ruleScopes[c.d.scope] && perRuleKey(key) {
+			continue // the same, or carried by the rule of c's <Location>
 		}
 		if secret {
 			im.conf.note(c.d.line, true, "%s differs from the one at line %d: tkt signs with one secret everywhere; kept line %d's", c.d.name, first.d.line, first.d.line)
@@ -141,7 +147,10 @@ func (im *importer) requiredTokens() ([]string, candidate, bool) {
 		return first.value.([]string), *first, true
 	}
 	for _, s := range im.scopes {
-		if c := im.tokenScopes[s]; c != nil {
+		if c := im.tokenScopes[s]; c != nil && im.ruleScopes[s] {
+			im.conf.note(c.d.line, false, "TKTAuthToken %s: required in this place only: its forward_auth rule requires it, ticket.tokens stays unset",
+				strings.Join(c.value.([]string), " "))
+		} else if c != nil {
 			im.conf.note(c.d.line, true, "TKTAuthToken %s: Apache requires it in this place only, and tktd can only require tokens for every login, so ticket.tokens is left unset; Apache keeps checking them: give the users who need them these groups in the user store (groups become ticket tokens)",
 				strings.Join(c.value.([]string), " "))
 		}
@@ -286,8 +295,23 @@ func valueNode(v any) *yaml.Node {
 		for _, s := range v {
 			n.Content = append(n.Content, valueNode(s))
 		}
+	case [][]entry: // a list of maps: forward_auth.rules
+		n.Kind = yaml.SequenceNode
+		for _, m := range v {
+			mn := &yaml.Node{Kind: yaml.MappingNode}
+			for _, e := range m {
+				put(mn, []string{e.key}, valueNode(e.value), e.comment)
+			}
+			n.Content = append(n.Content, mn)
+		}
 	}
 	return n
+}
+
+// perRuleKey reports whether a forward_auth rule can carry a location's
+// own value of key.
+func perRuleKey(key string) bool {
+	return key == "ticket.timeout" || key == "ticket.refresh" || key == "ticket.ignore_ip"
 }
 
 // oneLine keeps a comment on one line: values from the input may hold

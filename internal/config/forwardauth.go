@@ -68,7 +68,52 @@ type AuthRule struct {
 	// MaxAuthAge demands a recent login: an older one (or a ticket that
 	// records none) is sent to the portal to confirm who it is.
 	MaxAuthAge time.Duration `koanf:"max_auth_age"`
+	// Methods: the rule matches only these methods (Apache's <Limit>);
+	// empty matches every method.
+	Methods []string `koanf:"methods"`
+	// Networks: the rule matches only clients inside these CIDR prefixes
+	// or addresses (Apache's "Require ip"); empty matches every client.
+	Networks []string `koanf:"networks"`
+	// Deny refuses every request the rule matches with 403.
+	Deny bool `koanf:"deny"`
+	// Users: only these users get in ("require user"); AllTokens: only
+	// tickets holding every one of them (Satisfy All), besides Tokens.
+	Users     []string `koanf:"users"`
+	AllTokens []string `koanf:"all_tokens"`
+	// UnauthURL replaces forward_auth.unauth_url under this rule.
+	UnauthURL string   `koanf:"unauth_url"`
+	Location  Location `koanf:",squash"`
 }
+
+// Location holds mod_auth_tkt's per-location ticket settings, for a
+// forward-auth rule and for the gate. Unset, the ticket section's apply.
+type Location struct {
+	// Timeout and Refresh replace ticket.timeout and ticket.refresh
+	// (TKTAuthTimeout, TKTAuthTimeoutRefresh): a service account's
+	// long-lived ticket is taken only where the timeout is that long.
+	Timeout *time.Duration `koanf:"timeout"`
+	Refresh *float64       `koanf:"refresh"`
+	// TimeoutURL is where an expired ticket sends the browser, and
+	// PostTimeoutURL where it sends a POST; empty: the login URL
+	// (TKTAuthTimeoutURL, TKTAuthPostTimeoutURL).
+	TimeoutURL     string `koanf:"timeout_url"`
+	PostTimeoutURL string `koanf:"post_timeout_url"`
+	// GuestFallback makes a guest of an expired ticket, and GuestCookie
+	// gives guests a ticket of their own; both need guest
+	// (TKTAuthGuestFallback, TKTAuthGuestCookie).
+	GuestFallback bool `koanf:"guest_fallback"`
+	GuestCookie   bool `koanf:"guest_cookie"`
+	// RequireTLS refuses plain HTTP: browsers are sent to the https URL
+	// (TKTAuthRequireSSL).
+	RequireTLS bool `koanf:"require_tls"`
+	// IgnoreIP takes tickets from any address, for a service account's
+	// ticket minted without one (TKTAuthIgnoreIP); a ticket refreshed
+	// here is unbound too, so such a location wants refresh: 0.
+	IgnoreIP bool `koanf:"ignore_ip"`
+}
+
+// set reports whether l changes anything.
+func (l Location) set() bool { return l != Location{} }
 
 // Basic configures HTTP Basic for scripts and API clients, at /auth (rules
 // with basic: true) and at the gate (gate.basic).
@@ -113,6 +158,10 @@ type Gate struct {
 	// application never sees it: it gets the identity headers, and a
 	// compromised application cannot replay the user's ticket elsewhere.
 	PassTicketCookie bool `koanf:"pass_ticket_cookie"`
+	// Users and AllTokens narrow who gets in, as a rule's do.
+	Users     []string `koanf:"users"`
+	AllTokens []string `koanf:"all_tokens"`
+	Location  Location `koanf:",squash"`
 }
 
 func (c Config) validateForwardAuth(p *problems) {
@@ -138,8 +187,23 @@ func (c Config) validateForwardAuth(p *problems) {
 		for j, tok := range r.Tokens {
 			p.wrap(fmt.Sprintf("%s.tokens[%d]", key, j), ticket.CheckRequiredToken(tok))
 		}
-		if r.Bypass && (r.Guest || r.Basic || len(r.Tokens) > 0) {
-			p.add(key+".bypass", "a bypass rule checks nothing: drop its tokens, guest and basic")
+		for j, m := range r.Methods {
+			if m == "" || strings.Trim(m, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+				p.add(fmt.Sprintf("%s.methods[%d]", key, j), "%q: write an HTTP method in capitals, such as GET or POST", m)
+			}
+		}
+		_, bad := parsePrefixes(key+".networks", r.Networks)
+		*p = append(*p, bad...)
+		checkURL(p, key+".unauth_url", r.UnauthURL)
+		checkRequirement(p, key, r.Users, r.AllTokens)
+		checkLocation(p, key, r.Location, r.Guest)
+		switch checks := r.Guest || r.Basic || len(r.Tokens)+len(r.Users)+len(r.AllTokens) > 0 || r.UnauthURL != "" || r.Location.set(); {
+		case r.Bypass && r.Deny:
+			p.add(key+".deny", "a rule cannot both bypass and deny: keep one")
+		case r.Bypass && checks:
+			p.add(key+".bypass", "a bypass rule checks nothing: drop its tokens, users, guest, basic and ticket settings")
+		case r.Deny && checks:
+			p.add(key+".deny", "a deny rule refuses everything it matches: drop its tokens, users, guest, basic and ticket settings")
 		}
 		checkMaxAuthAge(p, key+".max_auth_age", r.MaxAuthAge, r.Bypass)
 	}
@@ -166,6 +230,37 @@ func (c Config) validateForwardAuth(p *problems) {
 	checkURL(p, "gate.unauth_url", g.UnauthURL)
 	checkHeaders(p, "gate.headers", g.Headers)
 	checkMaxAuthAge(p, "gate.max_auth_age", g.MaxAuthAge, false)
+	checkRequirement(p, "gate", g.Users, g.AllTokens)
+	checkLocation(p, "gate", g.Location, g.Guest)
+}
+
+// checkRequirement checks users and all_tokens under key.
+func checkRequirement(p *problems, key string, users, allTokens []string) {
+	for j, u := range users {
+		p.wrap(fmt.Sprintf("%s.users[%d]", key, j), ticket.CheckUID(u))
+	}
+	for j, tok := range allTokens {
+		p.wrap(fmt.Sprintf("%s.all_tokens[%d]", key, j), ticket.CheckRequiredToken(tok))
+	}
+}
+
+// checkLocation checks the per-location settings under key; guest says
+// whether guests are let in there.
+func checkLocation(p *problems, key string, l Location, guest bool) {
+	if l.Timeout != nil && *l.Timeout < 0 {
+		p.add(key+".timeout", "must not be negative (0: no time check)")
+	}
+	if l.Refresh != nil && (*l.Refresh < 0 || *l.Refresh > 1) {
+		p.add(key+".refresh", "%v: want a fraction from 0 (never) to 1", *l.Refresh)
+	}
+	checkURL(p, key+".timeout_url", l.TimeoutURL)
+	checkURL(p, key+".post_timeout_url", l.PostTimeoutURL)
+	if !guest && l.GuestFallback {
+		p.add(key+".guest_fallback", "needs guest: true (an expired ticket becomes a guest)")
+	}
+	if !guest && l.GuestCookie {
+		p.add(key+".guest_cookie", "needs guest: true (guests get a ticket)")
+	}
 }
 
 // checkURL accepts what the middleware takes as a login, timeout or unauth

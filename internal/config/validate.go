@@ -214,21 +214,33 @@ func (c Config) validatePortal(p *problems) {
 // TrustedProxyPrefixes parses TrustedProxies: CIDR prefixes, or single
 // addresses meaning one host.
 func (c Config) TrustedProxyPrefixes() ([]netip.Prefix, error) {
+	return ParsePrefixes(c.TrustedProxies)
+}
+
+// ParsePrefixes parses a list of CIDR prefixes, or single addresses
+// meaning one host; each problem is keyed by its index ("[2]").
+func ParsePrefixes(list []string) ([]netip.Prefix, error) {
+	out, p := parsePrefixes("", list)
+	return out, p.err()
+}
+
+// parsePrefixes is ParsePrefixes with the problems keyed key[i].
+func parsePrefixes(key string, list []string) ([]netip.Prefix, problems) {
 	var out []netip.Prefix
 	var p problems
-	for i, s := range c.TrustedProxies {
+	for i, s := range list {
 		if pfx, err := netip.ParsePrefix(s); err == nil {
 			out = append(out, pfx.Masked())
 			continue
 		}
 		a, err := netip.ParseAddr(s)
 		if err != nil {
-			p.add(fmt.Sprintf("[%d]", i), "%q is not an address or CIDR prefix", s)
+			p.add(fmt.Sprintf("%s[%d]", key, i), "%q is not an address or CIDR prefix", s)
 			continue
 		}
 		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
 	}
-	return out, p.err()
+	return out, p
 }
 
 // validListenHost accepts a host name or an IP address (IPv6 without

@@ -32,6 +32,9 @@ func (m *Middleware) bearerTicket(r *http.Request) (string, bool) {
 func (m *Middleware) bearer(w http.ResponseWriter, r *http.Request, o ClientOrigin, value string, now time.Time) (Identity, bool) {
 	res, err := m.verifier.Verify(value, o.Addr, now)
 	err = m.revocation(res, err)
+	if err == nil && !m.require.Admits(res.Ticket) {
+		err = ticket.ErrMissingToken // another user, or one of AllTokens missing
+	}
 	switch {
 	case err == nil && !m.authFresh(res.Ticket, now):
 		m.logRefusal(r, o, res.UID, ErrAuthTooOld)

@@ -66,10 +66,12 @@ type Config struct {
 	// Caddy users expect, which browsers follow with a GET.
 	RedirectStatus int
 	// StatusWithLocation answers 401 or 403 where a browser would be
-	// redirected, with the redirect's target in the Location header. It
-	// is for a proxy that understands only those statuses and redirects
-	// by itself (nginx's auth_request with error_page 401 =302
-	// $upstream_http_location).
+	// redirected, with the redirect's target in the Location header: the
+	// login, timeout or unauth URL, and (always a 401) a URL ticket's
+	// clean URL with its cookie, or RequireTLS's https URL. It is for a
+	// proxy that understands only those statuses and redirects by itself
+	// (nginx's auth_request with error_page 401 and
+	// $upstream_http_location, passing $upstream_http_set_cookie on).
 	StatusWithLocation bool
 	// BearerTickets accepts a ticket in "Authorization: Bearer <value>"
 	// too, for API clients and scripts (a ticket from tktctl mint or the
@@ -95,6 +97,12 @@ type Config struct {
 	// the browser; "" answers 403 (TKTAuthUnauthURL; without it the module
 	// sends such a user to the login page, which sends them back).
 	UnauthURL string
+	// Users and AllTokens narrow who is admitted beyond Ticket.Tokens
+	// (see Requirement): Apache's "require user" and several tokens
+	// required together. A valid ticket that fails them is refused as one
+	// without a required token (UnauthURL, or 403).
+	Users     []string
+	AllTokens []string
 
 	// BackArg names the login URL's parameter that carries the original
 	// URL; "" means "back" (TKTAuthBackArgName). NoBackArg leaves the
@@ -169,6 +177,8 @@ type Config struct {
 func New(c Config) (*Middleware, error) {
 	c.TrustedProxies = append(c.TrustedProxies[:0:0], c.TrustedProxies...)
 	c.URLTicketHosts = append(c.URLTicketHosts[:0:0], c.URLTicketHosts...)
+	c.Users = append(c.Users[:0:0], c.Users...)
+	c.AllTokens = append(c.AllTokens[:0:0], c.AllTokens...)
 	if c.CookieName == "" {
 		c.CookieName = ticket.DefaultCookieName
 	}
@@ -204,6 +214,11 @@ func New(c Config) (*Middleware, error) {
 	}
 	if c.BackCookieName != "" && c.BackCookieName == c.CookieName {
 		bad("back cookie name %q is the ticket cookie's name", c.BackCookieName)
+	}
+	for _, tok := range c.AllTokens {
+		if err := ticket.CheckRequiredToken(tok); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if c.CookieDomain != "" && !ValidCookieDomain(c.CookieDomain) {
 		bad("cookie domain %q is not a domain name", c.CookieDomain)
@@ -273,6 +288,7 @@ func New(c Config) (*Middleware, error) {
 		clients:  clients,
 		guest:    guest,
 		urlHosts: hosts,
+		require:  Requirement{Tokens: c.Ticket.Tokens, AllTokens: c.AllTokens, Users: c.Users},
 		log:      c.Logger,
 		now:      c.Now,
 	}

@@ -2,6 +2,7 @@ package tkthttp
 
 import (
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -44,9 +45,33 @@ func (m *Middleware) cookie(o ClientOrigin, name, value string) *http.Cookie {
 		Name:     name,
 		Value:    value,
 		Path:     m.cfg.CookiePath,
-		Domain:   m.cfg.CookieDomain,
+		Domain:   m.cookieDomain(o.Host),
 		Secure:   m.cfg.SecureCookie || o.HTTPS,
 		HttpOnly: true,
 		SameSite: m.cfg.SameSite,
 	}
+}
+
+// cookieDomain is CookieDomain, except on a URL ticket host it does not
+// cover (host is host[:port]): there the cookie is host-only. A browser
+// drops a cookie whose Domain does not cover the host that set it, so the
+// ticket handed over to another domain, and its refreshes there, would
+// never stick.
+func (m *Middleware) cookieDomain(host string) string {
+	d := m.cfg.CookieDomain
+	if d == "" || m.urlHosts.Empty() || DomainCovers(d, hostOnly(host)) || !m.urlHosts.AllowsAuthority(host) {
+		return d
+	}
+	return ""
+}
+
+// DomainCovers reports whether a cookie with Domain d is sent to host (no
+// port): host is d, or a name under it; case does not matter and a
+// leading dot on d changes nothing (RFC 6265, 5.1.3).
+func DomainCovers(d, host string) bool {
+	d = strings.TrimPrefix(d, ".")
+	if len(host) < len(d) || !strings.EqualFold(host[len(host)-len(d):], d) {
+		return false
+	}
+	return len(host) == len(d) || host[len(host)-len(d)-1] == '.'
 }

@@ -3,7 +3,9 @@ package tkthttp
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -79,6 +81,12 @@ func (l *HostList) add(entry string) error {
 	}
 	l.exact[host] = true
 	return nil
+}
+
+// Hosts lists the list's exact entries ("host" or "host:port", lower
+// case), sorted; domains are left out, since no one host stands for them.
+func (l HostList) Hosts() []string {
+	return slices.Sorted(maps.Keys(l.exact))
 }
 
 // Empty reports whether the list admits nothing.

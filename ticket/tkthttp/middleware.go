@@ -20,6 +20,7 @@ type Middleware struct {
 	clients  ClientAddrConfig
 	guest    GuestUser
 	urlHosts HostList
+	require  Requirement
 	log      *slog.Logger
 	now      func() time.Time
 }
@@ -125,7 +126,7 @@ func (m *Middleware) AuthenticateFrom(w http.ResponseWriter, r *http.Request, o 
 		if res.ShouldReissue() {
 			t = m.reissue(w, r, o, res, now)
 		}
-		if len(m.cfg.Ticket.Tokens) > 0 && !t.Tokens.HasAny(m.cfg.Ticket.Tokens) {
+		if !m.require.Admits(t) {
 			m.logRefusal(r, o, res.UID, ticket.ErrMissingToken)
 			m.refuse(w, r, o, refuseToken, "ticket lacks a required token")
 			return Identity{}, false
@@ -175,12 +176,12 @@ func reasonFor(err error) string {
 }
 
 // guestLogin lets the request through as a guest. A guest meets the same
-// token requirement as anyone and, having no tokens, fails it before any
-// guest ticket is issued, as in the module. expired says a timed-out
+// requirement as anyone and, having no tokens and a made-up name, fails
+// any before a guest ticket is issued, as in the module. expired says a timed-out
 // ticket is being replaced: its cookie is deleted unless a guest ticket
 // takes its place.
 func (m *Middleware) guestLogin(w http.ResponseWriter, r *http.Request, o ClientOrigin, now time.Time, expired bool) (Identity, bool) {
-	if len(m.cfg.Ticket.Tokens) > 0 {
+	if !m.require.Empty() {
 		if expired {
 			m.deleteTicketCookie(w, o)
 		}

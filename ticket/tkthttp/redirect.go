@@ -36,7 +36,7 @@ func (m *Middleware) refuse(w http.ResponseWriter, r *http.Request, o ClientOrig
 		if !api && o.Host != "" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 			// Same URL over https: the login page could do nothing for a
 			// request that is refused for its transport, not its ticket.
-			redirect(w, r, http.StatusTemporaryRedirect, "https://"+hostOnly(o.Host)+requestPath(r, m.cfg.CookieName))
+			m.sendTo(w, r, http.StatusTemporaryRedirect, "https://"+hostOnly(o.Host)+requestPath(r, m.cfg.CookieName), reason)
 			return
 		}
 	}
@@ -63,6 +63,18 @@ func (m *Middleware) refuse(w http.ResponseWriter, r *http.Request, o ClientOrig
 		return
 	}
 	redirect(w, r, m.cfg.RedirectStatus, target)
+}
+
+// sendTo redirects the browser to location, or, with StatusWithLocation,
+// answers 401 naming it in Location for a proxy that performs redirects
+// itself and passes nothing else on (nginx's auth_request).
+func (m *Middleware) sendTo(w http.ResponseWriter, r *http.Request, status int, location, reason string) {
+	if m.cfg.StatusWithLocation {
+		w.Header().Set("Location", location)
+		writeRefusal(w, http.StatusUnauthorized, reason, false)
+		return
+	}
+	redirect(w, r, status, location)
 }
 
 // redirect answers status (a 30x) with a short note for those who read

@@ -17,7 +17,9 @@ import (
 // a good one: it is checked before any cookie is set, the cookie gets our
 // usual attributes, and the answer is a redirect to the same URL without
 // the parameter, so the ticket does not linger in the address bar,
-// history, logs or Referer. (The module copies any value into the cookie
+// history, logs or Referer. (With StatusWithLocation that redirect is a
+// 401 naming the URL in Location, which nginx's error_page turns into the
+// redirect, passing the cookie on with it.) (The module copies any value into the cookie
 // verbatim before checking it, on any host, and serves the page.)
 //
 // done says the request has been answered. Otherwise a bad URL ticket's
@@ -48,7 +50,7 @@ func (m *Middleware) urlTicket(w http.ResponseWriter, r *http.Request, o ClientO
 	}
 	m.setTicketCookie(w, o, cookie, now)
 	m.log.LogAttrs(r.Context(), slog.LevelDebug, "URL ticket accepted", slog.String("user", res.UID))
-	redirect(w, r, http.StatusTemporaryRedirect, m.requestURL(r, o))
+	m.sendTo(w, r, http.StatusTemporaryRedirect, m.requestURL(r, o), "the ticket moves from the URL to a cookie")
 	return res, nil, true
 }
 

@@ -91,3 +91,43 @@ func escapeAll(s string) string {
 	}
 	return b.String()
 }
+
+// For a proxy that performs redirects itself (StatusWithLocation: nginx),
+// the URL ticket's redirect is a 401 naming the clean URL, with the
+// cookie; on a URL ticket host outside CookieDomain the cookie is
+// host-only, since the browser would drop one for the other domain.
+func TestURLTicketStatusStyle(t *testing.T) {
+	timeouts := ticket.Config{Timeout: 2 * time.Hour, Refresh: 0.5}
+	good := mintCookie(t, timeouts, ticket.Ticket{UID: "alice"}, "", "")
+	text := ticketText(ticket.Ticket{UID: "alice", Time: testNow.Add(-time.Minute)})
+	cfg := tkthttp.Config{Ticket: timeouts, LoginURL: login, URLTicketHosts: []string{"app.other.example", ".sso.example"},
+		CookieDomain: ".sso.example", StatusWithLocation: true}
+	inDomain := baseCookie("auth_tkt", text)
+	inDomain.Domain = "sso.example"
+	runCases(t, []caseSpec{
+		{name: "other-domain-host-only", cfg: cfg, req: reqSpec{url: "http://app.other.example/p?auth_tkt=" + good + "&a=1"},
+			want: outcome{Status: 401, Location: "http://app.other.example/p?a=1", Cookies: []cookieSpec{baseCookie("auth_tkt", text)}}},
+		{name: "inside-the-cookie-domain", cfg: cfg, req: reqSpec{url: "http://www.sso.example/p?auth_tkt=" + good},
+			want: outcome{Status: 401, Location: "http://www.sso.example/p", Cookies: []cookieSpec{inDomain}}},
+		{name: "require-tls-status-style", cfg: func() tkthttp.Config { c := cfg; c.RequireTLS = true; return c }(),
+			req: reqSpec{url: "http://www.sso.example/p?x=1"}, want: outcome{Status: 401, Location: "https://www.sso.example/p?x=1"}},
+	})
+}
+
+func TestDomainCovers(t *testing.T) {
+	for _, c := range []struct {
+		d, host string
+		want    bool
+	}{
+		{".example.com", "example.com", true},
+		{".example.com", "a.b.Example.COM", true},
+		{"example.com", "app.example.com", true},
+		{".example.com", "badexample.com", false},
+		{".example.com", "example.org", false},
+		{".example.com", "com", false},
+	} {
+		if got := tkthttp.DomainCovers(c.d, c.host); got != c.want {
+			t.Errorf("DomainCovers(%q, %q) = %v", c.d, c.host, got)
+		}
+	}
+}
