@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -73,10 +74,18 @@ type curlResult struct {
 func curl(t *testing.T, args ...string) curlResult {
 	t.Helper()
 	bin := testenv.LookPath(t, "curl", "Debian package curl")
-	start := time.Now()
-	out, err := exec.Command(bin, append([]string{"-sS", "-i", "--max-time", "15"}, args...)...).Output()
+	// curl times the exchange itself (-w to stderr): on a busy machine
+	// starting the process may take longer than the answer.
+	cmd := exec.Command(bin, append([]string{"-sS", "-i", "--max-time", "15", "-w", "%{stderr}%{time_total}"}, args...)...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("curl %q: %v", args, err)
+		t.Fatalf("curl %q: %v: %s", args, err, stderr.String())
+	}
+	secs, err := strconv.ParseFloat(stderr.String(), 64)
+	if err != nil {
+		t.Fatalf("curl %q: time_total %q: %v", args, stderr.String(), err)
 	}
 	resp, err := http.ReadResponse(bufio.NewReader(strings.NewReader(string(out))), nil)
 	if err != nil {
@@ -85,7 +94,7 @@ func curl(t *testing.T, args ...string) curlResult {
 	defer resp.Body.Close()
 	var b strings.Builder
 	bufio.NewReader(resp.Body).WriteTo(&b)
-	return curlResult{resp.StatusCode, resp.Header, b.String(), time.Since(start)}
+	return curlResult{resp.StatusCode, resp.Header, b.String(), time.Duration(secs * float64(time.Second))}
 }
 
 // nginxBasic is nginxAuthRequest for /api with HTTP Basic: the challenge
