@@ -108,20 +108,9 @@ func openRevocations(ctx context.Context, s *streams, path string) (*shared.Revo
 // openShared connects to the Redis of the tktd configuration at path (or
 // $TKT_CONFIG, or the TKT_... environment) and checks that it answers.
 func openShared(ctx context.Context, s *streams, path string) (*shared.Client, error) {
-	if path == "" {
-		path = s.getenv("TKT_CONFIG") // as tktd reads it
-	}
-	cfg, err := config.Load(path, s.getenv)
+	cfg, err := loadConfig(s, path)
 	if err != nil {
-		name := path
-		if name == "" {
-			name = "the TKT_... environment"
-		}
-		fmt.Fprintf(s.err, "%s: %d problem(s):\n", name, len(config.Problems(err)))
-		for _, p := range config.Problems(err) {
-			fmt.Fprintf(s.err, "  %v\n", p)
-		}
-		return nil, fmt.Errorf("%s is not a valid tktd configuration", name)
+		return nil, err
 	}
 	sc, err := cfg.Shared(nil)
 	if errors.Is(err, config.ErrNoRedis) {
@@ -216,4 +205,26 @@ func revokeAfter(ctx context.Context, s *streams, configPath, user, why string) 
 	}
 	fmt.Fprintf(s.out, "revoked %s's tickets issued up to %s %s\n", printable(user), stamp(m.At), expiry(m))
 	return nil
+}
+
+// loadConfig reads the tktd configuration at path (or $TKT_CONFIG, or the
+// TKT_... environment alone) as tktd would, listing its problems on
+// stderr.
+func loadConfig(s *streams, path string) (config.Config, error) {
+	if path == "" {
+		path = s.getenv("TKT_CONFIG") // as tktd reads it
+	}
+	cfg, err := config.Load(path, s.getenv)
+	if err != nil {
+		name := path
+		if name == "" {
+			name = "the TKT_... environment"
+		}
+		fmt.Fprintf(s.err, "%s: %d problem(s):\n", name, len(config.Problems(err)))
+		for _, p := range config.Problems(err) {
+			fmt.Fprintf(s.err, "  %v\n", p)
+		}
+		return config.Config{}, fmt.Errorf("%s is not a valid tktd configuration", name)
+	}
+	return cfg, nil
 }
