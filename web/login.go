@@ -147,7 +147,7 @@ func (s *state) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	id, err := s.passwords.Check(r.Context(), user, password, ci.Addr, now)
+	id, att, err := s.passwords.check(r.Context(), user, password, ci.Addr, now)
 	var throttled *ThrottledError
 	switch {
 	case errors.As(err, &throttled):
@@ -169,7 +169,13 @@ func (s *state) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if s.mfa != nil {
+		id = stripToken(id, s.mfa.token)
+	}
 	t := ticketFor(r.Context(), s.log, id, user, now)
+	if s.secondStep(w, r, ci, now, t, back, att) {
+		return
+	}
 	if t, err = withSession(r.Context(), s.cfg.Sessions, r, ci, t); err != nil {
 		// Our fault, not the user's: a ticket that logout could not end
 		// is not handed out.
@@ -203,19 +209,28 @@ func (s *state) guestLogin(w http.ResponseWriter, r *http.Request, ci tkthttp.Cl
 // issue mints t, sets the cookie and redirects to back. On a mint failure
 // it answers 500 itself and reports false.
 func (s *state) issue(w http.ResponseWriter, r *http.Request, ci tkthttp.ClientOrigin, now time.Time, t ticket.Ticket, back target) bool {
+	value, ok := s.setTicket(w, r, ci, now, t)
+	if ok {
+		s.redirect(w, back, value)
+	}
+	return ok
+}
+
+// setTicket mints t and sets the cookie, returning the cookie's value. On
+// a mint failure it answers 500 itself and reports false.
+func (s *state) setTicket(w http.ResponseWriter, r *http.Request, ci tkthttp.ClientOrigin, now time.Time, t ticket.Ticket) (string, bool) {
 	raw, err := s.verifier.Mint(t, ci.Addr)
 	if err != nil {
 		// E.g. a '!' in a user name, or an IPv6 client with a digest that
 		// binds only IPv4. The error never holds the secret.
 		s.logAttempt(r, slog.LevelError, resultUnavailable, "cannot issue ticket: "+err.Error(), t.UID, ci)
 		s.fail(w, r, http.StatusInternalServerError, reasonMint)
-		return false
+		return "", false
 	}
 	value := ticket.Encode(raw)
 	http.SetCookie(w, s.ticketCookie(value, ci, now))
 	s.metrics.TicketIssued()
-	s.redirect(w, back, value)
-	return true
+	return value, true
 }
 
 // redirect answers 303 to a checked target, with the ticket in the URL for
