@@ -154,6 +154,7 @@ type pageData struct {
 	MFAToken      bool         // the current ticket carries the mfa token
 	TOTP          bool         // the user has a confirmed TOTP factor
 	RecoveryLeft  int          // their unused recovery codes
+	Security      bool         // offer the link to /account/security (home page)
 }
 
 // sampleData fills every field, for the start-up check of templates.
@@ -163,20 +164,21 @@ func sampleData() pageData {
 		Reason: string(reasonWrong), Message: "m", Kind: "error", BackArg: "back", Back: "/",
 		User: "u", CurrentUser: "u", Tokens: []string{"t"}, Guest: true, Everywhere: true, RetryAfter: 1,
 		State: "s", OTPEnroll: true, QR: "data:image/png;base64,", OTPSecret: "ABCD", OTPURI: "otpauth://totp/x",
-		RecoveryCodes: []string{"c"}, MFAToken: true, TOTP: true, RecoveryLeft: 1,
+		RecoveryCodes: []string{"c"}, MFAToken: true, TOTP: true, RecoveryLeft: 1, Security: true,
 	}
 }
 
 // page starts the data of a page for reason rs.
 func (s *state) page(rs reason) pageData {
 	d := pageData{
-		Title:   s.title,
-		Heading: "Something went wrong",
-		Base:    "/",
-		Static:  "/static/",
-		Reason:  string(rs),
-		BackArg: s.backArg,
-		Guest:   s.guest.enabled,
+		Title:    s.title,
+		Heading:  "Something went wrong",
+		Base:     "/",
+		Static:   "/static/",
+		Reason:   string(rs),
+		BackArg:  s.backArg,
+		Guest:    s.guest.enabled,
+		Security: s.mfa != nil,
 	}
 	if s.assets.logo != "" {
 		d.Logo = d.Static + s.assets.logo

@@ -11,9 +11,10 @@ import (
 // RecoveryCodes is how many one-time recovery codes a user gets.
 const RecoveryCodes = 10
 
-// recoveryAlphabet is base32 without the letters and digits people mix up
-// when they copy a code from paper (0/O, 1/I/L); 32 symbols, 5 bits each.
-const recoveryAlphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789="
+// recoveryAlphabet is Crockford's base32: digits and capitals without I,
+// L, O and U, the letters people mix up when they copy a code from paper;
+// a typed O is read as 0 and I or L as 1. 32 symbols, 5 bits each.
+const recoveryAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 // A code is 16 symbols (80 bits), written in four groups of four. 80 bits
 // make the stored SHA-256 hashes as hard to reverse offline as the code
@@ -21,7 +22,7 @@ const recoveryAlphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789="
 // (and deletes) a code in the database.
 const recoveryLen = 16
 
-var recoveryEncoding = base32.NewEncoding(recoveryAlphabet[:32]).WithPadding(base32.NoPadding)
+var recoveryEncoding = base32.NewEncoding(recoveryAlphabet).WithPadding(base32.NoPadding)
 
 // newRecoveryCode is one fresh code as shown to the user.
 func newRecoveryCode() string {
@@ -36,9 +37,15 @@ func newRecoveryCode() string {
 func normalizeRecovery(typed string) string {
 	var b strings.Builder
 	for _, r := range strings.ToUpper(typed) {
+		switch r {
+		case 'O':
+			r = '0'
+		case 'I', 'L':
+			r = '1'
+		}
 		switch {
 		case r == '-' || r == ' ' || r == '\t':
-		case strings.ContainsRune(recoveryAlphabet[:32], r):
+		case strings.ContainsRune(recoveryAlphabet, r):
 			b.WriteRune(r)
 		default:
 			return ""
