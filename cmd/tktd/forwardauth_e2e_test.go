@@ -134,7 +134,7 @@ const caddySite = `
 	request_header -Remote_Groups
 	request_header -Remote_Data
 
-	@tkt_portal path /login* /logout* /static/*
+	@tkt_portal path /login* /logout* /static/* /account/*
 	handle @tkt_portal {
 		reverse_proxy %[1]s
 	}
@@ -164,7 +164,7 @@ const caddySite = `
 const haproxyConf = `
 frontend www
 	bind 127.0.0.1:$PORT
-	use_backend tkt_portal if { path_beg /login /logout /static/ }
+	use_backend tkt_portal if { path_beg /login /logout /static/ /account/ }
 	default_backend app
 
 backend tkt_portal
