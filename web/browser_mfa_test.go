@@ -5,7 +5,6 @@ import (
 	"context"
 	"image/png"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/tkt-sso/tkt/authsrc/mfa"
-	"github.com/tkt-sso/tkt/authsrc/sqlstore"
+	"github.com/tkt-sso/tkt/authsrc/mfa/mfatest"
 )
 
 // TestBrowserMFAEnrollment sets up TOTP in the real Chromium: bob signs
@@ -23,19 +22,7 @@ import (
 // ticket then carries the mfa token. The enrollment and code pages are
 // photographed (TKT_SCREENSHOT_DIR=docs/images keeps them for the docs).
 func TestBrowserMFAEnrollment(t *testing.T) {
-	st, err := sqlstore.OpenDataDir(context.Background(), t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	key, err := mfa.EnsureKeyFile(filepath.Join(t.TempDir(), mfa.KeyFileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := mfa.New(mfa.Config{Store: st, Key: key, Issuer: "Example SSO"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, _ := mfatest.New(t, "Example SSO", nil)
 	s := newSite(t, func(c *Config) { c.MFA = &MFAConfig{Factors: m} })
 	browser := startBrowser(t, browserConfig{})
 	dir := screenshotDir(t)

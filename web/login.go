@@ -170,7 +170,8 @@ func (s *state) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if s.mfa != nil {
-		id = stripToken(id, s.mfa.token)
+		// The portal grants the mfa token; a store group never does.
+		id = authsrc.WithoutGroupsOf(id, s.mfa.token)
 	}
 	t := ticketFor(r.Context(), s.log, id, user, now)
 	if s.secondStep(w, r, ci, now, t, back, att) {

@@ -16,7 +16,6 @@ import (
 	"github.com/pquerna/otp"
 	"github.com/skip2/go-qrcode"
 
-	"github.com/tkt-sso/tkt/authsrc"
 	"github.com/tkt-sso/tkt/authsrc/mfa"
 	"github.com/tkt-sso/tkt/ticket"
 	"github.com/tkt-sso/tkt/ticket/tkthttp"
@@ -291,10 +290,4 @@ func withToken(tokens ticket.Tokens, tok string) ticket.Tokens {
 		return rest
 	}
 	return rest.WithSession(sid)
-}
-
-// stripToken drops the groups named tok from what a store said of a user:
-// the portal grants it, a store never does (see MFAConfig.Token).
-func stripToken(id authsrc.Identity, tok string) authsrc.Identity {
-	return authsrc.WithoutGroupsOf(id, tok)
 }

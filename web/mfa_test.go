@@ -16,7 +16,7 @@ import (
 
 	"github.com/tkt-sso/tkt/authsrc/htpasswd"
 	"github.com/tkt-sso/tkt/authsrc/mfa"
-	"github.com/tkt-sso/tkt/authsrc/sqlstore"
+	"github.com/tkt-sso/tkt/authsrc/mfa/mfatest"
 	"github.com/tkt-sso/tkt/ticket"
 )
 
@@ -32,25 +32,14 @@ type mfaFixture struct {
 func newMFAFixture(t *testing.T, edit func(*Config)) *mfaFixture {
 	t.Helper()
 	f := &mfaFixture{}
-	st, err := sqlstore.OpenDataDir(context.Background(), t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	key, err := mfa.EnsureKeyFile(filepath.Join(t.TempDir(), mfa.KeyFileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.m, err = mfa.New(mfa.Config{Store: st, Key: key, Issuer: "Test", Now: func() time.Time { return f.now }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f.m, _ = mfatest.New(t, "Test", func() time.Time { return f.now })
 	f.fixture = newFixture(t, func(c *Config) {
 		c.MFA = &MFAConfig{Factors: f.m}
 		if edit != nil {
 			edit(c)
 		}
 	})
+	var err error
 	if f.key, err = f.m.EnrollTOTP(context.Background(), "alice", true); err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +115,7 @@ func TestMFALogin(t *testing.T) {
 			t.Errorf("%s: a ticket without a right code", what)
 		}
 	}
-	expect("wrong code", f.code(state, wrongCode(f.totp(f.key, -1), f.totp(f.key, 0), f.totp(f.key, 1)), nil), http.StatusUnauthorized)
+	expect("wrong code", f.code(state, mfatest.WrongCode(f.totp(f.key, -1), f.totp(f.key, 0), f.totp(f.key, 1)), nil), http.StatusUnauthorized)
 	expect("two steps old", f.code(state, f.totp(f.key, -2), nil), http.StatusUnauthorized)
 	expect("empty code", f.code(state, "", nil), http.StatusBadRequest)
 
@@ -193,7 +182,7 @@ func TestMFAState(t *testing.T) {
 func TestMFAThrottle(t *testing.T) {
 	f := newMFAFixture(t, func(c *Config) { c.Throttle = ThrottleConfig{MaxFailures: 3} })
 	state := f.password("alice", alicePass)
-	bad := wrongCode(f.totp(f.key, -1), f.totp(f.key, 0), f.totp(f.key, 1))
+	bad := mfatest.WrongCode(f.totp(f.key, -1), f.totp(f.key, 0), f.totp(f.key, 1))
 	for i := range 3 {
 		if w := f.code(state, bad, nil); w.Code != http.StatusUnauthorized {
 			t.Fatalf("wrong code %d: %d", i+1, w.Code)
@@ -266,115 +255,5 @@ func TestMFARequired(t *testing.T) {
 	}
 	if s, _ := f.m.Status(context.Background(), "bob"); !s.TOTP || s.Recovery != mfa.RecoveryCodes {
 		t.Errorf("bob's factors: %+v", s)
-	}
-}
-
-// wrongCode is six digits that are none of codes.
-func wrongCode(codes ...string) string {
-	for _, c := range []string{"000000", "111111", "222222", "333333"} {
-		if !strings.Contains(strings.Join(codes, ","), c) {
-			return c
-		}
-	}
-	return "444444"
-}
-
-// TestSecurityPage: a signed-in user sets up, replaces, renews recovery
-// codes for and removes their factor; each change asks for the password,
-// and a user with a factor must hold a ticket got with it.
-func TestSecurityPage(t *testing.T) {
-	f := newMFAFixture(t, nil)
-	post := func(cookie string, form url.Values) *httptest.ResponseRecorder {
-		return f.do(req{method: http.MethodPost, target: "/account/security", form: form, cookies: []*http.Cookie{ticketCookie(cookie)}})
-	}
-	if w := f.do(req{target: "/account/security"}); w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/login?back=%2Faccount%2Fsecurity" {
-		t.Errorf("signed out: %d %q", w.Code, w.Header().Get("Location"))
-	}
-	// Bob, without a factor, sets one up.
-	bob := f.ticketFor(ticket.Ticket{UID: "bob"}, testSecret)
-	w := f.do(req{target: "/account/security", cookies: []*http.Cookie{ticketCookie(bob)}})
-	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "No authenticator app is set up") {
-		t.Fatalf("bob's page: %d\n%s", w.Code, w.Body.String())
-	}
-	if w := post(bob, url.Values{"action": {"enroll"}, "password": {"wrong"}}); w.Code != http.StatusUnauthorized {
-		t.Errorf("enroll with a wrong password: %d", w.Code)
-	}
-	if s, _ := f.m.Status(context.Background(), "bob"); s.PendingTOTP {
-		t.Error("a wrong password started an enrollment")
-	}
-	w = post(bob, url.Values{"action": {"enroll"}, "password": {bobPass}})
-	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `src="data:image/png;base64,`) || !strings.Contains(w.Body.String(), `autocomplete="one-time-code"`) {
-		t.Fatalf("enroll: %d\n%s", w.Code, w.Body.String())
-	}
-	key, _ := f.m.PendingTOTP(context.Background(), "bob")
-	if w := post(bob, url.Values{"action": {"confirm"}, "otp": {"999999"}}); w.Code != http.StatusUnauthorized {
-		t.Errorf("confirm with a wrong code: %d", w.Code)
-	}
-	w = post(bob, url.Values{"action": {"confirm"}, "otp": {f.totp(key, 0)}})
-	if w.Code != http.StatusOK || strings.Count(w.Body.String(), "<li><code>") != mfa.RecoveryCodes {
-		t.Fatalf("confirm: %d\n%s", w.Code, w.Body.String())
-	}
-	tk := f.issued(w)
-	if tk.UID != "bob" || !tk.Tokens.Has("mfa") || !tk.Time.Equal(f.now) {
-		t.Errorf("the ticket after confirming: %+v", tk)
-	}
-	withMFA := setCookie(w, "auth_tkt").Value
-
-	// With a factor: the old ticket (no mfa token) may change nothing.
-	if w := post(bob, url.Values{"action": {"remove"}, "password": {bobPass}}); w.Code != http.StatusForbidden {
-		t.Errorf("remove with a ticket got without the factor: %d", w.Code)
-	}
-	w = post(withMFA, url.Values{"action": {"recovery"}, "password": {bobPass}})
-	if w.Code != http.StatusOK || strings.Count(w.Body.String(), "<li><code>") != mfa.RecoveryCodes {
-		t.Errorf("new recovery codes: %d", w.Code)
-	}
-	if w := post(withMFA, url.Values{"action": {"remove"}, "password": {"nope"}}); w.Code != http.StatusUnauthorized {
-		t.Errorf("remove with a wrong password: %d", w.Code)
-	}
-	if w := post(withMFA, url.Values{"action": {"remove"}, "password": {bobPass}}); w.Code != http.StatusOK {
-		t.Errorf("remove: %d", w.Code)
-	}
-	if s, _ := f.m.Status(context.Background(), "bob"); s.TOTP || s.Recovery != 0 {
-		t.Errorf("after remove: %+v", s)
-	}
-	for _, h := range []string{"cross-site", "same-site"} {
-		w := f.do(req{method: http.MethodPost, target: "/account/security", form: url.Values{"action": {"enroll"}, "password": {bobPass}},
-			cookies: []*http.Cookie{ticketCookie(withMFA)}, header: map[string]string{"Sec-Fetch-Site": h}})
-		if w.Code != http.StatusForbidden {
-			t.Errorf("a %s POST: %d", h, w.Code)
-		}
-	}
-}
-
-// TestRenewKeepsMFA: a refresh asks the store, which never grants the mfa
-// token (a group of that name is dropped), and keeps it when the old
-// ticket had it.
-func TestRenewKeepsMFA(t *testing.T) {
-	dir := t.TempDir()
-	pw, gr := writeHtpasswd(t, dir)
-	os.WriteFile(gr, []byte("staff: alice bob\nmfa: bob\n"), 0o600)
-	store, err := htpasswd.New(htpasswd.Config{Path: pw, GroupPath: gr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rn, err := NewRenew(RenewConfig{Source: store, Keep: []string{"mfa"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []struct {
-		in   ticket.Ticket
-		want ticket.Tokens
-	}{
-		{ticket.Ticket{UID: "alice", Tokens: "staff,mfa"}, "staff,mfa"},
-		{ticket.Ticket{UID: "alice", Tokens: "old"}, "staff"},
-		{ticket.Ticket{UID: "bob"}, "staff"},
-	} {
-		got, err := rn(context.Background(), c.in)
-		if err != nil || got.Tokens != c.want {
-			t.Errorf("renew %+v = %q, %v; want %q", c.in, got.Tokens, err, c.want)
-		}
-	}
-	if _, err := NewRenew(RenewConfig{Source: store, Keep: []string{"a,b"}}); err == nil {
-		t.Error("a kept token with a comma was taken")
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/pquerna/otp"
 
 	"github.com/tkt-sso/tkt/authsrc/mfa"
+	"github.com/tkt-sso/tkt/authsrc/mfa/mfatest"
 	"github.com/tkt-sso/tkt/authsrc/sqlstore"
 )
 
@@ -22,20 +23,8 @@ func (c *clock) now() time.Time { return c.t }
 
 func newManager(t testing.TB) (*mfa.Manager, *sqlstore.Store, *clock) {
 	t.Helper()
-	st, err := sqlstore.OpenDataDir(context.Background(), t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	key, err := mfa.EnsureKeyFile(filepath.Join(t.TempDir(), mfa.KeyFileName))
-	if err != nil {
-		t.Fatal(err)
-	}
 	c := &clock{t: time.Date(2026, 12, 6, 12, 0, 10, 0, time.UTC)}
-	m, err := mfa.New(mfa.Config{Store: st, Key: key, Issuer: "Example SSO", Now: c.now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, st := mfatest.New(t, "Example SSO", c.now)
 	return m, st, c
 }
 
@@ -76,7 +65,7 @@ func TestTOTP(t *testing.T) {
 			t.Errorf("%s: Verify = %q, %v; want %v", what, method, err, want)
 		}
 	}
-	check("wrong code", wrong(t, k, now), mfa.ErrWrongCode)
+	check("wrong code", mfatest.WrongCode(code(t, k, step(-1)), code(t, k, now), code(t, k, step(1))), mfa.ErrWrongCode)
 	check("two steps behind", code(t, k, step(-2)), mfa.ErrWrongCode)
 	check("two steps ahead", code(t, k, step(2)), mfa.ErrWrongCode)
 	check("one step behind (clock skew)", code(t, k, step(-1)), nil)
@@ -233,19 +222,4 @@ func TestKeyFile(t *testing.T) {
 	if _, err := mfa.ReadKeyFile(path); err == nil || !strings.Contains(err.Error(), "hex digits") {
 		t.Errorf("bad key: %v", err)
 	}
-}
-
-// wrong is a six-digit code that is none of k's within a step of at.
-func wrong(t *testing.T, k *otp.Key, at time.Time) string {
-	near := map[string]bool{}
-	for d := -1; d <= 1; d++ {
-		near[code(t, k, at.Add(time.Duration(d)*mfa.Period))] = true
-	}
-	for _, c := range []string{"000000", "111111", "222222", "333333"} {
-		if !near[c] {
-			return c
-		}
-	}
-	t.Fatal("no wrong code")
-	return ""
 }

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/tkt-sso/tkt/authsrc/mfa"
+	"github.com/tkt-sso/tkt/authsrc/mfa/mfatest"
 	"github.com/tkt-sso/tkt/internal/apachetest"
 	"github.com/tkt-sso/tkt/internal/testenv"
 	"github.com/tkt-sso/tkt/ticket"
@@ -200,23 +201,7 @@ func TestE2EMFA(t *testing.T) {
 		t.Error("Apache's TKTAuthToken mfa let bob's password-only ticket in")
 	}
 	auth := func(path, cookie string, basic ...string) (int, string) {
-		t.Helper()
-		req, _ := http.NewRequest(http.MethodGet, s.tktd.base+"/auth/nginx", nil)
-		req.Header.Set("X-Original-URL", "http://127.0.0.1"+path)
-		req.Header.Set("X-Forwarded-For", "127.0.0.1")
-		if cookie != "" {
-			req.Header.Set("Cookie", "auth_tkt="+cookie)
-		}
-		if len(basic) == 2 {
-			req.SetBasicAuth(basic[0], basic[1])
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		fresh, _ := testenv.SetCookieValue(resp, "auth_tkt")
-		return resp.StatusCode, fresh
+		return askAuth(t, s.tktd.base, "http://127.0.0.1"+path, cookie, basic...)
 	}
 	if st, _ := auth("/basic-mfa", "", "bob", "bob-pw"); st != http.StatusForbidden {
 		t.Errorf("bob with HTTP Basic where mfa is required: %d, want 403", st)
@@ -245,7 +230,7 @@ func TestE2EMFA(t *testing.T) {
 	// success, two more lock alice out from here.
 	now = midStep()
 	state = s.password("alice")
-	bad := wrongCode(totpAt(t, secret, now, -1), totpAt(t, secret, now, 0), totpAt(t, secret, now, 1))
+	bad := mfatest.WrongCode(totpAt(t, secret, now, -1), totpAt(t, secret, now, 0), totpAt(t, secret, now, 1))
 	for i := range 2 {
 		if st, _ := s.code(state, bad); st != http.StatusUnauthorized {
 			t.Errorf("wrong code %d: %d", i+1, st)
@@ -254,13 +239,4 @@ func TestE2EMFA(t *testing.T) {
 	if st, v := s.code(state, totpAt(t, secret, now, 1)); st != http.StatusTooManyRequests || v != "" {
 		t.Errorf("the right code after three failures: %d, want 429", st)
 	}
-}
-
-func wrongCode(codes ...string) string {
-	for _, c := range []string{"000000", "111111", "222222", "333333"} {
-		if !strings.Contains(strings.Join(codes, ","), c) {
-			return c
-		}
-	}
-	return "444444"
 }
