@@ -257,3 +257,106 @@ func TestMFARequired(t *testing.T) {
 		t.Errorf("bob's factors: %+v", s)
 	}
 }
+
+// TestSecurityPage: a signed-in user sets up, replaces, renews recovery
+// codes for and removes their factor; each change asks for the password,
+// and a user with a factor must hold a ticket got with it.
+func TestSecurityPage(t *testing.T) {
+	f := newMFAFixture(t, nil)
+	post := func(cookie string, form url.Values) *httptest.ResponseRecorder {
+		return f.do(req{method: http.MethodPost, target: "/account/security", form: form, cookies: []*http.Cookie{ticketCookie(cookie)}})
+	}
+	if w := f.do(req{target: "/account/security"}); w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/login?back=%2Faccount%2Fsecurity" {
+		t.Errorf("signed out: %d %q", w.Code, w.Header().Get("Location"))
+	}
+	// Bob, without a factor, sets one up.
+	bob := f.ticketFor(ticket.Ticket{UID: "bob"}, testSecret)
+	w := f.do(req{target: "/account/security", cookies: []*http.Cookie{ticketCookie(bob)}})
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "No authenticator app is set up") {
+		t.Fatalf("bob's page: %d\n%s", w.Code, w.Body.String())
+	}
+	if w := post(bob, url.Values{"action": {"enroll"}, "password": {"wrong"}}); w.Code != http.StatusUnauthorized {
+		t.Errorf("enroll with a wrong password: %d", w.Code)
+	}
+	if s, _ := f.m.Status(context.Background(), "bob"); s.PendingTOTP {
+		t.Error("a wrong password started an enrollment")
+	}
+	w = post(bob, url.Values{"action": {"enroll"}, "password": {bobPass}})
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `src="data:image/png;base64,`) || !strings.Contains(w.Body.String(), `autocomplete="one-time-code"`) {
+		t.Fatalf("enroll: %d\n%s", w.Code, w.Body.String())
+	}
+	key, _ := f.m.PendingTOTP(context.Background(), "bob")
+	if w := post(bob, url.Values{"action": {"confirm"}, "otp": {"999999"}}); w.Code != http.StatusUnauthorized {
+		t.Errorf("confirm with a wrong code: %d", w.Code)
+	}
+	w = post(bob, url.Values{"action": {"confirm"}, "otp": {f.totp(key, 0)}})
+	if w.Code != http.StatusOK || strings.Count(w.Body.String(), "<li><code>") != mfa.RecoveryCodes {
+		t.Fatalf("confirm: %d\n%s", w.Code, w.Body.String())
+	}
+	tk := f.issued(w)
+	if tk.UID != "bob" || !tk.Tokens.Has("mfa") || !tk.Time.Equal(f.now) {
+		t.Errorf("the ticket after confirming: %+v", tk)
+	}
+	withMFA := setCookie(w, "auth_tkt").Value
+
+	// With a factor: the old ticket (no mfa token) may change nothing.
+	if w := post(bob, url.Values{"action": {"remove"}, "password": {bobPass}}); w.Code != http.StatusForbidden {
+		t.Errorf("remove with a ticket got without the factor: %d", w.Code)
+	}
+	w = post(withMFA, url.Values{"action": {"recovery"}, "password": {bobPass}})
+	if w.Code != http.StatusOK || strings.Count(w.Body.String(), "<li><code>") != mfa.RecoveryCodes {
+		t.Errorf("new recovery codes: %d", w.Code)
+	}
+	if w := post(withMFA, url.Values{"action": {"remove"}, "password": {"nope"}}); w.Code != http.StatusUnauthorized {
+		t.Errorf("remove with a wrong password: %d", w.Code)
+	}
+	if w := post(withMFA, url.Values{"action": {"remove"}, "password": {bobPass}}); w.Code != http.StatusOK {
+		t.Errorf("remove: %d", w.Code)
+	}
+	if s, _ := f.m.Status(context.Background(), "bob"); s.TOTP || s.Recovery != 0 {
+		t.Errorf("after remove: %+v", s)
+	}
+	if w := f.do(req{method: http.MethodGet, target: "/login/code"}); w.Code != http.StatusMethodNotAllowed || w.Header().Get("Allow") != "POST" {
+		t.Errorf("GET /login/code: %d, Allow %q", w.Code, w.Header().Get("Allow"))
+	}
+	for _, h := range []string{"cross-site", "same-site"} {
+		w := f.do(req{method: http.MethodPost, target: "/account/security", form: url.Values{"action": {"enroll"}, "password": {bobPass}},
+			cookies: []*http.Cookie{ticketCookie(withMFA)}, header: map[string]string{"Sec-Fetch-Site": h}})
+		if w.Code != http.StatusForbidden {
+			t.Errorf("a %s POST: %d", h, w.Code)
+		}
+	}
+}
+
+// TestRenewKeepsMFA: a refresh asks the store, which never grants the mfa
+// token (a group of that name is dropped), and keeps it when the old
+// ticket had it.
+func TestRenewKeepsMFA(t *testing.T) {
+	dir := t.TempDir()
+	pw, gr := writeHtpasswd(t, dir)
+	os.WriteFile(gr, []byte("staff: alice bob\nmfa: bob\n"), 0o600)
+	store, err := htpasswd.New(htpasswd.Config{Path: pw, GroupPath: gr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rn, err := NewRenew(RenewConfig{Source: store, Keep: []string{"mfa"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		in   ticket.Ticket
+		want ticket.Tokens
+	}{
+		{ticket.Ticket{UID: "alice", Tokens: "staff,mfa"}, "staff,mfa"},
+		{ticket.Ticket{UID: "alice", Tokens: "old"}, "staff"},
+		{ticket.Ticket{UID: "bob"}, "staff"},
+	} {
+		got, err := rn(context.Background(), c.in)
+		if err != nil || got.Tokens != c.want {
+			t.Errorf("renew %+v = %q, %v; want %q", c.in, got.Tokens, err, c.want)
+		}
+	}
+	if _, err := NewRenew(RenewConfig{Source: store, Keep: []string{"a,b"}}); err == nil {
+		t.Error("a kept token with a comma was taken")
+	}
+}

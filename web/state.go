@@ -190,6 +190,8 @@ func (s *state) routes() http.Handler {
 	mux.HandleFunc("GET /static/{name}", s.static)
 	mux.HandleFunc("/login", s.methodNotAllowed("GET, HEAD, POST"))
 	mux.HandleFunc("/logout", s.methodNotAllowed("GET, HEAD, POST"))
+	mux.HandleFunc("/login/code", s.methodNotAllowed("POST"))
+	mux.HandleFunc(securityPath, s.methodNotAllowed("GET, HEAD, POST"))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusNotFound, reasonNotFound)
 	})
