@@ -69,6 +69,7 @@ const (
 	reasonNoCode      reason = "missing_code"
 	reasonStepExpired reason = "step_expired"
 	reasonEnrolled    reason = "enrolled"
+	reasonBadPasskey  reason = "passkey_failed"
 )
 
 // secondStep is the password step's end for a user who has (or must
@@ -115,6 +116,11 @@ func (s *state) codePage(w http.ResponseWriter, r *http.Request, status int, rs 
 	d.Back, d.State, d.User, d.OTPEnroll = back, raw, ms.User, ms.Enroll
 	if ms.Enroll && !s.showPendingKey(w, r, &d, ms.User) {
 		return
+	}
+	if !ms.Enroll {
+		if s.passkeyOffer(r, s.clients.Origin(r), ms, &d); d.PasskeyOptions != "" {
+			allowScripts(w)
+		}
 	}
 	for _, e := range edit {
 		e(&d)

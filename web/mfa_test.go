@@ -360,3 +360,34 @@ func TestRenewKeepsMFA(t *testing.T) {
 		t.Error("a kept token with a comma was taken")
 	}
 }
+
+// TestPasskeyStep: a passkey answer that proves nothing counts as a wrong
+// code, and a state without a ceremony (or none) is refused. (The real
+// ceremonies run in Chromium: TestBrowserPasskeys.)
+func TestPasskeyStep(t *testing.T) {
+	f := newMFAFixture(t, func(c *Config) { c.Throttle = ThrottleConfig{MaxFailures: 3} })
+	state := f.password("alice", alicePass)
+	post := func(form url.Values) *httptest.ResponseRecorder {
+		return f.do(req{method: http.MethodPost, target: "/login/passkey", form: form})
+	}
+	if w := post(url.Values{"state": {state}, "credential": {"{}"}}); w.Code != http.StatusBadRequest {
+		t.Errorf("the code form's state (no ceremony): %d", w.Code)
+	}
+	ms, err := parseMFAState(state, f.p.state.Load().mfa.key, netipMust(testClient), f.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms.Ceremony = []byte(`{"challenge":"abc"}`)
+	withCeremony := ms.sign(f.p.state.Load().mfa.key)
+	for i, cred := range []string{"", "{}", `{"id":"x","type":"public-key"}`} {
+		if w := post(url.Values{"state": {withCeremony}, "credential": {cred}}); w.Code != http.StatusUnauthorized || setCookie(w, "auth_tkt") != nil {
+			t.Errorf("bad credential %d: %d", i, w.Code)
+		}
+	}
+	if w := post(url.Values{"state": {withCeremony}, "credential": {"{}"}}); w.Code != http.StatusTooManyRequests {
+		t.Errorf("after three bad passkeys: %d, want 429", w.Code)
+	}
+	if w := f.do(req{target: "/login/passkey"}); w.Code != http.StatusMethodNotAllowed {
+		t.Errorf("GET /login/passkey: %d", w.Code)
+	}
+}

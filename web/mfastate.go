@@ -20,7 +20,7 @@ import (
 const mfaStateTTL = 5 * time.Minute
 
 // maxMFAState bounds the state field read from a form.
-const maxMFAState = 4 << 10
+const maxMFAState = 8 << 10
 
 // mfaState carries a login from its password step to its code step, in a
 // hidden field of the code page: who passed the password (with what the
@@ -38,6 +38,9 @@ type mfaState struct {
 	At     int64  `json:"t"`
 	Enroll bool   `json:"e,omitempty"`
 	Nonce  string `json:"n"`
+	// Ceremony is a passkey ceremony's server side (go-webauthn's
+	// SessionData), when the state is for one.
+	Ceremony json.RawMessage `json:"w,omitempty"`
 }
 
 var errMFAState = errors.New("the sign-in step is expired or not valid")

@@ -42,6 +42,9 @@ const (
 	reasonRemoved      reason = "factor_removed"
 	reasonNewCodes     reason = "recovery_codes"
 	reasonEnrollStart  reason = "enroll_started"
+	reasonPasskeyStart reason = "passkey_started"
+	reasonPasskeyAdded reason = "passkey_added"
+	reasonPasskeyGone  reason = "passkey_removed"
 )
 
 // message is the default wording of each reason, and whether it reports a
@@ -116,6 +119,14 @@ func (r reason) message() (text, kind string) {
 		return "Your new recovery codes: each signs you in once without the app, and they are shown only now. The old ones no longer work.", "info"
 	case reasonEnrollStart:
 		return "Scan the QR code with an authenticator app, then enter the 6-digit code it shows to finish.", "info"
+	case reasonBadPasskey:
+		return "The passkey was not accepted. Try again, or enter a code.", "error"
+	case reasonPasskeyStart:
+		return "Create the passkey: your browser asks your device (a security key, your phone or this computer) to make one for this site.", "info"
+	case reasonPasskeyAdded:
+		return "Your passkey is set up: signing in can use it instead of a code.", "info"
+	case reasonPasskeyGone:
+		return "The passkey was removed.", "info"
 	case reasonNoClient:
 		return "Your network address could not be determined, so no sign-in can be bound to it. Please contact the administrator.", "error"
 	}
@@ -155,6 +166,13 @@ type pageData struct {
 	TOTP          bool         // the user has a confirmed TOTP factor
 	RecoveryLeft  int          // their unused recovery codes
 	Security      bool         // offer the link to /account/security (home page)
+
+	// Passkeys: the options of a ceremony for static/passkey.js (JSON, in
+	// a data- attribute of the form), its signed state, and the user's
+	// passkeys (security page).
+	PasskeyOptions string
+	PasskeyState   string
+	Passkeys       []PasskeyView
 }
 
 // sampleData fills every field, for the start-up check of templates.
@@ -165,6 +183,7 @@ func sampleData() pageData {
 		User: "u", CurrentUser: "u", Tokens: []string{"t"}, Guest: true, Everywhere: true, RetryAfter: 1,
 		State: "s", OTPEnroll: true, QR: "data:image/png;base64,", OTPSecret: "ABCD", OTPURI: "otpauth://totp/x",
 		RecoveryCodes: []string{"c"}, MFAToken: true, TOTP: true, RecoveryLeft: 1, Security: true,
+		PasskeyOptions: "{}", PasskeyState: "s", Passkeys: []PasskeyView{{ID: "i", Created: "c"}},
 	}
 }
 

@@ -54,14 +54,23 @@ func (s *state) securityPage(w http.ResponseWriter, r *http.Request, status int,
 		s.fail(w, r, http.StatusServiceUnavailable, reasonUnavailable)
 		return
 	}
+	ps, err := s.mfa.factors.Passkeys(r.Context(), t.UID)
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "the passkeys cannot be read", "user", t.UID, "err", err)
+		s.fail(w, r, http.StatusServiceUnavailable, reasonUnavailable)
+		return
+	}
 	d := s.page(rs)
-	d.CurrentUser, d.TOTP, d.RecoveryLeft = t.UID, st.TOTP, st.Recovery
+	d.CurrentUser, d.TOTP, d.RecoveryLeft, d.Passkeys = t.UID, st.TOTP, st.Recovery, passkeyViews(ps)
 	d.MFAToken = t.Tokens.Has(s.mfa.token)
 	for _, e := range edit {
 		e(&d)
 	}
 	if d.OTPEnroll && !s.showPendingKey(w, r, &d, t.UID) {
 		return
+	}
+	if d.PasskeyOptions != "" {
+		allowScripts(w)
 	}
 	s.render(w, r, status, pageSecurity, d)
 }
@@ -84,12 +93,20 @@ func (s *state) securitySubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx, user, action := r.Context(), t.UID, r.PostForm.Get("action")
+	passkeyID := r.PostForm.Get("remove_passkey")
+	if passkeyID != "" {
+		action = "passkey-remove" // a passkey's own Remove button
+	}
 	page := func(status int, rs reason, edit ...func(*pageData)) { s.securityPage(w, r, status, rs, t, edit...) }
-	if action == "confirm" {
+	switch action {
+	case "confirm":
 		s.confirmFactor(w, r, ci, now, t)
 		return
-	}
-	if action != "enroll" && action != "recovery" && action != "remove" {
+	case "passkey-finish":
+		s.passkeyFinished(w, r, ci, now, t)
+		return
+	case "enroll", "recovery", "remove", "passkey", "passkey-remove":
+	default:
 		s.fail(w, r, http.StatusBadRequest, reasonBadRequest)
 		return
 	}
@@ -98,13 +115,13 @@ func (s *state) securitySubmit(w http.ResponseWriter, r *http.Request) {
 		page(http.StatusServiceUnavailable, reasonUnavailable)
 		return
 	}
-	if st.TOTP && !t.Tokens.Has(s.mfa.token) {
+	if st.Any() && !t.Tokens.Has(s.mfa.token) {
 		// A ticket got without the factor (HTTP Basic's, an older one):
 		// whoever has only the password must not remove or replace it.
 		page(http.StatusForbidden, reasonNeedsMFA)
 		return
 	}
-	if action != "enroll" && !st.TOTP {
+	if action == "remove" && !st.TOTP || action == "recovery" && !st.Any() || action == "passkey-remove" && st.Passkeys == 0 {
 		s.fail(w, r, http.StatusBadRequest, reasonBadRequest)
 		return
 	}
@@ -123,6 +140,23 @@ func (s *state) securitySubmit(w http.ResponseWriter, r *http.Request) {
 		if codes, err = s.mfa.factors.NewRecoveryCodes(ctx, user); err == nil {
 			s.log.InfoContext(ctx, "security: new recovery codes", "user", user, "client_ip", ci.Addr.String())
 			page(http.StatusOK, reasonNewCodes, func(d *pageData) { d.RecoveryCodes = codes })
+			return
+		}
+	case "passkey":
+		var opts, state string
+		if opts, state, err = s.passkeyRegistration(r, ci, now, user); err == nil {
+			page(http.StatusOK, reasonPasskeyStart, func(d *pageData) { d.PasskeyOptions, d.PasskeyState = opts, state })
+			return
+		}
+	case "passkey-remove":
+		var gone bool
+		if gone, err = s.mfa.factors.RemovePasskey(ctx, user, passkeyID); err == nil {
+			if !gone {
+				page(http.StatusNotFound, reasonBadRequest)
+				return
+			}
+			s.log.InfoContext(ctx, "security: passkey removed", "user", user, "client_ip", ci.Addr.String())
+			page(http.StatusOK, reasonPasskeyGone)
 			return
 		}
 	case "remove":
@@ -196,4 +230,32 @@ func (s *state) confirmFactor(w http.ResponseWriter, r *http.Request, ci tkthttp
 	}
 	s.log.InfoContext(r.Context(), "security: TOTP factor enrolled", "user", user, "client_ip", ci.Addr.String())
 	s.securityPage(w, r, http.StatusOK, reasonEnrolled, t, func(d *pageData) { d.RecoveryCodes = codes })
+}
+
+// passkeyFinished is action=passkey-finish: the browser's new passkey is
+// checked and stored, the ticket gets the mfa token, and a user who had no
+// recovery codes gets them.
+func (s *state) passkeyFinished(w http.ResponseWriter, r *http.Request, ci tkthttp.ClientOrigin, now time.Time, t ticket.Ticket) {
+	user := t.UID
+	err := s.finishPasskey(r, ci, now, user)
+	switch {
+	case errors.Is(err, errPasskey):
+		s.log.WarnContext(r.Context(), "security: a passkey was not accepted", "user", user, "client_ip", ci.Addr.String())
+		s.securityPage(w, r, http.StatusBadRequest, reasonBadPasskey, t)
+		return
+	case err != nil:
+		s.log.ErrorContext(r.Context(), "security: the factor store failed", "user", user, "err", err)
+		s.securityPage(w, r, http.StatusServiceUnavailable, reasonUnavailable, t)
+		return
+	}
+	var codes []string
+	if st, err := s.mfa.factors.Status(r.Context(), user); err == nil && st.Recovery == 0 {
+		codes, _ = s.mfa.factors.NewRecoveryCodes(r.Context(), user)
+	}
+	t.Tokens = withToken(t.Tokens, s.mfa.token)
+	if _, ok := s.setTicket(w, r, ci, now, t); !ok {
+		return
+	}
+	s.log.InfoContext(r.Context(), "security: passkey added", "user", user, "client_ip", ci.Addr.String())
+	s.securityPage(w, r, http.StatusOK, reasonPasskeyAdded, t, func(d *pageData) { d.RecoveryCodes = codes })
 }

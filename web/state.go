@@ -184,6 +184,7 @@ func (s *state) routes() http.Handler {
 	mux.HandleFunc("GET /logout", s.logout)
 	mux.HandleFunc("POST /logout", s.logout)
 	mux.HandleFunc("POST /login/code", s.codeSubmit)
+	mux.HandleFunc("POST /login/passkey", s.passkeySubmit)
 	mux.HandleFunc("GET /account/security", s.security)
 	mux.HandleFunc("POST /account/security", s.securitySubmit)
 	mux.HandleFunc("GET /{$}", s.home)
@@ -191,6 +192,7 @@ func (s *state) routes() http.Handler {
 	mux.HandleFunc("/login", s.methodNotAllowed("GET, HEAD, POST"))
 	mux.HandleFunc("/logout", s.methodNotAllowed("GET, HEAD, POST"))
 	mux.HandleFunc("/login/code", s.methodNotAllowed("POST"))
+	mux.HandleFunc("/login/passkey", s.methodNotAllowed("POST"))
 	mux.HandleFunc(securityPath, s.methodNotAllowed("GET, HEAD, POST"))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusNotFound, reasonNotFound)
@@ -210,7 +212,7 @@ func (s *state) methodNotAllowed(allow string) http.HandlerFunc {
 // crossOrigin answers a POST that http.CrossOriginProtection refused.
 func (s *state) crossOrigin(w http.ResponseWriter, r *http.Request) {
 	ci := s.clients.Origin(r)
-	if r.URL.Path == "/login" || r.URL.Path == "/login/code" {
+	if strings.HasPrefix(r.URL.Path, "/login") {
 		s.metrics.Login(resultCSRF)
 	}
 	s.log.WarnContext(r.Context(), "cross-origin request refused",

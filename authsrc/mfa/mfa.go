@@ -77,10 +77,11 @@ type Status struct {
 	TOTP        bool // a confirmed TOTP factor: the login asks for a code
 	PendingTOTP bool // an enrollment waiting for its first code
 	Recovery    int  // unused recovery codes
+	Passkeys    int  // registered passkeys
 }
 
 // Any reports whether the user has a second factor the login must ask for.
-func (s Status) Any() bool { return s.TOTP }
+func (s Status) Any() bool { return s.TOTP || s.Passkeys > 0 }
 
 // Status reads user's factors.
 func (m *Manager) Status(ctx context.Context, user string) (Status, error) {
@@ -97,6 +98,8 @@ func (m *Manager) Status(ctx context.Context, user string) (Status, error) {
 			st.PendingTOTP = true
 		case KindRecovery:
 			st.Recovery++
+		case KindPasskey:
+			st.Passkeys++
 		}
 	}
 	return st, nil
@@ -169,10 +172,19 @@ func (m *Manager) ConfirmTOTP(ctx context.Context, user, code string) error {
 }
 
 // RemoveTOTP removes user's TOTP factor, pending or not, and the recovery
-// codes that stood in for it.
+// codes that stood in for it, unless passkeys remain for them to stand in
+// for.
 func (m *Manager) RemoveTOTP(ctx context.Context, user string) error {
+	kinds := []string{KindTOTP, KindTOTPPending, KindRecovery}
+	st, err := m.Status(ctx, user)
+	if err != nil {
+		return err
+	}
+	if st.Passkeys > 0 {
+		kinds = kinds[:2]
+	}
 	var errs []error
-	for _, k := range []string{KindTOTP, KindTOTPPending, KindRecovery} {
+	for _, k := range kinds {
 		errs = append(errs, m.store.SetFactors(ctx, user, k, nil))
 	}
 	return errors.Join(errs...)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/pquerna/otp"
 
 	"github.com/tkt-sso/tkt/authsrc/mfa"
@@ -221,5 +222,45 @@ func TestKeyFile(t *testing.T) {
 	os.WriteFile(path, []byte("short\n"), 0o600)
 	if _, err := mfa.ReadKeyFile(path); err == nil || !strings.Contains(err.Error(), "hex digits") {
 		t.Errorf("bad key: %v", err)
+	}
+}
+
+// TestPasskeys keeps a user's passkeys beside their TOTP factor: listed,
+// found by credential, removed one by one; removing TOTP keeps the
+// recovery codes while a passkey remains.
+func TestPasskeys(t *testing.T) {
+	ctx := context.Background()
+	m, _, _ := newManager(t)
+	for _, id := range []string{"cred-1", "cred-2"} {
+		if err := m.AddPasskey(ctx, "alice", &webauthn.Credential{ID: []byte(id), PublicKey: []byte("pk-" + id)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.EnrollTOTP(ctx, "alice", true)
+	m.NewRecoveryCodes(ctx, "alice")
+	ps, err := m.Passkeys(ctx, "alice")
+	if err != nil || len(ps) != 2 || string(ps[0].Credential.PublicKey) == "" {
+		t.Fatalf("Passkeys = %+v, %v", ps, err)
+	}
+	if owner, err := m.PasskeyOwner(ctx, []byte("cred-2")); err != nil || owner != "alice" {
+		t.Errorf("PasskeyOwner = %q, %v", owner, err)
+	}
+	if owner, err := m.PasskeyOwner(ctx, []byte("nobody's")); err != nil || owner != "" {
+		t.Errorf("PasskeyOwner of an unknown credential = %q, %v", owner, err)
+	}
+	if err := m.RemoveTOTP(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := m.Status(ctx, "alice"); s.TOTP || s.Passkeys != 2 || s.Recovery != mfa.RecoveryCodes || !s.Any() {
+		t.Errorf("after removing TOTP: %+v", s)
+	}
+	if gone, err := m.RemovePasskey(ctx, "alice", mfa.PasskeyID([]byte("cred-1"))); err != nil || !gone {
+		t.Errorf("RemovePasskey = %v, %v", gone, err)
+	}
+	if gone, _ := m.RemovePasskey(ctx, "bob", mfa.PasskeyID([]byte("cred-2"))); gone {
+		t.Error("bob removed alice's passkey")
+	}
+	if u, _ := m.PasskeyUser(ctx, "alice"); len(u.Credentials) != 1 || string(u.WebAuthnID()) != string(mfa.UserHandle("alice")) {
+		t.Errorf("PasskeyUser = %+v", u)
 	}
 }

@@ -151,3 +151,43 @@ func checkFactor(user, kind string) error {
 	}
 	return nil
 }
+
+// FactorByID finds the factor of kind with id, whoever's it is: a passkey
+// by its credential, at a sign-in that names no user.
+func (s *Store) FactorByID(ctx context.Context, kind, id string) (Factor, bool, error) {
+	if !s.own {
+		return Factor{}, false, ErrNotOwnSchema
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	f := Factor{Kind: kind, ID: id}
+	err := s.c.r.QueryRowContext(ctx, s.sql("SELECT user_name, secret, last_step, created_at FROM tkt_factors WHERE kind = ? AND id = ?"), kind, id).
+		Scan(&f.User, &f.Secret, &f.LastStep, &f.Created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Factor{}, false, nil
+	}
+	if err != nil {
+		return Factor{}, false, s.unavailable(err)
+	}
+	f.Created = f.Created.UTC()
+	return f, true, nil
+}
+
+// AddFactor stores one more factor of its user and kind (a passkey beside
+// the others), or replaces the one with its id.
+func (s *Store) AddFactor(ctx context.Context, f Factor) error {
+	if err := checkFactor(f.User, f.Kind); err != nil {
+		return err
+	}
+	if len(f.ID) > 128 {
+		return fmt.Errorf("%w: id of %d bytes", ErrFactorInput, len(f.ID))
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		if _, err := s.exec(ctx, tx, "DELETE FROM tkt_factors WHERE user_name = ? AND kind = ? AND id = ?", f.User, f.Kind, f.ID); err != nil {
+			return err
+		}
+		_, err := s.exec(ctx, tx, "INSERT INTO tkt_factors (user_name, kind, id, secret, last_step, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+			f.User, f.Kind, f.ID, f.Secret, f.LastStep, now())
+		return err
+	})
+}

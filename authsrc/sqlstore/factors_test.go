@@ -60,6 +60,16 @@ func TestFactors(t *testing.T) {
 		if ok, err := s.AdvanceStep(ctx, "ldapuser", "totp", 99); err != nil || ok {
 			t.Errorf("AdvanceStep of a removed factor = %v, %v", ok, err)
 		}
+		// One more factor of a kind with several, found by its id alone.
+		mustOK(t, s.AddFactor(ctx, sqlstore.Factor{User: "ldapuser", Kind: "passkey", ID: "c1", Secret: "{}"}))
+		mustOK(t, s.AddFactor(ctx, sqlstore.Factor{User: "ldapuser", Kind: "passkey", ID: "c1", Secret: `{"n":2}`}))
+		mustOK(t, s.AddFactor(ctx, sqlstore.Factor{User: "other", Kind: "passkey", ID: "c2", Secret: "{}"}))
+		if f, ok, err := s.FactorByID(ctx, "passkey", "c1"); err != nil || !ok || f.User != "ldapuser" || f.Secret != `{"n":2}` {
+			t.Errorf("FactorByID = %+v, %v, %v", f, ok, err)
+		}
+		if _, ok, err := s.FactorByID(ctx, "passkey", "c3"); err != nil || ok {
+			t.Errorf("FactorByID of nothing = %v, %v", ok, err)
+		}
 		if err := s.SetFactors(ctx, "ldapuser", "totp", []sqlstore.Factor{{User: "other", Kind: "totp"}}); !errors.Is(err, sqlstore.ErrFactorInput) {
 			t.Errorf("SetFactors with another user's factor = %v", err)
 		}

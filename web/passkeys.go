@@ -1,0 +1,271 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-webauthn/webauthn/protocol"
+	"github.com/go-webauthn/webauthn/webauthn"
+
+	"github.com/tkt-sso/tkt/authsrc/mfa"
+	"github.com/tkt-sso/tkt/ticket"
+	"github.com/tkt-sso/tkt/ticket/tkthttp"
+)
+
+// Passkeys (WebAuthn) are a second factor beside TOTP, kept in the same
+// factor store: registered at /account/security, used on the code page
+// of a login. The browser side is static/passkey.js; a ceremony's server
+// side (go-webauthn's SessionData) travels signed in the page's state, as
+// the login's does, so no instance keeps anything between the two
+// requests.
+
+// maxCredentialJSON bounds a browser's credential response.
+const maxCredentialJSON = 8 << 10
+
+// errPasskey is a passkey that did not prove anything: the wrong one,
+// a bad signature, a replayed challenge. It counts as a wrong code.
+var errPasskey = errors.New("the passkey was not accepted")
+
+// relyingParty is the WebAuthn relying party of the portal as the browser
+// reached it: the host name is the RP ID, the origin the page's.
+// Passkeys are bound to that name: a portal reached under several names
+// has passkeys per name.
+func (s *state) relyingParty(r *http.Request, ci tkthttp.ClientOrigin) (*webauthn.WebAuthn, error) {
+	host := r.Host
+	name := host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		name = h
+	}
+	scheme := "http"
+	if ci.HTTPS {
+		scheme = "https"
+	}
+	return webauthn.New(&webauthn.Config{RPID: name, RPDisplayName: s.title, RPOrigins: []string{scheme + "://" + host}})
+}
+
+// withCeremony is ms carrying a ceremony's session, signed.
+func (s *state) withCeremony(ms mfaState, sd *webauthn.SessionData) (string, error) {
+	b, err := json.Marshal(sd)
+	if err != nil {
+		return "", err
+	}
+	ms.Ceremony = b
+	return ms.sign(s.mfa.key), nil
+}
+
+// ceremonyOf reads the ceremony session a state carries.
+func ceremonyOf(ms mfaState) (webauthn.SessionData, error) {
+	var sd webauthn.SessionData
+	if len(ms.Ceremony) == 0 {
+		return sd, errMFAState
+	}
+	err := json.Unmarshal(ms.Ceremony, &sd)
+	return sd, err
+}
+
+// passkeyOffer fills in d the options and state of a passkey sign-in for
+// the user of ms, when they have passkeys; errors leave the offer out.
+func (s *state) passkeyOffer(r *http.Request, ci tkthttp.ClientOrigin, ms mfaState, d *pageData) {
+	u, err := s.mfa.factors.PasskeyUser(r.Context(), ms.User)
+	if err != nil || len(u.Credentials) == 0 {
+		return
+	}
+	wa, err := s.relyingParty(r, ci)
+	var opts *protocol.CredentialAssertion
+	var sd *webauthn.SessionData
+	if err == nil {
+		opts, sd, err = wa.BeginLogin(u)
+	}
+	var raw []byte
+	if err == nil {
+		raw, err = json.Marshal(opts)
+	}
+	if err == nil {
+		d.PasskeyState, err = s.withCeremony(ms, sd)
+	}
+	if err != nil {
+		s.log.WarnContext(r.Context(), "a passkey sign-in cannot be offered", "user", ms.User, "err", err)
+		return
+	}
+	d.PasskeyOptions = string(raw)
+}
+
+// allowScripts lets the page load the portal's own scripts (passkey.js).
+func allowScripts(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", strings.Replace(h.Get("Content-Security-Policy"), "default-src 'none';", "default-src 'none'; script-src 'self';", 1))
+}
+
+// passkeySubmit is POST /login/passkey: the second step of a login done
+// with a passkey instead of a code. It counts in the throttle like a code.
+func (s *state) passkeySubmit(w http.ResponseWriter, r *http.Request) {
+	ci, now := s.clients.Origin(r), s.now()
+	if s.mfa == nil {
+		s.fail(w, r, http.StatusNotFound, reasonNotFound)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormSize)
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, http.StatusBadRequest, reasonBadRequest)
+		return
+	}
+	back, backOK := s.back(r, ci, r.PostForm.Get(s.backArg))
+	if !backOK {
+		back = target{url: s.defaultURL}
+	}
+	ms, err := parseMFAState(r.PostForm.Get("state"), s.mfa.key, ci.Addr, now)
+	var sd webauthn.SessionData
+	if err == nil {
+		sd, err = ceremonyOf(ms)
+	}
+	if err != nil {
+		s.logAttempt(r, slog.LevelWarn, resultBadRequest, "passkey step: "+err.Error(), "", ci)
+		s.render(w, r, http.StatusBadRequest, pageLogin, s.page(reasonStepExpired))
+		return
+	}
+	codeState := ms
+	codeState.Ceremony = nil
+	again := func(status int, rs reason) {
+		s.codePage(w, r, status, rs, codeState, codeState.sign(s.mfa.key), back.url)
+	}
+	err = s.passwords.CheckCode(r.Context(), ms.User, ci.Addr, now, errPasskey, func(ctx context.Context) error {
+		return s.checkPasskey(ctx, r, ci, ms.User, sd)
+	})
+	var throttled *ThrottledError
+	switch {
+	case errors.As(err, &throttled):
+		s.logAttempt(r, slog.LevelWarn, resultThrottled, "passkey: "+err.Error(), ms.User, ci)
+		w.Header().Set("Retry-After", strconv.Itoa(throttled.RetryAfter))
+		again(http.StatusTooManyRequests, reasonThrottled)
+		return
+	case errors.Is(err, errPasskey):
+		s.logAttempt(r, slog.LevelWarn, resultInvalid, err.Error(), ms.User, ci)
+		again(http.StatusUnauthorized, reasonBadPasskey)
+		return
+	case err != nil:
+		s.logAttempt(r, slog.LevelError, resultUnavailable, "passkey: "+err.Error(), ms.User, ci)
+		again(http.StatusServiceUnavailable, reasonUnavailable)
+		return
+	}
+	t := ticket.Ticket{UID: ms.User, Tokens: withToken(ticket.Tokens(ms.Tokens), s.mfa.token), Data: ms.Data, Time: now}
+	if t, err = withSession(r.Context(), s.cfg.Sessions, r, ci, t); err != nil {
+		s.logAttempt(r, slog.LevelError, resultUnavailable, "the session could not be recorded: "+err.Error(), t.UID, ci)
+		again(http.StatusServiceUnavailable, reasonNoSession)
+		return
+	}
+	if s.issue(w, r, ci, now, t, back) {
+		s.logAttempt(r, slog.LevelInfo, resultOK, "password and passkey", t.UID, ci)
+	}
+}
+
+// checkPasskey verifies the assertion in the form's credential field
+// against user's passkeys and the ceremony sd, and stores the passkey's
+// new sign count. It answers errPasskey for anything the browser sent
+// wrong, or the store's error.
+func (s *state) checkPasskey(ctx context.Context, r *http.Request, ci tkthttp.ClientOrigin, user string, sd webauthn.SessionData) error {
+	raw := r.PostForm.Get("credential")
+	if raw == "" || len(raw) > maxCredentialJSON {
+		return errPasskey
+	}
+	parsed, err := protocol.ParseCredentialRequestResponseBytes([]byte(raw))
+	if err != nil {
+		return errPasskey
+	}
+	u, err := s.mfa.factors.PasskeyUser(ctx, user)
+	if err != nil {
+		return err
+	}
+	wa, err := s.relyingParty(r, ci)
+	if err != nil {
+		return err
+	}
+	c, err := wa.ValidateLogin(u, sd, parsed)
+	if err != nil {
+		return errPasskey
+	}
+	return s.mfa.factors.AddPasskey(ctx, user, c)
+}
+
+// passkeyRegistration is the security page's "Add a passkey": the options
+// for the browser and the ceremony in the state.
+func (s *state) passkeyRegistration(r *http.Request, ci tkthttp.ClientOrigin, now time.Time, user string) (options, state string, err error) {
+	u, err := s.mfa.factors.PasskeyUser(r.Context(), user)
+	if err != nil {
+		return "", "", err
+	}
+	wa, err := s.relyingParty(r, ci)
+	if err != nil {
+		return "", "", err
+	}
+	var exclude []protocol.CredentialDescriptor
+	for _, c := range u.Credentials {
+		exclude = append(exclude, c.Descriptor())
+	}
+	opts, sd, err := wa.BeginRegistration(u, webauthn.WithExclusions(exclude), webauthn.WithResidentKeyRequirement(protocol.ResidentKeyRequirementPreferred))
+	if err != nil {
+		return "", "", err
+	}
+	raw, err := json.Marshal(opts)
+	if err != nil {
+		return "", "", err
+	}
+	state, err = s.withCeremony(mfaState{User: user, Client: ci.Addr.String(), At: now.Unix()}, sd)
+	return string(raw), state, err
+}
+
+// finishPasskey is the security page's action=passkey-finish: the
+// browser's new credential, checked against the ceremony, becomes one of
+// the user's passkeys.
+func (s *state) finishPasskey(r *http.Request, ci tkthttp.ClientOrigin, now time.Time, user string) error {
+	ms, err := parseMFAState(r.PostForm.Get("state"), s.mfa.key, ci.Addr, now)
+	if err != nil || ms.User != user {
+		return errPasskey
+	}
+	sd, err := ceremonyOf(ms)
+	if err != nil {
+		return errPasskey
+	}
+	raw := r.PostForm.Get("credential")
+	if raw == "" || len(raw) > maxCredentialJSON {
+		return errPasskey
+	}
+	parsed, err := protocol.ParseCredentialCreationResponseBytes([]byte(raw))
+	if err != nil {
+		return errPasskey
+	}
+	u, err := s.mfa.factors.PasskeyUser(r.Context(), user)
+	if err != nil {
+		return err
+	}
+	wa, err := s.relyingParty(r, ci)
+	if err != nil {
+		return err
+	}
+	c, err := wa.CreateCredential(u, sd, parsed)
+	if err != nil {
+		return errPasskey
+	}
+	return s.mfa.factors.AddPasskey(r.Context(), user, c)
+}
+
+// passkeyViews lists user's passkeys for the page.
+func passkeyViews(ps []mfa.Passkey) []PasskeyView {
+	out := make([]PasskeyView, len(ps))
+	for i, p := range ps {
+		out[i] = PasskeyView{ID: p.ID, Created: p.Created.Format("2006-01-02 15:04 MST")}
+	}
+	return out
+}
+
+// PasskeyView is a passkey as the security page lists it.
+type PasskeyView struct {
+	ID      string // what action=passkey-remove takes
+	Created string
+}
