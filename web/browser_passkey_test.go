@@ -19,7 +19,7 @@ import (
 // authenticator with user verification, as a phone or a laptop's
 // fingerprint reader is): bob adds one at /account/security after his
 // password, signs in with password and passkey (the ticket then carries
-// the mfa token), and removes it. The page is served at localhost: an IP
+// the mfa token), then with the passkey alone, and removes it. The page is served at localhost: an IP
 // address cannot be a WebAuthn relying party.
 func TestBrowserPasskeys(t *testing.T) {
 	m, _ := mfatest.New(t, "Example SSO", nil)
@@ -91,6 +91,23 @@ func TestBrowserPasskeys(t *testing.T) {
 	}
 	if tokens := textOf(t, ctx, "#tokens"); tokens != "mfa" {
 		t.Errorf("the application sees tokens %q, want mfa", tokens)
+	}
+
+	// Signed out again, bob signs in with the passkey alone: it names him,
+	// and proves the device and its user verification.
+	if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, network.ClearBrowserCookies, cdp.Empty{})
+		return err
+	})); err != nil {
+		t.Fatal(err)
+	}
+	navigateTo(t, ctx, chromedp.Navigate(base+"/app/page?y=2"))
+	resp = navigateTo(t, ctx, chromedp.Click(chromedp.ID("passkey-signin")))
+	if resp.Status != 200 || resp.URL != base+"/app/page?y=2" {
+		t.Fatalf("after signing in with the passkey: %d at %s: %q", resp.Status, resp.URL, textOf(t, ctx, "body"))
+	}
+	if who, tokens := textOf(t, ctx, "#who"), textOf(t, ctx, "#tokens"); who != "bob" || tokens != "mfa" {
+		t.Errorf("the application sees %q with %q, want bob with mfa", who, tokens)
 	}
 
 	// And removes it.

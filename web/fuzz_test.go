@@ -104,7 +104,8 @@ func FuzzMFAState(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if st.sign(key) == "" || st.Client != "192.0.2.1" || ticket.CheckUID(st.User) != nil {
+		named := ticket.CheckUID(st.User) == nil
+		if st.sign(key) == "" || st.Client != "192.0.2.1" || named == st.Discoverable || st.Discoverable && len(st.Ceremony) == 0 {
 			t.Errorf("accepted %q as %+v", raw, st)
 		}
 		p, sig, _ := strings.Cut(raw, ".")

@@ -43,6 +43,9 @@ func (s *state) loginForm(w http.ResponseWriter, r *http.Request) {
 	if err == nil || errors.Is(err, ticket.ErrMissingToken) {
 		d.CurrentUser = res.UID
 	}
+	if s.passkeySignInOffer(r, ci, &d) {
+		allowScripts(w)
+	}
 	http.SetCookie(w, portalCookie(probeCookie, "1", ci, 0))
 	s.render(w, r, http.StatusOK, pageLogin, d)
 }
@@ -104,16 +107,11 @@ func (s *state) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	password := r.PostForm.Get("password")
 
 	form := func(status int, rs reason, edit ...func(*pageData)) {
-		d := s.page(rs)
+		kept := ""
 		if backOK {
-			d.Back = back.url
+			kept = back.url
 		}
-		d.User = user
-		for _, e := range edit {
-			e(&d)
-		}
-		http.SetCookie(w, portalCookie(probeCookie, "1", ci, 0))
-		s.render(w, r, status, pageLogin, d)
+		s.loginPage(w, r, ci, status, rs, kept, append([]func(*pageData){func(d *pageData) { d.User = user }}, edit...)...)
 	}
 	if !backOK {
 		if backRaw != "" {

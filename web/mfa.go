@@ -201,14 +201,12 @@ func (s *state) codeSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	raw := r.PostForm.Get("state")
 	ms, err := parseMFAState(raw, s.mfa.key, ci.Addr, now)
+	if err == nil && ms.Discoverable {
+		err = errMFAState // a passkey sign-in's state names nobody to check a code of
+	}
 	if err != nil {
 		s.logAttempt(r, slog.LevelWarn, resultBadRequest, "second step: "+err.Error(), "", ci)
-		d := s.page(reasonStepExpired)
-		if backOK {
-			d.Back = back.url
-		}
-		http.SetCookie(w, portalCookie(probeCookie, "1", ci, 0))
-		s.render(w, r, http.StatusBadRequest, pageLogin, d)
+		s.loginPage(w, r, ci, http.StatusBadRequest, reasonStepExpired, back.url)
 		return
 	}
 	again := func(status int, rs reason, edit ...func(*pageData)) {
@@ -228,29 +226,11 @@ func (s *state) codeSubmit(w http.ResponseWriter, r *http.Request) {
 		method, err = s.mfa.factors.Verify(ctx, ms.User, code)
 		return err
 	})
-	var throttled *ThrottledError
-	switch {
-	case errors.As(err, &throttled):
-		s.logAttempt(r, slog.LevelWarn, resultThrottled, "second factor: "+err.Error(), ms.User, ci)
-		w.Header().Set("Retry-After", strconv.Itoa(throttled.RetryAfter))
-		again(http.StatusTooManyRequests, reasonThrottled, func(d *pageData) {
-			d.Message, d.RetryAfter = throttledMessage(throttled.RetryAfter), throttled.RetryAfter
-		})
-		return
-	case errors.Is(err, mfa.ErrWrongCode):
-		s.logAttempt(r, slog.LevelWarn, resultInvalid, "wrong second-factor code", ms.User, ci)
-		again(http.StatusUnauthorized, reasonWrongCode)
-		return
-	case err != nil:
-		s.logAttempt(r, slog.LevelError, resultUnavailable, "second factor: "+err.Error(), ms.User, ci)
-		again(http.StatusServiceUnavailable, reasonUnavailable)
+	if s.factorFailed(w, r, ci, ms.User, err, mfa.ErrWrongCode, reasonWrongCode, again) {
 		return
 	}
-
-	t := ticket.Ticket{UID: ms.User, Tokens: withToken(ticket.Tokens(ms.Tokens), s.mfa.token), Data: ms.Data, Time: now}
-	if t, err = withSession(r.Context(), s.cfg.Sessions, r, ci, t); err != nil {
-		s.logAttempt(r, slog.LevelError, resultUnavailable, "the session could not be recorded: "+err.Error(), t.UID, ci)
-		again(http.StatusServiceUnavailable, reasonNoSession)
+	t, ok := s.factorTicket(r, ci, now, ms, again)
+	if !ok {
 		return
 	}
 	how := "password and " + string(method)
@@ -296,4 +276,42 @@ func withToken(tokens ticket.Tokens, tok string) ticket.Tokens {
 		return rest
 	}
 	return rest.WithSession(sid)
+}
+
+// factorFailed answers a second factor's check that did not pass (err
+// from Passwords.CheckCode; wrong is the factor's "not right" error,
+// shown as rs) with again, logged, and reports whether it did.
+func (s *state) factorFailed(w http.ResponseWriter, r *http.Request, ci tkthttp.ClientOrigin, user string, err, wrong error, rs reason, again func(int, reason, ...func(*pageData))) bool {
+	var throttled *ThrottledError
+	switch {
+	case err == nil:
+		return false
+	case errors.As(err, &throttled):
+		s.logAttempt(r, slog.LevelWarn, resultThrottled, "second factor: "+err.Error(), user, ci)
+		w.Header().Set("Retry-After", strconv.Itoa(throttled.RetryAfter))
+		again(http.StatusTooManyRequests, reasonThrottled, func(d *pageData) {
+			d.Message, d.RetryAfter = throttledMessage(throttled.RetryAfter), throttled.RetryAfter
+		})
+	case errors.Is(err, wrong):
+		s.logAttempt(r, slog.LevelWarn, resultInvalid, "second factor: "+err.Error(), user, ci)
+		again(http.StatusUnauthorized, rs)
+	default:
+		s.logAttempt(r, slog.LevelError, resultUnavailable, "second factor: "+err.Error(), user, ci)
+		again(http.StatusServiceUnavailable, reasonUnavailable)
+	}
+	return true
+}
+
+// factorTicket is the ticket of a login whose second factor passed: what
+// the password step said of the user, with the mfa token, and a session
+// when sessions are on. With false it has answered (again).
+func (s *state) factorTicket(r *http.Request, ci tkthttp.ClientOrigin, now time.Time, ms mfaState, again func(int, reason, ...func(*pageData))) (ticket.Ticket, bool) {
+	t := ticket.Ticket{UID: ms.User, Tokens: withToken(ticket.Tokens(ms.Tokens), s.mfa.token), Data: ms.Data, Time: now}
+	t, err := withSession(r.Context(), s.cfg.Sessions, r, ci, t)
+	if err != nil {
+		s.logAttempt(r, slog.LevelError, resultUnavailable, "the session could not be recorded: "+err.Error(), t.UID, ci)
+		again(http.StatusServiceUnavailable, reasonNoSession)
+		return t, false
+	}
+	return t, true
 }

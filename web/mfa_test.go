@@ -387,6 +387,19 @@ func TestPasskeyStep(t *testing.T) {
 	if w := post(url.Values{"state": {withCeremony}, "credential": {"{}"}}); w.Code != http.StatusTooManyRequests {
 		t.Errorf("after three bad passkeys: %d, want 429", w.Code)
 	}
+	// A passkey sign-in's state (no user) is no code step's, and its
+	// answer must prove something.
+	signIn := mfaState{Client: testClient, At: f.now.Unix(), Discoverable: true, Ceremony: []byte(`{"challenge":"abc"}`)}.sign(f.p.state.Load().mfa.key)
+	if w := f.code(signIn, f.totp(f.key, 0), nil); w.Code != http.StatusBadRequest {
+		t.Errorf("a sign-in state at /login/code: %d", w.Code)
+	}
+	if w := post(url.Values{"state": {signIn}, "credential": {`{"id":"x"}`}}); w.Code != http.StatusUnauthorized || setCookie(w, "auth_tkt") != nil {
+		t.Errorf("a passkey sign-in with a bad answer: %d", w.Code)
+	}
+	noCeremony := mfaState{Client: testClient, At: f.now.Unix(), Discoverable: true}.sign(f.p.state.Load().mfa.key)
+	if w := post(url.Values{"state": {noCeremony}, "credential": {"{}"}}); w.Code != http.StatusBadRequest {
+		t.Errorf("a sign-in state without a ceremony: %d", w.Code)
+	}
 	if w := f.do(req{target: "/login/passkey"}); w.Code != http.StatusMethodNotAllowed {
 		t.Errorf("GET /login/passkey: %d", w.Code)
 	}

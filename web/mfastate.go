@@ -41,6 +41,9 @@ type mfaState struct {
 	// Ceremony is a passkey ceremony's server side (go-webauthn's
 	// SessionData), when the state is for one.
 	Ceremony json.RawMessage `json:"w,omitempty"`
+	// Discoverable marks a passkey sign-in from the login form: no user
+	// yet, the passkey will say whose it is.
+	Discoverable bool `json:"s,omitempty"`
 }
 
 var errMFAState = errors.New("the sign-in step is expired or not valid")
@@ -94,7 +97,9 @@ func parseMFAState(raw string, key []byte, client netip.Addr, now time.Time) (mf
 		return mfaState{}, errMFAState
 	}
 	at := time.Unix(st.At, 0)
-	if now.Sub(at) > mfaStateTTL || at.Sub(now) > time.Minute || st.Client != client.String() || ticket.CheckUID(st.User) != nil {
+	named := ticket.CheckUID(st.User) == nil
+	if now.Sub(at) > mfaStateTTL || at.Sub(now) > time.Minute || st.Client != client.String() ||
+		named == st.Discoverable || st.Discoverable && len(st.Ceremony) == 0 {
 		return mfaState{}, errMFAState
 	}
 	return st, nil

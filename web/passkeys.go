@@ -1,21 +1,21 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
 
+	"github.com/tkt-sso/tkt/authsrc"
 	"github.com/tkt-sso/tkt/authsrc/mfa"
-	"github.com/tkt-sso/tkt/ticket"
 	"github.com/tkt-sso/tkt/ticket/tkthttp"
 )
 
@@ -127,40 +127,26 @@ func (s *state) passkeySubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		s.logAttempt(r, slog.LevelWarn, resultBadRequest, "passkey step: "+err.Error(), "", ci)
-		s.render(w, r, http.StatusBadRequest, pageLogin, s.page(reasonStepExpired))
+		s.loginPage(w, r, ci, http.StatusBadRequest, reasonStepExpired, back.url)
+		return
+	}
+	if ms.Discoverable {
+		s.passkeySignIn(w, r, ci, now, sd, back)
 		return
 	}
 	codeState := ms
 	codeState.Ceremony = nil
-	again := func(status int, rs reason) {
-		s.codePage(w, r, status, rs, codeState, codeState.sign(s.mfa.key), back.url)
+	again := func(status int, rs reason, edit ...func(*pageData)) {
+		s.codePage(w, r, status, rs, codeState, codeState.sign(s.mfa.key), back.url, edit...)
 	}
 	err = s.passwords.CheckCode(r.Context(), ms.User, ci.Addr, now, errPasskey, func(ctx context.Context) error {
 		return s.checkPasskey(ctx, r, ci, ms.User, sd)
 	})
-	var throttled *ThrottledError
-	switch {
-	case errors.As(err, &throttled):
-		s.logAttempt(r, slog.LevelWarn, resultThrottled, "passkey: "+err.Error(), ms.User, ci)
-		w.Header().Set("Retry-After", strconv.Itoa(throttled.RetryAfter))
-		again(http.StatusTooManyRequests, reasonThrottled)
-		return
-	case errors.Is(err, errPasskey):
-		s.logAttempt(r, slog.LevelWarn, resultInvalid, err.Error(), ms.User, ci)
-		again(http.StatusUnauthorized, reasonBadPasskey)
-		return
-	case err != nil:
-		s.logAttempt(r, slog.LevelError, resultUnavailable, "passkey: "+err.Error(), ms.User, ci)
-		again(http.StatusServiceUnavailable, reasonUnavailable)
+	if s.factorFailed(w, r, ci, ms.User, err, errPasskey, reasonBadPasskey, again) {
 		return
 	}
-	t := ticket.Ticket{UID: ms.User, Tokens: withToken(ticket.Tokens(ms.Tokens), s.mfa.token), Data: ms.Data, Time: now}
-	if t, err = withSession(r.Context(), s.cfg.Sessions, r, ci, t); err != nil {
-		s.logAttempt(r, slog.LevelError, resultUnavailable, "the session could not be recorded: "+err.Error(), t.UID, ci)
-		again(http.StatusServiceUnavailable, reasonNoSession)
-		return
-	}
-	if s.issue(w, r, ci, now, t, back) {
+	t, ok := s.factorTicket(r, ci, now, ms, again)
+	if ok && s.issue(w, r, ci, now, t, back) {
 		s.logAttempt(r, slog.LevelInfo, resultOK, "password and passkey", t.UID, ci)
 	}
 }
@@ -268,4 +254,131 @@ func passkeyViews(ps []mfa.Passkey) []PasskeyView {
 type PasskeyView struct {
 	ID      string // what action=passkey-remove takes
 	Created string
+}
+
+// loginPage renders the login form for reason rs, with the passkey
+// sign-in when it can be offered.
+func (s *state) loginPage(w http.ResponseWriter, r *http.Request, ci tkthttp.ClientOrigin, status int, rs reason, back string, edit ...func(*pageData)) {
+	d := s.page(rs)
+	d.Back = back
+	for _, e := range edit {
+		e(&d)
+	}
+	if s.passkeySignInOffer(r, ci, &d) {
+		allowScripts(w)
+	}
+	http.SetCookie(w, portalCookie(probeCookie, "1", ci, 0))
+	s.render(w, r, status, pageLogin, d)
+}
+
+// passkeySignInOffer fills in d a sign-in with a passkey instead of the
+// password: a discoverable-credential ceremony, whose passkey names its
+// user. It needs a store that can say who a user is without the password
+// (authsrc.Lookuper), for the ticket's groups and data.
+func (s *state) passkeySignInOffer(r *http.Request, ci tkthttp.ClientOrigin, d *pageData) bool {
+	if s.mfa == nil {
+		return false
+	}
+	if _, ok := s.cfg.Source.(authsrc.Lookuper); !ok {
+		return false
+	}
+	wa, err := s.relyingParty(r, ci)
+	var opts *protocol.CredentialAssertion
+	var sd *webauthn.SessionData
+	if err == nil {
+		opts, sd, err = wa.BeginDiscoverableLogin(webauthn.WithUserVerification(protocol.VerificationRequired))
+	}
+	var raw []byte
+	if err == nil {
+		raw, err = json.Marshal(opts)
+	}
+	if err == nil {
+		d.PasskeyState, err = s.withCeremony(mfaState{Client: ci.Addr.String(), At: s.now().Unix(), Discoverable: true}, sd)
+	}
+	if err != nil {
+		s.log.WarnContext(r.Context(), "a passkey sign-in cannot be offered", "err", err)
+		return false
+	}
+	d.PasskeyOptions = string(raw)
+	return true
+}
+
+// passkeySignIn finishes a sign-in with a passkey alone: the passkey
+// names its user, proves possession and (user verification required) the
+// device's PIN or biometrics, so the ticket carries the mfa token. The
+// store says who the user is now, as at a refresh. Guessing a signature is
+// hopeless, so no throttle is spent before the user is known.
+func (s *state) passkeySignIn(w http.ResponseWriter, r *http.Request, ci tkthttp.ClientOrigin, now time.Time, sd webauthn.SessionData, back target) {
+	ctx := r.Context()
+	fail := func(status int, rs reason, why, user string) {
+		level := slog.LevelWarn
+		if status >= 500 {
+			level = slog.LevelError
+		}
+		res := resultInvalid
+		if status >= 500 {
+			res = resultUnavailable
+		}
+		s.logAttempt(r, level, res, why, user, ci)
+		s.loginPage(w, r, ci, status, rs, back.url)
+	}
+	raw := r.PostForm.Get("credential")
+	parsed, err := protocol.ParseCredentialRequestResponseBytes([]byte(raw))
+	if raw == "" || len(raw) > maxCredentialJSON || err != nil {
+		fail(http.StatusUnauthorized, reasonBadPasskey, "passkey sign-in: an unreadable answer", "")
+		return
+	}
+	wa, err := s.relyingParty(r, ci)
+	if err != nil {
+		fail(http.StatusInternalServerError, reasonUnavailable, "passkey sign-in: "+err.Error(), "")
+		return
+	}
+	var storeErr error
+	user, c, err := wa.ValidatePasskeyLogin(func(rawID, handle []byte) (webauthn.User, error) {
+		owner, err := s.mfa.factors.PasskeyOwner(ctx, rawID)
+		if err != nil {
+			storeErr = err
+			return nil, err
+		}
+		if owner == "" || !bytes.Equal(handle, mfa.UserHandle(owner)) {
+			return nil, errPasskey
+		}
+		u, err := s.mfa.factors.PasskeyUser(ctx, owner)
+		storeErr = err
+		return u, err
+	}, sd, parsed)
+	switch {
+	case storeErr != nil:
+		fail(http.StatusServiceUnavailable, reasonUnavailable, "passkey sign-in: "+storeErr.Error(), "")
+		return
+	case err != nil:
+		fail(http.StatusUnauthorized, reasonBadPasskey, "passkey sign-in: the passkey was not accepted", "")
+		return
+	}
+	name := user.WebAuthnName()
+	lctx, cancel := context.WithTimeout(ctx, s.passwords.timeout)
+	id, err := s.cfg.Source.(authsrc.Lookuper).Lookup(lctx, name)
+	cancel()
+	switch {
+	case errors.Is(err, authsrc.ErrNoSuchUser) && !errors.Is(err, authsrc.ErrUnavailable):
+		fail(http.StatusUnauthorized, reasonBadPasskey, "passkey sign-in: the passkey's user is in no store", name)
+		return
+	case err != nil:
+		fail(http.StatusServiceUnavailable, reasonUnavailable, "passkey sign-in: "+err.Error(), name)
+		return
+	}
+	if err := s.mfa.factors.AddPasskey(ctx, name, c); err != nil {
+		fail(http.StatusServiceUnavailable, reasonUnavailable, "passkey sign-in: "+err.Error(), name)
+		return
+	}
+	t := ticketFor(ctx, s.log, authsrc.WithoutGroupsOf(id, s.mfa.token), name, now)
+	t.UID = name // the passkey's user, whatever the store's spelling
+	t.Tokens = withToken(t.Tokens, s.mfa.token)
+	if t, err = withSession(ctx, s.cfg.Sessions, r, ci, t); err != nil {
+		fail(http.StatusServiceUnavailable, reasonNoSession, "the session could not be recorded: "+err.Error(), name)
+		return
+	}
+	if s.issue(w, r, ci, now, t, back) {
+		s.logAttempt(r, slog.LevelInfo, resultOK, "passkey", name, ci)
+	}
 }
