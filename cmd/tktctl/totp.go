@@ -83,7 +83,7 @@ one a line: they are shown this once, only their hashes are kept.`,
 		},
 		&cobra.Command{
 			Use:   "remove USER",
-			Short: "Remove a user's TOTP factor and recovery codes",
+			Short: "Remove a user's TOTP factor and recovery codes (kept while passkeys remain)",
 			Args:  cobra.ExactArgs(1),
 			RunE: withFactors(s, db, &configPath, func(ctx context.Context, m *mfa.Manager, user string) error {
 				st, err := m.Status(ctx, user)
@@ -95,6 +95,11 @@ one a line: they are shown this once, only their hashes are kept.`,
 				}
 				if err := m.RemoveTOTP(ctx, user); err != nil {
 					return err
+				}
+				if st.Passkeys > 0 {
+					// The codes stand in for the passkeys now.
+					fmt.Fprintf(s.out, "removed the TOTP factor of %s (%d passkey(s) and the recovery codes stay; the user removes passkeys at /account/security)\n", printable(user), st.Passkeys)
+					return nil
 				}
 				fmt.Fprintf(s.out, "removed the TOTP factor and recovery codes of %s\n", printable(user))
 				return nil

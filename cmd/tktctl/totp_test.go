@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
+
 	"github.com/tkt-sso/tkt/authsrc/mfa"
 	"github.com/tkt-sso/tkt/authsrc/sqlstore"
 	"github.com/tkt-sso/tkt/internal/config"
@@ -150,5 +152,30 @@ func TestUserTOTPConfig(t *testing.T) {
 				t.Errorf("the data directory's SQLite file was made though a sql store holds the factors")
 			}
 		})
+	}
+}
+
+// TestUserTOTPRemoveKeepsPasskeys: removing TOTP leaves a user's passkeys
+// and the recovery codes that stand in for them, and says so.
+func TestUserTOTPRemoveKeepsPasskeys(t *testing.T) {
+	dir := t.TempDir()
+	enrolled(t, runTktctl(t, nil, "", "user", "totp", "enroll", "carol", "--data-dir", dir))
+	ctx := context.Background()
+	st, err := sqlstore.OpenDataDir(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	key, _ := mfa.ReadKeyFile(filepath.Join(dir, mfa.KeyFileName))
+	m, _ := mfa.New(mfa.Config{Store: st, Key: key})
+	if err := m.AddPasskey(ctx, "carol", &webauthn.Credential{ID: []byte("c")}); err != nil {
+		t.Fatal(err)
+	}
+	r := runTktctl(t, nil, "", "user", "totp", "remove", "carol", "--data-dir", dir)
+	if r.Code != 0 || !strings.Contains(r.Out, "1 passkey(s) and the recovery codes stay") {
+		t.Errorf("remove: %+v", r)
+	}
+	if s, _ := m.Status(ctx, "carol"); s.TOTP || s.Passkeys != 1 || s.Recovery != mfa.RecoveryCodes {
+		t.Errorf("after remove: %+v", s)
 	}
 }
