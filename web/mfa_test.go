@@ -29,7 +29,7 @@ type mfaFixture struct {
 	codes []string
 }
 
-func newMFAFixture(t *testing.T, edit func(*Config)) *mfaFixture {
+func newMFAFixture(t testing.TB, edit func(*Config)) *mfaFixture {
 	t.Helper()
 	f := &mfaFixture{}
 	f.m, _ = mfatest.New(t, "Test", func() time.Time { return f.now })
