@@ -17,6 +17,7 @@ import (
 	"github.com/tkt-sso/tkt/authsrc/mfa"
 	"github.com/tkt-sso/tkt/authsrc/mfa/mfatest"
 	"github.com/tkt-sso/tkt/internal/apachetest"
+	"github.com/tkt-sso/tkt/internal/sqltest"
 	"github.com/tkt-sso/tkt/internal/testenv"
 	"github.com/tkt-sso/tkt/ticket"
 )
@@ -238,5 +239,54 @@ func TestE2EMFA(t *testing.T) {
 	}
 	if st, v := s.code(state, totpAt(t, secret, now, 1)); st != http.StatusTooManyRequests || v != "" {
 		t.Errorf("the right code after three failures: %d, want 429", st)
+	}
+}
+
+// TestE2EMFATwoInstances: two tktd instances share users and factors in
+// the real PostgreSQL; a code accepted at one is refused at the other,
+// whose next code then works.
+func TestE2EMFATwoInstances(t *testing.T) {
+	tktdBin, tktctlBin := buildBinaries(t)
+	dsn, _ := sqltest.Postgres(t)
+	dir := t.TempDir()
+	file := privateFiles(t, dir)
+	keyFile := filepath.Join(dir, "mfa.key")
+	if _, err := mfa.EnsureKeyFile(keyFile); err != nil {
+		t.Fatal(err)
+	}
+	conf := file("tktd.yaml", `
+data_dir: `+filepath.Join(dir, "data")+`
+ticket: {secret_file: `+file("secret", "a shared secret of thirty-two b.\n")+`}
+mfa: {key_file: `+keyFile+`}
+log: {format: json}
+stores:
+  - {type: sql, driver: postgres, dsn_file: `+file("dsn", dsn+"\n")+`}
+`)
+	run := func(stdin string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(tktctlBin, args...)
+		cmd.Stdin = strings.NewReader(stdin)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("tktctl %s: %v", strings.Join(args[:3], " "), err)
+		}
+		return string(out)
+	}
+	run("carol-pw\n", "user", "add", "carol", "--password-stdin", "--bcrypt-cost", "4", "--driver", "postgres", "--dsn", dsn)
+	u, _ := url.Parse(strings.SplitN(run("", "user", "totp", "enroll", "carol", "--config", conf), "\n", 2)[0])
+	secret := u.Query().Get("secret")
+	a, b := startTktd(t, tktdBin, nil, "--config", conf), startTktd(t, tktdBin, nil, "--config", conf)
+	site := func(p *tktdProcess) *mfaSite { return &mfaSite{t: t, tktd: p, browser: testenv.Browser(t)} }
+	now := midStep()
+	code := totpAt(t, secret, now, 0)
+	if st, _ := site(a).code(site(a).password("carol"), code); st != http.StatusSeeOther {
+		t.Fatalf("the code at A: %d", st)
+	}
+	sb := site(b)
+	if st, _ := sb.code(sb.password("carol"), code); st != http.StatusUnauthorized {
+		t.Errorf("the same code at B: %d, want 401", st)
+	}
+	if st, v := sb.code(sb.password("carol"), totpAt(t, secret, now, 1)); st != http.StatusSeeOther || v == "" {
+		t.Errorf("the next code at B: %d", st)
 	}
 }
