@@ -75,12 +75,7 @@ func TestBrowserPasskeys(t *testing.T) {
 	t.Logf("screenshot %s", writeScreenshot(t, shoot, "mfa-passkeys", run(t, ctx, chromedp.FullScreenshot(100))))
 
 	// Signed out, bob signs in with his password and the passkey.
-	if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, network.ClearBrowserCookies, cdp.Empty{})
-		return err
-	})); err != nil {
-		t.Fatal(err)
-	}
+	clearCookies(t, ctx)
 	navigateTo(t, ctx, chromedp.Navigate(base+"/app/page?x=1"))
 	if resp := submitLogin(t, ctx, "bob", bobPass); !strings.Contains(resp.URL, "/login") {
 		t.Fatalf("after the password: %d at %s", resp.Status, resp.URL)
@@ -95,12 +90,7 @@ func TestBrowserPasskeys(t *testing.T) {
 
 	// Signed out again, bob signs in with the passkey alone: it names him,
 	// and proves the device and its user verification.
-	if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, network.ClearBrowserCookies, cdp.Empty{})
-		return err
-	})); err != nil {
-		t.Fatal(err)
-	}
+	clearCookies(t, ctx)
 	navigateTo(t, ctx, chromedp.Navigate(base+"/app/page?y=2"))
 	resp = navigateTo(t, ctx, chromedp.Click(chromedp.ID("passkey-signin")))
 	if resp.Status != 200 || resp.URL != base+"/app/page?y=2" {
@@ -115,5 +105,17 @@ func TestBrowserPasskeys(t *testing.T) {
 	navigateTo(t, ctx, chromedp.SendKeys(chromedp.ID("password"), bobPass), chromedp.Click(chromedp.CSS(`button[name="remove_passkey"]`)))
 	if reason := run(t, ctx, chromedp.AttributeValue(chromedp.ID("message"), "data-reason")).Value; reason != string(reasonPasskeyGone) || status() != 0 {
 		t.Errorf("after removing: %s, %d passkeys left", reason, status())
+	}
+}
+
+// clearCookies signs the tab out, as a new browser session would, keeping
+// its virtual authenticator.
+func clearCookies(t *testing.T, ctx context.Context) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, network.ClearBrowserCookies, cdp.Empty{})
+		return err
+	})); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -185,19 +185,9 @@ func allowInlineImages(w http.ResponseWriter) {
 // again.
 func (s *state) codeSubmit(w http.ResponseWriter, r *http.Request) {
 	ci, now := s.clients.Origin(r), s.now()
-	if s.mfa == nil {
-		s.fail(w, r, http.StatusNotFound, reasonNotFound)
+	back, ok := s.stepForm(w, r, ci)
+	if !ok {
 		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormSize)
-	if err := r.ParseForm(); err != nil {
-		s.logAttempt(r, slog.LevelWarn, resultBadRequest, "unreadable form: "+err.Error(), "", ci)
-		s.fail(w, r, http.StatusBadRequest, reasonBadRequest)
-		return
-	}
-	back, backOK := s.back(r, ci, r.PostForm.Get(s.backArg))
-	if !backOK {
-		back = target{url: s.defaultURL}
 	}
 	raw := r.PostForm.Get("state")
 	ms, err := parseMFAState(raw, s.mfa.key, ci.Addr, now)
@@ -314,4 +304,26 @@ func (s *state) factorTicket(r *http.Request, ci tkthttp.ClientOrigin, now time.
 		return t, false
 	}
 	return t, true
+}
+
+// stepForm starts a second-step POST (/login/code, /login/passkey): it
+// reads the form and its back URL (the default one when refused). With
+// false it has answered: 404 without second factors, 400 for a form it
+// cannot read.
+func (s *state) stepForm(w http.ResponseWriter, r *http.Request, ci tkthttp.ClientOrigin) (target, bool) {
+	if s.mfa == nil {
+		s.fail(w, r, http.StatusNotFound, reasonNotFound)
+		return target{}, false
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormSize)
+	if err := r.ParseForm(); err != nil {
+		s.logAttempt(r, slog.LevelWarn, resultBadRequest, "unreadable form: "+err.Error(), "", ci)
+		s.fail(w, r, http.StatusBadRequest, reasonBadRequest)
+		return target{}, false
+	}
+	back, ok := s.back(r, ci, r.PostForm.Get(s.backArg))
+	if !ok {
+		back = target{url: s.defaultURL}
+	}
+	return back, true
 }

@@ -107,18 +107,9 @@ func allowScripts(w http.ResponseWriter) {
 // with a passkey instead of a code. It counts in the throttle like a code.
 func (s *state) passkeySubmit(w http.ResponseWriter, r *http.Request) {
 	ci, now := s.clients.Origin(r), s.now()
-	if s.mfa == nil {
-		s.fail(w, r, http.StatusNotFound, reasonNotFound)
+	back, ok := s.stepForm(w, r, ci)
+	if !ok {
 		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormSize)
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, http.StatusBadRequest, reasonBadRequest)
-		return
-	}
-	back, backOK := s.back(r, ci, r.PostForm.Get(s.backArg))
-	if !backOK {
-		back = target{url: s.defaultURL}
 	}
 	ms, err := parseMFAState(r.PostForm.Get("state"), s.mfa.key, ci.Addr, now)
 	var sd webauthn.SessionData

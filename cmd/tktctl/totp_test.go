@@ -56,13 +56,7 @@ func TestUserTOTP(t *testing.T) {
 		t.Errorf("key file: %v, %v", fi, err)
 	}
 	ctx := context.Background()
-	st, err := sqlstore.OpenDataDir(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	key, _ := mfa.ReadKeyFile(filepath.Join(dir, mfa.KeyFileName))
-	m, _ := mfa.New(mfa.Config{Store: st, Key: key})
+	m := dataDirFactors(t, dir)
 	code, _ := mfa.Code(secret, mfa.Step(time.Now()))
 	if _, err := m.Verify(ctx, "ldap-alice", code); err != nil {
 		t.Errorf("the printed secret's code: %v", err)
@@ -161,13 +155,7 @@ func TestUserTOTPRemoveKeepsPasskeys(t *testing.T) {
 	dir := t.TempDir()
 	enrolled(t, runTktctl(t, nil, "", "user", "totp", "enroll", "carol", "--data-dir", dir))
 	ctx := context.Background()
-	st, err := sqlstore.OpenDataDir(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	key, _ := mfa.ReadKeyFile(filepath.Join(dir, mfa.KeyFileName))
-	m, _ := mfa.New(mfa.Config{Store: st, Key: key})
+	m := dataDirFactors(t, dir)
 	if err := m.AddPasskey(ctx, "carol", &webauthn.Credential{ID: []byte("c")}); err != nil {
 		t.Fatal(err)
 	}
@@ -178,4 +166,24 @@ func TestUserTOTPRemoveKeepsPasskeys(t *testing.T) {
 	if s, _ := m.Status(ctx, "carol"); s.TOTP || s.Passkeys != 1 || s.Recovery != mfa.RecoveryCodes {
 		t.Errorf("after remove: %+v", s)
 	}
+}
+
+// dataDirFactors opens the factors tktctl wrote in data directory dir, as
+// tktd would, until the test ends.
+func dataDirFactors(t *testing.T, dir string) *mfa.Manager {
+	t.Helper()
+	st, err := sqlstore.OpenDataDir(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	key, err := mfa.ReadKeyFile(filepath.Join(dir, mfa.KeyFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := mfa.New(mfa.Config{Store: st, Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
