@@ -29,10 +29,13 @@ const (
 	pageLoggedOut = "loggedout.html"
 	pageHome      = "home.html"
 	pageError     = "error.html"
+	pageCode      = "code.html"
+	pageRecovery  = "recovery.html"
+	pageSecurity  = "security.html"
 	layoutFile    = "layout.html"
 )
 
-var pageFiles = []string{pageLogin, pageLoggedOut, pageHome, pageError}
+var pageFiles = []string{pageLogin, pageLoggedOut, pageHome, pageError, pageCode, pageRecovery, pageSecurity}
 
 // Bounds on what an override directory may hold: assets are kept in memory
 // so that a reload swaps them atomically with the templates.

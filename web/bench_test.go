@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/tkt-sso/tkt/ticket"
@@ -47,4 +48,23 @@ func BenchmarkRedirectCheck(b *testing.B) {
 			b.Fatal("refused")
 		}
 	}
+}
+
+// BenchmarkLoginPagePasskey is BenchmarkLoginPage with second factors on
+// and a store that looks users up: the form then offers a passkey sign-in,
+// a fresh WebAuthn challenge signed into the page.
+func BenchmarkLoginPagePasskey(b *testing.B) {
+	f := newMFAFixture(b, nil)
+	o := f.opts
+	o.Source = f.src.Source // the htpasswd store itself: a Lookuper
+	if err := f.p.Reload(o); err != nil {
+		b.Fatal(err)
+	}
+	r := benchRequest("/login?back=https%3A%2F%2Fapp.example.com%2Fpage")
+	w := httptest.NewRecorder()
+	f.p.ServeHTTP(w, r)
+	if !strings.Contains(w.Body.String(), `id="passkey-signin"`) {
+		b.Fatal("no passkey sign-in offered")
+	}
+	benchServe(b, f.p, r, http.StatusOK)
 }

@@ -1,11 +1,16 @@
 package web
 
 import (
+	"crypto/hmac"
+	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/tkt-sso/tkt/ticket"
 	"github.com/tkt-sso/tkt/ticket/tkthttp"
 )
 
@@ -82,4 +87,35 @@ func FuzzForwardAuthOriginal(f *testing.F) {
 			t.Fatalf("no ticket, yet let in as %v", identity(w))
 		}
 	})
+}
+
+// FuzzMFAState: the login's second-step state parser takes anything and
+// accepts only what sign made, for that client, in time.
+func FuzzMFAState(f *testing.F) {
+	key := mfaStateKey("fuzz secret 0123456789")
+	now := time.Unix(1_800_000_000, 0)
+	good := mfaState{User: "alice", Tokens: "staff", Client: "192.0.2.1", At: now.Unix()}.sign(key)
+	for _, s := range []string{good, "", ".", "e30.", good + "x", strings.Replace(good, ".", "..", 1)} {
+		f.Add(s)
+	}
+	client := netip.MustParseAddr("192.0.2.1")
+	f.Fuzz(func(t *testing.T, raw string) {
+		st, err := parseMFAState(raw, key, client, now)
+		if err != nil {
+			return
+		}
+		named := ticket.CheckUID(st.User) == nil
+		if st.sign(key) == "" || st.Client != "192.0.2.1" || named == st.Discoverable || st.Discoverable && len(st.Ceremony) == 0 {
+			t.Errorf("accepted %q as %+v", raw, st)
+		}
+		p, sig, _ := strings.Cut(raw, ".")
+		if !hmac.Equal(mustB64(sig), stateMAC(key, p)) {
+			t.Errorf("accepted %q without its MAC", raw)
+		}
+	})
+}
+
+func mustB64(s string) []byte {
+	b, _ := base64.RawURLEncoding.DecodeString(s)
+	return b
 }

@@ -50,6 +50,9 @@ func (s *state) loginForm(w http.ResponseWriter, r *http.Request) {
 	case err == nil || errors.Is(err, ticket.ErrMissingToken):
 		d.CurrentUser = res.UID
 	}
+	if s.passkeySignInOffer(r, ci, &d) {
+		allowScripts(w)
+	}
 	http.SetCookie(w, portalCookie(probeCookie, "1", ci, 0))
 	s.render(w, r, http.StatusOK, pageLogin, d)
 }
@@ -126,16 +129,11 @@ func (s *state) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	password := r.PostForm.Get("password")
 
 	form := func(status int, rs reason, edit ...func(*pageData)) {
-		d := s.page(rs)
+		kept := ""
 		if backOK {
-			d.Back = back.url
+			kept = back.url
 		}
-		d.User = user
-		for _, e := range edit {
-			e(&d)
-		}
-		http.SetCookie(w, portalCookie(probeCookie, "1", ci, 0))
-		s.render(w, r, status, pageLogin, d)
+		s.loginPage(w, r, ci, status, rs, kept, append([]func(*pageData){func(d *pageData) { d.User = user }}, edit...)...)
 	}
 	if !backOK {
 		back = target{url: s.defaultURL}
@@ -165,7 +163,7 @@ func (s *state) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	id, err := s.passwords.Check(r.Context(), user, password, ci.Addr, now)
+	id, att, err := s.passwords.check(r.Context(), user, password, ci.Addr, now)
 	var throttled *ThrottledError
 	switch {
 	case errors.As(err, &throttled):
@@ -187,7 +185,14 @@ func (s *state) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if s.mfa != nil {
+		// The portal grants the mfa token; a store group never does.
+		id = authsrc.WithoutGroupsOf(id, s.mfa.token)
+	}
 	t := ticketFor(r.Context(), s.log, id, user, now)
+	if s.secondStep(w, r, ci, now, t, back, att) {
+		return
+	}
 	issued, err := s.signIn(w, r, ci, now, t, back)
 	if err != nil {
 		// Our fault, not the user's: a ticket that logout could not end
@@ -201,17 +206,24 @@ func (s *state) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// signIn issues the ticket t of a user who has just proved who they are
-// interactively (the password at the form; every such proof must end
-// here, and only such a proof): it records now as the ticket's auth time
-// (ticket.Ticket.Authenticated), which refreshes keep and rules with
-// max_auth_age and ticket.max_lifetime measure from, and the server-side
-// session (withSession); then it sets the cookie and sends the browser
-// back. An error means no session could be recorded: nothing was
-// answered, the caller says so. Otherwise issued reports whether the
-// ticket went out; when minting failed, signIn answered 500 itself.
+// proven is the ticket t of a user who has just proved who they are
+// interactively (a password without a second factor, a password and a
+// second factor, a passkey: every such proof passes here, and only such
+// a proof) with now as its auth time (ticket.Ticket.Authenticated), which
+// refreshes keep and rules with max_auth_age and ticket.max_lifetime
+// measure from, and its server-side session recorded (withSession). An
+// error means no session could be recorded.
+func (s *state) proven(r *http.Request, ci tkthttp.ClientOrigin, now time.Time, t ticket.Ticket) (ticket.Ticket, error) {
+	return withSession(r.Context(), s.cfg.Sessions, r, ci, t.Authenticated(now))
+}
+
+// signIn issues the ticket of a password login that needs no second
+// factor (proven), sets the cookie and sends the browser back. An error
+// means no session could be recorded: nothing was answered, the caller
+// says so. Otherwise issued reports whether the ticket went out; when
+// minting failed, signIn answered 500 itself.
 func (s *state) signIn(w http.ResponseWriter, r *http.Request, ci tkthttp.ClientOrigin, now time.Time, t ticket.Ticket, back target) (issued bool, err error) {
-	if t, err = withSession(r.Context(), s.cfg.Sessions, r, ci, t.Authenticated(now)); err != nil {
+	if t, err = s.proven(r, ci, now, t); err != nil {
 		return false, err
 	}
 	if autoLogins(r) > 0 {
@@ -237,19 +249,28 @@ func (s *state) guestLogin(w http.ResponseWriter, r *http.Request, ci tkthttp.Cl
 // issue mints t, sets the cookie and redirects to back. On a mint failure
 // it answers 500 itself and reports false.
 func (s *state) issue(w http.ResponseWriter, r *http.Request, ci tkthttp.ClientOrigin, now time.Time, t ticket.Ticket, back target) bool {
+	value, ok := s.setTicket(w, r, ci, now, t)
+	if ok {
+		s.redirect(w, back, value)
+	}
+	return ok
+}
+
+// setTicket mints t and sets the cookie, returning the cookie's value. On
+// a mint failure it answers 500 itself and reports false.
+func (s *state) setTicket(w http.ResponseWriter, r *http.Request, ci tkthttp.ClientOrigin, now time.Time, t ticket.Ticket) (string, bool) {
 	raw, err := s.verifier.Mint(t, ci.Addr)
 	if err != nil {
 		// E.g. a '!' in a user name, or an IPv6 client with a digest that
 		// binds only IPv4. The error never holds the secret.
 		s.logAttempt(r, slog.LevelError, resultUnavailable, "cannot issue ticket: "+err.Error(), t.UID, ci)
 		s.fail(w, r, http.StatusInternalServerError, reasonMint)
-		return false
+		return "", false
 	}
 	value := ticket.Encode(raw)
 	http.SetCookie(w, s.ticketCookie(value, ci, now))
 	s.metrics.TicketIssued()
-	s.redirect(w, back, value)
-	return true
+	return value, true
 }
 
 // redirect answers 303 to a checked target, with the ticket in the URL for

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"fmt"
+	"html/template"
 	"net/http"
 	"strconv"
 )
@@ -36,6 +37,15 @@ const (
 	reasonNoSession    reason = "session_unavailable"
 	reasonNoLogout     reason = "logout_incomplete"
 	reasonStepUp       reason = "reauthenticate"
+	reasonSecurity     reason = "security"
+	reasonBadPassword  reason = "wrong_password"
+	reasonNeedsMFA     reason = "mfa_needed"
+	reasonRemoved      reason = "factor_removed"
+	reasonNewCodes     reason = "recovery_codes"
+	reasonEnrollStart  reason = "enroll_started"
+	reasonPasskeyStart reason = "passkey_started"
+	reasonPasskeyAdded reason = "passkey_added"
+	reasonPasskeyGone  reason = "passkey_removed"
 )
 
 // message is the default wording of each reason, and whether it reports a
@@ -88,6 +98,38 @@ func (r reason) message() (text, kind string) {
 		return "You are signed out in this browser, but your session could not be ended on the server just now: it ends by itself when your sign-in times out.", "error"
 	case reasonStepUp:
 		return "Please confirm it's you: sign in again to continue.", "info"
+	case reasonCode:
+		return "Enter the 6-digit code from your authenticator app, or one of your recovery codes.", "info"
+	case reasonEnrollLogin:
+		return "This account needs a second factor. Scan the QR code with an authenticator app, then enter the 6-digit code it shows.", "info"
+	case reasonWrongCode:
+		return "That code is not right, or was used already. Wait for the next code and try again.", "error"
+	case reasonNoCode:
+		return "Enter the code.", "error"
+	case reasonStepExpired:
+		return "Your sign-in took too long (or was started elsewhere). Please sign in again.", "error"
+	case reasonEnrolled:
+		return "Your authenticator app is set up. Keep these recovery codes somewhere safe: each signs you in once without the app, and they are shown only now.", "info"
+	case reasonSecurity:
+		return "Your second factor: an authenticator app (TOTP) and recovery codes.", "info"
+	case reasonBadPassword:
+		return "Wrong password: nothing was changed.", "error"
+	case reasonNeedsMFA:
+		return "Sign in again with your second factor to change it.", "error"
+	case reasonRemoved:
+		return "Your authenticator app and recovery codes were removed.", "info"
+	case reasonNewCodes:
+		return "Your new recovery codes: each signs you in once without the app, and they are shown only now. The old ones no longer work.", "info"
+	case reasonEnrollStart:
+		return "Scan the QR code with an authenticator app, then enter the 6-digit code it shows to finish.", "info"
+	case reasonBadPasskey:
+		return "The passkey was not accepted. Try again, or enter a code.", "error"
+	case reasonPasskeyStart:
+		return "Create the passkey: your browser asks your device (a security key, your phone or this computer) to make one for this site.", "info"
+	case reasonPasskeyAdded:
+		return "Your passkey is set up: signing in can use it instead of a code.", "info"
+	case reasonPasskeyGone:
+		return "The passkey was removed.", "info"
 	case reasonNoClient:
 		return "Your network address could not be determined, so no sign-in can be bound to it. Please contact the administrator.", "error"
 	}
@@ -116,6 +158,25 @@ type pageData struct {
 	Guest       bool     // offer "continue as guest"
 	Everywhere  bool     // offer "sign out everywhere" (home page)
 	RetryAfter  int      // seconds, when throttled
+
+	// The second factor's pages (code.html, recovery.html, security.html).
+	State         string       // the login's signed state, a hidden field of the code form
+	OTPEnroll     bool         // the code confirms a new TOTP secret (show QR, OTPSecret)
+	QR            template.URL // the otpauth:// URI as a PNG QR code (a data: URL)
+	OTPSecret     string       // the TOTP secret, in groups of four, to type in instead
+	OTPURI        string       // the otpauth:// URI itself
+	RecoveryCodes []string     // one-time recovery codes, shown once
+	MFAToken      bool         // the current ticket carries the mfa token
+	TOTP          bool         // the user has a confirmed TOTP factor
+	RecoveryLeft  int          // their unused recovery codes
+	Security      bool         // offer the link to /account/security (home page)
+
+	// Passkeys: the options of a ceremony for static/passkey.js (JSON, in
+	// a data- attribute of the form), its signed state, and the user's
+	// passkeys (security page).
+	PasskeyOptions string
+	PasskeyState   string
+	Passkeys       []PasskeyView
 }
 
 // sampleData fills every field, for the start-up check of templates.
@@ -124,19 +185,23 @@ func sampleData() pageData {
 		Title: "Sign in", Heading: "Error", Base: "/", Static: "/static/", Logo: "/static/logo.svg",
 		Reason: string(reasonWrong), Message: "m", Kind: "error", BackArg: "back", Back: "/", BackRefused: "app.example.com",
 		User: "u", CurrentUser: "u", Tokens: []string{"t"}, Guest: true, Everywhere: true, RetryAfter: 1,
+		State: "s", OTPEnroll: true, QR: "data:image/png;base64,", OTPSecret: "ABCD", OTPURI: "otpauth://totp/x",
+		RecoveryCodes: []string{"c"}, MFAToken: true, TOTP: true, RecoveryLeft: 1, Security: true,
+		PasskeyOptions: "{}", PasskeyState: "s", Passkeys: []PasskeyView{{ID: "i", Created: "c"}},
 	}
 }
 
 // page starts the data of a page for reason rs.
 func (s *state) page(rs reason) pageData {
 	d := pageData{
-		Title:   s.title,
-		Heading: "Something went wrong",
-		Base:    "/",
-		Static:  "/static/",
-		Reason:  string(rs),
-		BackArg: s.backArg,
-		Guest:   s.guest.enabled,
+		Title:    s.title,
+		Heading:  "Something went wrong",
+		Base:     "/",
+		Static:   "/static/",
+		Reason:   string(rs),
+		BackArg:  s.backArg,
+		Guest:    s.guest.enabled,
+		Security: s.mfa != nil,
 	}
 	if s.assets.logo != "" {
 		d.Logo = d.Static + s.assets.logo

@@ -84,19 +84,27 @@ func (e *ThrottledError) Error() string {
 // sentinel is taken as the store's failure (fail closed), and such an
 // attempt does not count against the user.
 func (p *Passwords) Check(ctx context.Context, user, password string, client netip.Addr, now time.Time) (authsrc.Identity, error) {
+	id, att, err := p.check(ctx, user, password, client, now)
+	if err == nil {
+		att.succeeded()
+	}
+	return id, err
+}
+
+// check is Check leaving a right password's attempt open: the caller ends
+// it with succeeded, or, when a second factor is still to come, with
+// release, so that a password alone neither forgives earlier failures nor
+// makes the client's network known for the user (which would spare an
+// attacker holding the password the per-user bucket while guessing codes).
+func (p *Passwords) check(ctx context.Context, user, password string, client netip.Addr, now time.Time) (authsrc.Identity, *attempt, error) {
 	if ticket.CheckUID(user) != nil {
 		// No ticket could name this user ('!', a control character): no
 		// store is asked, and no budget spent.
-		return authsrc.Identity{}, authsrc.ErrInvalidCredentials
+		return authsrc.Identity{}, nil, authsrc.ErrInvalidCredentials
 	}
-	var att *attempt
-	if p.throttle != nil {
-		a, wait := p.throttle.begin(ctx, user, client, now)
-		if a == nil {
-			p.metrics.Throttled()
-			return authsrc.Identity{}, &ThrottledError{RetryAfter: retryAfter(wait)}
-		}
-		att = a
+	att, err := p.begin(ctx, user, client, now)
+	if err != nil {
+		return authsrc.Identity{}, nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	start := time.Now()
@@ -105,18 +113,50 @@ func (p *Passwords) Check(ctx context.Context, user, password string, client net
 	p.metrics.StoreLatency(time.Since(start))
 	switch {
 	case err == nil:
-		if att != nil {
-			att.succeeded()
-		}
-		return id, nil
+		return id, att, nil
 	case errors.Is(err, authsrc.ErrUnavailable) || !errors.Is(err, authsrc.ErrInvalidCredentials):
-		if att != nil {
-			att.release()
-		}
+		att.release()
 		if !errors.Is(err, authsrc.ErrUnavailable) {
 			err = fmt.Errorf("%w: %w", authsrc.ErrUnavailable, err)
 		}
-		return authsrc.Identity{}, err
+		return authsrc.Identity{}, nil, err
 	}
-	return authsrc.Identity{}, authsrc.ErrInvalidCredentials
+	return authsrc.Identity{}, nil, authsrc.ErrInvalidCredentials
+}
+
+// begin starts an attempt at user from client in the throttle, or answers
+// a *ThrottledError. The attempt is nil when throttling is off (its
+// methods take that).
+func (p *Passwords) begin(ctx context.Context, user string, client netip.Addr, now time.Time) (*attempt, error) {
+	if p.throttle == nil {
+		return nil, nil
+	}
+	a, wait := p.throttle.begin(ctx, user, client, now)
+	if a == nil {
+		p.metrics.Throttled()
+		return nil, &ThrottledError{RetryAfter: retryAfter(wait)}
+	}
+	return a, nil
+}
+
+// CheckCode runs verify, a second factor's check, as one attempt at user
+// from client in the same throttle as passwords: verify's errWrong (a
+// wrong code) counts as a failed login, nil as a successful one, and any
+// other error (the factor store is down) as nothing. Throttled, verify is
+// not run.
+func (p *Passwords) CheckCode(ctx context.Context, user string, client netip.Addr, now time.Time, errWrong error, verify func(context.Context) error) error {
+	att, err := p.begin(ctx, user, client, now)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+	err = verify(ctx)
+	cancel()
+	switch {
+	case err == nil:
+		att.succeeded()
+	case !errors.Is(err, errWrong):
+		att.release()
+	}
+	return err
 }

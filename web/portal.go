@@ -43,6 +43,10 @@ type Config struct {
 	// the user, and the portal takes a ticket whose session has ended for
 	// none. A login whose session cannot be recorded fails (503).
 	Sessions Sessions
+	// MFA, when set, asks users who have a second factor (and, with
+	// Required, everyone) for a code after the password, and offers
+	// /account/security to enroll and remove one.
+	MFA *MFAConfig
 	// Cookie is where the ticket cookie lives.
 	Cookie CookieConfig
 	// BackArg names the destination parameter (TKTAuthBackArgName);

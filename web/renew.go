@@ -31,6 +31,10 @@ type RenewConfig struct {
 	// request whose ticket is due for refresh waits this long, then goes
 	// on with its ticket as it is.
 	Timeout time.Duration
+	// Keep are tokens no store grants (the second-factor token): a
+	// renewed ticket keeps those the old one carried, and a store group
+	// of the same name is dropped.
+	Keep []string
 	// Logger gets a line for every ticket not renewed (a deleted user at
 	// info level, a store that cannot say at warning level at most once a
 	// minute and at debug level in between); nil discards.
@@ -63,7 +67,12 @@ func NewRenew(c RenewConfig) (tkthttp.Renew, error) {
 	if c.Timeout < 0 {
 		return nil, errors.New("renew: timeout must not be negative")
 	}
-	rn := &renewer{lookup: l, timeout: cmp.Or(c.Timeout, defaultStoreTimeout), log: c.Logger}
+	for _, k := range c.Keep {
+		if err := ticket.CheckRequiredToken(k); err != nil {
+			return nil, fmt.Errorf("renew: kept token: %w", err)
+		}
+	}
+	rn := &renewer{lookup: l, timeout: cmp.Or(c.Timeout, defaultStoreTimeout), log: c.Logger, keep: c.Keep}
 	if rn.log == nil {
 		rn.log = slog.New(slog.DiscardHandler)
 	}
@@ -80,6 +89,7 @@ func NewRenew(c RenewConfig) (tkthttp.Renew, error) {
 type renewer struct {
 	lookup  authsrc.Lookuper
 	guest   *tkthttp.GuestUser // nil: no guests
+	keep    []string
 	timeout time.Duration
 	log     *slog.Logger
 	warned  atomic.Int64 // when an outage was last logged as a warning, UnixNano
@@ -95,7 +105,13 @@ func (rn *renewer) renew(ctx context.Context, t ticket.Ticket) (ticket.Ticket, e
 	switch {
 	case err == nil:
 		id.User = t.UID // the ticket's name stays, whatever the store's spelling
-		return ticketFor(ctx, rn.log, id, t.UID, t.Time), nil
+		n := ticketFor(ctx, rn.log, authsrc.WithoutGroupsOf(id, rn.keep...), t.UID, t.Time)
+		for _, k := range rn.keep {
+			if t.Tokens.Has(k) {
+				n.Tokens = withToken(n.Tokens, k)
+			}
+		}
+		return n, nil
 	case errors.Is(err, authsrc.ErrNoSuchUser) && !errors.Is(err, authsrc.ErrUnavailable):
 		rn.log.LogAttrs(ctx, slog.LevelInfo, "ticket not re-issued: the user no longer exists",
 			slog.String("user", t.UID))

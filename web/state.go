@@ -48,6 +48,7 @@ type state struct {
 	guest        guestUser
 	throttle     *throttler // nil when disabled
 	passwords    *Passwords
+	mfa          *mfaSettings // nil: no second factor
 	clients      tkthttp.ClientAddrConfig
 	assets       *assets
 	log          *slog.Logger
@@ -147,6 +148,9 @@ func newState(o Config, prev *state) (*state, error) {
 		}
 	}
 	s.passwords = &Passwords{source: o.Source, throttle: s.throttle, timeout: cmp.Or(o.StoreTimeout, defaultStoreTimeout), metrics: s.metrics}
+	if s.mfa, err = newMFASettings(o.MFA, o.Ticket.Secret); err != nil {
+		errs = append(errs, err)
+	}
 	if s.assets, err = loadAssets(o.TemplateDir); err != nil {
 		errs = append(errs, fmt.Errorf("templates: %w", err))
 	}
@@ -177,6 +181,10 @@ func (c CookieConfig) validate() error {
 	return errors.Join(errs...)
 }
 
+// contentSecurityPolicy is every page's; the pages that show a QR code
+// add data: images (allowInlineImages).
+const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'"
+
 // routes builds the handler: every POST passes the cross-origin check, and
 // every response carries the security headers.
 func (s *state) routes() http.Handler {
@@ -185,10 +193,17 @@ func (s *state) routes() http.Handler {
 	mux.HandleFunc("POST /login", s.loginSubmit)
 	mux.HandleFunc("GET /logout", s.logout)
 	mux.HandleFunc("POST /logout", s.logout)
+	mux.HandleFunc("POST /login/code", s.codeSubmit)
+	mux.HandleFunc("POST /login/passkey", s.passkeySubmit)
+	mux.HandleFunc("GET /account/security", s.security)
+	mux.HandleFunc("POST /account/security", s.securitySubmit)
 	mux.HandleFunc("GET /{$}", s.home)
 	mux.HandleFunc("GET /static/{name}", s.static)
 	mux.HandleFunc("/login", s.methodNotAllowed("GET, HEAD, POST"))
 	mux.HandleFunc("/logout", s.methodNotAllowed("GET, HEAD, POST"))
+	mux.HandleFunc("/login/code", s.methodNotAllowed("POST"))
+	mux.HandleFunc("/login/passkey", s.methodNotAllowed("POST"))
+	mux.HandleFunc(securityPath, s.methodNotAllowed("GET, HEAD, POST"))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusNotFound, reasonNotFound)
 	})
@@ -207,7 +222,7 @@ func (s *state) methodNotAllowed(allow string) http.HandlerFunc {
 // crossOrigin answers a POST that http.CrossOriginProtection refused.
 func (s *state) crossOrigin(w http.ResponseWriter, r *http.Request) {
 	ci := s.clients.Origin(r)
-	if r.URL.Path == "/login" {
+	if strings.HasPrefix(r.URL.Path, "/login") {
 		s.metrics.Login(resultCSRF)
 	}
 	s.log.WarnContext(r.Context(), "cross-origin request refused",
@@ -234,7 +249,7 @@ func (s *state) securityHeaders(next http.Handler) http.Handler {
 		if s.cfg.HSTS != "" && s.clients.Origin(r).HTTPS {
 			h.Set("Strict-Transport-Security", s.cfg.HSTS)
 		}
-		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'")
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Content-Type-Options", "nosniff")

@@ -204,6 +204,9 @@ func (a *attempt) fallBack() { a.store = a.t.local }
 // token: the real user signing in from a new network must not hand an
 // attacker elsewhere the next guess.
 func (a *attempt) succeeded() {
+	if a == nil {
+		return // throttling is off
+	}
 	a.giveBack(netBucket)
 	if s := a.took[pairBucket]; s != nil {
 		_ = s.Drop(a.ctx, bucketKinds[pairBucket], a.keys[pairBucket])
@@ -222,6 +225,9 @@ func (a *attempt) succeeded() {
 // release gives back the tokens: the attempt did not count (the store was
 // down, or a bucket was empty).
 func (a *attempt) release() {
+	if a == nil {
+		return
+	}
 	for b := range a.took {
 		a.giveBack(bucket(b))
 	}

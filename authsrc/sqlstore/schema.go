@@ -67,12 +67,49 @@ func migrations() []migration {
 			) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
 			},
 		},
+		{
+			// Second factors (factors.go), for users of any store: no
+			// foreign key to tkt_users, since htpasswd and LDAP users have
+			// their factors here too. Keyed by user and kind, so that a
+			// kind with several factors (passkeys) gives each its own id.
+			"sqlite": {
+				`CREATE TABLE IF NOT EXISTS tkt_factors (
+				user_name TEXT NOT NULL,
+				kind TEXT NOT NULL,
+				id TEXT NOT NULL,
+				secret TEXT NOT NULL,
+				last_step BIGINT NOT NULL DEFAULT 0,
+				created_at TIMESTAMP NOT NULL,
+				PRIMARY KEY (user_name, kind, id))`,
+			},
+			"postgres": {
+				`CREATE TABLE IF NOT EXISTS tkt_factors (
+				user_name VARCHAR(256) NOT NULL,
+				kind VARCHAR(32) NOT NULL,
+				id VARCHAR(128) NOT NULL,
+				secret TEXT NOT NULL,
+				last_step BIGINT NOT NULL DEFAULT 0,
+				created_at TIMESTAMPTZ NOT NULL,
+				PRIMARY KEY (user_name, kind, id))`,
+			},
+			"mysql": {
+				`CREATE TABLE IF NOT EXISTS tkt_factors (
+				user_name VARCHAR(256) NOT NULL,
+				kind VARCHAR(32) NOT NULL,
+				id VARCHAR(128) NOT NULL,
+				secret TEXT NOT NULL,
+				last_step BIGINT NOT NULL DEFAULT 0,
+				created_at DATETIME(6) NOT NULL,
+				PRIMARY KEY (user_name, kind, id)
+			) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
+			},
+		},
 	}
 }
 
 // SchemaVersion is the version of tkt's own schema this package writes:
 // len(migrations()).
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 func versionTable(kind string) string {
 	switch kind {

@@ -75,13 +75,17 @@ func (s *Store) SetData(ctx context.Context, name, data string) error {
 	})
 }
 
-// DeleteUser removes a user and their group memberships.
+// DeleteUser removes a user, their group memberships and second factors.
 func (s *Store) DeleteUser(ctx context.Context, name string) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
 		// Explicit rather than relying on ON DELETE CASCADE alone: a
 		// SQLite connection opened without foreign_keys by some other
 		// tool would not cascade.
 		if _, err := s.exec(ctx, tx, "DELETE FROM tkt_user_groups WHERE user_name = ?", name); err != nil {
+			return err
+		}
+		// A later user of the same name must not inherit the factors.
+		if _, err := s.exec(ctx, tx, "DELETE FROM tkt_factors WHERE user_name = ?", name); err != nil {
 			return err
 		}
 		return s.update(ctx, tx, name, "DELETE FROM tkt_users WHERE name = ?", name)

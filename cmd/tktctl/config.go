@@ -150,6 +150,11 @@ func summarize(w io.Writer, c config.Config, env []string) error {
 		}
 		row(k, "%s", line)
 	}
+	mfaLine := "asked of users who enrolled one"
+	if c.MFA.Required {
+		mfaLine = "required of every user"
+	}
+	row("mfa", "%s; token %s, issuer %q, factors in %s, key %s", mfaLine, c.MFA.Token, c.MFA.Issuer, c.FactorStoreName(), c.MFAKeyPath())
 	if c.Redis.Enabled() {
 		outage := c.Redis.OnOutage
 		switch {

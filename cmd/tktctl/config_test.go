@@ -26,6 +26,7 @@ func TestConfigCheck(t *testing.T) {
   cookie     auth_tkt, domain example.com, secure
   redirects  1 allowed host(s), 0 URL-ticket host(s)
   stores     1. sql: SQLite in ./tkt-data (the default)
+  mfa        asked of users who enrolled one; token mfa, issuer "tkt", factors in sqlite tkt-data/users.db, key tkt-data/mfa.key
 `
 	if diff := cmp.Diff(cliResult{Out: want}, r); diff != "" {
 		t.Errorf("good (-want +got)\n%s", diff)

@@ -108,14 +108,7 @@ func openRevocations(ctx context.Context, s *streams, path string) (*shared.Revo
 // openShared connects to the Redis of the tktd configuration at path (or
 // $TKT_CONFIG, or the TKT_... environment) and checks that it answers.
 func openShared(ctx context.Context, s *streams, path string) (*shared.Client, error) {
-	if path == "" {
-		path = s.getenv("TKT_CONFIG") // as tktd reads it
-	}
-	name := path
-	if name == "" {
-		name = "the TKT_... environment"
-	}
-	cfg, err := loadConfig(s, path, name, nil)
+	cfg, err := loadTktdConfig(s, path)
 	if err != nil {
 		return nil, err
 	}
@@ -212,4 +205,17 @@ func revokeAfter(ctx context.Context, s *streams, configPath, user, why string) 
 	}
 	fmt.Fprintf(s.out, "revoked %s's tickets issued up to %s %s\n", printable(user), stamp(m.At), expiry(m))
 	return nil
+}
+
+// loadTktdConfig reads the tktd configuration at path, or at
+// $TKT_CONFIG, or from the TKT_... environment alone, as tktd does.
+func loadTktdConfig(s *streams, path string) (config.Config, error) {
+	if path == "" {
+		path = s.getenv("TKT_CONFIG") // as tktd reads it
+	}
+	name := path
+	if name == "" {
+		name = "the TKT_... environment"
+	}
+	return loadConfig(s, path, name, nil)
 }

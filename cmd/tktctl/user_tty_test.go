@@ -137,3 +137,21 @@ func waitEchoOff(t *testing.T, tty *os.File) {
 		return tio.Lflag&unix.ECHO == 0
 	})
 }
+
+// TestUserTOTPTerminal: on a terminal, enroll shows the URI as a QR code
+// (text blocks an authenticator app can scan off the screen) too.
+func TestUserTOTPTerminal(t *testing.T) {
+	ctl, tty := openPTY(t)
+	var errb bytes.Buffer
+	s := newStreams(strings.NewReader(""), tty, &errb, func(string) string { return "" })
+	if code := run(s, []string{"user", "totp", "enroll", "alice", "--data-dir", t.TempDir()}); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	out := drain(ctl)
+	if !strings.Contains(out, "otpauth://totp/tkt:alice?") || !strings.ContainsAny(out, "▀▄█") {
+		t.Errorf("terminal output has no URI or no QR code:\n%s", out)
+	}
+	if n := strings.Count(out, "█"); n < 50 {
+		t.Errorf("only %d full blocks: not a QR code", n)
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/tkt-sso/tkt/authsrc/cache"
+	"github.com/tkt-sso/tkt/authsrc/mfa"
+	"github.com/tkt-sso/tkt/authsrc/sqlstore"
 	"github.com/tkt-sso/tkt/internal/config"
 	"github.com/tkt-sso/tkt/shared"
 	"github.com/tkt-sso/tkt/ticket"
@@ -50,6 +53,10 @@ type app struct {
 	credentials *shared.CredentialCache
 	// sessions are the server-side sessions, nil unless sessions are on.
 	sessions *shared.Sessions
+	// factors are the users' second factors (tktd serve), opened once;
+	// factorDB is their database, closed with the app.
+	factors  *mfa.Manager
+	factorDB *sqlstore.Store
 	// opsLn is the gate's listener for /metrics and /healthz
 	// (gate.metrics_listen), nil without one.
 	opsLn net.Listener
@@ -81,6 +88,10 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, m *metrics
 		return nil, err
 	}
 	a.basic = a.basicSource(tc)
+	if err = a.openFactors(ctx); err != nil {
+		a.close()
+		return nil, err
+	}
 	a.renew, err = a.renewal()
 	var opts web.Config
 	if err == nil {
@@ -101,6 +112,22 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, m *metrics
 	return a, nil
 }
 
+// openFactors opens the users' second factors: their database (the first
+// sql store with tkt's schema, else the data directory's SQLite file) and
+// the key that seals TOTP secrets (mfa.key_file, else mfa.key in the data
+// directory, made on first start).
+func (a *app) openFactors(ctx context.Context) error {
+	key, err := a.cfg.MFAKey()
+	if err != nil {
+		return fmt.Errorf("mfa: %w", err)
+	}
+	if a.factorDB, err = config.OpenFactorStore(ctx, a.cfg, a.log.With("component", "factors")); err != nil {
+		return fmt.Errorf("mfa: the factor database %s: %w", a.cfg.FactorStoreName(), err)
+	}
+	a.factors, err = mfa.New(mfa.Config{Store: a.factorDB, Key: key, Issuer: a.cfg.MFA.Issuer})
+	return err
+}
+
 // portalConfig maps tktd's configuration onto the portal's.
 func (a *app) portalConfig(tc ticket.Config) (web.Config, error) {
 	c := a.cfg
@@ -116,6 +143,7 @@ func (a *app) portalConfig(tc ticket.Config) (web.Config, error) {
 		Revocation: a.revocation(),
 		Revoke:     a.revoke(),
 		Sessions:   a.sessionStore(),
+		MFA:        &web.MFAConfig{Factors: a.factors, Required: c.MFA.Required, Token: c.MFA.Token},
 		Cookie: web.CookieConfig{
 			Name: c.Cookie.Name, Domain: c.Cookie.Domain, Path: c.Cookie.Path,
 			Secure: c.Cookie.Secure, Expires: c.Cookie.Expires,
@@ -329,7 +357,7 @@ func (a *app) renewal() (tkthttp.Renew, error) {
 		pattern = a.cfg.Guest.User
 	}
 	return web.NewRenew(web.RenewConfig{
-		Source: a.basic, GuestUser: pattern, Timeout: a.cfg.StoreTimeout,
+		Source: a.basic, GuestUser: pattern, Timeout: a.cfg.StoreTimeout, Keep: []string{a.cfg.MFA.Token},
 		Logger: a.log.With("component", "renew"),
 	})
 }
@@ -349,6 +377,9 @@ func (a *app) close() {
 	}
 	if a.shared != nil {
 		a.shared.Close() // and its revocations' follower
+	}
+	if a.factorDB != nil {
+		a.factorDB.Close()
 	}
 	if a.stores == nil {
 		return

@@ -181,3 +181,27 @@ func addAlice(t *testing.T, tktctlBin, data string, groups ...string) {
 		t.Fatalf("tktctl user add: %v\n%s", err, out)
 	}
 }
+
+// askAuth asks tktd at base, as nginx does (/auth/nginx), about a request
+// for original from 127.0.0.1 carrying the ticket cookie (none if "") and,
+// given a user and a password, HTTP Basic. It returns the status and the
+// ticket re-issued, if any.
+func askAuth(t *testing.T, base, original, cookie string, basic ...string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, base+"/auth/nginx", nil)
+	req.Header.Set("X-Original-URL", original)
+	req.Header.Set("X-Forwarded-For", "127.0.0.1")
+	if cookie != "" {
+		req.Header.Set("Cookie", "auth_tkt="+cookie)
+	}
+	if len(basic) == 2 {
+		req.SetBasicAuth(basic[0], basic[1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	fresh, _ := testenv.SetCookieValue(resp, "auth_tkt")
+	return resp.StatusCode, fresh
+}

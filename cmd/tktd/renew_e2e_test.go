@@ -50,20 +50,7 @@ func TestE2ERefreshAsksTheStore(t *testing.T) {
 			"--ip", "127.0.0.1", "--ts", strconv.FormatInt(time.Now().Add(-age).Unix(), 10))
 	}
 	old := mint(61 * time.Minute)
-	ask := func(cookie string) (int, string) {
-		t.Helper()
-		req, _ := http.NewRequest(http.MethodGet, p.base+"/auth/nginx", nil)
-		req.Header.Set("X-Original-URL", "http://127.0.0.1/app")
-		req.Header.Set("X-Forwarded-For", "127.0.0.1")
-		req.Header.Set("Cookie", "auth_tkt="+cookie)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		fresh, _ := testenv.SetCookieValue(resp, "auth_tkt")
-		return resp.StatusCode, fresh
-	}
+	ask := func(cookie string) (int, string) { return askAuth(t, p.base, "http://127.0.0.1/app", cookie) }
 	if status, fresh := ask(old); status != http.StatusOK || fresh != "" {
 		t.Errorf("alice deleted: %d, re-issued %q; want 200 with the old ticket and nothing re-issued", status, fresh)
 	}

@@ -94,7 +94,9 @@ func BuildSource(ctx context.Context, c Config, o BuildConfig) (*Stores, error) 
 		s.list = append(s.list, ost)
 		named = append(named, authsrc.Named{Name: ost.name, Source: src})
 	}
-	s.Source = authsrc.Chain(named...)
+	// The second-factor token is the portal's to grant: a store group of
+	// that name never reaches a ticket, by login, HTTP Basic or refresh.
+	s.Source = authsrc.WithoutGroups(authsrc.Chain(named...), c.MFA.Token)
 	return s, nil
 }
 

@@ -97,6 +97,8 @@ type Config struct {
 	Redis Redis `koanf:"redis"`
 	// Sessions records a server-side session per login, in Redis.
 	Sessions Sessions `koanf:"sessions"`
+	// MFA configures the second factor at the portal.
+	MFA MFA `koanf:"mfa"`
 	// Stores are the user stores, asked in order. Empty means the SQLite
 	// store in DataDir.
 	Stores []Store `koanf:"-"`
@@ -264,6 +266,7 @@ func Defaults() Config {
 			ResyncInterval: shared.DefaultResyncInterval,
 		},
 		BearerTickets: true,
+		MFA:           MFA{Issuer: DefaultMFAIssuer, Token: DefaultMFAToken},
 	}
 }
 

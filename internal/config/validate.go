@@ -29,6 +29,7 @@ func (c Config) Validate() error {
 	c.validateForwardAuth(&p)
 	c.validateRedis(&p)
 	c.validateSessions(&p)
+	c.validateMFA(&p)
 	return p.err()
 }
 

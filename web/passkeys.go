@@ -1,0 +1,375 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/go-webauthn/webauthn/protocol"
+	"github.com/go-webauthn/webauthn/webauthn"
+
+	"github.com/tkt-sso/tkt/authsrc"
+	"github.com/tkt-sso/tkt/authsrc/mfa"
+	"github.com/tkt-sso/tkt/ticket/tkthttp"
+)
+
+// Passkeys (WebAuthn) are a second factor beside TOTP, kept in the same
+// factor store: registered at /account/security, used on the code page
+// of a login. The browser side is static/passkey.js; a ceremony's server
+// side (go-webauthn's SessionData) travels signed in the page's state, as
+// the login's does, so no instance keeps anything between the two
+// requests.
+
+// maxCredentialJSON bounds a browser's credential response.
+const maxCredentialJSON = 8 << 10
+
+// errPasskey is a passkey that did not prove anything: the wrong one,
+// a bad signature, a replayed challenge. It counts as a wrong code.
+var errPasskey = errors.New("the passkey was not accepted")
+
+// relyingParty is the WebAuthn relying party of the portal as the browser
+// reached it: the host name is the RP ID, the origin the page's.
+// Passkeys are bound to that name: a portal reached under several names
+// has passkeys per name.
+func (s *state) relyingParty(r *http.Request, ci tkthttp.ClientOrigin) (*webauthn.WebAuthn, error) {
+	host := r.Host
+	name := host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		name = h
+	}
+	scheme := "http"
+	if ci.HTTPS {
+		scheme = "https"
+	}
+	return webauthn.New(&webauthn.Config{RPID: name, RPDisplayName: s.title, RPOrigins: []string{scheme + "://" + host}})
+}
+
+// withCeremony is ms carrying a ceremony's session, signed.
+func (s *state) withCeremony(ms mfaState, sd *webauthn.SessionData) (string, error) {
+	b, err := json.Marshal(sd)
+	if err != nil {
+		return "", err
+	}
+	ms.Ceremony = b
+	return ms.sign(s.mfa.key), nil
+}
+
+// ceremonyOf reads the ceremony session a state carries.
+func ceremonyOf(ms mfaState) (webauthn.SessionData, error) {
+	var sd webauthn.SessionData
+	if len(ms.Ceremony) == 0 {
+		return sd, errMFAState
+	}
+	err := json.Unmarshal(ms.Ceremony, &sd)
+	return sd, err
+}
+
+// passkeyOffer fills in d the options and state of a passkey sign-in for
+// the user of ms, when they have passkeys; errors leave the offer out.
+func (s *state) passkeyOffer(r *http.Request, ci tkthttp.ClientOrigin, ms mfaState, d *pageData) {
+	u, err := s.mfa.factors.PasskeyUser(r.Context(), ms.User)
+	if err != nil || len(u.Credentials) == 0 {
+		return
+	}
+	wa, err := s.relyingParty(r, ci)
+	var opts *protocol.CredentialAssertion
+	var sd *webauthn.SessionData
+	if err == nil {
+		opts, sd, err = wa.BeginLogin(u)
+	}
+	var raw []byte
+	if err == nil {
+		raw, err = json.Marshal(opts)
+	}
+	if err == nil {
+		d.PasskeyState, err = s.withCeremony(ms, sd)
+	}
+	if err != nil {
+		s.log.WarnContext(r.Context(), "a passkey sign-in cannot be offered", "user", ms.User, "err", err)
+		return
+	}
+	d.PasskeyOptions = string(raw)
+}
+
+// allowScripts lets the page load the portal's own scripts (passkey.js).
+func allowScripts(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", strings.Replace(h.Get("Content-Security-Policy"), "default-src 'none';", "default-src 'none'; script-src 'self';", 1))
+}
+
+// passkeySubmit is POST /login/passkey: the second step of a login done
+// with a passkey instead of a code. It counts in the throttle like a code.
+func (s *state) passkeySubmit(w http.ResponseWriter, r *http.Request) {
+	ci, now := s.clients.Origin(r), s.now()
+	back, ok := s.stepForm(w, r, ci)
+	if !ok {
+		return
+	}
+	ms, err := parseMFAState(r.PostForm.Get("state"), s.mfa.key, ci.Addr, now)
+	var sd webauthn.SessionData
+	if err == nil {
+		sd, err = ceremonyOf(ms)
+	}
+	if err != nil {
+		s.logAttempt(r, slog.LevelWarn, resultBadRequest, "passkey step: "+err.Error(), "", ci)
+		s.loginPage(w, r, ci, http.StatusBadRequest, reasonStepExpired, back.url)
+		return
+	}
+	if ms.Discoverable {
+		s.passkeySignIn(w, r, ci, now, sd, back)
+		return
+	}
+	codeState := ms
+	codeState.Ceremony = nil
+	again := func(status int, rs reason, edit ...func(*pageData)) {
+		s.codePage(w, r, status, rs, codeState, codeState.sign(s.mfa.key), back.url, edit...)
+	}
+	err = s.passwords.CheckCode(r.Context(), ms.User, ci.Addr, now, errPasskey, func(ctx context.Context) error {
+		return s.checkPasskey(ctx, r, ci, ms.User, sd)
+	})
+	if s.factorFailed(w, r, ci, ms.User, err, errPasskey, reasonBadPasskey, again) {
+		return
+	}
+	t, ok := s.factorTicket(r, ci, now, ms, again)
+	if ok && s.issue(w, r, ci, now, t, back) {
+		s.logAttempt(r, slog.LevelInfo, resultOK, "password and passkey", t.UID, ci)
+	}
+}
+
+// checkPasskey verifies the assertion in the form's credential field
+// against user's passkeys and the ceremony sd, and stores the passkey's
+// new sign count. It answers errPasskey for anything the browser sent
+// wrong, or the store's error.
+func (s *state) checkPasskey(ctx context.Context, r *http.Request, ci tkthttp.ClientOrigin, user string, sd webauthn.SessionData) error {
+	raw := r.PostForm.Get("credential")
+	if raw == "" || len(raw) > maxCredentialJSON {
+		return errPasskey
+	}
+	parsed, err := protocol.ParseCredentialRequestResponseBytes([]byte(raw))
+	if err != nil {
+		return errPasskey
+	}
+	u, err := s.mfa.factors.PasskeyUser(ctx, user)
+	if err != nil {
+		return err
+	}
+	wa, err := s.relyingParty(r, ci)
+	if err != nil {
+		return err
+	}
+	c, err := wa.ValidateLogin(u, sd, parsed)
+	if err != nil {
+		return errPasskey
+	}
+	return s.mfa.factors.AddPasskey(ctx, user, c)
+}
+
+// passkeyRegistration is the security page's "Add a passkey": the options
+// for the browser and the ceremony in the state.
+func (s *state) passkeyRegistration(r *http.Request, ci tkthttp.ClientOrigin, now time.Time, user string) (options, state string, err error) {
+	u, err := s.mfa.factors.PasskeyUser(r.Context(), user)
+	if err != nil {
+		return "", "", err
+	}
+	wa, err := s.relyingParty(r, ci)
+	if err != nil {
+		return "", "", err
+	}
+	var exclude []protocol.CredentialDescriptor
+	for _, c := range u.Credentials {
+		exclude = append(exclude, c.Descriptor())
+	}
+	opts, sd, err := wa.BeginRegistration(u, webauthn.WithExclusions(exclude), webauthn.WithResidentKeyRequirement(protocol.ResidentKeyRequirementPreferred))
+	if err != nil {
+		return "", "", err
+	}
+	raw, err := json.Marshal(opts)
+	if err != nil {
+		return "", "", err
+	}
+	state, err = s.withCeremony(mfaState{User: user, Client: ci.Addr.String(), At: now.Unix()}, sd)
+	return string(raw), state, err
+}
+
+// finishPasskey is the security page's action=passkey-finish: the
+// browser's new credential, checked against the ceremony, becomes one of
+// the user's passkeys.
+func (s *state) finishPasskey(r *http.Request, ci tkthttp.ClientOrigin, now time.Time, user string) error {
+	ms, err := parseMFAState(r.PostForm.Get("state"), s.mfa.key, ci.Addr, now)
+	if err != nil || ms.User != user {
+		return errPasskey
+	}
+	sd, err := ceremonyOf(ms)
+	if err != nil {
+		return errPasskey
+	}
+	raw := r.PostForm.Get("credential")
+	if raw == "" || len(raw) > maxCredentialJSON {
+		return errPasskey
+	}
+	parsed, err := protocol.ParseCredentialCreationResponseBytes([]byte(raw))
+	if err != nil {
+		return errPasskey
+	}
+	u, err := s.mfa.factors.PasskeyUser(r.Context(), user)
+	if err != nil {
+		return err
+	}
+	wa, err := s.relyingParty(r, ci)
+	if err != nil {
+		return err
+	}
+	c, err := wa.CreateCredential(u, sd, parsed)
+	if err != nil {
+		return errPasskey
+	}
+	return s.mfa.factors.AddPasskey(r.Context(), user, c)
+}
+
+// passkeyViews lists user's passkeys for the page.
+func passkeyViews(ps []mfa.Passkey) []PasskeyView {
+	out := make([]PasskeyView, len(ps))
+	for i, p := range ps {
+		out[i] = PasskeyView{ID: p.ID, Created: p.Created.Format("2006-01-02 15:04 MST")}
+	}
+	return out
+}
+
+// PasskeyView is a passkey as the security page lists it.
+type PasskeyView struct {
+	ID      string // what action=passkey-remove takes
+	Created string
+}
+
+// loginPage renders the login form for reason rs, with the passkey
+// sign-in when it can be offered.
+func (s *state) loginPage(w http.ResponseWriter, r *http.Request, ci tkthttp.ClientOrigin, status int, rs reason, back string, edit ...func(*pageData)) {
+	d := s.page(rs)
+	d.Back = back
+	for _, e := range edit {
+		e(&d)
+	}
+	if s.passkeySignInOffer(r, ci, &d) {
+		allowScripts(w)
+	}
+	http.SetCookie(w, portalCookie(probeCookie, "1", ci, 0))
+	s.render(w, r, status, pageLogin, d)
+}
+
+// passkeySignInOffer fills in d a sign-in with a passkey instead of the
+// password: a discoverable-credential ceremony, whose passkey names its
+// user. It needs a store that can say who a user is without the password
+// (authsrc.Lookuper), for the ticket's groups and data.
+func (s *state) passkeySignInOffer(r *http.Request, ci tkthttp.ClientOrigin, d *pageData) bool {
+	if s.mfa == nil {
+		return false
+	}
+	if _, ok := s.cfg.Source.(authsrc.Lookuper); !ok {
+		return false
+	}
+	wa, err := s.relyingParty(r, ci)
+	var opts *protocol.CredentialAssertion
+	var sd *webauthn.SessionData
+	if err == nil {
+		opts, sd, err = wa.BeginDiscoverableLogin(webauthn.WithUserVerification(protocol.VerificationRequired))
+	}
+	var raw []byte
+	if err == nil {
+		raw, err = json.Marshal(opts)
+	}
+	if err == nil {
+		d.PasskeyState, err = s.withCeremony(mfaState{Client: ci.Addr.String(), At: s.now().Unix(), Discoverable: true}, sd)
+	}
+	if err != nil {
+		s.log.WarnContext(r.Context(), "a passkey sign-in cannot be offered", "err", err)
+		return false
+	}
+	d.PasskeyOptions = string(raw)
+	return true
+}
+
+// passkeySignIn finishes a sign-in with a passkey alone: the passkey
+// names its user, proves possession and (user verification required) the
+// device's PIN or biometrics, so the ticket carries the mfa token. The
+// store says who the user is now, as at a refresh. Guessing a signature is
+// hopeless, so no throttle is spent before the user is known.
+func (s *state) passkeySignIn(w http.ResponseWriter, r *http.Request, ci tkthttp.ClientOrigin, now time.Time, sd webauthn.SessionData, back target) {
+	ctx := r.Context()
+	fail := func(status int, rs reason, why, user string) {
+		level := slog.LevelWarn
+		if status >= 500 {
+			level = slog.LevelError
+		}
+		res := resultInvalid
+		if status >= 500 {
+			res = resultUnavailable
+		}
+		s.logAttempt(r, level, res, why, user, ci)
+		s.loginPage(w, r, ci, status, rs, back.url)
+	}
+	raw := r.PostForm.Get("credential")
+	parsed, err := protocol.ParseCredentialRequestResponseBytes([]byte(raw))
+	if raw == "" || len(raw) > maxCredentialJSON || err != nil {
+		fail(http.StatusUnauthorized, reasonBadPasskey, "passkey sign-in: an unreadable answer", "")
+		return
+	}
+	wa, err := s.relyingParty(r, ci)
+	if err != nil {
+		fail(http.StatusInternalServerError, reasonUnavailable, "passkey sign-in: "+err.Error(), "")
+		return
+	}
+	var storeErr error
+	user, c, err := wa.ValidatePasskeyLogin(func(rawID, handle []byte) (webauthn.User, error) {
+		owner, err := s.mfa.factors.PasskeyOwner(ctx, rawID)
+		if err != nil {
+			storeErr = err
+			return nil, err
+		}
+		if owner == "" || !bytes.Equal(handle, mfa.UserHandle(owner)) {
+			return nil, errPasskey
+		}
+		u, err := s.mfa.factors.PasskeyUser(ctx, owner)
+		storeErr = err
+		return u, err
+	}, sd, parsed)
+	switch {
+	case storeErr != nil:
+		fail(http.StatusServiceUnavailable, reasonUnavailable, "passkey sign-in: "+storeErr.Error(), "")
+		return
+	case err != nil:
+		fail(http.StatusUnauthorized, reasonBadPasskey, "passkey sign-in: the passkey was not accepted", "")
+		return
+	}
+	name := user.WebAuthnName()
+	lctx, cancel := context.WithTimeout(ctx, s.passwords.timeout)
+	id, err := s.cfg.Source.(authsrc.Lookuper).Lookup(lctx, name)
+	cancel()
+	switch {
+	case errors.Is(err, authsrc.ErrNoSuchUser) && !errors.Is(err, authsrc.ErrUnavailable):
+		fail(http.StatusUnauthorized, reasonBadPasskey, "passkey sign-in: the passkey's user is in no store", name)
+		return
+	case err != nil:
+		fail(http.StatusServiceUnavailable, reasonUnavailable, "passkey sign-in: "+err.Error(), name)
+		return
+	}
+	if err := s.mfa.factors.AddPasskey(ctx, name, c); err != nil {
+		fail(http.StatusServiceUnavailable, reasonUnavailable, "passkey sign-in: "+err.Error(), name)
+		return
+	}
+	t := ticketFor(ctx, s.log, authsrc.WithoutGroupsOf(id, s.mfa.token), name, now)
+	t.UID = name // the passkey's user, whatever the store's spelling
+	t.Tokens = withToken(t.Tokens, s.mfa.token)
+	if t, err = s.proven(r, ci, now, t); err != nil {
+		fail(http.StatusServiceUnavailable, reasonNoSession, "the session could not be recorded: "+err.Error(), name)
+		return
+	}
+	if s.issue(w, r, ci, now, t, back) {
+		s.logAttempt(r, slog.LevelInfo, resultOK, "passkey", name, ci)
+	}
+}
