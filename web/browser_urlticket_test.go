@@ -41,15 +41,15 @@ func docsNginx(t *testing.T, tktd, app string) string {
 		switch {
 		case strings.HasPrefix(block, "server {"):
 			server = block
-		case strings.Contains(block, "location ~ ^/(login|logout|static/)"):
+		case strings.Contains(block, "location ~ ^/(login|logout|static/|account/)"):
 			portal = block
 		}
 	}
-	if server == "" || portal == "" && !strings.Contains(server, "location ~ ^/(login|logout|static/)") {
+	if server == "" || portal == "" && !strings.Contains(server, "location ~ ^/(login|logout|static/|account/)") {
 		t.Fatal("docs/proxies.md: no nginx server block, or no block handing the portal's pages to tktd")
 	}
 	conf := server
-	if !strings.Contains(server, "location ~ ^/(login|logout|static/)") {
+	if !strings.Contains(server, "location ~ ^/(login|logout|static/|account/)") {
 		end := strings.LastIndex(server, "}")
 		conf = server[:end] + portal + "}\n"
 	}

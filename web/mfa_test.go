@@ -124,8 +124,10 @@ func TestMFALogin(t *testing.T) {
 	if loc := w.Header().Get("Location"); loc != testBackURL {
 		t.Errorf("redirect to %q", loc)
 	}
-	if tk := f.issued(w); tk.UID != "alice" || tk.Tokens != "admin,staff,mfa" {
+	if tk := f.issued(w); tk.UID != "alice" || tk.Tokens.Groups() != "admin,staff,mfa" {
 		t.Errorf("ticket %+v; want alice with admin,staff,mfa", tk)
+	} else if at, ok := tk.Tokens.AuthTime(); !ok || !at.Equal(f.now) {
+		t.Errorf("ticket %+v: auth time %v, %v; want the code's time, %v", tk, at, ok, f.now)
 	}
 	expect("the same code again", f.code(state, f.totp(f.key, -1), nil), http.StatusUnauthorized)
 	now := f.totp(f.key, 0)
@@ -226,7 +228,7 @@ func TestMFAStoreGroup(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := f.login("bob", bobPass, testBackURL)
-	if tk := f.issued(w); tk.Tokens != "staff" {
+	if tk := f.issued(w); tk.Tokens.Groups() != "staff" {
 		t.Errorf("bob in a group named mfa: tokens %q", tk.Tokens)
 	}
 }

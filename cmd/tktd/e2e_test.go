@@ -100,6 +100,9 @@ func startCommand(t *testing.T, bin string, env []string, command, health string
 	p := &tktdProcess{logs: &testenv.SyncBuffer{}, base: "http://" + addr, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, append([]string{command, "--listen", addr}, args...)...)
 	p.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
+	// A directory of its own: the default data_dir (./tkt-data, where the
+	// second factors live) must not land in the source tree.
+	p.cmd.Dir = t.TempDir()
 	p.cmd.Stderr = p.logs
 	p.cmd.Stdout = p.logs
 	if err := p.cmd.Start(); err != nil {

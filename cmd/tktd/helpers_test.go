@@ -125,7 +125,7 @@ stores:
 // portalLocations hands the portal's pages to tktd, so the login page
 // lives on the application's host, as /auth's default login_url expects.
 const portalLocations = `
-	location ~ ^/(login|logout|static/) {
+	location ~ ^/(login|logout|static/|account/) {
 		proxy_pass http://%[1]s;
 		proxy_set_header Host $http_host;
 		proxy_set_header X-Forwarded-For $remote_addr;
