@@ -97,7 +97,13 @@ func startCommand(t *testing.T, bin string, env []string, command, health string
 	if i := slices.Index(args, "--listen"); i >= 0 && i+1 < len(args) {
 		addr = args[i+1]
 	}
-	p := &tktdProcess{logs: &testenv.SyncBuffer{}, base: "http://" + addr, done: make(chan struct{})}
+	base := addr
+	// A listener on every interface (":PORT", "0.0.0.0:PORT") is
+	// reached on loopback.
+	if host, port, err := net.SplitHostPort(addr); err == nil && (host == "" || host == "0.0.0.0" || host == "::") {
+		base = "127.0.0.1:" + port
+	}
+	p := &tktdProcess{logs: &testenv.SyncBuffer{}, base: "http://" + base, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, append([]string{command, "--listen", addr}, args...)...)
 	p.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
 	p.cmd.Stderr = p.logs

@@ -214,6 +214,12 @@ type Server struct {
 	// ReloadInterval is how often secret, htpasswd, template and TLS files
 	// are checked for changes; 0 turns the watch off (SIGHUP still works).
 	ReloadInterval time.Duration `koanf:"reload_interval"`
+	// MetricsListen, when set, is a host:port of its own where tktd serve
+	// answers /metrics, /healthz and /readyz, and /metrics leaves the
+	// portal's listener, which users (and anyone, when it faces the
+	// internet) reach. Empty keeps /metrics on the portal's listener, as
+	// configurations written before this setting expect.
+	MetricsListen string `koanf:"metrics_listen"`
 }
 
 // Log configures log/slog output.

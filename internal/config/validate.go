@@ -40,6 +40,13 @@ func (c Config) validateServer(p *problems) {
 	} else if host != "" && !validListenHost(host) {
 		p.add("listen", "bad host %q", host)
 	}
+	if c.Server.MetricsListen != "" {
+		if _, _, err := net.SplitHostPort(c.Server.MetricsListen); err != nil {
+			p.add("server.metrics_listen", "%q is not host:port (e.g. 127.0.0.1:9100)", c.Server.MetricsListen)
+		} else if c.Server.MetricsListen == c.Listen {
+			p.add("server.metrics_listen", "%q is the portal's own listen address: give /metrics an address of its own, or leave server.metrics_listen empty", c.Listen)
+		}
+	}
 	switch {
 	case c.TLS.CertFile == "" && c.TLS.KeyFile != "":
 		p.add("tls.cert_file", "missing: tls.key_file is set")
