@@ -97,6 +97,8 @@ type Config struct {
 	Redis Redis `koanf:"redis"`
 	// Sessions records a server-side session per login, in Redis.
 	Sessions Sessions `koanf:"sessions"`
+	// Passwords rules the passwords tkt sets (tktctl user add and passwd).
+	Passwords Passwords `koanf:"passwords"`
 	// Stores are the user stores, asked in order. Empty means the SQLite
 	// store in DataDir.
 	Stores []Store `koanf:"-"`
@@ -222,6 +224,17 @@ type Server struct {
 	MetricsListen string `koanf:"metrics_listen"`
 }
 
+// DefaultPasswordMinLength is NIST SP 800-63B's least length for a
+// password a person chooses (section 5.1.1.2).
+const DefaultPasswordMinLength = 8
+
+// Passwords rules the passwords tkt sets in its own store.
+type Passwords struct {
+	// MinLength is the fewest characters (Unicode characters, not bytes)
+	// a new password may have.
+	MinLength int `koanf:"min_length"`
+}
+
 // Log configures log/slog output.
 type Log struct {
 	// Level is debug, info, warn or error.
@@ -270,6 +283,7 @@ func Defaults() Config {
 			ResyncInterval: shared.DefaultResyncInterval,
 		},
 		BearerTickets: true,
+		Passwords:     Passwords{MinLength: DefaultPasswordMinLength},
 	}
 }
 

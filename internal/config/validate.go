@@ -104,6 +104,9 @@ func (c Config) validateServer(p *problems) {
 	default:
 		p.add("log.access", "unknown access log level %q: want info, debug or off", c.Log.Access)
 	}
+	if n := c.Passwords.MinLength; n < 1 || n > 64 {
+		p.add("passwords.min_length", "%d is outside 1 to 64 (default %d)", n, DefaultPasswordMinLength)
+	}
 	if c.Log.AccessRate < 0 {
 		p.add("log.access_rate", "must not be negative (0 means no cap)")
 	}
