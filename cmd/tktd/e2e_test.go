@@ -60,7 +60,7 @@ func buildBinaries(t *testing.T) (tktd, tktctl string) {
 }
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := testenv.Run(m)
 	if bins.dir != "" {
 		os.RemoveAll(bins.dir)
 	}
