@@ -41,7 +41,8 @@ dropping requests; whatever fails to load keeps its previous state.
 Endpoints: /login, /logout and / (the portal); /auth, /auth/nginx and
 /auth/envoy/ (forward auth for reverse proxies, see docs/proxies.md);
 /healthz (the process is up), /readyz (the user stores answer), /metrics
-(Prometheus).`,
+(Prometheus). server.metrics_listen (TKT_SERVER_METRICS_LISTEN) moves
+/metrics to an address of its own, where /healthz and /readyz answer too.`,
 		Example: `  tktd serve
   tktd serve --listen 0.0.0.0:8443 --config /etc/tkt/tktd.yaml`,
 		Args: cobra.NoArgs,
