@@ -69,7 +69,7 @@ stderr), 2 usage error.`,
 			var unknownEnv []string
 			if !noEnv {
 				var typos error
-				typos, unknownEnv = config.CheckEnv(s.environList())
+				unknownEnv, typos = config.CheckEnv(s.environList())
 				err = errors.Join(err, typos)
 			}
 			if err != nil {

@@ -91,7 +91,7 @@ func runApp(ctx context.Context, e *env, configPath string, fs *pflag.FlagSet,
 	defer stop()
 
 	cfg, err := config.LoadWithFlags(configPath, e.getenv, fs)
-	typos, unknownEnv := config.CheckEnv(e.environList())
+	unknownEnv, typos := config.CheckEnv(e.environList())
 	if err := errors.Join(err, typos); err != nil {
 		return &configError{err}
 	}

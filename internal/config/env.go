@@ -10,11 +10,11 @@ import (
 // os.Environ gives them) that name no setting, since Load only looks up the
 // names it knows and would pass a mistyped one over without a word. A name
 // within a typo of a setting's variable is an error naming that variable
-// ("TKT_LISTN: not a setting (did you mean TKT_LISTEN?)"), as an unknown
-// YAML key is. Any other is returned in unknown, to be warned about: the
-// prefix is shared with tktctl's own variables and with the test
-// harnesses', which must not stop tktd.
-func CheckEnv(environ []string) (typos error, unknown []string) {
+// ("TKT_LISTN: not a setting (did you mean TKT_LISTEN?)") in typos, as
+// an unknown YAML key is. Any other is returned in unknown, to be warned
+// about: the prefix is shared with tktctl's own variables and with the
+// test harnesses', which must not stop tktd.
+func CheckEnv(environ []string) (unknown []string, typos error) {
 	var names []string
 	for _, k := range SettingKeys() {
 		names = append(names, EnvName(k))
@@ -38,7 +38,7 @@ func CheckEnv(environ []string) (typos error, unknown []string) {
 		unknown = append(unknown, name)
 	}
 	slices.Sort(unknown)
-	return p.err(), unknown
+	return unknown, p.err()
 }
 
 // otherEnv reports the TKT_ variables that are not tktd settings but are

@@ -7,7 +7,7 @@ import (
 )
 
 func TestCheckEnv(t *testing.T) {
-	typos, unknown := CheckEnv([]string{
+	unknown, typos := CheckEnv([]string{
 		"PATH=/bin", "TKT_LISTEN=:80", "TKT_LISTN=:81", "TKT_TICKET_DIGST=md5", "TKT_GATE_METRICS_LISTEN=:9",
 		"TKT_SECRET=x", "TKT_CONFIG=a.yaml", "TKT_TEST_REDIS_ADDR=127.0.0.1:1", "TKT_STORES=x",
 		"TKT_SOMETHING_ELSE_ENTIRELY=1", "TKT_SERVER_METRICS_LISTEN=:9100",
