@@ -42,7 +42,10 @@ func newConfigCheckCmd(s *streams) *cobra.Command {
 environment variables applied (unless --no-env), and list every problem at
 once, each with its key path. The files it names (secrets, TLS, htpasswd) must
 exist and be readable, so run it where tktd runs, as tktd's user. FILE "-"
-reads standard input.
+reads standard input. A TKT_ variable one typo away from a setting's is a
+problem, as tktd refuses it too; what tktd would warn about at start (a secret
+file group or others may read, a short secret, a TKT_ variable that names no
+setting) is printed on stderr as a warning.
 
 Exit status: 0 valid (with a summary on stdout), 1 invalid (the problems on
 stderr), 2 usage error.`,
