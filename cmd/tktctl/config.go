@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -41,7 +42,10 @@ func newConfigCheckCmd(s *streams) *cobra.Command {
 environment variables applied (unless --no-env), and list every problem at
 once, each with its key path. The files it names (secrets, TLS, htpasswd) must
 exist and be readable, so run it where tktd runs, as tktd's user. FILE "-"
-reads standard input.
+reads standard input. A TKT_ variable one typo away from a setting's is a
+problem, as tktd refuses it too; what tktd would warn about at start (a secret
+file group or others may read, a short secret, a TKT_ variable that names no
+setting) is printed on stderr as a warning.
 
 Exit status: 0 valid (with a summary on stdout), 1 invalid (the problems on
 stderr), 2 usage error.`,
@@ -65,6 +69,12 @@ stderr), 2 usage error.`,
 			} else {
 				cfg, err = config.Load(path, getenv)
 			}
+			var unknownEnv []string
+			if !noEnv {
+				var typos error
+				unknownEnv, typos = config.CheckEnv(s.environList())
+				err = errors.Join(err, typos)
+			}
 			if err != nil {
 				probs := config.Problems(err)
 				fmt.Fprintf(s.err, "%s: %d problem(s):\n", path, len(probs))
@@ -74,6 +84,13 @@ stderr), 2 usage error.`,
 				return &exitError{code: exitInvalid, err: fmt.Errorf("%s is not a valid tktd configuration", path)}
 			}
 			fmt.Fprintf(s.out, "%s: OK\n", path)
+			// What tktd would warn about at start, it says here too.
+			for _, w := range cfg.SecretWarnings() {
+				fmt.Fprintf(s.err, "%s: warning: %s\n", path, w)
+			}
+			for _, name := range unknownEnv {
+				fmt.Fprintf(s.err, "%s: warning: %s names no setting: tktd ignores it\n", path, name)
+			}
 			return summarize(s.out, cfg, envOverrides(getenv))
 		},
 	}
@@ -194,9 +211,12 @@ stderr: the cookie and the portal have one set of settings where Apache may
 have one per <Location>.
 
 The secrets never go into the YAML: it names the files SECRET-DIR/secret
-(TKTAuthSecret) and SECRET-DIR/secret.old (TKTAuthSecretOld). With
---write-secrets the secrets are written there (mode 0600, never over an
-existing file); otherwise create them yourself.`,
+(TKTAuthSecret) and SECRET-DIR/secret.old (TKTAuthSecretOld), SECRET-DIR being
+--secret-dir, by default /etc/tkt when run as root and otherwise ./tkt-data
+(tktd's data directory, written out as an absolute path). With --write-secrets
+the secrets are written there (mode 0600, never over an existing file) before
+the YAML is printed, and a failure prints no YAML; otherwise create them
+yourself.`,
 		Example: `  tktctl config import-apache /etc/apache2/conf-enabled/auth_tkt.conf > tktd.yaml
   tktctl config import-apache --secret-dir /etc/tkt --write-secrets site.conf > /etc/tkt/tktd.yaml`,
 		Args: cobra.ExactArgs(1),
@@ -210,23 +230,45 @@ existing file); otherwise create them yourself.`,
 				defer f.Close()
 				r = f
 			}
+			if secretDir == "" {
+				wd, err := os.Getwd()
+				if err != nil {
+					return err
+				}
+				secretDir = defaultSecretDir(os.Geteuid(), wd)
+			}
 			im, err := config.ImportApache(r, config.ImportOptions{SecretDir: secretDir})
 			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
-			if _, err := s.out.Write(im.YAML); err != nil {
-				return err
-			}
 			for _, n := range im.Notes {
 				fmt.Fprintf(s.err, "%s: %s\n", args[0], n)
 			}
-			return placeSecrets(s, im.Secrets, secretDir, write)
+			// The secrets first: a YAML naming files that could not be
+			// written must not end up in tktd.yaml as if all went well.
+			if err := placeSecrets(s, im.Secrets, secretDir, write); err != nil {
+				return fmt.Errorf("%w; no YAML printed", err)
+			}
+			_, err = s.out.Write(im.YAML)
+			return err
 		},
 	}
 	fl := c.Flags()
-	fl.StringVar(&secretDir, "secret-dir", config.DefaultSecretDir, "the `DIR` the YAML expects the secret files in")
+	fl.StringVar(&secretDir, "secret-dir", "", "the `DIR` the YAML expects the secret files in (default "+config.DefaultSecretDir+" as root, else ./"+filepath.Base(config.DefaultDataDir)+", tktd's data directory, as an absolute path)")
 	fl.BoolVar(&write, "write-secrets", false, "write the secrets found into the secret files (mode 0600; existing files are left alone)")
 	return c
+}
+
+// defaultSecretDir is where import-apache puts the secret files when
+// --secret-dir does not say: /etc/tkt for root, who can write there; for
+// anyone else tktd's own data directory under wd, where tktd serve looks
+// for its secret without a configuration and the user can write.
+// Absolute, so that the YAML works from any directory.
+func defaultSecretDir(euid int, wd string) string {
+	if euid == 0 {
+		return config.DefaultSecretDir
+	}
+	return filepath.Join(wd, filepath.Clean(config.DefaultDataDir))
 }
 
 // placeSecrets writes the imported secrets, or says where to put them. It

@@ -169,3 +169,64 @@ tktctl: put the value of TKTAuthSecretOld (line 2) into ` + secrets + `/secret.o
 		t.Errorf("missing file: %+v", r)
 	}
 }
+
+// TestConfigCheckWarns: config check says what tktd would warn about at
+// start (a secret file others may read, a short secret, a TKT_ variable
+// naming no setting), and refuses a variable one typo from a setting's, as
+// tktd does.
+func TestConfigCheckWarns(t *testing.T) {
+	dir := t.TempDir()
+	secret := testenv.WriteFile(t, filepath.Join(dir, "secret"), "a secret of twenty bytes\n", 0o644)
+	conf := testenv.WriteFile(t, filepath.Join(dir, "tktd.yaml"), "ticket: {secret_file: "+secret+"}\n", 0o644)
+
+	r := runTktctl(t, map[string]string{"TKT_NOT_OURS_AT_ALL": "1", "TKT_SECRET": "tktctl's own"}, "", "config", "check", conf)
+	wantErr := conf + ": warning: ticket.secret_file: " + secret + ": secret file is readable by group or others; run chmod 600 on it\n" +
+		conf + ": warning: ticket.secret_file: " + secret + ": short secret: tkt generates 32 random bytes (tktctl secret new) (24 bytes)\n" +
+		conf + ": warning: TKT_NOT_OURS_AT_ALL names no setting: tktd ignores it\n"
+	if r.Code != 0 || r.Err != wantErr {
+		t.Errorf("exit %d, stderr:\n%s\nwant:\n%s", r.Code, r.Err, wantErr)
+	}
+
+	r = runTktctl(t, map[string]string{"TKT_TIKET_DIGEST": "md5"}, "", "config", "check", conf)
+	if r.Code != 1 || !strings.Contains(r.Err, "  TKT_TIKET_DIGEST: not a setting (did you mean TKT_TICKET_DIGEST?)\n") {
+		t.Errorf("a mistyped variable: %+v", r)
+	}
+	if r := runTktctl(t, map[string]string{"TKT_TIKET_DIGEST": "md5"}, "", "config", "check", "--no-env", conf); r.Code != 0 {
+		t.Errorf("--no-env looks at the environment: %+v", r)
+	}
+}
+
+func TestDefaultSecretDir(t *testing.T) {
+	if d := defaultSecretDir(0, "/home/alice/site"); d != "/etc/tkt" {
+		t.Errorf("root: %s", d)
+	}
+	if d := defaultSecretDir(1000, "/home/alice/site"); d != "/home/alice/site/tkt-data" {
+		t.Errorf("a user: %s", d)
+	}
+}
+
+// TestConfigImportApacheFails: when the secrets cannot be written, no
+// YAML naming them is printed (it would land in tktd.yaml as if all went
+// well), and the error says so.
+func TestConfigImportApacheFails(t *testing.T) {
+	dir := t.TempDir()
+	notADir := testenv.WriteFile(t, filepath.Join(dir, "file"), "", 0o600)
+	r := runTktctl(t, nil, apacheSnippet, "config", "import-apache", "--secret-dir", filepath.Join(notADir, "secrets"), "--write-secrets", "-")
+	if r.Code != 1 || r.Out != "" || !strings.Contains(r.Err, "not a directory; no YAML printed") {
+		t.Errorf("%+v", r)
+	}
+}
+
+// TestConfigImportApacheGuest: the note about guests comes with
+// TKTAuthGuestLogin on only, never with off.
+func TestConfigImportApacheGuest(t *testing.T) {
+	secrets := "--secret-dir=" + t.TempDir()
+	r := runTktctl(t, nil, "TKTAuthGuestLogin off\n", "config", "import-apache", secrets, "-")
+	if r.Code != 0 || strings.Contains(r.Err, "guest") || !strings.Contains(r.Out, "enabled: false") {
+		t.Errorf("off: %+v", r)
+	}
+	r = runTktctl(t, nil, "TKTAuthGuestLogin on\n", "config", "import-apache", secrets, "-")
+	if r.Code != 0 || !strings.Contains(r.Err, `offer "continue as guest"`) || !strings.Contains(r.Out, "enabled: true") {
+		t.Errorf("on: %+v", r)
+	}
+}

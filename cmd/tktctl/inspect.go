@@ -141,9 +141,10 @@ func formatTicketTime(t time.Time) string {
 
 // readValueArg returns a command's VALUE argument; "-" reads it from stdin,
 // trimmed, so that tickets stay out of the process list and shell history.
+// A pasted cookie pair or Cookie header gives its ticket (pastedValue).
 func readValueArg(s *streams, arg string) (string, error) {
 	if arg != "-" {
-		return arg, nil
+		return pastedValue(arg, ticket.DefaultCookieName), nil
 	}
 	b, err := io.ReadAll(io.LimitReader(s.in, maxStdinValue+1))
 	if err != nil {
@@ -159,7 +160,7 @@ func readValueArg(s *streams, arg string) (string, error) {
 	case strings.ContainsAny(v, "\r\n"):
 		return "", usageError("stdin holds more than one line: want one ticket value")
 	}
-	return v, nil
+	return pastedValue(v, ticket.DefaultCookieName), nil
 }
 
 // emitJSON writes v as one line of JSON. HTML escaping is off: the output

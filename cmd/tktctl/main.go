@@ -7,5 +7,7 @@ import (
 )
 
 func main() {
-	os.Exit(run(newStreams(os.Stdin, os.Stdout, os.Stderr, os.Getenv), os.Args[1:]))
+	s := newStreams(os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	s.environ = os.Environ
+	os.Exit(run(s, os.Args[1:]))
 }

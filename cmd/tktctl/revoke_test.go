@@ -125,11 +125,11 @@ func TestUserChangesRevoke(t *testing.T) {
 	issued := time.Now().Add(-time.Minute)
 	data := filepath.Join(t.TempDir(), "data")
 	for _, u := range []string{"alice", "bob"} {
-		if r := runTktctl(t, nil, "pw\n", "user", "add", u, "--password-stdin", "--data-dir", data, "--bcrypt-cost", "4"); r.Code != 0 {
+		if r := runTktctl(t, nil, "password\n", "user", "add", u, "--password-stdin", "--data-dir", data, "--bcrypt-cost", "4"); r.Code != 0 {
 			t.Fatalf("user add %s: %+v", u, r)
 		}
 	}
-	r := runTktctl(t, env, "pw-2\n", "user", "passwd", "alice", "--password-stdin", "--data-dir", data, "--bcrypt-cost", "4")
+	r := runTktctl(t, env, "password-2\n", "user", "passwd", "alice", "--password-stdin", "--data-dir", data, "--bcrypt-cost", "4")
 	if r.Code != 0 || !strings.Contains(r.Out, "changed the password of alice\nrevoked alice's tickets issued up to ") {
 		t.Errorf("passwd with Redis: %+v", r)
 	}
@@ -142,12 +142,12 @@ func TestUserChangesRevoke(t *testing.T) {
 			return errors.Is(instance.Check(u, issued), tkthttp.ErrRevoked)
 		})
 	}
-	r = runTktctl(t, nil, "pw-3\n", "user", "passwd", "alice", "--password-stdin", "--data-dir", data, "--bcrypt-cost", "4")
+	r = runTktctl(t, nil, "password-3\n", "user", "passwd", "alice", "--password-stdin", "--data-dir", data, "--bcrypt-cost", "4")
 	if r.Code != 0 || r.Out != "changed the password of alice\n" || !strings.Contains(r.Err, "no Redis configured: alice's tickets issued before the password change stay valid") {
 		t.Errorf("passwd without Redis: %+v", r)
 	}
 	down := map[string]string{"TKT_REDIS_URL": "redis://" + testenv.FreeAddr(t) + "/0"}
-	r = runTktctl(t, down, "pw-4\n", "user", "passwd", "alice", "--password-stdin", "--data-dir", data, "--bcrypt-cost", "4")
+	r = runTktctl(t, down, "password-4\n", "user", "passwd", "alice", "--password-stdin", "--data-dir", data, "--bcrypt-cost", "4")
 	if r.Code != 1 || !strings.Contains(r.Err, "the password change is done, but alice's older tickets were not revoked") {
 		t.Errorf("passwd with Redis down: %+v", r)
 	}

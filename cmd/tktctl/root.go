@@ -15,6 +15,16 @@ type streams struct {
 	out    io.Writer
 	err    io.Writer
 	getenv func(string) string
+	// environ lists the environment as os.Environ does, for config
+	// check's look for mistyped TKT_ variables; nil for none.
+	environ func() []string
+}
+
+func (s *streams) environList() []string {
+	if s.environ == nil {
+		return nil
+	}
+	return s.environ()
 }
 
 func newStreams(in io.Reader, out, errw io.Writer, getenv func(string) string) *streams {

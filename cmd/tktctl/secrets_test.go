@@ -26,7 +26,15 @@ func runTktctl(t testing.TB, env map[string]string, stdin string, args ...string
 	t.Helper()
 	var out, errb bytes.Buffer
 	getenv := func(k string) string { return env[k] }
-	code := run(newStreams(strings.NewReader(stdin), &out, &errb, getenv), args)
+	s := newStreams(strings.NewReader(stdin), &out, &errb, getenv)
+	s.environ = func() []string {
+		var l []string
+		for k, v := range env {
+			l = append(l, k+"="+v)
+		}
+		return l
+	}
+	code := run(s, args)
 	return cliResult{Out: out.String(), Err: errb.String(), Code: code}
 }
 

@@ -30,6 +30,11 @@ const defaultDataDir = "./tkt-data"
 type userDB struct {
 	dataDir, driver, dsn string
 	cost                 int
+	// where names the database open opened, and created says that it
+	// made it: user add says both, since a second SQLite file made by
+	// mistake in another directory would otherwise go unnoticed.
+	where   string
+	created bool
 }
 
 func (u *userDB) register(fs *pflag.FlagSet) {
@@ -55,9 +60,11 @@ func (u *userDB) open(cmd *cobra.Command, s *streams, create bool) (*sqlstore.St
 	switch {
 	case driver == "" && dsn == "":
 		file := filepath.Join(u.dataDir, sqlstore.DefaultSQLiteFile)
+		_, statErr := os.Stat(file)
 		if err := userDBState(file, create); err != nil {
 			return nil, err
 		}
+		u.where, u.created = absPath(file), errors.Is(statErr, fs.ErrNotExist)
 		var err error
 		if cfg, err = sqlstore.DataDirConfig(u.dataDir); err != nil {
 			return nil, err
@@ -68,6 +75,7 @@ func (u *userDB) open(cmd *cobra.Command, s *streams, create bool) (*sqlstore.St
 		return nil, usageError("--data-dir is for the SQLite default; it can't be combined with --driver/--dsn")
 	default:
 		cfg = sqlstore.Config{Driver: driver, DSN: dsn}
+		u.where = "the " + driver + " database of the DSN" // the DSN itself may hold a password
 	}
 	if u.cost != 0 {
 		cfg.BcryptCost = u.cost
@@ -151,9 +159,10 @@ as one line from standard input.`,
 
 func newUserAddCmd(s *streams, db *userDB) *cobra.Command {
 	var (
-		groups    []string
-		data      string
-		fromStdin bool
+		groups     []string
+		data       string
+		fromStdin  bool
+		configPath string
 	)
 	c := &cobra.Command{
 		Use:   "add NAME",
@@ -164,17 +173,27 @@ func newUserAddCmd(s *streams, db *userDB) *cobra.Command {
 			return userErr(sqlstore.CheckUserName(args[0]))
 		},
 		RunE: withStore(s, db, true, func(cmd *cobra.Command, st *sqlstore.Store, args []string) error {
-			pw, err := readPassword(s, fromStdin)
+			rules, err := passwordRules(s, configPath)
+			if err != nil {
+				return err
+			}
+			pw, err := readPassword(s, fromStdin, rules)
 			if err != nil {
 				return err
 			}
 			if err := st.AddUser(cmd.Context(), args[0], pw, groups, data); err != nil {
 				return err
 			}
-			fmt.Fprintf(s.out, "added user %s\n", printable(args[0]))
+			fmt.Fprintf(s.out, "added user %s to %s\n", printable(args[0]), db.where)
+			if db.created {
+				dir := filepath.Dir(db.where)
+				fmt.Fprintf(s.err, "tktctl: note: created the user database %s: tktd serve uses it when started in %s, or with --data-dir %s\n",
+					db.where, filepath.Dir(dir), dir)
+			}
 			return nil
 		}),
 	}
+	c.Flags().StringVar(&configPath, "config", "", "the tktd configuration `FILE` whose passwords.min_length applies (default $TKT_CONFIG)")
 	c.Flags().StringSliceVarP(&groups, "group", "g", nil, "group (ticket token) of the user; repeat or separate with commas")
 	c.Flags().StringVar(&data, "data", "", "user data carried in the user's tickets")
 	passwordStdinFlag(c.Flags(), &fromStdin)
@@ -190,7 +209,8 @@ func newUserPasswdCmd(s *streams, db *userDB) *cobra.Command {
 		Long: `Set a user's password. With Redis configured (the redis section of --config, or
 TKT_REDIS_URL), the user's tickets issued before are revoked on every tktd
 instance, as "tktctl revoke NAME" does: whoever held the old password, or a
-ticket got with it, has to log in again.`,
+ticket got with it, has to log in again. The password must be as long as
+passwords.min_length of --config (default 8 characters).`,
 		Args: cobra.ExactArgs(1),
 		RunE: withStore(s, db, false, func(cmd *cobra.Command, st *sqlstore.Store, args []string) error {
 			// Look the user up first so nobody types a password twice for
@@ -198,7 +218,11 @@ ticket got with it, has to log in again.`,
 			if _, err := st.User(cmd.Context(), args[0]); err != nil {
 				return err
 			}
-			pw, err := readPassword(s, fromStdin)
+			rules, err := passwordRules(s, configPath)
+			if err != nil {
+				return err
+			}
+			pw, err := readPassword(s, fromStdin, rules)
 			if err != nil {
 				return err
 			}
@@ -335,7 +359,7 @@ func passwordStdinFlag(fs *pflag.FlagSet, v *bool) {
 // --password-stdin (for scripts), else twice from the terminal without
 // echo. Without a terminal and without the flag, we refuse rather than
 // read a password that is echoed or came from who knows where.
-func readPassword(s *streams, fromStdin bool) (string, error) {
+func readPassword(s *streams, fromStdin bool, rules config.Passwords) (string, error) {
 	var pw string
 	if fromStdin {
 		line, err := bufio.NewReader(s.in).ReadString('\n')
@@ -365,7 +389,37 @@ func readPassword(s *streams, fromStdin bool) (string, error) {
 	if pw == "" {
 		return "", errors.New("empty password")
 	}
+	if err := rules.CheckPassword(pw); err != nil {
+		return "", fmt.Errorf("%w (set in tktd's configuration, given with --config)", err)
+	}
 	return pw, nil
+}
+
+// passwordRules are the passwords settings of the tktd configuration at
+// path (or $TKT_CONFIG) and the TKT_ environment, as tktd reads them; with
+// no file, the defaults and the environment.
+func passwordRules(s *streams, path string) (config.Passwords, error) {
+	if path == "" {
+		path = s.getenv("TKT_CONFIG")
+	}
+	cfg, err := config.Load(path, s.getenv)
+	if err != nil {
+		name := path
+		if name == "" {
+			name = "the TKT_... environment"
+		}
+		return config.Passwords{}, fmt.Errorf("%s is not a valid tktd configuration: %w", name, err)
+	}
+	return cfg.Passwords, nil
+}
+
+// absPath is path made absolute, or path itself when the working
+// directory is gone.
+func absPath(path string) string {
+	if a, err := filepath.Abs(path); err == nil {
+		return a
+	}
+	return path
 }
 
 func prompt(s *streams, fd int, msg string) (string, error) {

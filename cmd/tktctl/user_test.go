@@ -34,17 +34,22 @@ func TestUserCommands(t *testing.T) {
 		noFlags bool   // don't append --data-dir and --bcrypt-cost
 	}{
 		{args: "user list", code: 1, errHas: "no user database at " + dir},
-		{args: "user add alice --password-stdin -g staff,admins --group staff --data dept=7", stdin: "pw-alice\n", out: "added user alice\n"},
-		{args: "user add alice --password-stdin", stdin: "other\n", code: 1, errHas: "already exists"},
+		{args: "user add alice --password-stdin -g staff,admins --group staff --data dept=7", stdin: "pw-alice\n", out: "added user alice to " + dir + "/users.db\n", errHas: "note: created the user database " + dir + "/users.db: tktd serve uses it when started in " + filepath.Dir(dir) + ", or with --data-dir " + dir + "\n"},
+		{args: "user add alice --password-stdin", stdin: "other-password\n", code: 1, errHas: "already exists"},
 		{args: "user add bad!name --password-stdin", stdin: "pw\n", code: 2, errHas: "'!'"},
-		{args: "user add dave --password-stdin -g a,b!c", stdin: "pw\n", code: 2, errHas: "group name"},
-		{args: "user add dave --password-stdin --data=a\x01b", stdin: "pw\n", code: 2, errHas: "control character"},
+		{args: "user add dave --password-stdin -g a,b!c", stdin: "password\n", code: 2, errHas: "group name"},
+		{args: "user add dave --password-stdin --data=a\x01b", stdin: "password\n", code: 2, errHas: "control character"},
 		{args: "user add bob", code: 2, errHas: "not a terminal"},
 		{args: "user add bob --password-stdin", stdin: "", code: 1, errHas: "standard input"},
 		{args: "user add bob --password-stdin", stdin: "\n", code: 1, errHas: "empty password"},
-		{args: "user add Zoë --password-stdin", stdin: "pw zoë\r\n", out: "added user Zoë\n"},
+		{args: "user add bob --password-stdin", stdin: "x\n", code: 1, errHas: "the password is too short: 1 characters, and passwords.min_length asks for at least 8"},
+		{args: "user add bob --password-stdin", stdin: "seven-7\n", env: map[string]string{"TKT_PASSWORDS_MIN_LENGTH": "7"}, out: "added user bob to " + dir + "/users.db\n"},
+		{args: "user add carol --password-stdin", stdin: "zoë-zoë\n", code: 1, errHas: "7 characters"},
+		{args: "user del bob", out: "deleted user bob\n"},
+		{args: "user add Zoë --password-stdin", stdin: "pw zoë zoë\r\n", out: "added user Zoë to " + dir + "/users.db\n"},
 		{args: "user list", out: "NAME   GROUPS        DATA\nZoë                  \nalice  admins,staff  dept=7\n"},
 		{args: "user passwd alice --password-stdin", stdin: "pw-alice-2\nignored\n", out: "changed the password of alice\n"},
+		{args: "user passwd alice --password-stdin", stdin: "short\n", code: 1, errHas: "too short: 5 characters"},
 		{args: "user passwd ghost --password-stdin", stdin: "pw\n", code: 1, errHas: "no such user"},
 		{args: "user group alice --add ops --remove staff,never", out: "alice: admins,ops\n"},
 		{args: "user group alice --set ops,x", out: "alice: ops,x\n"},
@@ -62,7 +67,7 @@ func TestUserCommands(t *testing.T) {
 		{args: "user list --driver sqlite --dsn x.db", code: 2, errHas: "--data-dir"},
 		{args: "user list --bcrypt-cost 99", code: 1, errHas: "bcrypt cost"},
 		{args: "user list", noFlags: true, env: map[string]string{"TKT_DB_DRIVER": "oracle", "TKT_DB_DSN": "x"}, code: 1, errHas: "unknown driver"},
-		{args: "user add envuser --password-stdin --bcrypt-cost 4", noFlags: true, stdin: "pw\n", env: map[string]string{"TKT_DB_DRIVER": "sqlite", "TKT_DB_DSN": dbFile}, out: "added user envuser\n"},
+		{args: "user add envuser --password-stdin --bcrypt-cost 4", noFlags: true, stdin: "password\n", env: map[string]string{"TKT_DB_DRIVER": "sqlite", "TKT_DB_DSN": dbFile}, out: "added user envuser to the sqlite database of the DSN\n"},
 	}
 	for _, st := range steps {
 		args := strings.Fields(st.args)
@@ -108,7 +113,7 @@ func TestUserCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer env.Close()
-	if _, err := env.Authenticate(context.Background(), "envuser", "pw"); err != nil {
+	if _, err := env.Authenticate(context.Background(), "envuser", "password"); err != nil {
 		t.Errorf("user added through TKT_DB_DSN: %v", err)
 	}
 }
@@ -119,7 +124,7 @@ func TestUserListJSON(t *testing.T) {
 		{"user", "add", "b", "--password-stdin", "-g", "g2,g1", "--data", "d"},
 		{"user", "add", `a "quoted" \ name`, "--password-stdin"},
 	} {
-		if r := runTktctl(t, nil, "pw\n", append(a, "--data-dir", dir, "--bcrypt-cost", "4")...); r.Code != 0 {
+		if r := runTktctl(t, nil, "password\n", append(a, "--data-dir", dir, "--bcrypt-cost", "4")...); r.Code != 0 {
 			t.Fatalf("%q: %+v", a, r)
 		}
 	}
@@ -139,7 +144,7 @@ func TestUserListJSON(t *testing.T) {
 		t.Errorf("list --json (-want +got)\n%s", diff)
 	}
 	empty := t.TempDir()
-	runTktctl(t, nil, "pw\n", "user", "add", "x", "--password-stdin", "--data-dir", empty, "--bcrypt-cost", "4")
+	runTktctl(t, nil, "password\n", "user", "add", "x", "--password-stdin", "--data-dir", empty, "--bcrypt-cost", "4")
 	runTktctl(t, nil, "", "user", "del", "x", "--data-dir", empty)
 	if r := runTktctl(t, nil, "", "user", "list", "--json", "--data-dir", empty); r.Out != "[]\n" {
 		t.Errorf("empty list --json = %q, want []", r.Out)
@@ -151,7 +156,7 @@ func TestUserListJSON(t *testing.T) {
 func TestUserPostgres(t *testing.T) {
 	dsn, _ := sqltest.Postgres(t)
 	env := map[string]string{"TKT_DB_DRIVER": "postgres", "TKT_DB_DSN": dsn}
-	if r := runTktctl(t, env, "pw\n", "user", "add", "pg-user", "--password-stdin", "-g", "dba", "--bcrypt-cost", "4"); r.Code != 0 {
+	if r := runTktctl(t, env, "password\n", "user", "add", "pg-user", "--password-stdin", "-g", "dba", "--bcrypt-cost", "4"); r.Code != 0 {
 		t.Fatalf("add: %+v", r)
 	}
 	if r := runTktctl(t, env, "", "user", "list"); r.Code != 0 || r.Out != "NAME     GROUPS  DATA\npg-user  dba     \n" {
@@ -189,5 +194,31 @@ func TestUserDBState(t *testing.T) {
 		if r.Code != 1 || !strings.Contains(r.Err, db) || !strings.Contains(r.Err, "permission denied") || strings.Contains(r.Err, "creates it") {
 			t.Errorf("unreadable database: %+v", r)
 		}
+	}
+}
+
+// TestUserPasswordMinLengthConfig: user add and passwd take
+// passwords.min_length from tktd's configuration (--config or TKT_CONFIG).
+func TestUserPasswordMinLengthConfig(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	conf := testenv.WriteFile(t, filepath.Join(dir, "tktd.yaml"), "passwords: {min_length: 12}\n", 0o600)
+	add := []string{"user", "add", "alice", "--password-stdin", "--data-dir", data, "--bcrypt-cost", "4"}
+	if r := runTktctl(t, nil, "ten-chars!\n", append(add, "--config", conf)...); r.Code != 1 || !strings.Contains(r.Err, "too short: 10 characters, and passwords.min_length asks for at least 12") {
+		t.Errorf("--config: %+v", r)
+	}
+	if r := runTktctl(t, map[string]string{"TKT_CONFIG": conf}, "ten-chars!\n", add...); r.Code != 1 || !strings.Contains(r.Err, "at least 12") {
+		t.Errorf("TKT_CONFIG: %+v", r)
+	}
+	if r := runTktctl(t, nil, "twelve-chars\n", append(add, "--config", conf)...); r.Code != 0 {
+		t.Errorf("long enough: %+v", r)
+	}
+	passwd := []string{"user", "passwd", "alice", "--password-stdin", "--data-dir", data, "--bcrypt-cost", "4", "--config", conf}
+	if r := runTktctl(t, nil, "ten-chars!\n", passwd...); r.Code != 1 || !strings.Contains(r.Err, "at least 12") {
+		t.Errorf("passwd: %+v", r)
+	}
+	bad := testenv.WriteFile(t, filepath.Join(dir, "bad.yaml"), "passwords: {min_length: 0}\n", 0o600)
+	if r := runTktctl(t, nil, "twelve-chars\n", append(add, "--config", bad)...); r.Code != 1 || !strings.Contains(r.Err, "passwords.min_length: 0 is outside 1 to 64 (default 8)") {
+		t.Errorf("a bad min_length: %+v", r)
 	}
 }

@@ -308,3 +308,48 @@ func FuzzParseSeconds(f *testing.F) {
 		}
 	})
 }
+
+// TestVerifyPastedCookie: the cookie pair a browser's tools copy, with or
+// without a trailing ";", or a whole Cookie header, verifies as the bare
+// value does, instead of "3 bytes is too short".
+func TestVerifyPastedCookie(t *testing.T) {
+	value := mintCookie(t, "--user", "alice", "--ip", "192.0.2.7")
+	verify := []string{"verify", "--secret", testSecret, "--ip", "192.0.2.7", "--now", at(time.Minute)}
+	for _, pasted := range []string{
+		value,
+		"auth_tkt=" + value,
+		"auth_tkt=" + value + ";",
+		" auth_tkt=" + value + "; ",
+		"Cookie: theme=dark; auth_tkt=" + value + "; lang=en",
+		"cookie: auth_tkt=" + value,
+		"theme=dark;auth_tkt=" + value,
+	} {
+		if r := runTktctl(t, nil, "", append(verify, pasted)...); r.Code != 0 || !strings.Contains(r.Out, "alice") {
+			t.Errorf("%q: %+v", pasted, r)
+		}
+		if r := runTktctl(t, nil, pasted+"\n", append(verify, "-")...); r.Code != 0 {
+			t.Errorf("%q on stdin: %+v", pasted, r)
+		}
+	}
+	if r := runTktctl(t, nil, "", "inspect", "auth_tkt="+value+";"); r.Code != 0 || !strings.Contains(r.Out, "alice") {
+		t.Errorf("inspect: %+v", r)
+	}
+}
+
+func TestPastedValue(t *testing.T) {
+	for in, want := range map[string]string{
+		"abc==":                       "abc==",
+		"auth_tkt=abc==":              "abc==",
+		"auth_tkt=abc==;":             "abc==",
+		"Cookie: x=1; auth_tkt=abc==": "abc==",
+		"x=1; y=2":                    "x=1; y=2", // no ticket in it: the verifier says so
+		"not_auth_tkt=abc":            "not_auth_tkt=abc",
+		"0123abcdef!alice!!uid=42":    "0123abcdef!alice!!uid=42", // raw ticket text
+		"auth_tkt=":                   "auth_tkt=",
+		"Cookie:":                     "Cookie:",
+	} {
+		if got := pastedValue(in, "auth_tkt"); got != want {
+			t.Errorf("pastedValue(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

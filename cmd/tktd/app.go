@@ -57,8 +57,9 @@ type app struct {
 	// factorDB is their database, closed with the app.
 	factors  *mfa.Manager
 	factorDB *sqlstore.Store
-	// opsLn is the gate's listener for /metrics and /healthz
-	// (gate.metrics_listen), nil without one.
+	// opsLn is the listener for /metrics and /healthz (and the portal's
+	// /readyz) of server.metrics_listen or gate.metrics_listen, nil
+	// without one.
 	opsLn net.Listener
 
 	mu     sync.Mutex    // serialises reloads
@@ -229,7 +230,9 @@ func (a *app) handler() http.Handler {
 	mux.Handle("/", a.portal)
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.Handle("GET /readyz", readyz(a.stores, a.sharedCheck(), a.log))
-	mux.Handle("GET /metrics", a.metrics.handler())
+	if a.opsLn == nil {
+		mux.Handle("GET /metrics", a.metrics.handler())
+	}
 	// Proxies ask /auth about every request they serve: it skips the
 	// mux's pattern matching, a twentieth of its cost under load.
 	return observe(closeUnreadBody(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -362,11 +365,30 @@ func (a *app) renewal() (tkthttp.Renew, error) {
 	})
 }
 
-// opsHandler serves the gate's /metrics and /healthz on gate.metrics_listen.
+// openOps opens the listener of /metrics and /healthz at addr, the
+// setting key's value; none when it is empty. It closes a on failure.
+func (a *app) openOps(key, addr string) error {
+	if addr == "" {
+		return nil
+	}
+	ln, err := listen(key, addr)
+	if err != nil {
+		a.close()
+		return err
+	}
+	a.opsLn = ln
+	return nil
+}
+
+// opsHandler serves /metrics and /healthz, and the portal's /readyz, on
+// server.metrics_listen or gate.metrics_listen.
 func (a *app) opsHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.Handle("GET /metrics", a.metrics.handler())
+	if a.gate == nil {
+		mux.Handle("GET /readyz", readyz(a.stores, a.sharedCheck(), a.log))
+	}
 	return mux
 }
 

@@ -60,7 +60,7 @@ func buildBinaries(t *testing.T) (tktd, tktctl string) {
 }
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := testenv.Run(m)
 	if bins.dir != "" {
 		os.RemoveAll(bins.dir)
 	}
@@ -97,7 +97,13 @@ func startCommand(t *testing.T, bin string, env []string, command, health string
 	if i := slices.Index(args, "--listen"); i >= 0 && i+1 < len(args) {
 		addr = args[i+1]
 	}
-	p := &tktdProcess{logs: &testenv.SyncBuffer{}, base: "http://" + addr, done: make(chan struct{})}
+	base := addr
+	// A listener on every interface (":PORT", "0.0.0.0:PORT") is
+	// reached on loopback.
+	if host, port, err := net.SplitHostPort(addr); err == nil && (host == "" || host == "0.0.0.0" || host == "::") {
+		base = "127.0.0.1:" + port
+	}
+	p := &tktdProcess{logs: &testenv.SyncBuffer{}, base: "http://" + base, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, append([]string{command, "--listen", addr}, args...)...)
 	p.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
 	// A directory of its own: the default data_dir (./tkt-data, where the

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/url"
 	"os"
 
@@ -89,10 +88,8 @@ func runGate(ctx context.Context, e *env, configPath string, fs *pflag.FlagSet) 
 				Err: fmt.Errorf("%s does not exist: the gate needs the portal's secret (--secret-file FILE)", cfg.SecretPath())}}
 		}
 		a, err := newGateApp(ctx, cfg, log, m)
-		if err == nil && cfg.Gate.MetricsListen != "" {
-			if a.opsLn, err = net.Listen("tcp", cfg.Gate.MetricsListen); err != nil {
-				a.close()
-			}
+		if err == nil {
+			err = a.openOps("gate.metrics_listen", cfg.Gate.MetricsListen)
 		}
 		return a, cfg.Gate.Listen, err
 	})

@@ -13,7 +13,7 @@ import (
 
 func main() {
 	tuneGC(os.Getenv)
-	os.Exit(run(&env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}, os.Args[1:]))
+	os.Exit(run(&env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, environ: os.Environ}, os.Args[1:]))
 }
 
 // defaultGCPercent replaces Go's 100 unless GOGC says otherwise. tktd's

@@ -143,7 +143,7 @@ func TestRunUsage(t *testing.T) {
 		{[]string{"serve", "--listen", "x"}, nil, exitConfig, "", `tktd: listen: "x" is not host:port`},
 		{[]string{"serve", "--no-such-flag"}, nil, exitConfig, "", "tktd: unknown flag: --no-such-flag"},
 		{[]string{"serve", "--config", filepath.Join(dir, "missing.yaml")}, nil, exitConfig, "", "no such file or directory"},
-		{[]string{"serve", "--listen", "256.0.0.1:80", "--data-dir", filepath.Join(dir, "d")}, nil, exitFailed, "", "tktd: listen tcp"},
+		{[]string{"serve", "--listen", "256.0.0.1:80", "--data-dir", filepath.Join(dir, "d")}, nil, exitFailed, "", "tktd: listen: listen tcp"},
 	}
 	for _, tt := range tests {
 		var out, errb bytes.Buffer

@@ -22,6 +22,16 @@ var version string
 type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	// environ lists the environment as os.Environ does, for the check of
+	// mistyped TKT_ variables; nil for none.
+	environ func() []string
+}
+
+func (e *env) environList() []string {
+	if e.environ == nil {
+		return nil
+	}
+	return e.environ()
 }
 
 // Exit codes.

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"syscall"
@@ -40,7 +41,8 @@ dropping requests; whatever fails to load keeps its previous state.
 Endpoints: /login, /logout and / (the portal); /auth, /auth/nginx and
 /auth/envoy/ (forward auth for reverse proxies, see docs/proxies.md);
 /healthz (the process is up), /readyz (the user stores answer), /metrics
-(Prometheus).`,
+(Prometheus). server.metrics_listen (TKT_SERVER_METRICS_LISTEN) moves
+/metrics to an address of its own, where /healthz and /readyz answer too.`,
 		Example: `  tktd serve
   tktd serve --listen 0.0.0.0:8443 --config /etc/tkt/tktd.yaml`,
 		Args: cobra.NoArgs,
@@ -69,6 +71,9 @@ func serve(ctx context.Context, e *env, configPath string, fs *pflag.FlagSet) er
 			log.Info("generated a new secret", "file", cfg.SecretPath())
 		}
 		a, err := newApp(ctx, cfg, log, m)
+		if err == nil {
+			err = a.openOps("server.metrics_listen", cfg.Server.MetricsListen)
+		}
 		return a, cfg.Listen, err
 	})
 }
@@ -86,17 +91,25 @@ func runApp(ctx context.Context, e *env, configPath string, fs *pflag.FlagSet,
 	defer stop()
 
 	cfg, err := config.LoadWithFlags(configPath, e.getenv, fs)
-	if err != nil {
+	unknownEnv, typos := config.CheckEnv(e.environList())
+	if err := errors.Join(err, typos); err != nil {
 		return &configError{err}
 	}
 	log := newLogger(cfg.Log, e.stderr)
+	for _, name := range unknownEnv {
+		log.Warn("ignored an environment variable that names no setting (docs/environment.md lists them)", "variable", name)
+	}
 	v, _ := versionInfo()
-	a, listen, err := build(ctx, cfg, log, newMetrics(v))
+	a, addr, err := build(ctx, cfg, log, newMetrics(v))
 	if err != nil {
 		return err
 	}
 	defer a.close()
-	ln, err := net.Listen("tcp", listen)
+	key := "listen"
+	if a.gate != nil {
+		key = "gate.listen"
+	}
+	ln, err := listen(key, addr)
 	if err != nil {
 		return err
 	}
@@ -142,14 +155,17 @@ func (a *app) serve(ctx context.Context, stop func(), hup <-chan os.Signal, ln n
 			ErrorLog: srv.ErrorLog}
 		go func() { errc <- ops.Serve(a.opsLn) }()
 		defer ops.Close()
-		a.log.Info("metrics and health", "url", "http://"+a.opsLn.Addr().String()+"/metrics")
+		a.log.Info("metrics and health", "url", browseURL("http", a.opsLn.Addr(), "/metrics"))
 	}
 	if a.gate != nil {
-		a.log.Info("tktd gate is serving", "url", scheme+"://"+ln.Addr().String()+"/", "upstream", a.cfg.Gate.Upstream,
+		a.log.Info("tktd gate is serving", "url", browseURL(scheme, ln.Addr(), "/"), "upstream", a.cfg.Gate.Upstream,
 			"version", versionString(), "digest", a.cfg.Ticket.Digest)
 	} else {
-		a.log.Info("tktd is serving", "url", scheme+"://"+ln.Addr().String()+"/login", "version", versionString(),
+		a.log.Info("tktd is serving", "url", browseURL(scheme, ln.Addr(), "/login"), "version", versionString(),
 			"digest", a.cfg.Ticket.Digest, "stores", a.stores.Names())
+		if a.opsLn == nil && !loopback(ln.Addr()) {
+			a.log.Info("/metrics is served on the portal's listener, to whoever reaches it; server.metrics_listen moves it to an address of its own")
+		}
 	}
 	if a.gate == nil && a.cfg.DefaultStore() {
 		a.log.Info("add a user with: tktctl user add --data-dir " + a.cfg.DataDir + " NAME")
@@ -208,4 +224,11 @@ func (a *app) shutdown(srv *http.Server) error {
 	}
 	a.log.Info("drained: every request finished; stopped")
 	return nil
+}
+
+// loopback reports whether addr is a loopback address, reachable from this
+// machine only.
+func loopback(addr net.Addr) bool {
+	ap, err := netip.ParseAddrPort(addr.String())
+	return err == nil && ap.Addr().IsLoopback()
 }

@@ -185,7 +185,9 @@ func (im *importer) directive(d directive) {
 		im.flag("cookie.secure", d)
 	case "tktauthguestlogin":
 		im.flag("guest.enabled", d)
-		im.info(d, "Apache lets visitors in as guests by itself; tktd's login page will also offer \"continue as guest\"")
+		if len(d.args) == 1 && strings.EqualFold(d.args[0], "on") { // off needs no word
+			im.info(d, "Apache lets visitors in as guests by itself; tktd's login page will also offer \"continue as guest\"")
+		}
 	case "tktauthcookiename":
 		im.checked("cookie.name", d, tkthttp.ValidName, "not a cookie name")
 	case "tktauthdomain":

@@ -136,7 +136,6 @@ func TestImportApacheGolden(t *testing.T) {
 	wantNotes := []string{
 		"line 5: warning: TKTAuthSecretOld is only 12 bytes long: anyone holding one ticket can guess it and forge tickets for any user; the YAML keeps it with ticket.allow_weak_secret: true until you rotate it to one of 32 bytes or more (tktctl secret new)",
 		"line 27: note: TKTAuthToken staff: required in this place only: its forward_auth rule requires it, ticket.tokens stays unset",
-		"line 28: note: TKTAuthGuestLogin: Apache lets visitors in as guests by itself; tktd's login page will also offer \"continue as guest\"",
 		"line 35: note: TKTAuthToken admin root: required in this place only: its forward_auth rule requires it, ticket.tokens stays unset",
 		`line 37: warning: TKTAuthTimeout: "1h30m" means 60s to mod_auth_tkt (its leading number in its last unit); imported as Apache reads it`,
 		"line 38: warning: TKTAuthLetMeIn: unknown mod_auth_tkt directive; ignored",

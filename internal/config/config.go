@@ -99,6 +99,8 @@ type Config struct {
 	Sessions Sessions `koanf:"sessions"`
 	// MFA configures the second factor at the portal.
 	MFA MFA `koanf:"mfa"`
+	// Passwords rules the passwords tkt sets (tktctl user add and passwd).
+	Passwords Passwords `koanf:"passwords"`
 	// Stores are the user stores, asked in order. Empty means the SQLite
 	// store in DataDir.
 	Stores []Store `koanf:"-"`
@@ -216,6 +218,23 @@ type Server struct {
 	// ReloadInterval is how often secret, htpasswd, template and TLS files
 	// are checked for changes; 0 turns the watch off (SIGHUP still works).
 	ReloadInterval time.Duration `koanf:"reload_interval"`
+	// MetricsListen, when set, is a host:port of its own where tktd serve
+	// answers /metrics, /healthz and /readyz, and /metrics leaves the
+	// portal's listener, which users (and anyone, when it faces the
+	// internet) reach. Empty keeps /metrics on the portal's listener, as
+	// configurations written before this setting expect.
+	MetricsListen string `koanf:"metrics_listen"`
+}
+
+// DefaultPasswordMinLength is NIST SP 800-63B's least length for a
+// password a person chooses (section 5.1.1.2).
+const DefaultPasswordMinLength = 8
+
+// Passwords rules the passwords tkt sets in its own store.
+type Passwords struct {
+	// MinLength is the fewest characters (Unicode characters, not bytes)
+	// a new password may have.
+	MinLength int `koanf:"min_length"`
 }
 
 // Log configures log/slog output.
@@ -267,6 +286,7 @@ func Defaults() Config {
 		},
 		BearerTickets: true,
 		MFA:           MFA{Issuer: DefaultMFAIssuer, Token: DefaultMFAToken},
+		Passwords:     Passwords{MinLength: DefaultPasswordMinLength},
 	}
 }
 

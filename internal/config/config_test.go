@@ -404,6 +404,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("cookie: [1, 2]\nticket: 5\nstores: {a: b}\n"))
 	f.Add([]byte("a: &a [*a, *a]\n"))
 	f.Add([]byte("ticket:\n  timeout: 1.5d\n  tokens: 'a,b'\n"))
+	f.Add([]byte("ticket:\n\tdigest: md5\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := Parse(data, noEnv)
 		if err != nil {

@@ -78,7 +78,7 @@ func decode(data []byte, env func(string) string, fs *pflag.FlagSet) (Config, pr
 	k := koanf.New(".")
 	if len(bytes.TrimSpace(data)) > 0 {
 		if err := k.Load(rawbytes.Provider(data), yaml.Parser()); err != nil {
-			return Config{}, nil, &FieldError{Err: fmt.Errorf("not a YAML map of settings: %w", err)}
+			return Config{}, nil, &FieldError{Err: yamlSyntaxError(data, err)}
 		}
 	}
 	keys := SettingKeys()

@@ -154,12 +154,12 @@ func (c Config) Shared(log *slog.Logger) (shared.Config, error) {
 	}
 	sc := c.Redis.shared()
 	read := func(key, path string) (string, error) {
-		s, loose, err := ReadSecretFile(path)
+		s, warnings, err := readSecret(key, path, false, false)
 		if err != nil {
 			return "", &FieldError{Key: key, Err: err}
 		}
-		if loose {
-			log.Warn("secret file is readable by group or others; run chmod 600 on it", "setting", key, "file", path)
+		for _, w := range warnings {
+			w.Log(log)
 		}
 		return s, nil
 	}

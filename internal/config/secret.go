@@ -33,11 +33,8 @@ func checkSecretFile(path string) error {
 // checkTicketSecretFile is checkSecretFile for a ticket secret, which must
 // also be long enough unless allowWeak.
 func checkTicketSecretFile(path string, allowWeak bool) error {
-	s, _, err := ReadSecretFile(path)
-	if err != nil {
-		return err
-	}
-	return checkStrength(path, s, allowWeak)
+	_, _, err := readSecret("", path, true, allowWeak)
+	return err
 }
 
 // checkStrength refuses a secret shorter than ticket.MinSecretLen unless
@@ -47,6 +44,92 @@ func checkStrength(path, secret string, allowWeak bool) error {
 		return fmt.Errorf("%s: %w; make a new one with tktctl secret new (then see README, Rotating the secret), or, to keep a legacy mod_auth_tkt secret for now, set ticket.allow_weak_secret: true", path, err)
 	}
 	return nil
+}
+
+// SecretWarning is something wrong with a secret file that does not stop
+// tktd: a file others may read, a short secret. tktd logs each at every
+// start and reload, and tktctl config check prints the same ones, since
+// both come from readSecret.
+type SecretWarning struct {
+	Key   string // the setting naming the file
+	File  string
+	Msg   string
+	Bytes int  // the secret's length, when that is the problem
+	Error bool // logged as an error rather than a warning
+}
+
+func (w SecretWarning) String() string {
+	s := w.Key + ": " + w.File + ": " + w.Msg
+	if w.Bytes > 0 {
+		s += fmt.Sprintf(" (%d bytes)", w.Bytes)
+	}
+	return s
+}
+
+// Log writes w to log, never the secret.
+func (w SecretWarning) Log(log *slog.Logger) {
+	args := []any{"setting", w.Key, "file", w.File}
+	if w.Bytes > 0 {
+		args = append(args, "bytes", w.Bytes)
+	}
+	if w.Error {
+		log.Error(w.Msg, args...)
+	} else {
+		log.Warn(w.Msg, args...)
+	}
+}
+
+// readSecret reads the secret file path of setting key and says what is
+// wrong with it: err is a file tktd cannot use; warnings the rest. A
+// ticket secret's length counts too: too short is an error unless
+// allowWeak, and then a warning logged as an error.
+func readSecret(key, path string, ticketSecret, allowWeak bool) (string, []SecretWarning, error) {
+	s, loose, err := ReadSecretFile(path)
+	if err == nil && ticketSecret {
+		err = checkStrength(path, s, allowWeak)
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	var w []SecretWarning
+	if loose {
+		w = append(w, SecretWarning{Key: key, File: path, Msg: "secret file is readable by group or others; run chmod 600 on it"})
+	}
+	switch {
+	case !ticketSecret:
+	case len(s) < ticket.MinSecretLen:
+		w = append(w, SecretWarning{Key: key, File: path, Bytes: len(s), Error: true,
+			Msg: "WEAK SECRET IN USE (ticket.allow_weak_secret): one ticket is enough to guess it offline and then forge tickets for any user; rotate it (tktctl secret new)"})
+	case len(s) < ticket.RecommendedSecretLen:
+		w = append(w, SecretWarning{Key: key, File: path, Bytes: len(s), Msg: "short secret: tkt generates 32 random bytes (tktctl secret new)"})
+	}
+	return s, w, nil
+}
+
+// SecretWarnings lists the warnings tktd logs about the secret files at
+// start (TicketConfig and Shared): for tktctl config check, which must not
+// call a file good that tktd warns about. Files that cannot be read are
+// Validate's to report.
+func (c Config) SecretWarnings() []SecretWarning {
+	var out []SecretWarning
+	add := func(key, path string, ticketSecret bool) {
+		if _, w, err := readSecret(key, path, ticketSecret, c.Ticket.AllowWeakSecret); err == nil {
+			out = append(out, w...)
+		}
+	}
+	if _, err := os.Lstat(c.SecretPath()); err == nil || c.Ticket.SecretFile != "" {
+		add("ticket.secret_file", c.SecretPath(), true)
+	}
+	for i, f := range c.Ticket.OldSecretFiles {
+		add(fmt.Sprintf("ticket.old_secret_files[%d]", i), f, true)
+	}
+	if f := c.Redis.URLFile; f != "" {
+		add("redis.url_file", f, false)
+	}
+	if f := c.Redis.PasswordFile; f != "" {
+		add("redis.password_file", f, false)
+	}
+	return out
 }
 
 // openRegular opens path for reading if it is a regular file (through
@@ -106,23 +189,13 @@ func (c Config) TicketConfig(log *slog.Logger) (ticket.Config, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	read := func(key, path string) string {
-		s, loose, err := ReadSecretFile(path)
-		if err == nil {
-			err = checkStrength(path, s, c.Ticket.AllowWeakSecret)
-		}
+		s, warnings, err := readSecret(key, path, true, c.Ticket.AllowWeakSecret)
 		if err != nil {
 			p.wrap(key, err)
 			return ""
 		}
-		if loose {
-			log.Warn("secret file is readable by group or others; run chmod 600 on it", "setting", key, "file", path)
-		}
-		switch {
-		case len(s) < ticket.MinSecretLen:
-			log.Error("WEAK SECRET IN USE (ticket.allow_weak_secret): one ticket is enough to guess it offline and then forge tickets for any user; rotate it (tktctl secret new)",
-				"setting", key, "file", path, "bytes", len(s))
-		case len(s) < ticket.RecommendedSecretLen:
-			log.Warn("short secret: tkt generates 32 random bytes (tktctl secret new)", "setting", key, "file", path, "bytes", len(s))
+		for _, w := range warnings {
+			w.Log(log)
 		}
 		return s
 	}

@@ -41,6 +41,13 @@ func (c Config) validateServer(p *problems) {
 	} else if host != "" && !validListenHost(host) {
 		p.add("listen", "bad host %q", host)
 	}
+	if c.Server.MetricsListen != "" {
+		if _, _, err := net.SplitHostPort(c.Server.MetricsListen); err != nil {
+			p.add("server.metrics_listen", "%q is not host:port (e.g. 127.0.0.1:9100)", c.Server.MetricsListen)
+		} else if c.Server.MetricsListen == c.Listen {
+			p.add("server.metrics_listen", "%q is the portal's own listen address: give /metrics an address of its own, or leave server.metrics_listen empty", c.Listen)
+		}
+	}
 	switch {
 	case c.TLS.CertFile == "" && c.TLS.KeyFile != "":
 		p.add("tls.cert_file", "missing: tls.key_file is set")
@@ -97,6 +104,9 @@ func (c Config) validateServer(p *problems) {
 	case "info", "debug", "off":
 	default:
 		p.add("log.access", "unknown access log level %q: want info, debug or off", c.Log.Access)
+	}
+	if n := c.Passwords.MinLength; n < 1 || n > 64 {
+		p.add("passwords.min_length", "%d is outside 1 to 64 (default %d)", n, DefaultPasswordMinLength)
 	}
 	if c.Log.AccessRate < 0 {
 		p.add("log.access_rate", "must not be negative (0 means no cap)")

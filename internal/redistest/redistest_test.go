@@ -30,6 +30,9 @@ func TestRunning(t *testing.T) {
 			}
 		}
 	})
+	if url == "" {
+		return // the subtest was skipped, saying why
+	}
 	// The subtest's cleanup deleted its keys.
 	opt, _ := redis.ParseURL(url)
 	rdb := redis.NewClient(opt)

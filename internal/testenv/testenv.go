@@ -50,6 +50,7 @@ func Need(t testing.TB, what string, err error) {
 	if InCI() {
 		t.Fatalf("%s (CI=true: missing is a failure there, not a skip)", msg)
 	}
+	recordSkip(what)
 	t.Skip(msg)
 }
 
