@@ -118,8 +118,21 @@ func printInspection(s *streams, in ticket.Inspection) {
 	printField(s, "digest", fmt.Sprintf("%s (%d hex digits: %s)", in.Digest, len(in.Digest), strings.Join(digestNames(in.Likely), " or ")))
 	printField(s, "time", formatTicketTime(in.Time))
 	printField(s, "uid", strconv.Quote(in.UID))
-	printField(s, "tokens", strconv.Quote(string(in.Tokens)))
+	printTokens(s, in.Tokens)
 	printField(s, "data", strconv.Quote(in.Data))
+}
+
+// printTokens prints the tokens as signed (what Apache passes on) and,
+// apart, what tkt's reserved tokens among them say: when the user last
+// signed in interactively, and the server-side session.
+func printTokens(s *streams, t ticket.Tokens) {
+	printField(s, "tokens", strconv.Quote(string(t)))
+	if at, ok := t.AuthTime(); ok {
+		printField(s, "login", formatTicketTime(at))
+	}
+	if sid, _ := t.Session(); sid != "" {
+		printField(s, "session", strconv.Quote(sid))
+	}
 }
 
 func digestNames(ds []ticket.Digest) []string {

@@ -185,7 +185,7 @@ func verdictJSON(r ticket.Result, err error) verifyJSON {
 
 func printVerdict(s *streams, r ticket.Result) {
 	fmt.Fprintf(s.out, "valid ticket for %q\n", r.UID)
-	printField(s, "tokens", strconv.Quote(string(r.Tokens)))
+	printTokens(s, r.Tokens)
 	printField(s, "data", strconv.Quote(r.Data))
 	printField(s, "time", formatTicketTime(r.Time))
 	secret := "current"

@@ -209,6 +209,24 @@ refresh: not due
 	}
 }
 
+// The reserved tokens of tktd's tickets are shown for what they say.
+func TestVerifyReservedTokens(t *testing.T) {
+	cookie := mintCookie(t, "--user", "alice", "--tokens", "staff,tkt-auth:1699999000,tkt-sid:AAAAAAAAAAAAAAAAAAAAAA")
+	r := runTktctl(t, nil, "", "verify", "--secret", testSecret, "--now", at(0), cookie)
+	want := `valid ticket for "alice"
+tokens:  "staff,tkt-auth:1699999000,tkt-sid:AAAAAAAAAAAAAAAAAAAAAA"
+login:   2023-11-14T21:56:40Z (unix 1699999000)
+session: "AAAAAAAAAAAAAAAAAAAAAA"
+data:    ""
+time:    2023-11-14T22:13:20Z (unix 1700000000)
+secret:  current
+refresh: not due
+`
+	if diff := cmp.Diff(cliResult{Out: want}, r); diff != "" {
+		t.Errorf("(-want +got)\n%s", diff)
+	}
+}
+
 func TestVerifyStdin(t *testing.T) {
 	cookie := mintCookie(t, "--user", "bob")
 	tests := []struct {
