@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/tkt-sso/tkt/authsrc/cache"
@@ -117,16 +119,48 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, m *metrics
 // sql store with tkt's schema, else the data directory's SQLite file) and
 // the key that seals TOTP secrets (mfa.key_file, else mfa.key in the data
 // directory, made on first start).
+//
+// A configuration that names no database of tkt's own and no data
+// directory tktd may write (htpasswd or LDAP under a service user, as it
+// ran before second factors existed) still starts, without them and
+// saying so, when no factor can exist yet (config.FactorsOptional):
+// refusing to start would break it for a feature it does not use, and
+// a login can skip no factor that nobody has.
 func (a *app) openFactors(ctx context.Context) error {
+	optional := a.cfg.FactorsOptional()
+	off := func(err error) bool {
+		if !optional || !errors.Is(err, fs.ErrPermission) && !errors.Is(err, syscall.EROFS) {
+			return false
+		}
+		a.log.Warn("second factors are off: their storage cannot be made; give data_dir a directory tktd may write to offer TOTP and passkeys",
+			"data_dir", a.cfg.DataDir, "err", err)
+		return true
+	}
 	key, err := a.cfg.MFAKey()
 	if err != nil {
+		if off(err) {
+			return nil
+		}
 		return fmt.Errorf("mfa: %w", err)
 	}
 	if a.factorDB, err = config.OpenFactorStore(ctx, a.cfg, a.log.With("component", "factors")); err != nil {
+		if off(err) {
+			return nil
+		}
 		return fmt.Errorf("mfa: the factor database %s: %w", a.cfg.FactorStoreName(), err)
 	}
 	a.factors, err = mfa.New(mfa.Config{Store: a.factorDB, Key: key, Issuer: a.cfg.MFA.Issuer})
 	return err
+}
+
+// mfaConfig is the portal's second factor, nil when openFactors left it
+// off.
+func (a *app) mfaConfig() *web.MFAConfig {
+	if a.factors == nil {
+		return nil
+	}
+	c := a.cfg.MFA
+	return &web.MFAConfig{Factors: a.factors, Required: c.Required, Token: c.Token}
 }
 
 // portalConfig maps tktd's configuration onto the portal's.
@@ -144,7 +178,7 @@ func (a *app) portalConfig(tc ticket.Config) (web.Config, error) {
 		Revocation: a.revocation(),
 		Revoke:     a.revoke(),
 		Sessions:   a.sessionStore(),
-		MFA:        &web.MFAConfig{Factors: a.factors, Required: c.MFA.Required, Token: c.MFA.Token},
+		MFA:        a.mfaConfig(),
 		Cookie: web.CookieConfig{
 			Name: c.Cookie.Name, Domain: c.Cookie.Domain, Path: c.Cookie.Path,
 			Secure: c.Cookie.Secure, Expires: c.Cookie.Expires,

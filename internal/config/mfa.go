@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -84,12 +85,37 @@ func (c Config) MFAKey() ([]byte, error) {
 // SQLite file in DataDir. An existing database read through queries is
 // never written to.
 func (c Config) factorStore() (*SQLStore, string) {
-	for _, st := range c.Stores {
-		if st.SQL != nil && st.SQL.Queries == nil {
-			return st.SQL, st.Name
-		}
+	if st, ok := c.ownSchemaStore(); ok {
+		return st.SQL, st.Name
 	}
 	return &SQLStore{}, ""
+}
+
+// ownSchemaStore is the first store with tkt's own SQL schema, if any.
+func (c Config) ownSchemaStore() (Store, bool) {
+	for _, st := range c.Stores {
+		if st.SQL != nil && st.SQL.Queries == nil {
+			return st, true
+		}
+	}
+	return Store{}, false
+}
+
+// FactorsOptional reports whether tktd may run without second factors
+// when their storage cannot be made (a data directory it may not
+// create or write, as under a service user whose working directory is
+// /): nothing asks for them (mfa.required, mfa.key_file), and they would
+// live in the data directory's SQLite file, which does not exist yet, so
+// no user can have one that a login would then skip.
+func (c Config) FactorsOptional() bool {
+	if c.MFA.Required || c.MFA.KeyFile != "" {
+		return false
+	}
+	if _, ok := c.ownSchemaStore(); ok {
+		return false
+	}
+	_, err := os.Lstat(filepath.Join(c.DataDir, sqlstore.DefaultSQLiteFile))
+	return errors.Is(err, fs.ErrNotExist)
 }
 
 // OpenFactorStore opens the database of the users' second factors (see

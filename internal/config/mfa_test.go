@@ -57,3 +57,38 @@ func TestFactorStore(t *testing.T) {
 		}
 	}
 }
+
+// tktd may start without second factors only where no user can have one:
+// nothing asks for them, and their database would be the data
+// directory's SQLite file, not there yet.
+func TestFactorsOptional(t *testing.T) {
+	dir := t.TempDir()
+	withDB := filepath.Join(dir, "with-db")
+	if err := os.MkdirAll(withDB, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(withDB, "users.db"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	htpasswd := "stores: [{type: htpasswd, path: /etc/hosts}]\n"
+	for _, c := range []struct {
+		yaml string
+		want bool
+	}{
+		{"data_dir: " + filepath.Join(dir, "none") + "\n" + htpasswd, true},
+		{"data_dir: " + withDB + "\n" + htpasswd, false}, // factors may be there
+		{"data_dir: " + filepath.Join(dir, "none") + "\n" + htpasswd + "mfa: {required: true}\n", false},
+		{"data_dir: " + filepath.Join(dir, "none") + "\nstores: [{type: sql, name: main, driver: postgres, dsn: 'postgres://h/tkt'}]\n", false},
+	} {
+		cfg, err := Parse([]byte(c.yaml), noEnv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cfg.FactorsOptional(); got != c.want {
+			t.Errorf("%s: FactorsOptional %v, want %v", c.yaml, got, c.want)
+		}
+		if cfg.MFA.KeyFile = filepath.Join(dir, "mfa.key"); cfg.FactorsOptional() {
+			t.Errorf("%s with a key file of its own: FactorsOptional", c.yaml)
+		}
+	}
+}
