@@ -55,7 +55,11 @@ With --config FILE or --data-dir DIR (tktd's settings), it also says whether
 the ticket's length fits tktd's digest and when tktd's timeout ends it.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			value, err := readValueArg(s, args[0])
+			cookie, err := tk.cookieName(s)
+			if err != nil {
+				return err
+			}
+			value, err := readValueArg(s, args[0], cookie)
 			if err != nil {
 				return err
 			}
@@ -154,10 +158,11 @@ func formatTicketTime(t time.Time) string {
 
 // readValueArg returns a command's VALUE argument; "-" reads it from stdin,
 // trimmed, so that tickets stay out of the process list and shell history.
-// A pasted cookie pair or Cookie header gives its ticket (pastedValue).
-func readValueArg(s *streams, arg string) (string, error) {
+// A pasted cookie pair or Cookie header gives its ticket (pastedValue;
+// cookie is the cookie's name).
+func readValueArg(s *streams, arg, cookie string) (string, error) {
 	if arg != "-" {
-		return pastedValue(arg, ticket.DefaultCookieName), nil
+		return pastedValue(arg, cookie), nil
 	}
 	b, err := io.ReadAll(io.LimitReader(s.in, maxStdinValue+1))
 	if err != nil {
@@ -173,7 +178,7 @@ func readValueArg(s *streams, arg string) (string, error) {
 	case strings.ContainsAny(v, "\r\n"):
 		return "", usageError("stdin holds more than one line: want one ticket value")
 	}
-	return pastedValue(v, ticket.DefaultCookieName), nil
+	return pastedValue(v, cookie), nil
 }
 
 // emitJSON writes v as one line of JSON. HTML escaping is off: the output

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -20,6 +21,7 @@ import (
 // defaults, so that a ticket tktd issued checks out as tktd checks it.
 type tktdSettings struct {
 	config, dataDir string
+	loaded          *config.Config // once read
 }
 
 func (f *tktdSettings) register(c *cobra.Command) {
@@ -46,13 +48,7 @@ func (f *tktdSettings) source() string {
 // the TKT_... environment, then --data-dir) and returns its ticket
 // settings with the secrets read.
 func (f *tktdSettings) ticketConfig(s *streams) (ticket.Config, error) {
-	var fs *pflag.FlagSet
-	if f.dataDir != "" {
-		fs = pflag.NewFlagSet("tktd", pflag.ContinueOnError)
-		fs.String("data-dir", "", "")
-		fs.Set("data-dir", f.dataDir)
-	}
-	cfg, err := loadConfig(s, f.config, f.source(), fs)
+	cfg, err := f.load(s)
 	if err != nil {
 		return ticket.Config{}, err
 	}
@@ -61,6 +57,38 @@ func (f *tktdSettings) ticketConfig(s *streams) (ticket.Config, error) {
 		return ticket.Config{}, fmt.Errorf("the ticket settings of %s: %w", f.source(), err)
 	}
 	return tc, nil
+}
+
+// load reads tktd's configuration once (see ticketConfig).
+func (f *tktdSettings) load(s *streams) (config.Config, error) {
+	if f.loaded != nil {
+		return *f.loaded, nil
+	}
+	var fs *pflag.FlagSet
+	if f.dataDir != "" {
+		fs = pflag.NewFlagSet("tktd", pflag.ContinueOnError)
+		fs.String("data-dir", "", "")
+		fs.Set("data-dir", f.dataDir)
+	}
+	cfg, err := loadConfig(s, f.config, f.source(), fs)
+	if err != nil {
+		return config.Config{}, err
+	}
+	f.loaded = &cfg
+	return cfg, nil
+}
+
+// cookieName is the name of the ticket's cookie, for a pasted cookie pair
+// (pastedValue): tktd's with its settings, else mod_auth_tkt's default.
+func (f *tktdSettings) cookieName(s *streams) (string, error) {
+	if !f.given() {
+		return ticket.DefaultCookieName, nil
+	}
+	cfg, err := f.load(s)
+	if err != nil {
+		return "", err
+	}
+	return cmp.Or(cfg.Cookie.Name, ticket.DefaultCookieName), nil
 }
 
 // loadConfig loads the tktd configuration at path (none: the TKT_...

@@ -93,6 +93,16 @@ func TestVerifyTktdConfig(t *testing.T) {
 	if r := runTktctl(t, nil, "", "verify", "--config", cfg, "--secret", "another secret, 0123456789abcdef", value); r.Code != 1 || !strings.Contains(r.Err, "bad ticket signature") {
 		t.Errorf("--secret over the configuration's: %+v", r)
 	}
+	// A pasted cookie pair under the configuration's cookie name, with
+	// verify and with inspect.
+	named := testenv.WriteFile(t, filepath.Join(dir, "named.yaml"),
+		"cookie: {name: sso}\nticket: {secret_file: "+secret+", digest: sha256, ignore_ip: true, timeout: 8h}\n", 0o600)
+	if r := runTktctl(t, nil, "", "verify", "--config", named, "Cookie: a=b; sso="+value+"; c=d"); r.Code != 0 {
+		t.Errorf("a pasted Cookie header with the configuration's cookie name: %+v", r)
+	}
+	if r := runTktctl(t, nil, "", "inspect", "--config", named, "sso="+value+";"); r.Code != 0 || !strings.Contains(r.Out, `"bob"`) {
+		t.Errorf("inspect of a pasted pair with the configuration's cookie name: %+v", r)
+	}
 	bad := testenv.WriteFile(t, filepath.Join(dir, "bad.yaml"), "ticket: {digest: sha1}\n", 0o600)
 	if r := runTktctl(t, nil, "", "verify", "--config", bad, value); r.Code != 1 || !strings.Contains(r.Err, "ticket.digest") {
 		t.Errorf("a bad configuration: %+v", r)

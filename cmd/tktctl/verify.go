@@ -97,7 +97,11 @@ func newVerifyCmd(s *streams) *cobra.Command {
 			if fl.Changed("now") {
 				at = time.Unix(now, 0)
 			}
-			value, err := readValueArg(s, args[0])
+			cookie, err := tk.cookieName(s)
+			if err != nil {
+				return err
+			}
+			value, err := readValueArg(s, args[0], cookie)
 			if err != nil {
 				return err
 			}
