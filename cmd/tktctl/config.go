@@ -109,6 +109,26 @@ func envOverrides(getenv func(string) string) []string {
 	return out
 }
 
+// backURLs says where a login or logout may send the browser back to:
+// the hosts tktd knows to be its own, then the lists, each by its key.
+func backURLs(c config.Config) string {
+	parts := []string{"back to the portal's own host"}
+	hosts, ports := c.OwnRedirects()
+	if len(hosts) > 0 {
+		parts = append(parts, strings.Join(hosts, ", ")+" (the rules' and the gate's hosts)")
+	}
+	for _, p := range ports {
+		parts = append(parts, "port "+p+" of the portal's host (the gate)")
+	}
+	if len(c.URLTicketHosts) > 0 {
+		parts = append(parts, strings.Join(c.URLTicketHosts, ", ")+" (url_ticket_hosts)")
+	}
+	if len(c.AllowedRedirects) > 0 {
+		parts = append(parts, strings.Join(c.AllowedRedirects, ", ")+" (allowed_redirects)")
+	}
+	return strings.Join(parts, "; ")
+}
+
 // summarize prints what a configuration amounts to, without secrets.
 func summarize(w io.Writer, c config.Config, env []string) error {
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
@@ -146,7 +166,7 @@ func summarize(w io.Writer, c config.Config, env []string) error {
 		cookie += ", expires after " + config.FormatDuration(c.Cookie.Expires)
 	}
 	row("cookie", "%s", cookie)
-	row("redirects", "%d allowed host(s), %d URL-ticket host(s)", len(c.AllowedRedirects), len(c.URLTicketHosts))
+	row("redirects", "%s", backURLs(c))
 	if c.Guest.Enabled {
 		row("guest", "enabled, as %s", c.Guest.User)
 	}

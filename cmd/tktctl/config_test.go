@@ -24,7 +24,7 @@ func TestConfigCheck(t *testing.T) {
   ticket     digest md5, timeout 2h, refresh 0.5, bound to the client IP
   secret     ` + secret + `
   cookie     auth_tkt, domain example.com, secure
-  redirects  1 allowed host(s), 0 URL-ticket host(s)
+  redirects  back to the portal's own host; .example.com (allowed_redirects)
   stores     1. sql: SQLite in ./tkt-data (the default)
   mfa        asked of users who enrolled one; token mfa, issuer "tkt", factors in sqlite tkt-data/users.db, key tkt-data/mfa.key
 `
@@ -33,6 +33,15 @@ func TestConfigCheck(t *testing.T) {
 	}
 	if strings.Contains(r.Out, "s3cret-value") {
 		t.Error("the summary shows the secret")
+	}
+
+	// The back URLs tktd allows by default are named with their source.
+	site := testenv.WriteFile(t, filepath.Join(dir, "site.yaml"), "ticket: {secret_file: "+secret+"}\nurl_ticket_hosts: [app.example.org]\n"+
+		"forward_auth: {rules: [{hosts: [wiki.example.com], guest: true}]}\ngate: {listen: '127.0.0.1:8081', upstream: 'http://127.0.0.1:9000'}\n", 0o644)
+	r = runTktctl(t, nil, "", "config", "check", site)
+	wantLine := "redirects  back to the portal's own host; wiki.example.com, 127.0.0.1:8081 (the rules' and the gate's hosts); port 8081 of the portal's host (the gate); app.example.org (url_ticket_hosts)\n"
+	if r.Code != 0 || !strings.Contains(r.Out, wantLine) {
+		t.Errorf("the default back URLs: %+v; want the line %q", r, wantLine)
 	}
 
 	// Every problem at once, exit 1.
