@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -21,7 +22,9 @@ const logoutHopsArg = "hops"
 // host-only cookie and sending the browser on. The last hop follows the
 // back URL, checked there as always; without one, the chain ends on the
 // signed-out page of the host it began at. ok is false when there is no
-// hop left.
+// hop left. A chain begun on a URL ticket host goes to the portal first
+// (Config.PortalURL), whose cookie would otherwise hand the application
+// a fresh ticket at its next visit.
 //
 // Only hosts of the list are ever visited, whatever the hops parameter
 // says, so the chain is no open redirect. Domain entries
@@ -37,25 +40,22 @@ func (s *state) logoutHop(r *http.Request, ci tkthttp.ClientOrigin) (string, boo
 			}
 		}
 	} else {
-		here, _, _ := tkthttp.SplitAuthority(strings.ToLower(ci.Host))
+		here, port, _ := tkthttp.SplitAuthority(strings.ToLower(ci.Host))
 		for _, h := range known {
 			if h != strings.ToLower(ci.Host) && h != here {
 				hosts = append(hosts, h)
 			}
 		}
+		if p := s.portal; p != nil && s.redirects.urlTicket.Allows(here, port) && !strings.EqualFold(p.Host, ci.Host) {
+			// Begun on a URL ticket host: the portal's cookie domain
+			// first, then the other hosts (its /logout goes on to them).
+			q := url.Values{logoutHopsArg: {strings.Join(hosts, ",")}, s.backArg: {s.chainBack(r, ci, back)}}
+			return p.Scheme + "://" + p.Host + "/logout?" + q.Encode(), true
+		}
 		if len(hosts) == 0 {
 			return "", false
 		}
-		origin := scheme(ci.HTTPS) + "://" + ci.Host
-		switch t, ok := s.allowedBack(r, ci, back); {
-		case !ok:
-			// Back here, to this host's signed-out page.
-			back = origin + "/logout?" + logoutHopsArg + "="
-		case strings.HasPrefix(t.url, "/"):
-			back = origin + t.url // a path on this host, not the last hop's
-		default:
-			back = t.url
-		}
+		back = s.chainBack(r, ci, back)
 	}
 	if len(hosts) == 0 {
 		return "", false
@@ -63,6 +63,34 @@ func (s *state) logoutHop(r *http.Request, ci tkthttp.ClientOrigin) (string, boo
 	q := url.Values{logoutHopsArg: {strings.Join(hosts[1:], ",")}, s.backArg: {back}}
 	https := ci.HTTPS && !s.redirects.plainHTTP.AllowsAuthority(hosts[0])
 	return scheme(https) + "://" + hosts[0] + "/logout?" + q.Encode(), true
+}
+
+// chainBack is where a logout chain begun here ends: the allowed back
+// URL (a path on this host, not on the last hop's), else this host's
+// signed-out page.
+func (s *state) chainBack(r *http.Request, ci tkthttp.ClientOrigin, back string) string {
+	origin := scheme(ci.HTTPS) + "://" + ci.Host
+	switch t, ok := s.allowedBack(r, ci, back); {
+	case !ok:
+		return origin + "/logout?" + logoutHopsArg + "=" // this host's signed-out page
+	case strings.HasPrefix(t.url, "/"):
+		return origin + t.url
+	default:
+		return t.url
+	}
+}
+
+// portalOrigin reads Config.PortalURL: an absolute http(s) URL, of which
+// the scheme and host count; nil for "".
+func portalOrigin(raw string) (*url.URL, error) {
+	if raw == "" {
+		return nil, nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return nil, fmt.Errorf("portal URL %q: want an absolute http or https URL without user info", raw)
+	}
+	return &url.URL{Scheme: u.Scheme, Host: strings.ToLower(u.Host)}, nil
 }
 
 func scheme(https bool) string {

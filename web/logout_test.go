@@ -195,3 +195,47 @@ func TestLogoutChain(t *testing.T) {
 		t.Errorf("forged hops: %d %q", w.Code, w.Header().Get("Location"))
 	}
 }
+
+// A logout begun on a URL ticket host ends the ticket in the portal's
+// cookie domain too (Config.PortalURL): the portal's /logout first, then
+// the other URL ticket hosts, then back to where it began. Without
+// PortalURL, or begun at the portal, no hop goes there.
+func TestLogoutChainFromURLTicketHost(t *testing.T) {
+	f := newFixture(t, func(o *Config) {
+		o.Cookie.Domain = ".example.com"
+		o.URLTicketHosts = []string{"b.example.org", "a.example.net:8443"}
+		o.AllowedRedirects = []string{portalHost}
+		o.PortalURL = "https://" + portalHost + "/login"
+	})
+	alice := ticketCookie(f.ticketFor(ticket.Ticket{UID: "alice"}, testSecret))
+	hop := func(host, target string) *httptest.ResponseRecorder {
+		t.Helper()
+		return f.do(req{target: target, cookies: []*http.Cookie{alice}, header: map[string]string{"Host": host}})
+	}
+	w := hop("b.example.org", "/logout")
+	end := "http://b.example.org/logout?hops="
+	want := "https://" + portalHost + "/logout?" + url.Values{"back": {end}, "hops": {"a.example.net:8443"}}.Encode()
+	if w.Code != 303 || w.Header().Get("Location") != want || !strings.Contains(setCookieLine(w, "auth_tkt"), "Max-Age=0") {
+		t.Fatalf("begun at b.example.org: %d %q, want %q", w.Code, w.Header().Get("Location"), want)
+	}
+	w = hop(portalHost, strings.TrimPrefix(want, "https://"+portalHost))
+	next := "http://a.example.net:8443/logout?" + url.Values{"back": {end}, "hops": {""}}.Encode()
+	if line := setCookieLine(w, "auth_tkt"); w.Code != 303 || w.Header().Get("Location") != next || !strings.Contains(line, "Domain=example.com") {
+		t.Fatalf("at the portal: %d %q, want %q; cookie %q", w.Code, w.Header().Get("Location"), next, line)
+	}
+	w = hop("a.example.net:8443", strings.TrimPrefix(next, "http://a.example.net:8443"))
+	if w.Code != 303 || w.Header().Get("Location") != end {
+		t.Fatalf("last hop: %d %q, want %q", w.Code, w.Header().Get("Location"), end)
+	}
+	if w = hop("b.example.org", "/logout?hops="); w.Code != 200 || reasonOf(w.Body.String()) != string(reasonLoggedOut) {
+		t.Errorf("back where it began: %d", w.Code)
+	}
+	// Begun at the portal, the portal is not a hop.
+	if w = hop(portalHost, "/logout"); strings.Contains(w.Header().Get("Location"), portalHost+"/logout?back") {
+		t.Errorf("begun at the portal: %q", w.Header().Get("Location"))
+	}
+	// A bad PortalURL is refused at start.
+	if _, err := New(Config{Ticket: ticket.Config{Secret: testSecret}, PortalURL: "javascript:alert(1)"}); err == nil || !strings.Contains(err.Error(), "portal URL") {
+		t.Errorf("a bad portal URL: %v", err)
+	}
+}

@@ -82,6 +82,14 @@ type Config struct {
 	URLTicketHTTPHosts []string
 	// URLTicketArg names that parameter; default "auth_tkt".
 	URLTicketArg string
+	// PortalURL is the portal's public URL (tktd: forward_auth.login_url
+	// when it is absolute). A logout that starts on one of the
+	// URLTicketHosts visits the portal's /logout too, so that the ticket
+	// ends in the portal's cookie domain as well: otherwise the next visit
+	// to the application would get a fresh URL ticket from the portal's
+	// still valid cookie. Empty, such a logout ends the ticket on the URL
+	// ticket hosts alone.
+	PortalURL string
 	// Guest enables a "continue as guest" button.
 	Guest GuestConfig
 	// TemplateDir, when set, holds files that override the embedded ones

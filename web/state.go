@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -45,6 +46,7 @@ type state struct {
 	title        string
 	defaultURL   string
 	redirects    *redirects
+	portal       *url.URL // Config.PortalURL's scheme and host, nil without one
 	guest        guestUser
 	throttle     *throttler // nil when disabled
 	passwords    *Passwords
@@ -127,6 +129,9 @@ func newState(o Config, prev *state) (*state, error) {
 		errs = append(errs, fmt.Errorf("URL ticket HTTP hosts: %w", err))
 	}
 	s.redirects = &redirects{allowed: allowed, own: own, ownPorts: o.OwnPorts, urlTicket: urlTicket, plainHTTP: plainHTTP, arg: s.urlTicketArg}
+	if s.portal, err = portalOrigin(o.PortalURL); err != nil {
+		errs = append(errs, err)
+	}
 	s.defaultURL = cmp.Or(o.DefaultURL, defaultDefaultURL)
 	if t, ok := s.redirects.check(s.defaultURL, ""); !ok {
 		errs = append(errs, fmt.Errorf("default URL %q is neither a path starting with a single '/' nor on the redirect allow-list", s.defaultURL))

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"sync"
 	"syscall"
 	"time"
@@ -163,6 +164,17 @@ func (a *app) mfaConfig() *web.MFAConfig {
 	return &web.MFAConfig{Factors: a.factors, Required: c.Required, Token: c.Token}
 }
 
+// portalURL is the portal's public URL for a logout begun on a URL ticket
+// host (web.Config.PortalURL): forward_auth.login_url when it names a
+// host; a path (the default, /login) means the portal answers on the
+// application's own host, and no hop is needed.
+func portalURL(loginURL string) string {
+	if u, err := url.Parse(loginURL); err == nil && u.Host != "" {
+		return loginURL
+	}
+	return ""
+}
+
 // portalConfig maps tktd's configuration onto the portal's.
 func (a *app) portalConfig(tc ticket.Config) (web.Config, error) {
 	c := a.cfg
@@ -191,6 +203,7 @@ func (a *app) portalConfig(tc ticket.Config) (web.Config, error) {
 		URLTicketHosts:     c.URLTicketHosts,
 		URLTicketHTTPHosts: c.URLTicketHTTPHosts,
 		URLTicketArg:       c.URLTicketArg,
+		PortalURL:          portalURL(c.ForwardAuth.LoginURL),
 		Guest:              web.GuestConfig{Enabled: c.Guest.Enabled, User: c.Guest.User},
 		TemplateDir:        c.TemplatesDir,
 		Title:              c.Title,

@@ -105,8 +105,41 @@ forward_auth:
 	}
 
 	// Logout at the portal, followed hop by hop as a browser does.
-	next := portal + "/logout"
-	var hops []string
+	hops := followLogout(t, c, portal+"/logout")
+	if len(hops) != 2 || !strings.HasPrefix(hops[0], appBase+"/logout?") || !strings.HasPrefix(hops[1], portal+"/logout?") {
+		t.Errorf("the logout chain: %q, want app.other.test's /logout, then the portal's signed-out page", hops)
+	}
+	if n, m := ticketCookies(c, portal), ticketCookies(c, appBase); n != 0 || m != 0 {
+		t.Errorf("after logout: %d ticket cookies for the portal, %d for the application; want none", n, m)
+	}
+	if resp, _ := getAs(t, c, page, "Accept", "text/html"); resp.StatusCode != http.StatusFound || location(resp) != wantLogin {
+		t.Errorf("the application after logout: %d %q, want the login page", resp.StatusCode, location(resp))
+	}
+
+	// Logout begun on the application's host ends the portal's ticket
+	// too (forward_auth.login_url names the portal), or the next visit
+	// would be handed a fresh URL ticket from it.
+	resp, _ = testenv.Login(t, c, portal, "alice", "alice-pw", page)
+	if resp, _ := getAs(t, c, location(resp), "Accept", "text/html"); resp.StatusCode != http.StatusFound || ticketCookies(c, appBase) != 1 || ticketCookies(c, portal) != 1 {
+		t.Fatalf("signing in again: %d, %d and %d ticket cookies", resp.StatusCode, ticketCookies(c, portal), ticketCookies(c, appBase))
+	}
+	hops = followLogout(t, c, appBase+"/logout")
+	if len(hops) != 2 || !strings.HasPrefix(hops[0], portal+"/logout?") || !strings.HasPrefix(hops[1], appBase+"/logout?") {
+		t.Errorf("the logout chain begun at the application: %q, want the portal's /logout, then the application's signed-out page", hops)
+	}
+	if n, m := ticketCookies(c, portal), ticketCookies(c, appBase); n != 0 || m != 0 {
+		t.Errorf("after a logout at the application: %d ticket cookies for the portal, %d for the application; want none", n, m)
+	}
+	if resp, _ := getAs(t, c, page, "Accept", "text/html"); resp.StatusCode != http.StatusFound || location(resp) != wantLogin {
+		t.Errorf("the application after a logout begun there: %d %q, want the login page", resp.StatusCode, location(resp))
+	}
+}
+
+// followLogout follows a logout from start, hop by hop as a browser does,
+// and returns the hops' URLs.
+func followLogout(t *testing.T, c *http.Client, start string) []string {
+	t.Helper()
+	next, hops := start, []string(nil)
 	for range 5 {
 		resp, err := c.Get(next)
 		if err != nil {
@@ -117,18 +150,10 @@ forward_auth:
 			if resp.StatusCode != 200 {
 				t.Fatalf("logout at %s: %d", next, resp.StatusCode)
 			}
-			break
+			return hops
 		}
 		next = location(resp)
 		hops = append(hops, next)
 	}
-	if len(hops) != 2 || !strings.HasPrefix(hops[0], appBase+"/logout?") || !strings.HasPrefix(hops[1], portal+"/logout?") {
-		t.Errorf("the logout chain: %q, want app.other.test's /logout, then the portal's signed-out page", hops)
-	}
-	if n, m := ticketCookies(c, portal), ticketCookies(c, appBase); n != 0 || m != 0 {
-		t.Errorf("after logout: %d ticket cookies for the portal, %d for the application; want none", n, m)
-	}
-	if resp, _ := getAs(t, c, page, "Accept", "text/html"); resp.StatusCode != http.StatusFound || location(resp) != wantLogin {
-		t.Errorf("the application after logout: %d %q, want the login page", resp.StatusCode, location(resp))
-	}
+	return hops
 }
