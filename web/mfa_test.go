@@ -288,8 +288,8 @@ func TestSecurityPage(t *testing.T) {
 		t.Fatalf("enroll: %d\n%s", w.Code, w.Body.String())
 	}
 	key, _ := f.m.PendingTOTP(context.Background(), "bob")
-	if w := post(bob, url.Values{"action": {"confirm"}, "otp": {"999999"}}); w.Code != http.StatusUnauthorized {
-		t.Errorf("confirm with a wrong code: %d", w.Code)
+	if w := post(bob, url.Values{"action": {"confirm"}, "otp": {"999999"}}); w.Code != http.StatusUnauthorized || strings.Contains(w.Body.String(), key.Secret()[:8]) {
+		t.Errorf("confirm with a wrong code: %d, the secret shown again: %v", w.Code, strings.Contains(w.Body.String(), key.Secret()[:8]))
 	}
 	w = post(bob, url.Values{"action": {"confirm"}, "otp": {f.totp(key, 0)}})
 	if w.Code != http.StatusOK || strings.Count(w.Body.String(), "<li><code>") != mfa.RecoveryCodes {
@@ -333,6 +333,39 @@ func TestSecurityPage(t *testing.T) {
 // TestRenewKeepsMFA: a refresh asks the store, which never grants the mfa
 // token (a group of that name is dropped), and keeps it when the old
 // ticket had it.
+// An enrollment begun by alice (who has a factor) cannot be finished, nor
+// its secret read, with a ticket of hers got without the factor (HTTP
+// Basic's, an older one, a stolen one): found by review, where a wrong
+// code showed the pending secret and a right one replaced her factor.
+func TestSecurityConfirmNeedsTheFactor(t *testing.T) {
+	f := newMFAFixture(t, nil)
+	ctx := context.Background()
+	pending, err := f.m.EnrollTOTP(ctx, "alice", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noMFA := ticketCookie(f.ticketFor(ticket.Ticket{UID: "alice"}, testSecret))
+	for _, code := range []string{"000000", f.totp(pending, 0)} {
+		w := f.do(req{method: http.MethodPost, target: "/account/security", form: url.Values{"action": {"confirm"}, "otp": {code}}, cookies: []*http.Cookie{noMFA}})
+		if w.Code != http.StatusForbidden || strings.Contains(w.Body.String(), pending.Secret()[:8]) || setCookie(w, "auth_tkt") != nil {
+			t.Errorf("confirm %s with a ticket without the factor: %d, secret shown %v, ticket %v", code, w.Code,
+				strings.Contains(w.Body.String(), pending.Secret()[:8]), setCookie(w, "auth_tkt"))
+		}
+	}
+	if _, err := f.m.Verify(ctx, "alice", f.totp(f.key, 0)); err != nil {
+		t.Errorf("alice's own factor: %v", err)
+	}
+	w := f.do(req{method: http.MethodPost, target: "/account/security", form: url.Values{"action": {"passkey-finish"}}, cookies: []*http.Cookie{noMFA}})
+	if w.Code != http.StatusForbidden {
+		t.Errorf("passkey-finish with a ticket without the factor: %d", w.Code)
+	}
+	// Left past its time, the enrollment is gone even for her.
+	f.now = f.now.Add(mfa.PendingTTL + time.Minute)
+	if k, err := f.m.PendingTOTP(ctx, "alice"); k != nil || err != nil {
+		t.Errorf("an enrollment left %v: %v, %v", mfa.PendingTTL+time.Minute, k, err)
+	}
+}
+
 func TestRenewKeepsMFA(t *testing.T) {
 	dir := t.TempDir()
 	pw, gr := writeHtpasswd(t, dir)

@@ -66,7 +66,10 @@ func (s *state) securityPage(w http.ResponseWriter, r *http.Request, status int,
 	for _, e := range edit {
 		e(&d)
 	}
-	if d.OTPEnroll && !s.showPendingKey(w, r, &d, t.UID) {
+	// The new secret is shown once, in the answer to the enroll action,
+	// which took the password: never again to whoever holds the ticket,
+	// whatever code they send (a wrong one gets the code field alone).
+	if d.OTPEnroll && rs == reasonEnrollStart && !s.showPendingKey(w, r, &d, t.UID) {
 		return
 	}
 	if d.PasskeyOptions != "" {
@@ -99,13 +102,7 @@ func (s *state) securitySubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	page := func(status int, rs reason, edit ...func(*pageData)) { s.securityPage(w, r, status, rs, t, edit...) }
 	switch action {
-	case "confirm":
-		s.confirmFactor(w, r, ci, now, t)
-		return
-	case "passkey-finish":
-		s.passkeyFinished(w, r, ci, now, t)
-		return
-	case "enroll", "recovery", "remove", "passkey", "passkey-remove":
+	case "confirm", "passkey-finish", "enroll", "recovery", "remove", "passkey", "passkey-remove":
 	default:
 		s.fail(w, r, http.StatusBadRequest, reasonBadRequest)
 		return
@@ -116,9 +113,18 @@ func (s *state) securitySubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if st.Any() && !t.Tokens.Has(s.mfa.token) {
-		// A ticket got without the factor (HTTP Basic's, an older one):
-		// whoever has only the password must not remove or replace it.
+		// A ticket got without the factor (HTTP Basic's, an older one, a
+		// stolen one): whoever has only that must not remove, replace or
+		// add a factor, nor finish an enrollment begun by someone else.
 		page(http.StatusForbidden, reasonNeedsMFA)
+		return
+	}
+	switch action {
+	case "confirm":
+		s.confirmFactor(w, r, ci, now, t)
+		return
+	case "passkey-finish":
+		s.passkeyFinished(w, r, ci, now, t)
 		return
 	}
 	if action == "remove" && !st.TOTP || action == "recovery" && !st.Any() || action == "passkey-remove" && st.Passkeys == 0 {

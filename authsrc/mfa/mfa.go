@@ -117,12 +117,17 @@ func (m *Manager) EnrollTOTP(ctx context.Context, user string, active bool) (*ot
 	if active {
 		kind = KindTOTP
 	}
-	f := sqlstore.Factor{User: user, Kind: kind, Secret: m.seal.seal(user, KindTOTP, key.Secret())}
+	f := sqlstore.Factor{User: user, Kind: kind, Secret: m.seal.seal(user, KindTOTP, key.Secret()), Created: m.now()}
 	if err := m.store.SetFactors(ctx, user, kind, []sqlstore.Factor{f}); err != nil {
 		return nil, err
 	}
 	return key, nil
 }
+
+// PendingTTL bounds an enrollment waiting for its first code: past it the
+// secret is neither shown again nor confirmed. A secret shown once on a
+// page must not lie in wait for whoever later gets hold of the session.
+const PendingTTL = 15 * time.Minute
 
 // PendingTOTP is user's enrollment waiting for its first code, for the
 // page that shows it again; nil if there is none.
@@ -267,6 +272,9 @@ func (m *Manager) secret(ctx context.Context, user, kind string) (string, int64,
 		return "", 0, err
 	}
 	for _, f := range fs {
+		if f.Kind == kind && kind == KindTOTPPending && m.now().Sub(f.Created) > PendingTTL {
+			return "", 0, nil // left too long: enrolling starts over
+		}
 		if f.Kind == kind {
 			s, err := m.seal.open(user, KindTOTP, f.Secret)
 			if err != nil {

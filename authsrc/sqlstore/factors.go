@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -27,7 +28,9 @@ type Factor struct {
 	Secret string
 	// LastStep is the last TOTP time step accepted, for replay refusal.
 	LastStep int64
-	Created  time.Time
+	// Created is when it was stored: SetFactors takes the caller's time
+	// when given (the clock the caller judges ages by), else now.
+	Created time.Time
 }
 
 // ErrFactorInput is a factor a caller should not have asked to store.
@@ -78,7 +81,7 @@ func (s *Store) SetFactors(ctx context.Context, user, kind string, fs []Factor) 
 		t := now()
 		for _, f := range fs {
 			if _, err := s.exec(ctx, tx, "INSERT INTO tkt_factors (user_name, kind, id, secret, last_step, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-				user, kind, f.ID, f.Secret, f.LastStep, t); err != nil {
+				user, kind, f.ID, f.Secret, f.LastStep, cmp.Or(f.Created, t)); err != nil {
 				return err
 			}
 		}
