@@ -68,6 +68,15 @@ func (p *Portal) Passwords(source authsrc.Source) *Passwords {
 	return &pw
 }
 
+// codeThrottleKey starts the throttle's name for a user's second-factor
+// attempts: their own buckets and known networks, beside the password's,
+// so that only a right code forgives wrong codes. Were they one, a right
+// password (HTTP Basic's, which asks no code) would forgive the codes
+// guessed on a network and make it known, sparing whoever holds the
+// password the per-user bucket that caps guesses across networks. No user
+// name holds a NUL (ticket.CheckUID), so none can share these buckets.
+const codeThrottleKey = "\x00code\x00"
+
 // ThrottledError is Check's answer while a user or client has too many
 // recent failures; the store was not asked.
 type ThrottledError struct {
@@ -140,12 +149,13 @@ func (p *Passwords) begin(ctx context.Context, user string, client netip.Addr, n
 }
 
 // CheckCode runs verify, a second factor's check, as one attempt at user
-// from client in the same throttle as passwords: verify's errWrong (a
-// wrong code) counts as a failed login, nil as a successful one, and any
-// other error (the factor store is down) as nothing. Throttled, verify is
-// not run.
+// from client in the same throttle as passwords, with the same budgets
+// but buckets of its own (codeThrottleKey): verify's errWrong (a wrong
+// code) counts as a failed login, nil as a successful one (forgiving the
+// password's failures too), and any other error (the factor store is
+// down) as nothing. Throttled, verify is not run.
 func (p *Passwords) CheckCode(ctx context.Context, user string, client netip.Addr, now time.Time, errWrong error, verify func(context.Context) error) error {
-	att, err := p.begin(ctx, user, client, now)
+	att, err := p.begin(ctx, codeThrottleKey+user, client, now)
 	if err != nil {
 		return err
 	}
@@ -155,6 +165,9 @@ func (p *Passwords) CheckCode(ctx context.Context, user string, client netip.Add
 	switch {
 	case err == nil:
 		att.succeeded()
+		if p.throttle != nil {
+			p.throttle.forgive(ctx, user, client, now) // the password's, now the login is whole
+		}
 	case !errors.Is(err, errWrong):
 		att.release()
 	}

@@ -130,20 +130,7 @@ type attempt struct {
 // it gives back what it took and returns how long to wait: the caller must
 // then refuse without asking the user store.
 func (t *throttler) begin(ctx context.Context, user string, ip netip.Addr, now time.Time) (*attempt, time.Duration) {
-	a := &attempt{t: t, ctx: context.WithoutCancel(ctx), store: t.local, now: now}
-	if t.cfg.Store != nil {
-		a.store = t.cfg.Store
-	}
-	name := strings.ToLower(user)
-	a.keys[pairBucket], a.keys[userBucket] = name, name
-	if ip.IsValid() {
-		// One string for both keys: the client's is the pair's tail.
-		var buf [128]byte
-		k := append(append(buf[:0], name...), 0)
-		start := len(k)
-		a.keys[pairBucket] = string(appendIPKey(k, ip))
-		a.keys[netBucket] = a.keys[pairBucket][start:]
-	}
+	a := t.attempt(ctx, user, ip, now)
 	// The client's bucket first: a client that is locked out already must
 	// not get to create buckets for other names (pushing other users'
 	// out of a bounded LRU, or filling Redis) by trying made-up ones.
@@ -164,6 +151,35 @@ func (t *throttler) begin(ctx context.Context, user string, ip netip.Addr, now t
 		}
 	}
 	return a, 0
+}
+
+// attempt is an attempt at user from ip that has taken nothing yet.
+func (t *throttler) attempt(ctx context.Context, user string, ip netip.Addr, now time.Time) *attempt {
+	a := &attempt{t: t, ctx: context.WithoutCancel(ctx), store: t.local, now: now}
+	if t.cfg.Store != nil {
+		a.store = t.cfg.Store
+	}
+	name := strings.ToLower(user)
+	a.keys[pairBucket], a.keys[userBucket] = name, name
+	if ip.IsValid() {
+		// One string for both keys: the client's is the pair's tail.
+		var buf [128]byte
+		k := append(append(buf[:0], name...), 0)
+		start := len(k)
+		a.keys[pairBucket] = string(appendIPKey(k, ip))
+		a.keys[netBucket] = a.keys[pairBucket][start:]
+	}
+	return a
+}
+
+// forgive does for user at ip what a successful attempt does (succeeded)
+// without one: a login whose password was right, and whose second factor
+// has just passed, forgives the password's failures on that network and
+// makes it known, as a login without a second factor does.
+func (t *throttler) forgive(ctx context.Context, user string, ip netip.Addr, now time.Time) {
+	a := t.attempt(ctx, user, ip, now)
+	a.took[pairBucket] = a.store // what succeeded drops
+	a.succeeded()
 }
 
 // take takes a token from bucket b and returns 0, or how long until it
