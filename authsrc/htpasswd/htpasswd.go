@@ -26,6 +26,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -193,10 +194,18 @@ func (s *Store) Lookup(ctx context.Context, user string) (authsrc.Identity, erro
 	if t == nil {
 		return authsrc.Identity{}, authsrc.Unavailable(s.name, s.loadError())
 	}
-	if _, ok := t.users[user]; !ok {
+	if h, ok := t.users[user]; !ok || locked(h) {
 		return authsrc.Identity{}, authsrc.ErrNoSuchUser
 	}
 	return authsrc.Identity{User: user, Groups: slices.Clone(t.groups[user])}, nil
+}
+
+// locked reports whether hash shuts its user out: empty, or marked as
+// passwd(5) and usermod -L mark a locked account ("!", "*"). No password
+// matches such a hash, and a login that asks no password (a passkey, a
+// refresh) must not let the user in either.
+func locked(hash string) bool {
+	return hash == "" || strings.HasPrefix(hash, "!") || strings.HasPrefix(hash, "*")
 }
 
 // dummyHash picks the hash verified for unknown users: one of the file's

@@ -3,6 +3,8 @@ package htpasswd
 import (
 	"context"
 	"errors"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,5 +45,29 @@ func TestLookupFollowsTheFiles(t *testing.T) {
 	id.Groups[0] = "root"
 	if again, _ := lookup("bob"); again.Groups[0] != "ops" {
 		t.Errorf("a caller's change reached the table: %q", again.Groups)
+	}
+}
+
+// A locked account ("!" or "*" before the hash, as usermod -L writes, or
+// no hash) is no user to a lookup: a passkey sign-in or a refresh, which
+// ask no password, must not let it in.
+func TestLookupLockedAccount(t *testing.T) {
+	dir := t.TempDir()
+	path := dir + "/htpasswd"
+	writeWithTool(t, path, []string{"-B", "-C", "4"}, account{"alice", "pw-alice"})
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash := strings.TrimPrefix(strings.TrimSpace(string(b)), "alice:")
+	testenv.WriteFile(t, path, "alice:"+hash+"\nbob:!"+hash+"\ncarol:*\n", 0o600)
+	s := newStore(t, Config{Path: path})
+	if _, err := s.Lookup(context.Background(), "alice"); err != nil {
+		t.Errorf("alice: %v", err)
+	}
+	for _, user := range []string{"bob", "carol"} {
+		if _, err := s.Lookup(context.Background(), user); !errors.Is(err, authsrc.ErrNoSuchUser) {
+			t.Errorf("%s, locked: %v, want ErrNoSuchUser", user, err)
+		}
 	}
 }

@@ -41,6 +41,12 @@ const (
 
 func (c Config) validateMFA(p *problems) {
 	m := c.MFA
+	if m.Required && c.Basic.IssueTicket {
+		// HTTP Basic asks no code: its ticket would be a login with the
+		// password alone, which required forbids (and a ticket, unlike a
+		// script's single request, opens the security page).
+		p.add("basic.issue_ticket", "hands a ticket to the password alone, which mfa.required forbids: turn one of them off")
+	}
 	if err := ticket.CheckRequiredToken(m.Token); err != nil {
 		p.wrap("mfa.token", err)
 	}

@@ -92,3 +92,15 @@ func TestFactorsOptional(t *testing.T) {
 		}
 	}
 }
+
+// HTTP Basic's ticket is a login with the password alone: not where every
+// login must give a second factor.
+func TestMFARequiredWithBasicTickets(t *testing.T) {
+	_, err := Parse([]byte("mfa: {required: true}\nbasic: {issue_ticket: true}\n"), noEnv)
+	if err == nil || !strings.Contains(err.Error(), "basic.issue_ticket") || !strings.Contains(err.Error(), "mfa.required") {
+		t.Errorf("mfa.required with basic.issue_ticket: %v", err)
+	}
+	if _, err := Parse([]byte("mfa: {required: true}\n"), noEnv); err != nil {
+		t.Errorf("mfa.required alone: %v", err)
+	}
+}
