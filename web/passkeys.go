@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -24,7 +25,8 @@ import (
 // of a login. The browser side is static/passkey.js; a ceremony's server
 // side (go-webauthn's SessionData) travels signed in the page's state, as
 // the login's does, so no instance keeps anything between the two
-// requests.
+// requests. What makes a ceremony single-use is in the factor database:
+// its challenge is claimed there (useChallenge) before its answer counts.
 
 // maxCredentialJSON bounds a browser's credential response.
 const maxCredentialJSON = 8 << 10
@@ -32,6 +34,44 @@ const maxCredentialJSON = 8 << 10
 // errPasskey is a passkey that did not prove anything: the wrong one,
 // a bad signature, a replayed challenge. It counts as a wrong code.
 var errPasskey = errors.New("the passkey was not accepted")
+
+// The ways a passkey is refused that the log should tell apart.
+var (
+	errChallengeUsed = fmt.Errorf("%w: its challenge was used already (a replay)", errPasskey)
+	errPasskeyClone  = fmt.Errorf("%w: its sign count did not go up (a cloned authenticator?)", errPasskey)
+)
+
+// ceremonyKeep is how long a used challenge is remembered: longer than any
+// state carrying it is accepted (mfaStateTTL, plus the minute a state may
+// come from the future), with minutes to spare for instances whose clocks
+// disagree.
+const ceremonyKeep = 2 * mfaStateTTL
+
+// useChallenge claims the ceremony's challenge in the factor database, so
+// that its answer is taken once across every instance sharing it. It is
+// called first, before the answer is looked at: whichever of two
+// concurrent submissions claims the challenge is the only one verified
+// and the only one to store a sign count, and a refused answer spends its
+// challenge too, so one captured state cannot be tried again and again
+// (the page that shows the refusal offers a new ceremony).
+func (s *state) useChallenge(ctx context.Context, sd webauthn.SessionData) error {
+	fresh, err := s.mfa.factors.UseChallenge(ctx, sd.Challenge, ceremonyKeep)
+	if err == nil && !fresh {
+		err = errChallengeUsed
+	}
+	return err
+}
+
+// checkClone refuses an assertion whose sign count did not go up from the
+// stored one (go-webauthn only flags it): two authenticators answer for
+// the credential. A passkey that counts nothing (synced ones send 0) is
+// never flagged.
+func checkClone(c *webauthn.Credential) error {
+	if c.Authenticator.CloneWarning {
+		return errPasskeyClone
+	}
+	return nil
+}
 
 // relyingParty is the WebAuthn relying party of the portal as the browser
 // reached it: the host name is the RP ID, the origin the page's.
@@ -145,8 +185,11 @@ func (s *state) passkeySubmit(w http.ResponseWriter, r *http.Request) {
 // checkPasskey verifies the assertion in the form's credential field
 // against user's passkeys and the ceremony sd, and stores the passkey's
 // new sign count. It answers errPasskey for anything the browser sent
-// wrong, or the store's error.
+// wrong or sent before, or the store's error.
 func (s *state) checkPasskey(ctx context.Context, r *http.Request, ci tkthttp.ClientOrigin, user string, sd webauthn.SessionData) error {
+	if err := s.useChallenge(ctx, sd); err != nil {
+		return err
+	}
 	raw := r.PostForm.Get("credential")
 	if raw == "" || len(raw) > maxCredentialJSON {
 		return errPasskey
@@ -167,7 +210,20 @@ func (s *state) checkPasskey(ctx context.Context, r *http.Request, ci tkthttp.Cl
 	if err != nil {
 		return errPasskey
 	}
-	return s.mfa.factors.AddPasskey(ctx, user, c)
+	if err := checkClone(c); err != nil {
+		return err
+	}
+	return s.updatePasskey(ctx, user, c)
+}
+
+// updatePasskey stores a used passkey's sign count; one removed meanwhile
+// proves nothing.
+func (s *state) updatePasskey(ctx context.Context, user string, c *webauthn.Credential) error {
+	err := s.mfa.factors.UpdatePasskey(ctx, user, c)
+	if errors.Is(err, mfa.ErrNoSuchPasskey) {
+		return fmt.Errorf("%w: it was removed", errPasskey)
+	}
+	return err
 }
 
 // passkeyRegistration is the security page's "Add a passkey": the options
@@ -209,6 +265,9 @@ func (s *state) finishPasskey(r *http.Request, ci tkthttp.ClientOrigin, now time
 	if err != nil {
 		return errPasskey
 	}
+	if err := s.useChallenge(r.Context(), sd); err != nil {
+		return err
+	}
 	raw := r.PostForm.Get("credential")
 	if raw == "" || len(raw) > maxCredentialJSON {
 		return errPasskey
@@ -229,7 +288,11 @@ func (s *state) finishPasskey(r *http.Request, ci tkthttp.ClientOrigin, now time
 	if err != nil {
 		return errPasskey
 	}
-	return s.mfa.factors.AddPasskey(r.Context(), user, c)
+	err = s.mfa.factors.AddPasskey(r.Context(), user, c)
+	if errors.Is(err, mfa.ErrPasskeyExists) {
+		return fmt.Errorf("%w: %w", errPasskey, err)
+	}
+	return err
 }
 
 // passkeyViews lists user's passkeys for the page.
@@ -313,6 +376,19 @@ func (s *state) passkeySignIn(w http.ResponseWriter, r *http.Request, ci tkthttp
 		s.logAttempt(r, level, res, why, user, ci)
 		s.loginPage(w, r, ci, status, rs, back.url)
 	}
+	// refused answers err, if any: a passkey refused or the store failing.
+	refused := func(err error, user string) bool {
+		switch {
+		case errors.Is(err, errPasskey):
+			fail(http.StatusUnauthorized, reasonBadPasskey, "passkey sign-in: "+err.Error(), user)
+		case err != nil:
+			fail(http.StatusServiceUnavailable, reasonUnavailable, "passkey sign-in: "+err.Error(), user)
+		}
+		return err != nil
+	}
+	if refused(s.useChallenge(ctx, sd), "") {
+		return
+	}
 	raw := r.PostForm.Get("credential")
 	parsed, err := protocol.ParseCredentialRequestResponseBytes([]byte(raw))
 	if raw == "" || len(raw) > maxCredentialJSON || err != nil {
@@ -347,6 +423,9 @@ func (s *state) passkeySignIn(w http.ResponseWriter, r *http.Request, ci tkthttp
 		return
 	}
 	name := user.WebAuthnName()
+	if refused(checkClone(c), name) {
+		return
+	}
 	lctx, cancel := context.WithTimeout(ctx, s.passwords.timeout)
 	id, err := s.cfg.Source.(authsrc.Lookuper).Lookup(lctx, name)
 	cancel()
@@ -358,8 +437,7 @@ func (s *state) passkeySignIn(w http.ResponseWriter, r *http.Request, ci tkthttp
 		fail(http.StatusServiceUnavailable, reasonUnavailable, "passkey sign-in: "+err.Error(), name)
 		return
 	}
-	if err := s.mfa.factors.AddPasskey(ctx, name, c); err != nil {
-		fail(http.StatusServiceUnavailable, reasonUnavailable, "passkey sign-in: "+err.Error(), name)
+	if refused(s.updatePasskey(ctx, name, c), name) {
 		return
 	}
 	t := ticketFor(ctx, s.log, authsrc.WithoutGroupsOf(id, s.mfa.token), name, now)

@@ -246,7 +246,7 @@ func (s *state) passkeyFinished(w http.ResponseWriter, r *http.Request, ci tktht
 	err := s.finishPasskey(r, ci, now, user)
 	switch {
 	case errors.Is(err, errPasskey):
-		s.log.WarnContext(r.Context(), "security: a passkey was not accepted", "user", user, "client_ip", ci.Addr.String())
+		s.log.WarnContext(r.Context(), "security: a passkey was not accepted", "user", user, "client_ip", ci.Addr.String(), "err", err)
 		s.securityPage(w, r, http.StatusBadRequest, reasonBadPasskey, t)
 		return
 	case err != nil:

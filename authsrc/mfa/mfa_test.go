@@ -263,4 +263,35 @@ func TestPasskeys(t *testing.T) {
 	if u, _ := m.PasskeyUser(ctx, "alice"); len(u.Credentials) != 1 || string(u.WebAuthnID()) != string(mfa.UserHandle("alice")) {
 		t.Errorf("PasskeyUser = %+v", u)
 	}
+	// A used passkey's sign count is stored; one removed is no more.
+	used := &webauthn.Credential{ID: []byte("cred-2"), PublicKey: []byte("pk-cred-2")}
+	used.Authenticator.SignCount = 5
+	if err := m.UpdatePasskey(ctx, "alice", used); err != nil {
+		t.Errorf("UpdatePasskey = %v", err)
+	}
+	if ps, _ := m.Passkeys(ctx, "alice"); len(ps) != 1 || ps[0].Credential.Authenticator.SignCount != 5 {
+		t.Errorf("after UpdatePasskey: %+v", ps)
+	}
+	for _, user := range []string{"alice", "bob"} {
+		if err := m.UpdatePasskey(ctx, user, &webauthn.Credential{ID: []byte("cred-1")}); !errors.Is(err, mfa.ErrNoSuchPasskey) {
+			t.Errorf("UpdatePasskey of a removed passkey for %s = %v, want ErrNoSuchPasskey", user, err)
+		}
+	}
+	if err := m.AddPasskey(ctx, "bob", used); !errors.Is(err, mfa.ErrPasskeyExists) {
+		t.Errorf("AddPasskey of alice's credential for bob = %v, want ErrPasskeyExists", err)
+	}
+}
+
+// TestUseChallenge: a passkey ceremony's challenge is used once.
+func TestUseChallenge(t *testing.T) {
+	ctx := context.Background()
+	m, _, _ := newManager(t)
+	for i, c := range []struct {
+		challenge string
+		want      bool
+	}{{"ch-1", true}, {"ch-1", false}, {"ch-2", true}, {"ch-1", false}} {
+		if fresh, err := m.UseChallenge(ctx, c.challenge, time.Hour); err != nil || fresh != c.want {
+			t.Errorf("#%d UseChallenge(%s) = %v, %v; want %v", i+1, c.challenge, fresh, err, c.want)
+		}
+	}
 }

@@ -27,11 +27,24 @@ type Passkey struct {
 	Credential webauthn.Credential
 }
 
+// KindChallenge is a passkey ceremony's challenge once used: one row of
+// no user per challenge, its id the challenge's hash (UseChallenge).
+const KindChallenge = "challenge"
+
 // passkeyStore is what passkeys need of the store besides FactorStore.
 type passkeyStore interface {
 	FactorByID(ctx context.Context, kind, id string) (sqlstore.Factor, bool, error)
 	AddFactor(ctx context.Context, f sqlstore.Factor) error
+	SetFactorSecret(ctx context.Context, user, kind, id, secret string) (bool, error)
+	ClaimOnce(ctx context.Context, kind, id string, keep time.Duration) (bool, error)
 }
+
+// ErrPasskeyExists is a credential registered already, to this user or
+// another: a passkey belongs to one user, once.
+var ErrPasskeyExists = errors.New("mfa: the passkey is registered already")
+
+// ErrNoSuchPasskey is a credential that is not (any longer) the user's.
+var ErrNoSuchPasskey = errors.New("mfa: no such passkey")
 
 // ErrNoPasskeys: the factor store keeps no passkeys (it is not tkt's SQL
 // schema).
@@ -58,23 +71,64 @@ func (m *Manager) Passkeys(ctx context.Context, user string) ([]Passkey, error) 
 		if err := json.Unmarshal([]byte(f.Secret), &p.Credential); err != nil {
 			return nil, fmt.Errorf("user %q: passkey %s: %w", user, f.ID, err)
 		}
+		// A clone warning is the verdict on one assertion, refused then and
+		// never stored since; one stored by an older tkt must not refuse
+		// every later assertion of the passkey.
+		p.Credential.Authenticator.CloneWarning = false
 		out = append(out, p)
 	}
 	return out, nil
 }
 
-// AddPasskey stores a new (or a used, with its new sign count) credential
-// of user.
+// AddPasskey stores a new credential of user; ErrPasskeyExists if its
+// id is registered already, to anyone.
 func (m *Manager) AddPasskey(ctx context.Context, user string, c *webauthn.Credential) error {
-	ps, ok := m.store.(passkeyStore)
-	if !ok {
-		return ErrNoPasskeys
-	}
-	b, err := json.Marshal(c)
+	ps, secret, err := m.passkeyRow(c)
 	if err != nil {
 		return err
 	}
-	return ps.AddFactor(ctx, sqlstore.Factor{User: user, Kind: KindPasskey, ID: PasskeyID(c.ID), Secret: string(b)})
+	err = ps.AddFactor(ctx, sqlstore.Factor{User: user, Kind: KindPasskey, ID: PasskeyID(c.ID), Secret: secret})
+	if errors.Is(err, sqlstore.ErrFactorExists) {
+		return ErrPasskeyExists
+	}
+	return err
+}
+
+// UpdatePasskey stores a used credential of user with its new sign count;
+// ErrNoSuchPasskey if user has it no more.
+func (m *Manager) UpdatePasskey(ctx context.Context, user string, c *webauthn.Credential) error {
+	ps, secret, err := m.passkeyRow(c)
+	if err != nil {
+		return err
+	}
+	hit, err := ps.SetFactorSecret(ctx, user, KindPasskey, PasskeyID(c.ID), secret)
+	if err == nil && !hit {
+		err = ErrNoSuchPasskey
+	}
+	return err
+}
+
+// passkeyRow is the store that keeps passkeys and c as its row keeps it.
+func (m *Manager) passkeyRow(c *webauthn.Credential) (passkeyStore, string, error) {
+	ps, ok := m.store.(passkeyStore)
+	if !ok {
+		return nil, "", ErrNoPasskeys
+	}
+	b, err := json.Marshal(c)
+	return ps, string(b), err
+}
+
+// UseChallenge records a passkey ceremony's challenge as used and reports
+// whether it was not before, at any instance sharing the factor database:
+// an assertion captured once cannot sign anybody in again. Records older
+// than keep (longer than any ceremony lives) are removed.
+func (m *Manager) UseChallenge(ctx context.Context, challenge string, keep time.Duration) (bool, error) {
+	ps, ok := m.store.(passkeyStore)
+	if !ok {
+		return false, ErrNoPasskeys
+	}
+	sum := sha256.Sum256([]byte("tkt passkey challenge\x00" + challenge))
+	return ps.ClaimOnce(ctx, KindChallenge, hex.EncodeToString(sum[:]), keep)
 }
 
 // RemovePasskey removes one of user's passkeys by its row id; false if

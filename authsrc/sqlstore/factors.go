@@ -12,7 +12,8 @@ import (
 // Second factors live in tkt_factors, one row per factor, keyed by user,
 // kind and id: a TOTP secret (kind "totp", id ""), one row per unused
 // recovery code (kind "recovery", id its hash), and whatever later kinds
-// need (passkeys: one row per credential). Users of any store have their
+// need (passkeys: one row per credential; used passkey challenges, kind
+// "challenge" of no user, ClaimOnce). Users of any store have their
 // factors here; the package mfa gives the kinds their meaning, this file
 // only keeps the rows, with the writes that must be atomic across tktd
 // instances sharing the database (UseFactor, AdvanceStep) done as one
@@ -176,8 +177,16 @@ func (s *Store) FactorByID(ctx context.Context, kind, id string) (Factor, bool, 
 	return f, true, nil
 }
 
+// ErrFactorExists is a factor whose id is taken already: a passkey's
+// credential registered before, to this user or another.
+var ErrFactorExists = errors.New("factor already registered")
+
 // AddFactor stores one more factor of its user and kind (a passkey beside
-// the others), or replaces the one with its id.
+// the others). An id the kind has already, for any user, is refused with
+// ErrFactorExists: a credential registered twice would make FactorByID
+// answer either owner. The check and the insert share a transaction;
+// SQLite serialises it, PostgreSQL and MariaDB only make it unlikely that
+// two users register one id at the same instant.
 func (s *Store) AddFactor(ctx context.Context, f Factor) error {
 	if err := checkFactor(f.User, f.Kind); err != nil {
 		return err
@@ -186,11 +195,57 @@ func (s *Store) AddFactor(ctx context.Context, f Factor) error {
 		return fmt.Errorf("%w: id of %d bytes", ErrFactorInput, len(f.ID))
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {
-		if _, err := s.exec(ctx, tx, "DELETE FROM tkt_factors WHERE user_name = ? AND kind = ? AND id = ?", f.User, f.Kind, f.ID); err != nil {
+		var n int
+		if err := tx.QueryRowContext(ctx, s.sql("SELECT COUNT(*) FROM tkt_factors WHERE kind = ? AND id = ?"), f.Kind, f.ID).Scan(&n); err != nil {
 			return err
+		}
+		if n > 0 {
+			return fmt.Errorf("%w: %s %s", ErrFactorExists, f.Kind, f.ID)
 		}
 		_, err := s.exec(ctx, tx, "INSERT INTO tkt_factors (user_name, kind, id, secret, last_step, created_at) VALUES (?, ?, ?, ?, ?, ?)",
 			f.User, f.Kind, f.ID, f.Secret, f.LastStep, now())
+		if isDuplicate(err) {
+			return fmt.Errorf("%w: %s %s", ErrFactorExists, f.Kind, f.ID)
+		}
 		return err
 	})
+}
+
+// SetFactorSecret replaces what user's factor of kind with id keeps (a
+// passkey's new sign count), and reports whether it was there.
+func (s *Store) SetFactorSecret(ctx context.Context, user, kind, id, secret string) (bool, error) {
+	return s.changed(ctx, user, kind, "UPDATE tkt_factors SET secret = ? WHERE user_name = ? AND kind = ? AND id = ?", secret, user, kind, id)
+}
+
+// ClaimOnce records id as used under kind and reports whether this call
+// did: false if it was recorded before, here or by another instance
+// sharing the database. The row's primary key makes the second insert
+// fail, so the database itself decides. A passkey ceremony's challenge is
+// claimed so; its rows belong to no user (user_name "", which no user
+// name can be). Rows of kind older than keep are removed on the way.
+func (s *Store) ClaimOnce(ctx context.Context, kind, id string, keep time.Duration) (bool, error) {
+	if kind == "" || len(kind) > 32 || id == "" || len(id) > 128 {
+		return false, fmt.Errorf("%w: a claim of kind %q, id of %d bytes", ErrFactorInput, kind, len(id))
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		_, err := s.exec(ctx, tx, "INSERT INTO tkt_factors (user_name, kind, id, secret, last_step, created_at) VALUES ('', ?, ?, '', 0, ?)", kind, id, now())
+		if isDuplicate(err) {
+			return ErrFactorExists
+		}
+		return err
+	})
+	if errors.Is(err, ErrFactorExists) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	// Housekeeping, in a transaction of its own so that concurrent claims
+	// do not wait on its range locks: a failure leaves the rows to the
+	// next claim and must not refuse this one.
+	_ = s.write(ctx, func(tx *sql.Tx) error {
+		_, err := s.exec(ctx, tx, "DELETE FROM tkt_factors WHERE user_name = '' AND kind = ? AND created_at < ?", kind, now().Add(-keep))
+		return err
+	})
+	return true, nil
 }

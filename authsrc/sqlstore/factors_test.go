@@ -3,9 +3,11 @@ package sqlstore_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/tkt-sso/tkt/authsrc/sqlstore"
 )
@@ -62,8 +64,19 @@ func TestFactors(t *testing.T) {
 		}
 		// One more factor of a kind with several, found by its id alone.
 		mustOK(t, s.AddFactor(ctx, sqlstore.Factor{User: "ldapuser", Kind: "passkey", ID: "c1", Secret: "{}"}))
-		mustOK(t, s.AddFactor(ctx, sqlstore.Factor{User: "ldapuser", Kind: "passkey", ID: "c1", Secret: `{"n":2}`}))
 		mustOK(t, s.AddFactor(ctx, sqlstore.Factor{User: "other", Kind: "passkey", ID: "c2", Secret: "{}"}))
+		// An id is registered once, to one user.
+		for _, user := range []string{"ldapuser", "other"} {
+			if err := s.AddFactor(ctx, sqlstore.Factor{User: user, Kind: "passkey", ID: "c1", Secret: "{}"}); !errors.Is(err, sqlstore.ErrFactorExists) {
+				t.Errorf("AddFactor of c1 again for %s = %v, want ErrFactorExists", user, err)
+			}
+		}
+		if ok, err := s.SetFactorSecret(ctx, "ldapuser", "passkey", "c1", `{"n":2}`); err != nil || !ok {
+			t.Errorf("SetFactorSecret = %v, %v", ok, err)
+		}
+		if ok, err := s.SetFactorSecret(ctx, "other", "passkey", "c1", `{"n":3}`); err != nil || ok {
+			t.Errorf("SetFactorSecret of another user's factor = %v, %v; want nothing changed", ok, err)
+		}
 		if f, ok, err := s.FactorByID(ctx, "passkey", "c1"); err != nil || !ok || f.User != "ldapuser" || f.Secret != `{"n":2}` {
 			t.Errorf("FactorByID = %+v, %v, %v", f, ok, err)
 		}
@@ -76,8 +89,44 @@ func TestFactors(t *testing.T) {
 	})
 }
 
+// TestClaimOnce: a one-time value (a passkey challenge) is claimed once on
+// every backend, is no user's factor, and is forgotten after keep.
+func TestClaimOnce(t *testing.T) {
+	eachKind(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		s := openStore(t, newTestDB(t, kind).config())
+		for i, want := range []bool{true, false, false} {
+			if ok, err := s.ClaimOnce(ctx, "challenge", "h1", time.Hour); err != nil || ok != want {
+				t.Errorf("ClaimOnce(h1) #%d = %v, %v; want %v", i+1, ok, err, want)
+			}
+		}
+		if ok, err := s.ClaimOnce(ctx, "other", "h1", time.Hour); err != nil || !ok {
+			t.Errorf("ClaimOnce of another kind = %v, %v; want claimed", ok, err)
+		}
+		if f, ok, err := s.FactorByID(ctx, "challenge", "h1"); err != nil || !ok || f.User != "" {
+			t.Errorf("the claim's row = %+v, %v, %v; want one of no user", f, ok, err)
+		}
+		if _, err := s.ClaimOnce(ctx, "challenge", "", time.Hour); !errors.Is(err, sqlstore.ErrFactorInput) {
+			t.Errorf("ClaimOnce of no id = %v, want ErrFactorInput", err)
+		}
+		// A claim keeping nothing prunes h1, which can then be claimed anew;
+		// the other kind's claim stays.
+		time.Sleep(2 * time.Millisecond)
+		if ok, err := s.ClaimOnce(ctx, "challenge", "h2", 0); err != nil || !ok {
+			t.Fatalf("ClaimOnce(h2) = %v, %v", ok, err)
+		}
+		if ok, err := s.ClaimOnce(ctx, "challenge", "h1", time.Hour); err != nil || !ok {
+			t.Errorf("ClaimOnce(h1) after it was pruned = %v, %v; want claimed", ok, err)
+		}
+		if ok, err := s.ClaimOnce(ctx, "other", "h1", time.Hour); err != nil || ok {
+			t.Errorf("ClaimOnce of the other kind's = %v, %v; want kept, not claimed again", ok, err)
+		}
+	})
+}
+
 // TestFactorsRace: two instances sharing the database offer the same code
-// at once; exactly one is accepted, on every backend.
+// (and passkey challenge) at once; exactly one is accepted, on every
+// backend.
 func TestFactorsRace(t *testing.T) {
 	eachKind(t, func(t *testing.T, kind string) {
 		ctx := context.Background()
@@ -86,7 +135,7 @@ func TestFactorsRace(t *testing.T) {
 		mustOK(t, a.SetFactors(ctx, "alice", "totp", []sqlstore.Factor{{User: "alice", Kind: "totp", Secret: "s"}}))
 		mustOK(t, a.SetFactors(ctx, "alice", "recovery", []sqlstore.Factor{{User: "alice", Kind: "recovery", ID: "h"}}))
 		for round := range 3 {
-			var steps, codes atomic.Int32
+			var steps, codes, claims atomic.Int32
 			var wg sync.WaitGroup
 			for i := range 8 {
 				st := []*sqlstore.Store{a, b}[i%2]
@@ -101,6 +150,11 @@ func TestFactorsRace(t *testing.T) {
 					} else if ok {
 						codes.Add(1)
 					}
+					if ok, err := st.ClaimOnce(ctx, "challenge", fmt.Sprint("c", round), time.Hour); err != nil {
+						t.Error(err)
+					} else if ok {
+						claims.Add(1)
+					}
 				})
 			}
 			wg.Wait()
@@ -108,8 +162,8 @@ func TestFactorsRace(t *testing.T) {
 			if round == 0 {
 				want = 1
 			}
-			if steps.Load() != 1 || codes.Load() != want {
-				t.Errorf("round %d: %d steps and %d codes accepted; want 1 and %d", round, steps.Load(), codes.Load(), want)
+			if steps.Load() != 1 || codes.Load() != want || claims.Load() != 1 {
+				t.Errorf("round %d: %d steps, %d codes and %d challenges accepted; want 1, %d and 1", round, steps.Load(), codes.Load(), claims.Load(), want)
 			}
 		}
 	})

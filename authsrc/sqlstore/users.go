@@ -256,7 +256,7 @@ func (s *Store) write(ctx context.Context, fn func(*sql.Tx) error) error {
 	}
 	defer tx.Rollback()
 	if err := fn(tx); err != nil {
-		if errors.Is(err, ErrUserExists) || errors.Is(err, ErrUserNotFound) {
+		if errors.Is(err, ErrUserExists) || errors.Is(err, ErrUserNotFound) || errors.Is(err, ErrFactorExists) {
 			return err
 		}
 		return s.unavailable(err)
