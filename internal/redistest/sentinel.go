@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,6 +76,15 @@ func StartSentinel(tb testing.TB) *Sentinels {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	// Sentinel lists a replica as soon as it connects; writes reach it,
+	// and WAIT counts it, only once its first full sync is done, which on
+	// a busy machine takes seconds.
+	rdb := redis.NewClient(&redis.Options{Addr: d.Replica.Addr})
+	defer rdb.Close()
+	testenv.WaitFor(tb, "the replica's first sync with the master", 30*time.Second, func() bool {
+		info, err := rdb.Info(context.Background(), "replication").Result()
+		return err == nil && strings.Contains(info, "master_link_status:up")
+	})
 	return d
 }
 
