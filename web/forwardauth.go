@@ -178,6 +178,9 @@ type forwardState struct {
 	log      *slog.Logger
 	path     string
 	basic    *basicAuth // nil without ForwardAuthConfig.Basic
+	// methodRules: some rule matches by method, so the proxy must say
+	// which (originalMethod).
+	methodRules bool
 }
 
 // forwardRule is a rule with its two middlewares: one answering 401 and
@@ -220,6 +223,7 @@ func newForwardState(o ForwardAuthConfig) (*forwardState, error) {
 			errs = append(errs, fmt.Errorf("forward auth rule %d: %w", i+1, err))
 		}
 		st.rules = append(st.rules, fr)
+		st.methodRules = st.methodRules || len(r.Methods) > 0
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -241,7 +245,7 @@ func newForwardRule(o ForwardAuthConfig, r ForwardAuthRule) (forwardRule, error)
 		methods: r.Methods, networks: r.Networks,
 		require: tkthttp.Requirement{Tokens: r.Tokens, AllTokens: r.AllTokens, Users: r.Users}}
 	for _, m := range r.Methods {
-		if originalMethod(m, "") != m {
+		if !httpToken(m) || strings.ToUpper(m) != m {
 			errs = append(errs, fmt.Errorf("method %q: write an HTTP method in capitals, such as GET", m))
 		}
 	}

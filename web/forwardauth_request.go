@@ -50,10 +50,10 @@ type originalRequest struct {
 func (st *forwardState) original(r *http.Request, o *tkthttp.ClientOrigin) (*http.Request, forwardStyle, error) {
 	h := r.Header
 	style := styleRedirect
-	var target, method string
+	var target, methodKey string
 	switch rest := strings.TrimPrefix(r.URL.Path, st.path); {
 	case rest == "":
-		target, method = header(h, "X-Forwarded-Uri"), header(h, "X-Forwarded-Method")
+		target, methodKey = header(h, "X-Forwarded-Uri"), "X-Forwarded-Method"
 		// The host must be the proxy's word (X-Forwarded-Host, or the host
 		// of a Forwarded element, whichever trusted_proxies write), one
 		// name only: falling back to our own Host, or picking one of a
@@ -77,7 +77,7 @@ func (st *forwardState) original(r *http.Request, o *tkthttp.ClientOrigin) (*htt
 			return nil, 0, err
 		}
 		o.HTTPS, o.Host, target, style = https, host, t, styleStatus
-		method = header(h, "X-Original-Method")
+		methodKey = "X-Original-Method"
 	case strings.HasPrefix(rest, "/envoy/"):
 		uri := r.RequestURI
 		if !strings.HasPrefix(uri, "/") { // absolute-form, or a request built in code
@@ -108,8 +108,49 @@ func (st *forwardState) original(r *http.Request, o *tkthttp.ClientOrigin) (*htt
 	or.req.URL = &or.url
 	or.req.RequestURI = target
 	or.req.Host = o.Host
-	or.req.Method = originalMethod(method, r.Method)
+	if or.req.Method, err = st.originalMethod(h, methodKey, r.Method); err != nil {
+		return nil, 0, err
+	}
 	return &or.req, style, nil
+}
+
+// originalMethod is the original request's method: the proxy's word in
+// header key (Envoy, which has none, asks with the original method
+// itself). The client must not choose what a rule's methods see: a
+// value that is no HTTP method, or more than one, is an error rather than
+// the subrequest's own GET, and it is upper-cased, since applications
+// that read "delete" as DELETE are common. A missing header is an error
+// too when a rule matches by method; otherwise nothing depends on it.
+func (st *forwardState) originalMethod(h http.Header, key, own string) (string, error) {
+	if key == "" {
+		return own, nil
+	}
+	switch v := h[key]; {
+	case len(v) > 1:
+		return "", errors.New("more than one " + key)
+	case len(v) == 0 || v[0] == "":
+		if st.methodRules {
+			return "", errors.New("no " + key + ": a rule matches by method, so the proxy must send the original method (see docs/proxies.md)")
+		}
+		return own, nil
+	case !httpToken(v[0]) || len(v[0]) > 32:
+		return "", errors.New(key + " is not an HTTP method")
+	default:
+		return strings.ToUpper(v[0]), nil
+	}
+}
+
+// httpToken reports whether s is an RFC 9110 token, what a method is.
+func httpToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // splitOriginalURL reads an absolute http(s) URL into its scheme, its
@@ -157,14 +198,6 @@ func validTarget(t string) bool {
 	return true
 }
 
-// originalMethod is the method the proxy reports, if it is a plain
-// token, else the subrequest's own.
-func originalMethod(m, own string) string {
-	if m != "" && len(m) <= 16 && strings.Trim(m, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == "" {
-		return m
-	}
-	return own
-}
 
 // header is h.Get for a key already in canonical form, without folding
 // it again on every question a proxy asks.

@@ -45,6 +45,13 @@ func TestForwardAuthRuleSettings(t *testing.T) {
 		{"method matched: token needed", "https://app.example.com/upload", alice, []string{"X-Original-Method", "POST"}, 403, "", ""},
 		{"method matched: token held", "https://app.example.com/upload", bob, []string{"X-Original-Method", "PUT"}, 200, "", "bob"},
 		{"method not matched: fallback", "https://app.example.com/upload", alice, []string{"X-Original-Method", "GET"}, 200, "", "alice"},
+		// The client must not choose what the rule sees (found by
+		// review: each of these used to fall back to the subrequest's
+		// own GET).
+		{"method in lower case", "https://app.example.com/upload", alice, []string{"X-Original-Method", "post"}, 403, "", ""},
+		{"no method sent", "https://app.example.com/upload", bob, []string{"X-Original-Method", ""}, 400, "", ""},
+		{"not a method", "https://app.example.com/upload", bob, []string{"X-Original-Method", "GET /x"}, 400, "", ""},
+		{"an unusual method is itself", "https://app.example.com/upload", alice, []string{"X-Original-Method", "M-SEARCH"}, 200, "", "alice"},
 		{"listed user with every token", "https://app.example.com/board", alice, nil, 200, "", "alice"},
 		{"user not listed: unauth_url", "https://app.example.com/board", bob, nil, 403, "/board-denied?back=" + "https%3A%2F%2Fapp.example.com%2Fboard", ""},
 		{"long timeout, ignore_ip: an old unbound ticket", "https://app.example.com/svc", unbound, nil, 200, "", "svc"},

@@ -95,7 +95,7 @@ func (f *faFixture) ask(target, peer string, header map[string]string) *httptest
 // nginx asks about url the way nginx's auth_request does, for a client at
 // testClient sending cookie.
 func (f *faFixture) nginx(url, cookie string, extra ...string) *httptest.ResponseRecorder {
-	h := map[string]string{"X-Original-URL": url, "X-Forwarded-For": testClient, "Accept": "text/html,*/*"}
+	h := map[string]string{"X-Original-URL": url, "X-Original-Method": "GET", "X-Forwarded-For": testClient, "Accept": "text/html,*/*"}
 	if cookie != "" {
 		h["Cookie"] = "auth_tkt=" + cookie
 	}
