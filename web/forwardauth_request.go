@@ -198,7 +198,6 @@ func validTarget(t string) bool {
 	return true
 }
 
-
 // header is h.Get for a key already in canonical form, without folding
 // it again on every question a proxy asks.
 func header(h http.Header, canonicalKey string) string {
