@@ -268,3 +268,33 @@ func TestBearerTicketsOff(t *testing.T) {
 		t.Errorf("/auth took a bearer ticket with bearer tickets off: %d", w.Code)
 	}
 }
+
+// Under require_tls a password over plain http is not taken, as a ticket
+// is not (found by review: Basic skipped the check); over https it is.
+func TestBasicRequireTLS(t *testing.T) {
+	_, cached := basicStore(t)
+	f := newFAFixture(t, func(o *ForwardAuthConfig) {
+		o.Basic = &BasicConfig{Passwords: basicPasswords(t, cached)}
+		o.Rules = []ForwardAuthRule{{Paths: []string{"/api"}, Basic: true, RequireTLS: true}}
+	})
+	creds := basicAuthHeader("alice", alicePass)
+	if w := f.traefik("GET", "http", "app.example.com", "/api/x", "", "Authorization", creds); w.Code == 200 || w.Header().Get("Remote-User") != "" {
+		t.Errorf("a Basic password over plain http under require_tls: %d, user %q", w.Code, w.Header().Get("Remote-User"))
+	}
+	if w := f.traefik("GET", "https", "app.example.com", "/api/x", "", "Authorization", creds); w.Code != 200 || w.Header().Get("Remote-User") != "alice" {
+		t.Errorf("over https: %d, user %q", w.Code, w.Header().Get("Remote-User"))
+	}
+}
+
+// The gate under require_tls takes no password over plain http either.
+func TestGateBasicRequireTLS(t *testing.T) {
+	_, cached := basicStore(t)
+	f := newGateFixture(t, func(o *GateConfig) {
+		o.Basic = &BasicConfig{Passwords: basicPasswords(t, cached)}
+		o.Middleware.RequireTLS = true
+	})
+	resp, s := f.get("/x", map[string]string{"Authorization": basicAuthHeader("alice", alicePass), "Accept": "application/json"})
+	if resp.StatusCode == 200 || s.User != "" {
+		t.Errorf("a Basic password over plain http at a require_tls gate: %d %+v", resp.StatusCode, s)
+	}
+}

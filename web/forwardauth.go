@@ -195,6 +195,7 @@ type forwardRule struct {
 	networks         []netip.Prefix
 	bypass, basic    bool
 	deny             bool
+	requireTLS       bool // Basic credentials only over https, as tickets
 	require          tkthttp.Requirement
 	status, redirect *tkthttp.Middleware
 }
@@ -241,7 +242,7 @@ func newForwardRule(o ForwardAuthConfig, r ForwardAuthRule) (forwardRule, error)
 		// a port would make the rule miss requests that name none.
 		errs = append(errs, errors.New("hosts: rules match host names, without a port"))
 	}
-	fr := forwardRule{hosts: hosts, anyHost: len(r.Hosts) == 0, bypass: r.Bypass, basic: r.Basic, deny: r.Deny,
+	fr := forwardRule{hosts: hosts, anyHost: len(r.Hosts) == 0, bypass: r.Bypass, basic: r.Basic, deny: r.Deny, requireTLS: r.RequireTLS,
 		methods: r.Methods, networks: r.Networks,
 		require: tkthttp.Requirement{Tokens: r.Tokens, AllTokens: r.AllTokens, Users: r.Users}}
 	for _, m := range r.Methods {
@@ -421,7 +422,9 @@ func (f *ForwardAuth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var id tkthttp.Identity
-	if rule.basic && hasBasic(orig) {
+	// Under require_tls, a password over plain http is not taken: the
+	// ticket's middleware sends browsers to https and refuses the rest.
+	if rule.basic && hasBasic(orig) && (o.HTTPS || !rule.requireTLS) {
 		id, ok = st.basic.authenticate(w, orig, o, rule.require, style == styleStatus)
 	} else if style == styleRedirect {
 		id, ok = rule.redirect.AuthenticateFrom(w, orig, o)

@@ -153,7 +153,10 @@ func newGateHandler(o GateConfig) (http.Handler, error) {
 		return withTicket, nil
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !hasBasic(r) {
+		if !hasBasic(r) || mc.RequireTLS && !clients.Origin(r).HTTPS {
+			// Under require_tls, a password over plain http is not taken:
+			// the ticket's middleware sends browsers to https and refuses
+			// the rest.
 			withTicket.ServeHTTP(w, r)
 			return
 		}
