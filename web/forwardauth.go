@@ -279,15 +279,8 @@ func newForwardRule(o ForwardAuthConfig, r ForwardAuthRule) (forwardRule, error)
 	if r.Basic && o.Basic == nil {
 		errs = append(errs, errors.New("basic: HTTP Basic is not configured"))
 	}
-	tc := o.Ticket
+	tc := LocationTicket(o.Ticket, r.Timeout, r.Refresh, r.IgnoreIP)
 	tc.Tokens = r.Tokens
-	if r.Timeout != nil {
-		tc.Timeout = *r.Timeout
-	}
-	if r.Refresh != nil {
-		tc.Refresh = *r.Refresh
-	}
-	tc.IgnoreIP = tc.IgnoreIP || r.IgnoreIP
 	challenge := ""
 	if r.Basic && o.Basic != nil {
 		challenge = basicChallenge(o.Basic.Realm)
@@ -341,6 +334,28 @@ func newForwardRule(o ForwardAuthConfig, r ForwardAuthRule) (forwardRule, error)
 func (r ForwardAuthRule) checksTickets() bool {
 	return r.Timeout != nil || r.Refresh != nil || r.TimeoutURL != "" || r.PostTimeoutURL != "" || r.UnauthURL != "" ||
 		r.GuestFallback || r.GuestCookie || r.RequireTLS || r.IgnoreIP
+}
+
+// LocationTicket is base, the site's ticket settings, as a location (a
+// forward-auth rule, the gate) with mod_auth_tkt's per-location timeout,
+// refresh and ignore_ip has them; nil and false keep base's. A location
+// whose timeout is longer than base's never refreshes: it takes tickets
+// older than the rest of the site does, and one it re-issued would carry
+// the time of now, fresh everywhere else (a stolen 20-day-old ticket
+// laundered by a 30-day service-account rule).
+func LocationTicket(base ticket.Config, timeout *time.Duration, refresh *float64, ignoreIP bool) ticket.Config {
+	tc := base
+	if timeout != nil {
+		tc.Timeout = *timeout
+	}
+	if refresh != nil {
+		tc.Refresh = *refresh
+	}
+	if base.Timeout > 0 && (tc.Timeout == 0 || tc.Timeout > base.Timeout) {
+		tc.Refresh = 0
+	}
+	tc.IgnoreIP = tc.IgnoreIP || ignoreIP
+	return tc
 }
 
 // match picks the rule for a request to host (lowercase, without its

@@ -112,3 +112,26 @@ func TestForwardAuthRuleErrors(t *testing.T) {
 		}
 	}
 }
+
+// A rule with a longer timeout than the site's takes older tickets, and
+// so never re-issues them: a 20-day-old ticket refreshed under a 30-day
+// rule would be fresh under every 2h rule (found by review).
+func TestForwardAuthLongTimeoutNeverRefreshes(t *testing.T) {
+	month := 30 * 24 * time.Hour
+	f := newFAFixture(t, func(o *ForwardAuthConfig) {
+		o.Rules = []ForwardAuthRule{{Paths: []string{"/svc"}, Tokens: []string{"backup"}, Timeout: &month}}
+	})
+	old := f.mint("svc", "backup", "", testClient, 20*24*time.Hour)
+	if w := f.nginx("https://app.example.com/other", old); w.Code == 200 {
+		t.Fatal("precondition: a 20-day-old ticket is refused under ticket.timeout (2h)")
+	}
+	w := f.nginx("https://app.example.com/svc", old)
+	if w.Code != 200 || setCookie(w, "auth_tkt") != nil {
+		t.Errorf("the old ticket under the 30-day rule: %d, re-issued %v; want 200 and no new ticket", w.Code, setCookie(w, "auth_tkt"))
+	}
+	// The site's own timeout still refreshes where it applies.
+	due := f.mint("alice", "", "", testClient, 90*time.Minute)
+	if w := f.nginx("https://app.example.com/other", due); w.Code != 200 || setCookie(w, "auth_tkt") == nil {
+		t.Errorf("a ticket due for refresh under ticket.timeout: %d, re-issued %v", w.Code, setCookie(w, "auth_tkt"))
+	}
+}

@@ -158,13 +158,7 @@ func (a *app) gateConfig(tc ticket.Config) (web.GateConfig, error) {
 		basic = &web.BasicConfig{Passwords: a.passwords, Realm: c.Basic.Realm, IssueTicket: c.Basic.IssueTicket, Sessions: a.sessionStore()}
 	}
 	l := c.Gate.Location
-	if l.Timeout != nil {
-		tc.Timeout = *l.Timeout
-	}
-	if l.Refresh != nil {
-		tc.Refresh = *l.Refresh
-	}
-	tc.IgnoreIP = tc.IgnoreIP || l.IgnoreIP
+	tc = web.LocationTicket(tc, l.Timeout, l.Refresh, l.IgnoreIP)
 	return web.GateConfig{
 		Basic: basic,
 		Middleware: tkthttp.Config{
