@@ -1,6 +1,7 @@
 package config
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -210,5 +211,24 @@ gate:
 		if !strings.Contains(rest, w) {
 			t.Errorf("no problem %q in:\n%s", w, rest)
 		}
+	}
+}
+
+// A prefix written IPv4-mapped matches the IPv4 clients it names: client
+// addresses are unmapped, so the prefix is too (found by review: a deny
+// written so never fired).
+func TestParsePrefixesUnmapped(t *testing.T) {
+	got, err := ParsePrefixes([]string{"::ffff:192.0.2.0/120", "::ffff:198.51.100.7", "2001:db8::/32"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"192.0.2.0/24", "198.51.100.7/32", "2001:db8::/32"}
+	for i, p := range got {
+		if p.String() != want[i] {
+			t.Errorf("prefix %d: %s, want %s", i, p, want[i])
+		}
+	}
+	if !got[0].Contains(netip.MustParseAddr("192.0.2.7")) {
+		t.Error("::ffff:192.0.2.0/120 does not contain 192.0.2.7")
 	}
 }

@@ -241,6 +241,11 @@ func parsePrefixes(key string, list []string) ([]netip.Prefix, problems) {
 	var p problems
 	for i, s := range list {
 		if pfx, err := netip.ParsePrefix(s); err == nil {
+			if a := pfx.Addr(); a.Is4In6() && pfx.Bits() >= 96 {
+				// Client addresses are unmapped: so must the prefix be,
+				// or ::ffff:192.0.2.0/120 would never match 192.0.2.7.
+				pfx = netip.PrefixFrom(a.Unmap(), pfx.Bits()-96)
+			}
 			out = append(out, pfx.Masked())
 			continue
 		}

@@ -146,7 +146,9 @@ func (c ClientAddrConfig) walk(nodes iter.Seq[string], peer netip.Addr) netip.Ad
 	last := peer
 	for n := range nodes {
 		a, ok := parseNode(n)
-		if !ok {
+		if !ok || a.IsUnspecified() {
+			// 0.0.0.0 or :: is no client: tickets bound to it are
+			// unbound ones, so a forged one would turn binding off.
 			return netip.Addr{}
 		}
 		last = a

@@ -63,6 +63,12 @@ func TestClientOrigin(t *testing.T) {
 			want: want{Addr: "198.51.100.1", Proxied: true, Host: "app.example"}},
 		{name: "xff-empty-element", remote: "10.0.0.1:5", hdr: http.Header{"X-Forwarded-For": {"198.51.100.1,"}},
 			want: want{Proxied: true, Host: "app.example"}},
+		// 0.0.0.0 and :: name no client: a ticket bound to them is an
+		// unbound one, so taking them would turn binding off.
+		{name: "xff-unspecified-v4", remote: "10.0.0.1:5", hdr: http.Header{"X-Forwarded-For": {"0.0.0.0"}},
+			want: want{Proxied: true, Host: "app.example"}},
+		{name: "xff-unspecified-v6", remote: "10.0.0.1:5", hdr: http.Header{"X-Forwarded-For": {"::"}},
+			want: want{Proxied: true, Host: "app.example"}},
 		// A proxy that names nobody (an empty header) leaves its peer the
 		// client, as if it had sent no header.
 		{name: "xff-blank-is-absent", remote: "10.0.0.1:5", hdr: http.Header{"X-Forwarded-For": {"", " "}},
