@@ -94,15 +94,15 @@ func (t Ticket) Authenticated(now time.Time) Ticket {
 }
 
 // reservedToken reports whether tok is one that tkt adds to a ticket
-// (AuthPrefix, SessionPrefix), not one of the user's groups.
+// (AuthPrefix, SessionPrefix, GuestToken), not one of the user's groups.
 func reservedToken(tok string) bool {
-	return strings.HasPrefix(tok, AuthPrefix) || strings.HasPrefix(tok, SessionPrefix)
+	return strings.HasPrefix(tok, AuthPrefix) || strings.HasPrefix(tok, SessionPrefix) || tok == GuestToken
 }
 
 // Groups returns the tokens without the reserved ones (AuthPrefix,
-// SessionPrefix): the user's groups, as a validator passes them on. When
-// the reserved tokens come last, as tktd writes them, nothing is
-// allocated.
+// SessionPrefix, GuestToken): the user's groups, as a validator passes
+// them on. When the reserved tokens come last, as tktd writes them,
+// nothing is allocated.
 func (t Tokens) Groups() Tokens {
 	s := string(t)
 	end := len(s) // s[:end] is what is left once reserved tokens are cut from the end
@@ -114,7 +114,7 @@ func (t Tokens) Groups() Tokens {
 		end = max(i-1, 0)
 	}
 	head := s[:end]
-	if !hasPrefixToken(head, AuthPrefix) && !hasPrefixToken(head, SessionPrefix) {
+	if !hasPrefixToken(head, AuthPrefix) && !hasPrefixToken(head, SessionPrefix) && !Tokens(head).Guest() {
 		return Tokens(head)
 	}
 	var kept []string
