@@ -67,7 +67,7 @@ func parseAuthUnix(v string) (int64, bool) {
 
 // WithAuthTime returns t recording at as the user's last interactive
 // proof, in place of any auth token it carried: after the user's groups
-// and before the session token, where Groups and Session find both
+// (and the guest token, which it keeps) and before the session token, where Groups and Session find both
 // without allocating. The zero at takes the auth token out. A time
 // outside the format's range (1970 to 2106) is left out too, as Mint
 // would refuse it.
@@ -75,6 +75,9 @@ func (t Tokens) WithAuthTime(at time.Time) Tokens {
 	sid, _ := t.Session()
 	hasSID := sid != "" || hasPrefixToken(string(t), SessionPrefix)
 	out := string(t.Groups())
+	if t.Guest() { // a guest stays one
+		out = joinToken(out, GuestToken)
+	}
 	if s := at.Unix(); !at.IsZero() && s >= 0 && s <= math.MaxUint32 {
 		out = joinToken(out, AuthPrefix+strconv.FormatInt(s, 10))
 	}

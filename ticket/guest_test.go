@@ -22,6 +22,9 @@ func TestGuestTokenReserved(t *testing.T) {
 	if _, err := ticket.NewVerifier(ticket.Config{Secret: benchSecret, Tokens: []string{ticket.GuestToken}}); err == nil {
 		t.Error("NewVerifier takes the guest token as a required token")
 	}
+	if got, want := ticket.Tokens(ticket.GuestToken).WithAuthTime(t0), ticket.Tokens(ticket.GuestToken+","+authTok); got != want {
+		t.Errorf("WithAuthTime on a guest's tokens = %q, want %q: a guest stays one", got, want)
+	}
 	for _, c := range []struct{ tokens, groups string }{
 		{ticket.GuestToken, ""},
 		{"staff," + ticket.GuestToken, "staff"},
