@@ -67,7 +67,7 @@ func parseAuthUnix(v string) (int64, bool) {
 
 // WithAuthTime returns t recording at as the user's last interactive
 // proof, in place of any auth token it carried: after the user's groups
-// and before the session token, where Groups and Session find both
+// (and the guest token, which it keeps) and before the session token, where Groups and Session find both
 // without allocating. The zero at takes the auth token out. A time
 // outside the format's range (1970 to 2106) is left out too, as Mint
 // would refuse it.
@@ -75,6 +75,9 @@ func (t Tokens) WithAuthTime(at time.Time) Tokens {
 	sid, _ := t.Session()
 	hasSID := sid != "" || hasPrefixToken(string(t), SessionPrefix)
 	out := string(t.Groups())
+	if t.Guest() { // a guest stays one
+		out = joinToken(out, GuestToken)
+	}
 	if s := at.Unix(); !at.IsZero() && s >= 0 && s <= math.MaxUint32 {
 		out = joinToken(out, AuthPrefix+strconv.FormatInt(s, 10))
 	}
@@ -94,15 +97,15 @@ func (t Ticket) Authenticated(now time.Time) Ticket {
 }
 
 // reservedToken reports whether tok is one that tkt adds to a ticket
-// (AuthPrefix, SessionPrefix), not one of the user's groups.
+// (AuthPrefix, SessionPrefix, GuestToken), not one of the user's groups.
 func reservedToken(tok string) bool {
-	return strings.HasPrefix(tok, AuthPrefix) || strings.HasPrefix(tok, SessionPrefix)
+	return strings.HasPrefix(tok, AuthPrefix) || strings.HasPrefix(tok, SessionPrefix) || tok == GuestToken
 }
 
 // Groups returns the tokens without the reserved ones (AuthPrefix,
-// SessionPrefix): the user's groups, as a validator passes them on. When
-// the reserved tokens come last, as tktd writes them, nothing is
-// allocated.
+// SessionPrefix, GuestToken): the user's groups, as a validator passes
+// them on. When the reserved tokens come last, as tktd writes them,
+// nothing is allocated.
 func (t Tokens) Groups() Tokens {
 	s := string(t)
 	end := len(s) // s[:end] is what is left once reserved tokens are cut from the end
@@ -114,7 +117,7 @@ func (t Tokens) Groups() Tokens {
 		end = max(i-1, 0)
 	}
 	head := s[:end]
-	if !hasPrefixToken(head, AuthPrefix) && !hasPrefixToken(head, SessionPrefix) {
+	if !hasPrefixToken(head, AuthPrefix) && !hasPrefixToken(head, SessionPrefix) && !Tokens(head).Guest() {
 		return Tokens(head)
 	}
 	var kept []string

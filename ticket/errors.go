@@ -27,6 +27,9 @@ var (
 	// ErrMissingToken: the ticket is valid but holds none of the required
 	// tokens. This is an authorization failure (403), not a login prompt.
 	ErrMissingToken = errors.New("ticket lacks a required token")
+	// ErrGuest: the ticket is a guest's (GuestToken) and guests are not
+	// let in here. It is no login: a caller treats it as no ticket.
+	ErrGuest = errors.New("a guest's ticket, and guests are not let in here")
 	// ErrUnknownDigest: a digest type name this package does not know.
 	ErrUnknownDigest = errors.New("unknown digest type")
 	// ErrInvalid: Mint refused its input because the ticket could not be

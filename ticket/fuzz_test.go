@@ -167,12 +167,13 @@ func FuzzCookieValues(f *testing.F) {
 
 // FuzzAuthTime: reading the reserved tokens of any token list never
 // panics; Groups holds none of them and keeps every other token in order;
-// what WithAuthTime writes, AuthTime reads back, with the groups and the
-// session id unchanged.
+// what WithAuthTime writes, AuthTime reads back, with the groups, the
+// session id and the guest token unchanged.
 func FuzzAuthTime(f *testing.F) {
 	f.Add("staff,tkt-auth:1700000000,tkt-sid:AAAAAAAAAAAAAAAAAAAAAA", int64(1700000001))
 	f.Add("tkt-auth:,tkt-auth:99999999999,x", int64(0))
 	f.Add("tkt-sid:a,tkt-auth:1,b,,", int64(4294967295))
+	f.Add("a,tkt-guest,tkt-guests,tkt-sid:b", int64(1))
 	f.Fuzz(func(t *testing.T, tokens string, at int64) {
 		tk := ticket.Tokens(tokens)
 		if got, ok := tk.AuthTime(); ok && (got.Unix() < 0 || got.Unix() > 1<<32-1) {
@@ -181,7 +182,7 @@ func FuzzAuthTime(f *testing.F) {
 		groups := tk.Groups()
 		var want []string
 		for tok := range strings.SplitSeq(tokens, ",") {
-			if !strings.HasPrefix(tok, ticket.AuthPrefix) && !strings.HasPrefix(tok, ticket.SessionPrefix) {
+			if !strings.HasPrefix(tok, ticket.AuthPrefix) && !strings.HasPrefix(tok, ticket.SessionPrefix) && tok != ticket.GuestToken {
 				want = append(want, tok)
 			}
 		}
@@ -200,6 +201,9 @@ func FuzzAuthTime(f *testing.F) {
 		}
 		if s2, _ := w.Session(); s2 != sid {
 			t.Fatalf("WithAuthTime on %q changed the session id: %q", tokens, w)
+		}
+		if w.Guest() != tk.Guest() {
+			t.Fatalf("WithAuthTime on %q changed whether it is a guest's: %q", tokens, w)
 		}
 	})
 }

@@ -21,9 +21,10 @@ const SessionIDLen = 22
 // CheckRequiredToken reports why tok cannot be a required token (the
 // TKTAuthToken of a location), or nil: it must be a token (CheckToken),
 // and not a reserved one: a session token admits the holder of one
-// session, an auth-time token (AuthPrefix) the logins of one second, not
-// a group of users. Groups from a user store are held to it too, so that
-// whoever names a group cannot give its members either.
+// session, an auth-time token (AuthPrefix) the logins of one second, the
+// guest token (GuestToken) anyone at all, not a group of users. Groups
+// from a user store are held to it too, so that whoever names a group
+// cannot give its members either.
 func CheckRequiredToken(tok string) error {
 	if err := CheckToken(tok); err != nil {
 		return err
@@ -33,6 +34,8 @@ func CheckRequiredToken(tok string) error {
 		return fmt.Errorf("%w: token %q starts with %q, reserved for session ids", ErrInvalid, tok, SessionPrefix)
 	case strings.HasPrefix(tok, AuthPrefix):
 		return fmt.Errorf("%w: token %q starts with %q, reserved for the time of the login", ErrInvalid, tok, AuthPrefix)
+	case tok == GuestToken:
+		return fmt.Errorf("%w: token %q is reserved for guests' tickets", ErrInvalid, tok)
 	}
 	return nil
 }

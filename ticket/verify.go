@@ -64,8 +64,13 @@ type Config struct {
 	IPv4Prefix, IPv6Prefix int
 	// Tokens are the required tokens, any one of which admits the ticket;
 	// empty requires none (TKTAuthToken). None may start with
-	// SessionPrefix.
+	// SessionPrefix or AuthPrefix, or be GuestToken.
 	Tokens []string
+	// Guests lets in guests' tickets (those carrying GuestToken), where
+	// guests are let in anyway (TKTAuthGuestLogin). Without it Verify
+	// refuses them (ErrGuest), before any time check: a ticket given to
+	// an anonymous visitor is no login.
+	Guests bool
 }
 
 // Verifier checks tickets against a Config. It is immutable and safe for
@@ -79,6 +84,7 @@ type Verifier struct {
 	maxSkew  int64 // seconds; <0 disables
 	bind     binding
 	required []string
+	guests   bool
 }
 
 // NewVerifier checks c and prepares its secrets.
@@ -138,6 +144,7 @@ func NewVerifier(c Config) (*Verifier, error) {
 		maxSkew:  int64(c.MaxSkew / time.Second),
 		bind:     b,
 		required: append([]string(nil), c.Tokens...),
+		guests:   c.Guests,
 	}
 	switch {
 	case c.MaxSkew == 0:
@@ -177,7 +184,9 @@ func (r Result) ShouldReissue() bool { return r.Refresh || r.SecretIndex > 0 }
 // On success the error is nil. When the signature is good but the ticket
 // is expired, from the future or lacks a required token, Verify returns the
 // Result too, with an error matching ErrExpired, ErrFuture or
-// ErrMissingToken, so that callers can say whose ticket it was.
+// ErrMissingToken, so that callers can say whose ticket it was. A guest's
+// ticket where guests are not let in (Config.Guests) is ErrGuest, with a
+// zero Result: it is no user's.
 func (v *Verifier) Verify(value string, client netip.Addr, now time.Time) (Result, error) {
 	var buf [decodeBuf]byte
 	text, raw, err := decodeValue(value, buf[:])
@@ -234,6 +243,9 @@ func verify[S ~string | ~[]byte](v *Verifier, raw S, client netip.Addr, now time
 	idx := v.match(d, &addr, &f)
 	if idx < 0 {
 		return v.badSignature(d, &addr, &f)
+	}
+	if !v.guests && t.Tokens.Guest() {
+		return ErrGuest // r stays zero: no user's ticket
 	}
 	r.Ticket, r.SecretIndex = t, idx
 	if v.timeout > 0 {

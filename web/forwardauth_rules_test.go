@@ -84,8 +84,10 @@ func TestForwardAuthRuleSettings(t *testing.T) {
 	if c == nil || c.Value == "" {
 		t.Fatal("guest_cookie: no guest ticket")
 	}
-	v, _ := ticket.NewVerifier(f.opts.Ticket)
-	if res, err := v.Verify(c.Value, netip.MustParseAddr(testClient), f.now); err != nil || !strings.HasPrefix(res.UID, "guest") {
+	tc := f.opts.Ticket
+	tc.Guests = true
+	v, _ := ticket.NewVerifier(tc)
+	if res, err := v.Verify(c.Value, netip.MustParseAddr(testClient), f.now); err != nil || !strings.HasPrefix(res.UID, "guest") || !res.Tokens.Guest() {
 		t.Errorf("guest ticket: %+v %v", res, err)
 	}
 }

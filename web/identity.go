@@ -15,8 +15,9 @@ import (
 // name asked about, for a store that reports none), issued at now. Groups
 // that cannot be tokens are left out, and logged: a store may hold any
 // name, a ticket cannot carry every one. So are groups named like a
-// session token (ticket.SessionPrefix): whoever names a group could
-// otherwise give its members a session of their choosing.
+// reserved token (ticket.CheckRequiredToken: a session, a login time, the
+// guest token): whoever names a group could otherwise give its members a
+// session or a login time of their choosing, or make them guests.
 func ticketFor(ctx context.Context, log *slog.Logger, id authsrc.Identity, user string, now time.Time) ticket.Ticket {
 	t := ticket.Ticket{UID: cmp.Or(id.User, user), Data: id.Data, Time: now}
 	var skipped []string

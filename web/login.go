@@ -233,14 +233,15 @@ func (s *state) signIn(w http.ResponseWriter, r *http.Request, ci tkthttp.Client
 	return s.issue(w, r, ci, now, t, back), nil
 }
 
-// guestLogin issues a ticket for a fresh guest user name.
+// guestLogin issues a guest's ticket (ticket.GuestToken) for a fresh guest
+// user name: good only where guests are let in.
 func (s *state) guestLogin(w http.ResponseWriter, r *http.Request, ci tkthttp.ClientOrigin, now time.Time, back target) {
 	if !s.guest.enabled {
 		s.logAttempt(r, slog.LevelWarn, resultBadRequest, "guest login is not enabled", "", ci)
 		s.fail(w, r, http.StatusForbidden, reasonNoGuest)
 		return
 	}
-	t := ticket.Ticket{UID: s.guest.name(), Time: now}
+	t := ticket.Ticket{UID: s.guest.name(), Tokens: ticket.GuestToken, Time: now}
 	if s.issue(w, r, ci, now, t, back) {
 		s.logAttempt(r, slog.LevelInfo, resultOK, "guest", t.UID, ci)
 	}

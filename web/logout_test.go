@@ -94,8 +94,13 @@ func TestGuestLogin(t *testing.T) {
 		t.Fatalf("status %d Location %q", w.Code, w.Header().Get("Location"))
 	}
 	res := verifyAs(t, f, setCookie(w, "auth_tkt").Value, testClient)
-	if !regexp.MustCompile(`^g[0-9a-f]{8}$`).MatchString(res.UID) || res.Tokens != "" {
+	if !regexp.MustCompile(`^g[0-9a-f]{8}$`).MatchString(res.UID) || res.Tokens != ticket.GuestToken {
 		t.Errorf("guest ticket %+v", res)
+	}
+	// The portal itself lets no guests in: to it the guest's ticket is
+	// none, and the login form is shown, not "signed in as".
+	if page := f.do(req{target: "/", cookies: []*http.Cookie{ticketCookie(setCookie(w, "auth_tkt").Value)}}).Body.String(); strings.Contains(page, "signed in as") {
+		t.Errorf("the portal takes a guest's ticket for a login: %s", page)
 	}
 	if f.src.calls.Load() != 0 || f.metrics.logins[resultOK] != 1 {
 		t.Errorf("calls %d metrics %v", f.src.calls.Load(), f.metrics.logins)

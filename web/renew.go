@@ -23,9 +23,11 @@ type RenewConfig struct {
 	Source authsrc.Source
 	// GuestUser is the name pattern of the site's guests (%U and %<n>U as
 	// in mod_auth_tkt), or "" where guests are not let in. A ticket whose
-	// user id fits it, with no tokens and no data, is a guest's, which no
-	// store holds: it is re-issued as it is, as before, since it carries
-	// nothing that guest login does not give anyone.
+	// user id fits it, with no tokens and no data, is a guest's from
+	// before guests' tickets were marked, which no store holds: it is
+	// re-issued as it is, as before, since it carries nothing that guest
+	// login does not give anyone. A marked guest's ticket
+	// (ticket.GuestToken) is re-issued as it is whatever its name.
 	GuestUser string
 	// Timeout bounds one lookup; default 10s. While a store hangs, a
 	// request whose ticket is due for refresh waits this long, then goes
@@ -96,6 +98,11 @@ type renewer struct {
 }
 
 func (rn *renewer) renew(ctx context.Context, t ticket.Ticket) (ticket.Ticket, error) {
+	if t.Tokens.Guest() {
+		// A guest's ticket, which no store holds: it stays a guest's,
+		// whatever user a store might hold under the same name.
+		return t, nil
+	}
 	if rn.guest != nil && t.Tokens == "" && t.Data == "" && rn.guest.Match(t.UID) {
 		return t, nil
 	}

@@ -361,3 +361,15 @@ func TestRenewOutageWarnsOnce(t *testing.T) {
 		t.Errorf("%d warnings and %d debug lines, want 1 and 2:\n%s", w, d, logs)
 	}
 }
+
+// A guest's ticket (ticket.GuestToken) is re-issued as it is, never
+// looked up: a store user of the same name does not turn a guest's ticket
+// into that user's login.
+func TestRenewKeepsGuestTicket(t *testing.T) {
+	s := newRenewStore(t)
+	tk := ticket.Ticket{UID: "alice", Tokens: ticket.GuestToken, Time: renewNow}
+	got, err := s.renew(context.Background(), tk)
+	if d := cmp.Diff(tk, got); err != nil || d != "" {
+		t.Errorf("renewed guest ticket (-want +got):\n%s\nerror %v", d, err)
+	}
+}

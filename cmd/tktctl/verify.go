@@ -48,6 +48,11 @@ max_skew, ignore_ip, prefixes and required tokens; the flags above, when
 given, win. tktd binds a ticket to the address of the browser it issued it
 to, so give that address with --ip.
 
+Guests: a guest's ticket (guest_cookie, the portal's "continue as guest")
+carries the token tkt-guest, and is good only where guests are let in:
+without --guests it is invalid ("a guest's ticket, and guests are not let
+in here"), as at every other location tkt protects.
+
 IP binding: --ip ADDRESS checks the ticket as sent from that client. Without
 --ip the client is 0.0.0.0, which matches tickets minted unbound (tktctl
 mint's default) exactly as --ignore-ip does; a ticket bound to an address
@@ -68,6 +73,7 @@ func newVerifyCmd(s *streams) *cobra.Command {
 		digest             = ticket.MD5
 		ip                 string
 		ignoreIP, asJSON   bool
+		guests             bool
 		timeout            = seconds(defaultVerifyTimeout)
 		maxSkew            = seconds(ticket.DefaultMaxSkew)
 		refresh            = defaultVerifyRefresh
@@ -109,7 +115,7 @@ func newVerifyCmd(s *streams) *cobra.Command {
 				Digest: digest, Timeout: time.Duration(timeout), Refresh: refresh,
 				MaxSkew: time.Duration(maxSkew), IgnoreIP: ignoreIP,
 				IPv4Prefix: v4prefix, IPv6Prefix: v6prefix, Tokens: splitRequired(tokens),
-				AllowWeakSecret: sec.allowWeak,
+				AllowWeakSecret: sec.allowWeak, Guests: guests,
 			}
 			if cfg, err = withTktdSettings(s, &tk, &sec, cfg, fl); err != nil {
 				return err
@@ -149,6 +155,7 @@ func newVerifyCmd(s *streams) *cobra.Command {
 	fl.Float64Var(&refresh, "refresh", refresh, "report the ticket as due for refresh when less than this `FRACTION` (0 to 1) of its timeout is left (TKTAuthTimeoutRefresh; mod_auth_tkt's default 0.5); 0 never")
 	fl.Int64Var(&now, "now", 0, "check as of this `UNIX` time (default now)")
 	fl.StringArrayVar(&tokens, "token", nil, "require this `TOKEN` (any one of the required tokens admits); repeat or separate with commas")
+	fl.BoolVar(&guests, "guests", false, "accept a guest's ticket (token tkt-guest), as a location that lets guests in does; without it such a ticket is invalid")
 	fl.BoolVar(&asJSON, "json", false, "print the verdict as JSON on stdout (valid or not)")
 	fl.IntVar(&v4prefix, "ipv4-prefix", 0, "hmac-sha256: tickets are bound to IPv4 networks of this prefix length (`BITS`)")
 	fl.IntVar(&v6prefix, "ipv6-prefix", 0, "hmac-sha256: tickets are bound to IPv6 networks of this prefix length (`BITS`)")

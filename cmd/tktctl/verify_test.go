@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tkt-sso/tkt/internal/testenv"
+	"github.com/tkt-sso/tkt/ticket"
 )
 
 const (
@@ -224,6 +225,19 @@ refresh: not due
 `
 	if diff := cmp.Diff(cliResult{Out: want}, r); diff != "" {
 		t.Errorf("(-want +got)\n%s", diff)
+	}
+}
+
+// A guest's ticket is invalid unless --guests says guests are let in.
+func TestVerifyGuestTicket(t *testing.T) {
+	cookie := mintCookie(t, "--user", "guest-0123abcd", "--tokens", ticket.GuestToken)
+	r := runTktctl(t, nil, "", "verify", "--secret", testSecret, "--now", at(0), cookie)
+	if r.Code != exitInvalid || !strings.Contains(r.Err, "a guest's ticket") {
+		t.Errorf("without --guests: %+v", r)
+	}
+	r = runTktctl(t, nil, "", "verify", "--secret", testSecret, "--now", at(0), "--guests", cookie)
+	if r.Code != 0 || !strings.Contains(r.Out, `valid ticket for "guest-0123abcd"`) {
+		t.Errorf("with --guests: %+v", r)
 	}
 }
 

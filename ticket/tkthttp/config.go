@@ -133,7 +133,9 @@ type Config struct {
 	GuestUser  string
 	GuestEmpty bool
 	// GuestCookie issues the guest a ticket, so it keeps its generated
-	// name (TKTAuthGuestCookie).
+	// name (TKTAuthGuestCookie). The ticket carries ticket.GuestToken: it
+	// gives a guest's identity where GuestLogin is set, and is no ticket
+	// anywhere else tkt validates (mod_auth_tkt takes it for a login).
 	GuestCookie bool
 	// GuestFallback makes a guest of an expired ticket, rather than
 	// sending it to the timeout URL (TKTAuthGuestFallback).
@@ -203,6 +205,9 @@ func New(c Config) (*Middleware, error) {
 
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	// A guest's ticket is good only where guests are let in; elsewhere
+	// it is no ticket (ticket.GuestToken).
+	c.Ticket.Guests = c.GuestLogin
 	v, err := ticket.NewVerifier(c.Ticket)
 	if err != nil {
 		errs = append(errs, err)

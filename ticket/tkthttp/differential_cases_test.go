@@ -133,6 +133,39 @@ func diffDifferences() map[string]diffDifference {
 			}
 			return true
 		},
+		// TKTAuthGuestCookie: ours marks the guest's ticket as a guest's
+		// (ticket.GuestToken), so that tkt's validators take it only
+		// where guests are let in anyway; the module's carries no token,
+		// and is a login wherever a valid ticket is enough.
+		"guest-token": func(t *testing.T, e *diffEnv, c diffCase, a, o *diffSeen) bool {
+			if a.out.Ticket != "<guest>!! fresh" || o.out.Ticket != "<guest>!"+ticket.GuestToken+"! fresh" {
+				t.Errorf("guest tickets: Apache %q, ours %q; want no tokens and %s", a.out.Ticket, o.out.Ticket, ticket.GuestToken)
+			}
+			o.out.Ticket = a.out.Ticket
+			return false
+		},
+		// A guest ticket of ours where guests are not let in: the module
+		// sees a valid ticket with one more token and lets the guest in as
+		// a user; ours takes it for no ticket and asks for a login.
+		"guest-ticket-elsewhere": func(t *testing.T, e *diffEnv, c diffCase, a, o *diffSeen) bool {
+			if !a.out.Accepted || a.out.User == nil || *a.out.User != "guest-0123abcd-4ef" ||
+				o.out.Accepted || o.out.Status != 307 || o.out.Target != login(e, c) || o.out.Ticket != "" {
+				t.Errorf("Apache accepted %v as %v; ours %d %q %q; want the guest let in, and a login redirect without a cookie",
+					a.out.Accepted, a.out.User, o.out.Status, o.location, o.rawCookie)
+			}
+			return true
+		},
+		// A guest ticket of ours where guests are let in: both let the
+		// guest in; the module passes the guest token on to the
+		// application, ours takes it out of the tokens (it is the
+		// identity's Guest).
+		"guest-ticket-tokens": func(t *testing.T, e *diffEnv, c diffCase, a, o *diffSeen) bool {
+			if a.out.Tokens == nil || *a.out.Tokens != ticket.GuestToken || o.out.Tokens == nil || *o.out.Tokens != "" {
+				t.Errorf("tokens: Apache %v, ours %v; want %s and none", a.out.Tokens, o.out.Tokens, ticket.GuestToken)
+			}
+			o.out.Tokens = a.out.Tokens
+			return false
+		},
 		// TKTAuthGuestUser g%8U: the module drops a prefix shorter than
 		// two characters; ours keeps it.
 		"guest-one-char-prefix": func(t *testing.T, e *diffEnv, c diffCase, a, o *diffSeen) bool {
@@ -210,6 +243,7 @@ func diffCases(t *testing.T, e *diffEnv) {
 	trustOthers := func(c *tkthttp.Config) {
 		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
 	}
+	ourGuest := md5(ticket.Ticket{UID: "guest-0123abcd-4ef", Tokens: ticket.GuestToken, Time: at(-10 * time.Second)}, "")
 	uuid := "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 	cases := []diffCase{
 		{name: "valid", loc: "main", cookie: good},
@@ -269,8 +303,10 @@ func diffCases(t *testing.T, e *diffEnv) {
 		{name: "url-ticket-expired-no-cookie", loc: "urltkt", path: "/urltkt/page?auth_tkt=" + expired},
 		{name: "url-ticket-empty", loc: "urltkt", path: "/urltkt/page?auth_tkt=", cookie: bob, differ: "url-ticket-unchecked"},
 		{name: "url-ticket-host-not-allowed", loc: "main", path: "/main/page?auth_tkt=" + good, differ: "url-ticket-not-allowed"},
-		{name: "guest-cookie", loc: "guest", guest: "guest-[0-9a-f]{8}-[0-9a-f]{3}"},
+		{name: "guest-cookie", loc: "guest", guest: "guest-[0-9a-f]{8}-[0-9a-f]{3}", differ: "guest-token"},
 		{name: "guest-valid-ticket", loc: "guest", cookie: good},
+		{name: "guest-ticket-elsewhere", loc: "main", cookie: ourGuest, differ: "guest-ticket-elsewhere"},
+		{name: "guest-ticket-at-guest-location", loc: "guest", cookie: ourGuest, differ: "guest-ticket-tokens"},
 		{name: "guest-uuid", loc: "guestuuid", guest: "visitor-" + uuid + "-x"},
 		{name: "guest-uuid-prefix", loc: "guestuuid1", differ: "guest-one-char-prefix"},
 		{name: "guest-plain", loc: "guestplain", cookie: wrong},
@@ -284,13 +320,13 @@ func diffCases(t *testing.T, e *diffEnv) {
 		{name: "sha256-valid", vhost: "sha256", loc: "main", cookie: e.mint(t, "sha256", alice, "")},
 		{name: "sha256-md5-ticket", vhost: "sha256", loc: "main", cookie: good},
 		{name: "sha256-token-missing", vhost: "sha256", loc: "tokens", cookie: e.mint(t, "sha256", ticket.Ticket{UID: "bob", Time: at(-time.Second)}, "")},
-		{name: "sha256-guest", vhost: "sha256", loc: "guest", guest: "guest-[0-9a-f]{8}-[0-9a-f]{3}"},
+		{name: "sha256-guest", vhost: "sha256", loc: "guest", guest: "guest-[0-9a-f]{8}-[0-9a-f]{3}", differ: "guest-token"},
 		{name: "sha256-url-ticket", vhost: "sha256", loc: "urltkt", path: "/urltkt/page?auth_tkt=" + e.mint(t, "sha256", alice, ""), differ: "url-ticket-redirect"},
 		// Secret rotation: current secret NewSecret, old MainSecret.
 		{name: "old-secret-reissued", vhost: "old", loc: "main", cookie: good},
 		{name: "new-secret", vhost: "old", loc: "main", cookie: e.mint(t, "old", alice, "")},
 		{name: "unknown-secret", vhost: "old", loc: "main", cookie: wrong},
-		{name: "old-secret-guest", vhost: "old", loc: "guest", guest: "guest-[0-9a-f]{8}-[0-9a-f]{3}"},
+		{name: "old-secret-guest", vhost: "old", loc: "guest", guest: "guest-[0-9a-f]{8}-[0-9a-f]{3}", differ: "guest-token"},
 	}
 	seen := map[string]bool{}
 	for _, c := range cases {

@@ -3,6 +3,7 @@ package tkthttp_test
 import (
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -38,7 +39,7 @@ func TestGuest(t *testing.T) {
 		{name: "uuid-length-clamped", cfg: tkthttp.Config{GuestLogin: true, GuestUser: "%99U"}, status: 200, user: hex(36), guest: true},
 		{name: "empty-name", cfg: tkthttp.Config{GuestLogin: true, GuestEmpty: true}, status: 200, user: "", guest: true},
 		{name: "guest-cookie", cfg: tkthttp.Config{GuestLogin: true, GuestUser: "guest-%12U", GuestCookie: true}, status: 200,
-			user: "guest-" + hex(12), guest: true, cookies: []string{`auth_tkt=ticket guest-` + hex(12) + `!!@` + strconv.Itoa(int(testNow.Unix()))}},
+			user: "guest-" + hex(12), guest: true, cookies: []string{`auth_tkt=ticket guest-` + hex(12) + `!tkt-guest!@` + strconv.Itoa(int(testNow.Unix()))}},
 		{name: "valid-ticket-wins", cfg: tkthttp.Config{GuestLogin: true, Ticket: timeouts}, req: reqSpec{cookie: valid}, status: 200, user: "alice"},
 		{name: "expired-no-fallback", cfg: tkthttp.Config{GuestLogin: true, Ticket: timeouts, LoginURL: login}, req: reqSpec{cookie: expired},
 			status: 307, loc: login + "?" + backURL, cookies: []string{"auth_tkt="}},
@@ -46,7 +47,7 @@ func TestGuest(t *testing.T) {
 			status: 200, user: "guest", guest: true, cookies: []string{"auth_tkt="}},
 		// The guest ticket replaces the expired one: no deletion besides it.
 		{name: "expired-fallback-guest-cookie", cfg: tkthttp.Config{GuestLogin: true, GuestFallback: true, GuestCookie: true, Ticket: timeouts}, req: reqSpec{cookie: expired},
-			status: 200, user: "guest", guest: true, cookies: []string{"auth_tkt=ticket guest!!@" + strconv.Itoa(int(testNow.Unix()))}},
+			status: 200, user: "guest", guest: true, cookies: []string{"auth_tkt=ticket guest!tkt-guest!@" + strconv.Itoa(int(testNow.Unix()))}},
 		{name: "bad-ticket-makes-guest", cfg: tkthttp.Config{GuestLogin: true}, req: reqSpec{cookie: "auth_tkt=nonsense"}, status: 200, user: "guest", guest: true},
 		// A guest has no tokens: a location that requires one refuses it
 		// before any guest ticket is issued.
@@ -102,22 +103,66 @@ func TestGuestNamesDiffer(t *testing.T) {
 	}
 }
 
-// The guest ticket, presented again, makes the same user a regular one.
+// The guest ticket, presented again, keeps the guest's name, and the
+// guest stays a guest: the ticket's guest token is not among its tokens.
 func TestGuestCookieRoundTrip(t *testing.T) {
 	cfg := tkthttp.Config{GuestLogin: true, GuestUser: "guest-%8U", GuestCookie: true}
 	m := mustNew(t, cfg)
-	rec := serveRaw(m, reqSpec{})
-	cookies := rec.Result().Cookies()
+	cookie := guestCookie(t, m)
+	got := serve(t, m, cfg, reqSpec{cookie: cookie})
+	want := outcome{Status: 200, Identity: got.Identity}
+	if got.Identity != nil {
+		want.Identity = &tkthttp.Identity{Ticket: ticket.Ticket{UID: got.Identity.UID, Time: testNow}, Guest: true}
+	}
+	if d := cmp.Diff(want, got); d != "" || got.Identity == nil {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+}
+
+// guestCookie is the Cookie header of the guest ticket m issues.
+func guestCookie(t *testing.T, m *tkthttp.Middleware) string {
+	t.Helper()
+	cookies := serveRaw(m, reqSpec{}).Result().Cookies()
 	if len(cookies) != 1 {
 		t.Fatalf("cookies %v", cookies)
 	}
-	got := serve(t, m, cfg, reqSpec{cookie: "auth_tkt=" + cookies[0].Value})
-	want := outcome{Status: 200, Identity: got.Identity}
-	if got.Identity != nil {
-		want.Identity = &tkthttp.Identity{Ticket: ticket.Ticket{UID: got.Identity.UID, Time: testNow}}
+	return "auth_tkt=" + cookies[0].Value
+}
+
+// A guest ticket is no login where guests are not let in: the browser is
+// sent to log in as with no ticket (the cookie stays: it is good where it
+// came from), a bearer guest ticket is refused, and a rule that needs a
+// token refuses it as no ticket too, not as a user without the token.
+func TestGuestTicketElsewhere(t *testing.T) {
+	cookie := guestCookie(t, mustNew(t, tkthttp.Config{GuestLogin: true, GuestUser: "guest-%8U", GuestCookie: true}))
+	runCases(t, []caseSpec{
+		{name: "no-tokens-needed", cfg: tkthttp.Config{LoginURL: login}, req: reqSpec{cookie: cookie},
+			want: outcome{Status: 307, Location: login + "?" + backURL}},
+		{name: "tokens-needed", cfg: tkthttp.Config{LoginURL: login, UnauthURL: login + "/unauth", Ticket: ticket.Config{Tokens: []string{"staff"}}},
+			req: reqSpec{cookie: cookie}, want: outcome{Status: 307, Location: login + "?" + backURL}},
+		{name: "guest-ticket-and-users", cfg: tkthttp.Config{LoginURL: login}, req: reqSpec{cookie: cookie + "; auth_tkt=" +
+			mintCookie(t, ticket.Config{}, ticket.Ticket{UID: "alice", Tokens: "staff"}, "", "")},
+			want: outcome{Status: 200, Identity: wantID("alice", "staff", "", testNow.Add(-time.Minute))}},
+	})
+	m := mustNew(t, tkthttp.Config{BearerTickets: true})
+	value := strings.TrimPrefix(cookie, "auth_tkt=")
+	got := serve(t, m, tkthttp.Config{}, reqSpec{header: map[string]string{"Authorization": "Bearer " + value}})
+	if got.Status != 401 || got.Identity != nil {
+		t.Errorf("bearer guest ticket: %d, %+v; want 401", got.Status, got.Identity)
 	}
-	if d := cmp.Diff(want, got); d != "" || got.Identity == nil || got.Identity.Guest {
-		t.Errorf("(-want +got):\n%s", d)
+}
+
+// A guest ticket due for refresh is re-issued as a guest's.
+func TestGuestTicketRefresh(t *testing.T) {
+	cfg := tkthttp.Config{GuestLogin: true, Ticket: ticket.Config{Timeout: time.Hour, Refresh: 0.5}}
+	old := "auth_tkt=" + mintCookie(t, cfg.Ticket, ticket.Ticket{UID: "guest-0123abcd", Tokens: ticket.GuestToken, Time: testNow.Add(-40 * time.Minute)}, "", "")
+	got := serve(t, mustNew(t, cfg), cfg, reqSpec{cookie: old})
+	if got.Identity == nil || !got.Identity.Guest || got.Identity.UID != "guest-0123abcd" || got.Identity.Tokens != "" {
+		t.Fatalf("identity %+v, want the guest", got.Identity)
+	}
+	want := ticketText(ticket.Ticket{UID: "guest-0123abcd", Tokens: ticket.GuestToken, Time: testNow})
+	if len(got.Cookies) != 1 || got.Cookies[0].Value != want {
+		t.Errorf("cookies %+v, want one saying %q", got.Cookies, want)
 	}
 }
 

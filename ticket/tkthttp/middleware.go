@@ -167,7 +167,7 @@ func (m *Middleware) AuthenticateFrom(w http.ResponseWriter, r *http.Request, o 
 // reasonFor is the short, fixed reason an API client reads: the sentinel's
 // text, never the detail.
 func reasonFor(err error) string {
-	for _, e := range []error{ErrSessionEnded, ErrRevoked, ticket.ErrNoTicket, ticket.ErrExpired, ticket.ErrFuture, ticket.ErrIPMismatch, ticket.ErrBadSignature, ticket.ErrMalformed} {
+	for _, e := range []error{ErrSessionEnded, ErrRevoked, ticket.ErrNoTicket, ticket.ErrGuest, ticket.ErrExpired, ticket.ErrFuture, ticket.ErrIPMismatch, ticket.ErrBadSignature, ticket.ErrMalformed} {
 		if errors.Is(err, e) {
 			return e.Error()
 		}
@@ -194,7 +194,11 @@ func (m *Middleware) guestLogin(w http.ResponseWriter, r *http.Request, o Client
 	}
 	issued := false
 	if m.cfg.GuestCookie {
-		if val, err := m.verifier.Reissue(id.Ticket, o.Addr, now); err != nil {
+		// The ticket says it is a guest's (ticket.GuestToken): tkt's
+		// validators take it only where guests are let in anyway.
+		gt := id.Ticket
+		gt.Tokens = ticket.GuestToken
+		if val, err := m.verifier.Reissue(gt, o.Addr, now); err != nil {
 			m.log.LogAttrs(r.Context(), slog.LevelWarn, "guest ticket not issued",
 				slog.String("reason", err.Error()), slog.String("client", o.Addr.String()))
 		} else {

@@ -196,10 +196,10 @@ func parseAddr(t testing.TB, remote string) netip.Addr {
 }
 
 // readCookie verifies a cookie the middleware issued (current secret,
-// no time or token check) and shows what it says.
+// no time or token check, guests' tickets too) and shows what it says.
 func readCookie(t testing.TB, c ticket.Config, value string, client netip.Addr) string {
 	t.Helper()
-	v, err := ticket.NewVerifier(ticket.Config{Digest: c.Digest, Secret: c.Secret, IgnoreIP: c.IgnoreIP})
+	v, err := ticket.NewVerifier(ticket.Config{Digest: c.Digest, Secret: c.Secret, IgnoreIP: c.IgnoreIP, Guests: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -98,10 +98,11 @@ func hasSessionToken(t ticket.Tokens) bool {
 }
 
 // identityOf is the identity of a ticket let through: its session token
-// goes into Session and its auth time into AuthTime, out of the tokens an
-// application sees, which are the user's groups.
+// goes into Session, its auth time into AuthTime and its guest token into
+// Guest, out of the tokens an application sees, which are the user's
+// groups.
 func identityOf(t ticket.Ticket) Identity {
-	id := Identity{Ticket: t}
+	id := Identity{Ticket: t, Guest: t.Tokens.Guest()}
 	id.Session, _ = t.Tokens.Session()
 	id.AuthTime, _ = t.Tokens.AuthTime()
 	id.Tokens = t.Tokens.Groups()
