@@ -116,6 +116,10 @@ func importGolden(t *testing.T, name string) (*Imported, []string) {
 func TestImportApacheRulesGolden(t *testing.T) {
 	im, notes := importGolden(t, "rules")
 	wantNotes := []string{
+		// Apache merges <Location /> over the <Directory>: its own <Limit>
+		// is replaced, which no rule order can say (the old import let GET
+		// through unchecked).
+		"line 38: warning: <Directory /srv/wiki/backup> (line 38): cannot be reproduced exactly (<Location /> (line 11) is merged over it by Apache): imported as deny: true, stricter than Apache; review and replace this deny by hand",
 		`line 53: warning: Require: "10.1": only full addresses and CIDR prefixes become forward_auth networks; skipped`,
 		"line 70: warning: TKTAuthToken: inside <LocationMatch>, which no forward_auth rule can express (rules match path prefixes); write that rule by hand",
 	}

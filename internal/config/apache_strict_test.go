@@ -1,0 +1,267 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func strictImport(t *testing.T, conf string) *Imported {
+	t.Helper()
+	im, err := ImportApache(strings.NewReader(conf), ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("YAML:\n%s", im.YAML)
+	for _, n := range im.Notes {
+		t.Logf("note: %v", n)
+	}
+	var p problems
+	im.Config.validateForwardAuth(&p)
+	if err := p.err(); err != nil {
+		t.Errorf("the imported rules do not validate: %v", err)
+	}
+	return im
+}
+
+// noOpenBypass fails on a rule letting every client in unchecked.
+func noOpenBypass(t *testing.T, im *Imported, why string) {
+	t.Helper()
+	for _, r := range im.Config.ForwardAuth.Rules {
+		if r.Bypass && len(r.Networks) == 0 {
+			t.Errorf("imported rule bypasses every check for %v on %v; %s", r.Methods, r.Paths, why)
+		}
+	}
+}
+
+const strictHead = `TKTAuthSecret "0123456789abcdef0123456789abcdef0123"
+DocumentRoot /var/www
+`
+
+// Apache: /app needs a ticket for every method (require valid-user outside
+// the <LimitExcept>); non-GET additionally names a user (RequireAny: any
+// valid user). The import must not let GET through without a ticket.
+func TestImportApacheLimitExceptDropsOuterRequire(t *testing.T) {
+	im := strictImport(t, strictHead+`
+<Location /app>
+  AuthType None
+  TKTAuthLoginURL https://login.example.com/login
+  require valid-user
+  <LimitExcept GET>
+    require user admin
+  </LimitExcept>
+</Location>
+`)
+	noOpenBypass(t, im, "Apache asked a ticket of every method")
+}
+
+// Apache: <Limit GET> Require ip 10/8 beside require valid-user: GET from
+// 10/8 without ticket, anything else needs a ticket. POST must not bypass.
+func TestImportApacheLimitRequireIPOpensOtherMethods(t *testing.T) {
+	im := strictImport(t, strictHead+`
+<Location /app>
+  TKTAuthLoginURL https://login.example.com/login
+  require valid-user
+  <Limit GET>
+    Require ip 10.0.0.0/8
+  </Limit>
+</Location>
+`)
+	noOpenBypass(t, im, "Apache asked a ticket of POST")
+}
+
+// mod_auth_tkt merges per-directory config: /app/reports inherits /app's
+// TKTAuthToken admin. The import gives /app/reports its own rule without it.
+func TestImportApacheNestedLocationLosesTokens(t *testing.T) {
+	im := strictImport(t, strictHead+`
+<Location /app>
+  TKTAuthLoginURL https://login.example.com/login
+  TKTAuthToken admin
+  require valid-user
+</Location>
+<Location /app/reports>
+  TKTAuthTimeout 1h
+</Location>
+`)
+	tokens := append([]string(nil), im.Config.Ticket.Tokens...)
+	for _, r := range im.Config.ForwardAuth.Rules {
+		for _, p := range r.Paths {
+			if p == "/app/reports" && len(r.Tokens)+len(tokens) == 0 && !r.Deny {
+				t.Errorf("/app/reports: rule %+v requires no token; Apache inherited TKTAuthToken admin", r)
+			}
+		}
+	}
+}
+
+// Apache: /old is Require all denied, /old/sub has no Require of its own,
+// so it inherits the denial (AuthMerging Off only replaces when the
+// section has authz directives).
+func TestImportApacheNestedLocationLosesDeny(t *testing.T) {
+	im := strictImport(t, strictHead+`
+<Location />
+  TKTAuthLoginURL https://login.example.com/login
+  require valid-user
+</Location>
+<Location /old>
+  Require all denied
+</Location>
+<Location /old/sub>
+  TKTAuthToken x
+</Location>
+`)
+	for _, r := range im.Config.ForwardAuth.Rules {
+		if len(r.Paths) == 1 && r.Paths[0] == "/old/sub" && !r.Deny {
+			t.Errorf("/old/sub: %+v is let in; Apache denied it (inherited Require all denied)", r)
+		}
+	}
+}
+
+// <RequireAll> with "Require not ip": the exclusion is silently dropped.
+func TestImportApacheRequireNotIPDropped(t *testing.T) {
+	im := strictImport(t, strictHead+`
+<Location /app>
+  TKTAuthLoginURL https://login.example.com/login
+  <RequireAll>
+    Require valid-user
+    Require not ip 192.0.2.0/24
+  </RequireAll>
+</Location>
+`)
+	deny := false
+	for _, r := range im.Config.ForwardAuth.Rules {
+		deny = deny || r.Deny
+	}
+	warned := false
+	for _, n := range im.Notes {
+		warned = warned || strings.Contains(strings.ToLower(n.String()), "not")
+	}
+	if !deny && !warned {
+		t.Errorf("Require not ip dropped without a word: 192.0.2.0/24 now gets in with a ticket")
+	}
+}
+
+// <RequireAll> with "Require ip 10.1" (a partial address Apache takes):
+// skipped with a warning, and the rule no longer restricts networks at all.
+func TestImportApacheSatisfyAllPartialIPDropped(t *testing.T) {
+	im := strictImport(t, strictHead+`
+<Location /app>
+  TKTAuthLoginURL https://login.example.com/login
+  Satisfy All
+  require valid-user
+  Require ip 10.1
+</Location>
+`)
+	for _, r := range im.Config.ForwardAuth.Rules {
+		if len(r.Paths) == 1 && r.Paths[0] == "/app" && !r.Deny && len(r.Networks) == 0 {
+			t.Errorf("/app: %+v admits a ticket from any network; Apache admitted only 10.1.0.0/16", r)
+		}
+	}
+}
+
+// A non-tkt <Location> that only restricts networks, under a
+// tkt-protected root: Apache lets only 127.0.0.1 in; the import drops it.
+func TestImportApacheRequireIPOnlyLocationDropped(t *testing.T) {
+	im := strictImport(t, strictHead+`
+<Location />
+  TKTAuthLoginURL https://login.example.com/login
+  require valid-user
+</Location>
+<Location /server-status>
+  Require ip 127.0.0.1
+</Location>
+`)
+	found := false
+	for _, r := range im.Config.ForwardAuth.Rules {
+		for _, p := range r.Paths {
+			found = found || p == "/server-status"
+		}
+	}
+	if !found {
+		t.Errorf("/server-status's Require ip is gone: any ticket holder from anywhere reads it")
+	}
+}
+
+// Apache's <Limit GET> covers HEAD too; the imported rule names GET only,
+// so HEAD falls to "other methods than <Limit>'s": bypass.
+func TestImportApacheLimitGETLeavesHEADOpen(t *testing.T) {
+	im := strictImport(t, strictHead+`
+<Location /app>
+  TKTAuthLoginURL https://login.example.com/login
+  <Limit GET POST>
+    require valid-user
+  </Limit>
+</Location>
+`)
+	for _, r := range im.Config.ForwardAuth.Rules {
+		if r.Bypass && len(r.Methods) == 0 {
+			t.Errorf("HEAD (covered by Apache's <Limit GET>) matches the bypass rule %+v", r)
+		}
+	}
+}
+
+// Two <Limit> blocks: only the last one's methods are kept, so the first
+// block's methods fall to the bypass rule.
+func TestImportApacheTwoLimitBlocks(t *testing.T) {
+	im := strictImport(t, strictHead+`
+<Location /app>
+  TKTAuthLoginURL https://login.example.com/login
+  <Limit POST>
+    require user alice
+  </Limit>
+  <Limit DELETE>
+    require user bob
+  </Limit>
+</Location>
+`)
+	for _, r := range im.Config.ForwardAuth.Rules {
+		if !r.Bypass && len(r.Methods) > 0 {
+			t.Logf("protected methods: %v", r.Methods)
+			for _, m := range r.Methods {
+				if m == "POST" {
+					return
+				}
+			}
+		}
+	}
+	t.Errorf("POST, which Apache restricted to alice, matches the bypass rule")
+}
+
+// Apache 2.2 (and mod_access_compat): Satisfy defaults to All, so
+// "Allow from 10.0.0.0/8" beside "require valid-user" means a ticket AND
+// the office network. The import reads it as any-of: the office needs no
+// ticket, and a ticket works from anywhere.
+func TestImportApacheAllowFromDefaultsToSatisfyAll(t *testing.T) {
+	im := strictImport(t, strictHead+`
+<Location /app>
+  TKTAuthLoginURL https://login.example.com/login
+  require valid-user
+  Order allow,deny
+  Allow from 10.0.0.0/8
+</Location>
+`)
+	for _, r := range im.Config.ForwardAuth.Rules {
+		if r.Bypass {
+			t.Errorf("rule %+v lets %v in without a ticket; Apache 2.2 (Satisfy All by default) asked for both", r, r.Networks)
+		}
+	}
+}
+
+// <RequireNone> inverts its Require lines; the import reads its
+// "Require ip" as an allow: the excluded network becomes the only one let in.
+func TestImportApacheRequireNoneInverted(t *testing.T) {
+	im := strictImport(t, strictHead+`
+<Location /app>
+  TKTAuthLoginURL https://login.example.com/login
+  <RequireAll>
+    Require valid-user
+    <RequireNone>
+      Require ip 192.0.2.0/24
+    </RequireNone>
+  </RequireAll>
+</Location>
+`)
+	for _, r := range im.Config.ForwardAuth.Rules {
+		if !r.Deny && len(r.Networks) > 0 {
+			t.Errorf("rule %+v admits %v, the network <RequireNone> shut out", r, r.Networks)
+		}
+	}
+}
