@@ -312,6 +312,7 @@ func FuzzImportApache(f *testing.F) {
 	f.Add([]byte("TKTAuthTimeout 1h30m 2d\nTKTAuthToken a,b c\n<Location \"/x y\">\nTKTAuthDomain ..\n</Location>\n"))
 	f.Add([]byte("<VirtualHost *>\nServerName [::1]:80\nServerAlias *.x.y \\\nz\nTKTAuthCookieSecure on\n</VirtualHost>\n"))
 	f.Add([]byte("TKTAuthGuestUser 'a\\'b'\nTKTAuthBackArgName None\nTKTAuthSecret \"\"\n"))
+	f.Add([]byte("<Location />\nTKTAuthToken a\nrequire valid-user\n<LimitExcept GET>\nrequire user b\n</LimitExcept>\n<Limit POST>\nRequire ip 10.1 10.0.0.0/8\n</Limit>\n</Location>\n<Location /x>\nOrder allow,deny\nAllow from 192.0.2.1 all\nSatisfy any\n<RequireAll>\n<RequireNone>\nRequire not ip ::1\n</RequireNone>\nRequire local\n</RequireAll>\n</Location>\n<Location /x/y>\nTKTAuthTimeout 1m\n</Location>\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		im, err := ImportApache(bytes.NewReader(data), ImportOptions{SecretDir: "/s"})
 		if err != nil {
