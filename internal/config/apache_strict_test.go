@@ -1,8 +1,17 @@
 package config
 
 import (
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/tkt-sso/tkt/internal/apachetest"
+	"github.com/tkt-sso/tkt/ticket"
 )
 
 func strictImport(t *testing.T, conf string) *Imported {
@@ -264,4 +273,82 @@ func TestImportApacheRequireNoneInverted(t *testing.T) {
 			t.Errorf("rule %+v admits %v, the network <RequireNone> shut out", r, r.Networks)
 		}
 	}
+}
+
+// TestImportApacheStrictAgainstApache asks a real Apache with mod_auth_tkt
+// what the sections of the tests above mean, then checks that the rule
+// tktd would take for each request the import wrote is no bypass where
+// Apache refused it.
+func TestImportApacheStrictAgainstApache(t *testing.T) {
+	s := apachetest.Start(t, apachetest.Config{VHosts: []apachetest.VHost{{
+		Name: "site", Digest: "MD5", Secret: apachetest.MainSecret,
+		Extra: []string{
+			"<Location /lx>", "AuthType None", "TKTAuthLoginURL $BASE/login", "require valid-user",
+			"<LimitExcept GET>", "require user admin", "</LimitExcept>", "</Location>",
+			"<Location /lim>", "AuthType None", "TKTAuthLoginURL $BASE/login",
+			"<Limit GET POST>", "require valid-user", "</Limit>", "</Location>",
+			"<Location /old>", "Require all denied", "</Location>",
+			"<Location /old/sub>", "AuthType None", "TKTAuthLoginURL $BASE/login", "TKTAuthToken x", "</Location>",
+		},
+	}}})
+	m := ticket.Minter{Digest: ticket.MD5, Secret: apachetest.MainSecret}
+	withX, err := m.MintCookie(ticket.Ticket{UID: "alice", Tokens: "x", Time: time.Now()}, netip.MustParseAddr("127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join(s.Dir(), "conf", "httpd.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	im, err := ImportApache(f, ImportOptions{SecretDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		method, path, cookie string
+	}{
+		{"GET", "/lx/", ""},          // the require outside <LimitExcept> holds for GET
+		{"HEAD", "/lim/", ""},        // <Limit GET> covers HEAD
+		{"GET", "/old/sub/", withX},  // Require all denied reaches /old/sub
+		{"POST", "/old/sub/", withX}, // for every method
+	} {
+		r := s.Do(t, apachetest.Request{VHost: "site", Method: tc.method, Path: tc.path, Cookie: tc.cookie})
+		if r.Backend || r.Status == http.StatusOK {
+			t.Errorf("%s %s: Apache let it in (%d); the premise of this test is wrong", tc.method, tc.path, r.Status)
+			continue
+		}
+		rule := firstRule(im.Config.ForwardAuth.Rules, tc.method, tc.path, netip.MustParseAddr("127.0.0.1"))
+		// with the ticket (alice, token x), a rule asking one lets it in
+		ticketIn := tc.cookie != "" && rule != nil && !rule.Deny &&
+			(len(rule.Users) == 0 || slices.Contains(rule.Users, "alice")) && (len(rule.Tokens) == 0 || slices.Contains(rule.Tokens, "x"))
+		if rule == nil || rule.Bypass || ticketIn {
+			t.Errorf("%s %s: Apache refused it (%d), the imported rule %+v lets it in\n%s", tc.method, tc.path, r.Status, rule, im.YAML)
+		}
+	}
+}
+
+// firstRule is the rule tktd takes for a request: the first whose paths,
+// methods and networks match it.
+func firstRule(rules []AuthRule, method, path string, client netip.Addr) *AuthRule {
+	for i, r := range rules {
+		if len(r.Methods) > 0 && !slices.Contains(r.Methods, method) {
+			continue
+		}
+		if len(r.Paths) > 0 && !slices.ContainsFunc(r.Paths, func(p string) bool { return underPath(strings.TrimSuffix(path, "/"), p) || p == path }) {
+			continue
+		}
+		if len(r.Networks) > 0 && !slices.ContainsFunc(r.Networks, func(n string) bool {
+			p, err := netip.ParsePrefix(n)
+			if err != nil {
+				a, _ := netip.ParseAddr(n)
+				p = netip.PrefixFrom(a, a.BitLen())
+			}
+			return p.Contains(client)
+		}) {
+			continue
+		}
+		return &rules[i]
+	}
+	return nil
 }
