@@ -32,7 +32,8 @@ type limit struct {
 
 // authz is what a section's access-control directives say.
 type authz struct {
-	set       bool // some access-control directive is here
+	set       bool // some Require line is here (mod_authz_core)
+	compat    bool // some Allow, Deny, Order or Satisfy (mod_access_compat)
 	outer     req  // the Require lines outside any <Limit>
 	limits    []*limit
 	all       bool     // <RequireAll>, Satisfy All
@@ -119,7 +120,7 @@ func (im *importer) require(l *apacheLoc, d directive, methods []string, except 
 // access reads mod_access_compat's Satisfy, Allow and Deny.
 func (im *importer) access(l *apacheLoc, d directive, name string, methods []string) {
 	a := &l.az
-	a.set = true
+	a.compat = true
 	if methods != nil && name != "order" {
 		a.unsafe = append(a.unsafe, d.name+" inside <Limit>")
 		return
@@ -136,7 +137,7 @@ func (im *importer) access(l *apacheLoc, d directive, name string, methods []str
 		}
 		switch {
 		case name == "deny" && len(d.args) == 2 && strings.EqualFold(d.args[1], "all"):
-			a.outer.deny, a.denyAll = true, true
+			a.denyAll = true
 		case name == "deny":
 			a.unsafe = append(a.unsafe, "Deny from "+cut(strings.Join(d.args[1:], " "), 60))
 		case len(d.args) == 2 && strings.EqualFold(d.args[1], "all"):
@@ -150,6 +151,25 @@ func (im *importer) access(l *apacheLoc, d directive, name string, methods []str
 	}
 }
 
+// inherit takes p's Require lines if a has none, and p's Allow, Deny and
+// Satisfy if a has none (before settle). where names p's section.
+func (a *authz) inherit(p authz, where string) {
+	if !a.set && p.set {
+		a.set, a.outer, a.limits = true, p.outer, p.limits
+		a.all = a.all || p.all // <RequireAll>
+		a.skipped = a.skipped || p.skipped
+		a.unsafe = append(slices.Clip(p.unsafe), a.unsafe...)
+	}
+	if a.compat && p.compat { // merged directive by directive, and by Order
+		a.unsafe = append(a.unsafe, "Allow, Deny or Satisfy both here and in "+where)
+	}
+	if !a.compat && p.compat {
+		a.compat, a.satisfy, a.allow, a.allowFrom, a.denyAll = true, p.satisfy, p.allow, p.allowFrom, p.denyAll
+		a.skipped = a.skipped || p.skipped
+		a.unsafe = append(slices.Clip(p.unsafe), a.unsafe...)
+	}
+}
+
 // settle folds Satisfy and Allow from into the requirements: Allow from
 // without "Satisfy Any" is a limit on top of the Require lines (Apache
 // 2.2's and mod_access_compat's default, Satisfy All).
@@ -157,6 +177,7 @@ func (a *authz) settle() {
 	if a.satisfy == "all" {
 		a.all = true
 	}
+	a.outer.deny = a.outer.deny || a.denyAll
 	if a.denyAll && a.allowFrom {
 		a.unsafe = append(a.unsafe, "Deny from all beside Allow from (their Order decides)")
 	}

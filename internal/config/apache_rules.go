@@ -120,13 +120,15 @@ func (im *importer) locations() []*apacheLoc {
 	}
 	var own []*apacheLoc
 	for _, l := range out {
-		l.az.settle()
 		// One with nothing of its own (a ProxyPass) is its parent's rule.
-		if l.tkt || l.az.set {
+		if l.tkt || l.az.set || l.az.compat {
 			own = append(own, l)
 		}
 	}
 	im.inherit(own)
+	for _, l := range own {
+		l.az.settle()
+	}
 	return own
 }
 
@@ -236,7 +238,7 @@ func (im *importer) forwardRules() ([][]entry, map[string]bool) {
 	for _, l := range all {
 		// A section of a site using mod_auth_tkt that limits access on
 		// its own (Require ip, Require all denied) is a rule too.
-		if !l.tkt && !(l.az.set && (l.vhost < 0 && anyTkt || im.tktHosts[l.vhost])) {
+		if !l.tkt && !((l.az.set || l.az.compat) && (l.vhost < 0 && anyTkt || im.tktHosts[l.vhost])) {
 			continue
 		}
 		if !strings.HasPrefix(l.path, "/") || strings.ContainsAny(l.path, "?# \t") {
@@ -360,7 +362,11 @@ func (im *importer) locRules(l *apacheLoc) [][]entry {
 		}
 		switch {
 		case r.deny:
-			return [][]entry{rule(note("Require all denied"), entry{"deny", true, ""})}
+			why := "Require all denied"
+			if l.az.denyAll {
+				why = "Deny from all"
+			}
+			return [][]entry{rule(note(why), entry{"deny", true, ""})}
 		case r.granted:
 			return [][]entry{rule(note("Require all granted"), entry{"bypass", true, ""})}
 		}
@@ -373,7 +379,7 @@ func (im *importer) locRules(l *apacheLoc) [][]entry {
 			return append(t, settings[tokens:]...)
 		}
 		var out [][]entry
-		if l.az.all {
+		if l.az.all && len(r.network) > 0 { // without networks, all is any
 			if !r.valid && len(r.users) == 0 && (r.any || !l.tkt) {
 				out = append(out, rule(note("Require ip"), entry{"networks", r.network, ""}, entry{"bypass", true, ""}))
 			} else {
@@ -386,13 +392,13 @@ func (im *importer) locRules(l *apacheLoc) [][]entry {
 		}
 		switch {
 		case r.valid || len(r.users) > 0 || !r.any && l.tkt && !open:
-			t := rule(strings.TrimSuffix(note(""), ": "))
+			comment := from
 			if what != "" {
-				t[0].comment = from + ": " + what
+				comment += ": " + what
 			}
-			out = append(out, ticket(t))
-		case !r.any && open:
-			out = append(out, rule(cmp.Or(from+": "+what, note("no Require")), entry{"bypass", true, ""}))
+			out = append(out, ticket(rule(comment)))
+		case !r.any && open: // the methods <LimitExcept> names
+			out = append(out, rule(from+": "+what, entry{"bypass", true, ""}))
 		default: // only networks admit
 			out = append(out, rule(note("other clients"), entry{"deny", true, ""}))
 		}
@@ -468,7 +474,8 @@ func (im *importer) perLocationNotes(scopes map[string]bool) {
 // inherit merges into each section what Apache and mod_auth_tkt merge into
 // it from the sections of its parent paths: the TKTAuth* settings it does
 // not set, and the access control when it has none of its own
-// (AuthMerging Off). A parent Apache merges after it, where both set the
+// (AuthMerging Off), each of mod_authz_core's and mod_access_compat's
+// apart. A parent Apache merges after it, where both set the
 // same thing, makes the section one the import cannot reproduce.
 func (im *importer) inherit(locs []*apacheLoc) {
 	byLen := slices.Clone(locs)
@@ -497,11 +504,7 @@ func (im *importer) inherit(locs []*apacheLoc) {
 			if c.refresh == nil {
 				c.refresh = p.refresh
 			}
-			if !c.az.set && p.az.set {
-				unsafe := c.az.unsafe
-				c.az = p.az
-				c.az.unsafe = append(slices.Clip(p.az.unsafe), unsafe...)
-			}
+			c.az.inherit(p.az, fmt.Sprintf("%s (line %d)", lastSection(p.where), p.where.line))
 		}
 	}
 }

@@ -352,3 +352,41 @@ func firstRule(rules []AuthRule, method, path string, client netip.Addr) *AuthRu
 	}
 	return nil
 }
+
+// A section under a protected root with only mod_access_compat's
+// directives (here Satisfy All) keeps the root's Require lines in Apache;
+// the import must not make it a bypass, nor drop it.
+func TestImportApacheSatisfyAloneUnderRequire(t *testing.T) {
+	im := strictImport(t, strictHead+`
+<Location />
+  TKTAuthLoginURL https://login.example.com/login
+  require valid-user
+</Location>
+<Location /s>
+  Satisfy All
+</Location>
+`)
+	noOpenBypass(t, im, "Apache asked a ticket of /s (the root's require valid-user)")
+	if r := firstRule(im.Config.ForwardAuth.Rules, "GET", "/s", netip.MustParseAddr("192.0.2.1")); r == nil || r.Bypass {
+		t.Errorf("/s: rule %+v", r)
+	}
+}
+
+// "Allow from" in a sub-section of one with "require user alice": Apache
+// keeps the parent's Require lines (the sub-section has none of its own),
+// so bob never gets in; the import must not let any ticket holder in.
+func TestImportApacheAllowFromKeepsParentRequire(t *testing.T) {
+	im := strictImport(t, strictHead+`
+<Location />
+  TKTAuthLoginURL https://login.example.com/login
+  require user alice
+</Location>
+<Location /a>
+  Allow from 10.0.0.0/8
+</Location>
+`)
+	r := firstRule(im.Config.ForwardAuth.Rules, "GET", "/a", netip.MustParseAddr("10.1.2.3"))
+	if r == nil || r.Bypass || !r.Deny && !slices.Equal(r.Users, []string{"alice"}) {
+		t.Errorf("/a from 10.1.2.3: rule %+v lets users other than alice in", r)
+	}
+}
