@@ -311,6 +311,10 @@ func (im *importer) locRules(l *apacheLoc) [][]entry {
 		e[0].comment = comment
 		return e
 	}
+	if l.vhost >= 0 && len(im.conf.vhosts) > 1 && len(im.ruleHosts(l.vhost)) == 0 {
+		// A rule without hosts would hold for the other sites too.
+		l.az.unsafe = append(l.az.unsafe, "its <VirtualHost> has no ServerName or ServerAlias a rule's hosts can hold")
+	}
 	if len(l.az.unsafe) > 0 {
 		im.conf.note(l.where.line, true, "%s", unsafeNote(from, l.az.unsafe))
 		return [][]entry{append(base(from+": cannot be reproduced, see the warning"), entry{"deny", true, ""})}

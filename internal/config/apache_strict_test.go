@@ -390,3 +390,31 @@ func TestImportApacheAllowFromKeepsParentRequire(t *testing.T) {
 		t.Errorf("/a from 10.1.2.3: rule %+v lets users other than alice in", r)
 	}
 }
+
+// A <VirtualHost> whose names no rule can hold: its rules would have no
+// hosts and hold for the other sites too, opening /public on app.
+func TestImportApacheUnnamedVHostStaysOnItsOwn(t *testing.T) {
+	im := strictImport(t, strictHead+`
+<VirtualHost *:80>
+  <Location />
+    TKTAuthLoginURL https://login.example.com/login
+    require valid-user
+  </Location>
+  <Location /public>
+    Require all granted
+  </Location>
+</VirtualHost>
+<VirtualHost *:443>
+  ServerName app.example.com
+  <Location />
+    TKTAuthLoginURL https://login.example.com/login
+    require valid-user
+  </Location>
+</VirtualHost>
+`)
+	for _, r := range im.Config.ForwardAuth.Rules {
+		if r.Bypass && len(r.Hosts) == 0 {
+			t.Errorf("rule %+v opens %v on every site", r, r.Paths)
+		}
+	}
+}
