@@ -253,7 +253,11 @@ func (im *importer) forwardRules() ([][]entry, map[string]bool) {
 	for _, key := range []string{"ticket.timeout", "ticket.refresh"} {
 		im.ticketValue(key, locs, scopes)
 	}
-	slices.SortStableFunc(locs, func(a, b *apacheLoc) int { return cmp.Compare(len(b.path), len(a.path)) })
+	// A virtual host's section goes before the main server's of the same
+	// path, which Apache merges under it.
+	slices.SortStableFunc(locs, func(a, b *apacheLoc) int {
+		return cmp.Or(cmp.Compare(len(b.path), len(a.path)), cmp.Compare(min(b.vhost, 0), min(a.vhost, 0)))
+	})
 	var rules [][]entry
 	for _, l := range locs {
 		rules = append(rules, im.locRules(l)...)
@@ -487,8 +491,15 @@ func (im *importer) inherit(locs []*apacheLoc) {
 	for _, c := range byLen {
 		var parents []*apacheLoc
 		for _, p := range byLen {
-			if p != c && (p.vhost == c.vhost || p.vhost < 0) && underPath(c.path, p.path) {
+			if p == c || !underPath(c.path, p.path) {
+				continue
+			}
+			if p.vhost == c.vhost || p.vhost < 0 {
 				parents = append(parents, p)
+			} else if c.vhost < 0 && (c.az.set && p.az.set || len(c.tokens) > 0 && len(p.tokens) > 0) {
+				// Apache merges p over c on p's site only: no rule
+				// without hosts can say that.
+				c.az.unsafe = append(c.az.unsafe, fmt.Sprintf("%s (line %d) is merged over it on its virtual host", lastSection(p.where), p.where.line))
 			}
 		}
 		// the last Apache merges first

@@ -418,3 +418,22 @@ func TestImportApacheUnnamedVHostStaysOnItsOwn(t *testing.T) {
 		}
 	}
 }
+
+// A main-server <Location /x/open> (Require all granted) under a virtual
+// host's <Location /x> (require valid-user): Apache merges the virtual
+// host's over it there, asking a ticket; no rule may open /x/open on it.
+func TestImportApacheMainServerSectionUnderVHost(t *testing.T) {
+	im := strictImport(t, strictHead+`
+<Location /x/open>
+  Require all granted
+</Location>
+<VirtualHost *:443>
+  ServerName app.example.com
+  <Location /x>
+    TKTAuthLoginURL https://login.example.com/login
+    require valid-user
+  </Location>
+</VirtualHost>
+`)
+	noOpenBypass(t, im, "Apache asks a ticket of /x/open on app.example.com")
+}
