@@ -47,7 +47,7 @@ type apacheLoc struct {
 // <Location> or <Directory> (directory true), its <Limit> or <LimitExcept>
 // methods, and the <Require*> sections holding it (lower case). ok is
 // false outside any such path; why says what cannot be imported ("" when
-// nothing is wrong).
+// nothing is wrong; with ok, a condition within the path: <If>).
 func sectionOf(d directive) (p string, directory bool, methods []string, except bool, containers []string, why string, ok bool) {
 	for _, s := range d.sections {
 		switch name := strings.ToLower(s[0]); {
@@ -56,7 +56,11 @@ func sectionOf(d directive) (p string, directory bool, methods []string, except 
 				return "", false, nil, false, nil, fmt.Sprintf("<%s> with a regular expression", s[0]), false
 			}
 			p, directory, ok = s[1], name == "directory", true
-		case name == "locationmatch" || name == "directorymatch" || name == "files" || name == "filesmatch":
+		case name == "if" || name == "elseif" || name == "else":
+			// conditional: within a path, that path's rule can't be exact
+			why = "<" + s[0] + ">"
+		case name == "locationmatch" || name == "directorymatch" || name == "files" || name == "filesmatch" ||
+			name == "proxy" || name == "proxymatch":
 			return "", false, nil, false, nil, "<" + s[0] + ">", false
 		case name == "limit" || name == "limitexcept":
 			methods, except = nil, name == "limitexcept"
@@ -67,7 +71,10 @@ func sectionOf(d directive) (p string, directory bool, methods []string, except 
 			containers = append(containers, name)
 		}
 	}
-	return p, directory, methods, except, containers, "", ok
+	if !ok && why != "" {
+		return "", false, nil, false, nil, why, false
+	}
+	return p, directory, methods, except, containers, why, ok
 }
 
 // locations gathers the protected sections in order of appearance.
@@ -83,7 +90,7 @@ func (im *importer) locations() []*apacheLoc {
 		}
 		p, directory, methods, except, containers, why, ok := sectionOf(d)
 		if !ok {
-			if why != "" && strings.HasPrefix(name, "tktauth") {
+			if why != "" && (strings.HasPrefix(name, "tktauth") || accessDirective(name)) {
 				im.warn(d, "inside %s, which no forward_auth rule can express (rules match path prefixes); write that rule by hand", why)
 			}
 			continue
@@ -115,6 +122,12 @@ func (im *importer) locations() []*apacheLoc {
 			l.order += len(out)
 			byKey[key] = l
 			out = append(out, l)
+		}
+		if why != "" { // ok, inside <If>
+			if strings.HasPrefix(name, "tktauth") || accessDirective(name) {
+				l.az.unsafe = append(l.az.unsafe, d.name+" inside "+why)
+			}
+			continue
 		}
 		im.locDirective(l, d, name, methods, except, containers)
 	}
@@ -528,4 +541,13 @@ func (im *importer) inherit(locs []*apacheLoc) {
 // path c: p itself or below it on a segment boundary.
 func underPath(c, p string) bool {
 	return c == p || p == "/" || strings.HasPrefix(c, strings.TrimSuffix(p, "/")+"/")
+}
+
+// accessDirective says whether name limits access in Apache.
+func accessDirective(name string) bool {
+	switch name {
+	case "require", "allow", "deny", "satisfy", "order":
+		return true
+	}
+	return false
 }

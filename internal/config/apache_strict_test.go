@@ -437,3 +437,34 @@ func TestImportApacheMainServerSectionUnderVHost(t *testing.T) {
 `)
 	noOpenBypass(t, im, "Apache asks a ticket of /x/open on app.example.com")
 }
+
+// A Require inside <If> within a <Location> holds on a condition no rule
+// has: the section is a deny with a warning, not read as unconditional
+// (an <If> "Require all denied" would otherwise be lost); a Require in a
+// <LocationMatch> is warned about.
+func TestImportApacheConditionalRequire(t *testing.T) {
+	im := strictImport(t, strictHead+`
+<Location /app>
+  TKTAuthLoginURL https://login.example.com/login
+  require valid-user
+  <If "%{REMOTE_ADDR} == '192.0.2.1'">
+    Require all denied
+  </If>
+</Location>
+<LocationMatch "^/admin">
+  Require ip 10.0.0.0/8
+</LocationMatch>
+`)
+	if r := firstRule(im.Config.ForwardAuth.Rules, "GET", "/app", netip.MustParseAddr("192.0.2.1")); r == nil || !r.Deny {
+		t.Errorf("/app from 192.0.2.1: rule %+v; Apache denies it", r)
+	}
+	var warned []string
+	for _, n := range im.Notes {
+		if n.Warning && (strings.Contains(n.Text, "<If>") || strings.Contains(n.Text, "<LocationMatch>")) {
+			warned = append(warned, n.Text)
+		}
+	}
+	if len(warned) != 2 {
+		t.Errorf("want a warning about <If> and one about <LocationMatch>, got %q", warned)
+	}
+}
