@@ -191,6 +191,9 @@ func (a *authz) settle() {
 		a.outer.network = append(a.outer.network, a.allow...)
 		a.allow = nil
 	}
+	if o := &a.outer; a.all && o.granted && (o.valid || len(o.users) > 0 || len(o.network) > 0 || o.deny) {
+		o.granted = false // granted and something else: the something else
+	}
 	if a.all && a.skipped {
 		a.unsafe = append(a.unsafe, "a network no rule can name (a partial address or a host name) in a Satisfy All or <RequireAll>")
 	}

@@ -234,6 +234,12 @@ func (im *importer) locDirective(l *apacheLoc, d directive, name string, methods
 		im.require(l, d, withHEAD(ms), except, containers)
 	case "satisfy", "allow", "deny", "order":
 		im.access(l, d, name, methods)
+	case "authmerging":
+		// And/Or combine this section's Require lines with its parent's:
+		// the rules take one section's only.
+		if len(d.args) != 1 || !strings.EqualFold(d.args[0], "off") {
+			l.az.unsafe = append(l.az.unsafe, "AuthMerging "+strings.Join(d.args, " "))
+		}
 	}
 }
 
@@ -546,7 +552,7 @@ func underPath(c, p string) bool {
 // accessDirective says whether name limits access in Apache.
 func accessDirective(name string) bool {
 	switch name {
-	case "require", "allow", "deny", "satisfy", "order":
+	case "require", "allow", "deny", "satisfy", "order", "authmerging":
 		return true
 	}
 	return false

@@ -468,3 +468,29 @@ func TestImportApacheConditionalRequire(t *testing.T) {
 		t.Errorf("want a warning about <If> and one about <LocationMatch>, got %q", warned)
 	}
 }
+
+// <RequireAll> with "Require all granted" beside "require valid-user"
+// asks a ticket (granted and a ticket is a ticket); AuthMerging And joins
+// a section's Require lines with its parent's, which no rule can say.
+func TestImportApacheGrantedInRequireAllAndAuthMerging(t *testing.T) {
+	im := strictImport(t, strictHead+`
+<Location />
+  TKTAuthLoginURL https://login.example.com/login
+  require user alice
+</Location>
+<Location /all>
+  <RequireAll>
+    Require all granted
+    Require valid-user
+  </RequireAll>
+</Location>
+<Location /and>
+  AuthMerging And
+  Require valid-user
+</Location>
+`)
+	noOpenBypass(t, im, "Apache asked a ticket")
+	if r := firstRule(im.Config.ForwardAuth.Rules, "GET", "/and", netip.MustParseAddr("192.0.2.1")); r == nil || !r.Deny && !slices.Equal(r.Users, []string{"alice"}) {
+		t.Errorf("/and: rule %+v lets users other than alice in (AuthMerging And keeps the parent's require user alice)", r)
+	}
+}
