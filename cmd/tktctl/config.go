@@ -226,9 +226,14 @@ tokens and, from the virtual hosts' ServerName and ServerAlias, the hosts a
 login may return to. Each <Location> and <Directory> mod_auth_tkt protects
 becomes forward_auth rules with its own tokens, timeouts, URLs, guest and TLS
 settings, and Apache's require user, Require ip, Require all denied,
-<Limit>/<LimitExcept> and Satisfy All around them. Notes and warnings go to
-stderr: the cookie and the portal have one set of settings where Apache may
-have one per <Location>.
+<Limit>/<LimitExcept> and Satisfy All around them, with what parent sections
+pass down to them. Notes and warnings go to stderr: the cookie and the portal
+have one set of settings where Apache may have one per <Location>.
+
+The import never loosens: a section it cannot reproduce exactly (Require not,
+<RequireNone>, Require group/host/env/expr, a parent section Apache merges
+over it, ...) becomes a "deny: true" rule and a warning naming it; review and
+replace that deny by hand.
 
 The secrets never go into the YAML: it names the files SECRET-DIR/secret
 (TKTAuthSecret) and SECRET-DIR/secret.old (TKTAuthSecretOld), SECRET-DIR being

@@ -52,7 +52,9 @@ type Imported struct {
 // forward_auth rules (apache_rules.go) carrying its own settings: tokens,
 // timeout and refresh, the timeout and unauth URLs, guests, TLS, and
 // Apache's "require user", "Require ip", "Require all denied",
-// <Limit>/<LimitExcept> and Satisfy around them. The cookie and the
+// <Limit>/<LimitExcept> and Satisfy around them, with what their parent
+// sections pass down. It never loosens: a section it cannot reproduce
+// exactly becomes a deny rule and a warning (apache_authz.go). The cookie and the
 // portal have one set of settings, so such a setting found in several
 // places with different values keeps its first value and gets a warning;
 // required tokens go to ticket.tokens only when every place agrees.

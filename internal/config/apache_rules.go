@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"math"
-	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,20 +18,24 @@ import (
 // rule's per-location settings, Apache's "require user", "Require ip",
 // "Require all denied|granted", <Limit>/<LimitExcept> and Satisfy (or
 // <RequireAll>) become users, networks, deny, bypass and methods, split
-// into several rules where one Apache section means more than one.
+// into several rules where one Apache section means more than one. A
+// section inherits from its parents' (inherit); one the rules cannot say
+// exactly becomes a deny rule with a warning (apache_authz.go).
 
 // apacheLoc is one protected section: a path on one virtual host.
 type apacheLoc struct {
 	vhost int
 	path  string
 	where directive // the first directive, for comments and notes
+	// order is where Apache merges the section: <Directory> before
+	// <Location>, the main server's before a virtual host's, then in
+	// order of appearance.
+	order int
 	// tkt says a TKTAuth* directive or a "require user" is there: the
 	// section is mod_auth_tkt's to protect.
 	tkt                      bool
-	tokens, users, networks  []string
-	deny, granted, all       bool
-	methods                  []string // of the <Limit> or <LimitExcept> holding the require lines
-	except                   bool     // methods are a <LimitExcept>'s
+	tokens                   []string
+	az                       authz
 	timeout                  *time.Duration
 	refresh                  *float64
 	ignoreIP, guest          *bool
@@ -42,28 +45,36 @@ type apacheLoc struct {
 
 // sectionOf reads the sections around d: the path of its innermost
 // <Location> or <Directory> (directory true), its <Limit> or <LimitExcept>
-// methods, and whether a <RequireAll> holds it. ok is false outside any
-// such path; why says what cannot be imported ("" when nothing is wrong).
-func sectionOf(d directive) (p string, directory bool, methods []string, except, all bool, why string, ok bool) {
+// methods, and the <Require*> sections holding it (lower case). ok is
+// false outside any such path; why says what cannot be imported ("" when
+// nothing is wrong; with ok, a condition within the path: <If>).
+func sectionOf(d directive) (p string, directory bool, methods []string, except bool, containers []string, why string, ok bool) {
 	for _, s := range d.sections {
 		switch name := strings.ToLower(s[0]); {
 		case name == "location" || name == "directory":
 			if len(s) != 2 || s[1] == "~" {
-				return "", false, nil, false, false, fmt.Sprintf("<%s> with a regular expression", s[0]), false
+				return "", false, nil, false, nil, fmt.Sprintf("<%s> with a regular expression", s[0]), false
 			}
 			p, directory, ok = s[1], name == "directory", true
-		case name == "locationmatch" || name == "directorymatch" || name == "files" || name == "filesmatch":
-			return "", false, nil, false, false, "<" + s[0] + ">", false
+		case name == "if" || name == "elseif" || name == "else":
+			// conditional: within a path, that path's rule can't be exact
+			why = "<" + s[0] + ">"
+		case name == "locationmatch" || name == "directorymatch" || name == "files" || name == "filesmatch" ||
+			name == "proxy" || name == "proxymatch":
+			return "", false, nil, false, nil, "<" + s[0] + ">", false
 		case name == "limit" || name == "limitexcept":
 			methods, except = nil, name == "limitexcept"
 			for _, m := range s[1:] {
 				methods = append(methods, strings.ToUpper(m))
 			}
-		case name == "requireall":
-			all = true
+		case strings.HasPrefix(name, "require"):
+			containers = append(containers, name)
 		}
 	}
-	return p, directory, methods, except, all, "", ok
+	if !ok && why != "" {
+		return "", false, nil, false, nil, why, false
+	}
+	return p, directory, methods, except, containers, why, ok
 }
 
 // locations gathers the protected sections in order of appearance.
@@ -77,9 +88,9 @@ func (im *importer) locations() []*apacheLoc {
 			roots[d.vhost] = strings.TrimSuffix(d.args[0], "/")
 			continue
 		}
-		p, directory, methods, except, all, why, ok := sectionOf(d)
+		p, directory, methods, except, containers, why, ok := sectionOf(d)
 		if !ok {
-			if why != "" && strings.HasPrefix(name, "tktauth") {
+			if why != "" && (strings.HasPrefix(name, "tktauth") || accessDirective(name)) {
 				im.warn(d, "inside %s, which no forward_auth rule can express (rules match path prefixes); write that rule by hand", why)
 			}
 			continue
@@ -101,17 +112,41 @@ func (im *importer) locations() []*apacheLoc {
 		key := strconv.Itoa(d.vhost) + " " + p
 		l := byKey[key]
 		if l == nil {
-			l = &apacheLoc{vhost: d.vhost, path: p, where: d}
+			l = &apacheLoc{vhost: d.vhost, path: p, where: d, order: len(im.conf.directives) * 4}
+			if d.vhost < 0 {
+				l.order = 0
+			}
+			if !directory {
+				l.order += len(im.conf.directives) * 2
+			}
+			l.order += len(out)
 			byKey[key] = l
 			out = append(out, l)
 		}
-		im.locDirective(l, d, name, methods, except, all)
+		if why != "" { // ok, inside <If>
+			if strings.HasPrefix(name, "tktauth") || accessDirective(name) {
+				l.az.unsafe = append(l.az.unsafe, d.name+" inside "+why)
+			}
+			continue
+		}
+		im.locDirective(l, d, name, methods, except, containers)
 	}
-	return out
+	var own []*apacheLoc
+	for _, l := range out {
+		// One with nothing of its own (a ProxyPass) is its parent's rule.
+		if l.tkt || l.az.set || l.az.compat {
+			own = append(own, l)
+		}
+	}
+	im.inherit(own)
+	for _, l := range own {
+		l.az.settle()
+	}
+	return own
 }
 
 // locDirective records what d says about l.
-func (im *importer) locDirective(l *apacheLoc, d directive, name string, methods []string, except, all bool) {
+func (im *importer) locDirective(l *apacheLoc, d directive, name string, methods []string, except bool, containers []string) {
 	arg := func() (string, bool) {
 		if len(d.args) != 1 {
 			return "", false // warned about by directive
@@ -134,7 +169,6 @@ func (im *importer) locDirective(l *apacheLoc, d directive, name string, methods
 	if strings.HasPrefix(name, "tktauth") {
 		l.tkt = true
 	}
-	l.all = l.all || all
 	switch name {
 	case "tktauthtoken":
 		for _, t := range d.args {
@@ -186,65 +220,27 @@ func (im *importer) locDirective(l *apacheLoc, d directive, name string, methods
 		if len(d.args) == 0 {
 			return
 		}
-		if methods != nil {
-			l.methods, l.except = nil, except
-			for _, m := range methods {
-				if m == "" || strings.Trim(m, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
-					im.warn(d, "method %q in its <Limit> is not one forward_auth rules take; skipped", m)
-					continue
-				}
-				l.methods = append(l.methods, m)
+		var ms []string
+		for _, m := range methods {
+			if m == "" || strings.Trim(m, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+				l.az.unsafe = append(l.az.unsafe, fmt.Sprintf("method %q in a <Limit>", m))
+				continue
 			}
+			ms = append(ms, m)
 		}
-		switch strings.ToLower(d.args[0]) {
-		case "user":
-			l.tkt = true
-			for _, u := range d.args[1:] {
-				if ticket.CheckUID(u) == nil {
-					l.users = append(l.users, u)
-				} else {
-					im.warn(d, "user %q can't be in a ticket; skipped", u)
-				}
-			}
-		case "ip":
-			l.networks = append(l.networks, im.networks(d, d.args[1:])...)
-		case "all":
-			if len(d.args) == 2 && strings.EqualFold(d.args[1], "denied") {
-				l.deny = true
-			} else if len(d.args) == 2 && strings.EqualFold(d.args[1], "granted") {
-				l.granted = true
-			}
-		}
-	case "satisfy":
-		if v, ok := arg(); ok {
-			l.all = strings.EqualFold(v, "all")
-		}
-	case "deny", "allow": // Apache 2.2: "Deny from all", "Allow from 10.0.0.0/8"
-		if len(d.args) < 2 || !strings.EqualFold(d.args[0], "from") {
+		if methods != nil && ms == nil {
 			return
 		}
-		if name == "deny" && len(d.args) == 2 && strings.EqualFold(d.args[1], "all") {
-			l.deny = true
-		} else if name == "allow" {
-			l.networks = append(l.networks, im.networks(d, d.args[1:])...)
+		im.require(l, d, withHEAD(ms), except, containers)
+	case "satisfy", "allow", "deny", "order":
+		im.access(l, d, name, methods)
+	case "authmerging":
+		// And/Or combine this section's Require lines with its parent's:
+		// the rules take one section's only.
+		if len(d.args) != 1 || !strings.EqualFold(d.args[0], "off") {
+			l.az.unsafe = append(l.az.unsafe, "AuthMerging "+strings.Join(d.args, " "))
 		}
 	}
-}
-
-// networks keeps the arguments of "Require ip" that are addresses or CIDR
-// prefixes; Apache's partial addresses ("10.1") and names are warned about.
-func (im *importer) networks(d directive, args []string) []string {
-	var out []string
-	for _, a := range args {
-		if _, err := netip.ParsePrefix(a); err == nil {
-			out = append(out, a)
-		} else if _, err := netip.ParseAddr(a); err == nil {
-			out = append(out, a)
-		} else {
-			im.warn(d, "%q: only full addresses and CIDR prefixes become forward_auth networks; skipped", a)
-		}
-	}
-	return out
 }
 
 // forwardRules turns the protected sections into forward_auth rules, the
@@ -256,8 +252,12 @@ func (im *importer) networks(d directive, args []string) []string {
 func (im *importer) forwardRules() ([][]entry, map[string]bool) {
 	var locs []*apacheLoc
 	scopes := map[string]bool{}
-	for _, l := range im.locations() {
-		if !l.tkt && !(l.deny && (l.vhost < 0 || im.tktHosts[l.vhost])) {
+	all := im.locations()
+	anyTkt := slices.ContainsFunc(all, func(l *apacheLoc) bool { return l.tkt })
+	for _, l := range all {
+		// A section of a site using mod_auth_tkt that limits access on
+		// its own (Require ip, Require all denied) is a rule too.
+		if !l.tkt && !((l.az.set || l.az.compat) && (l.vhost < 0 && anyTkt || im.tktHosts[l.vhost])) {
 			continue
 		}
 		if !strings.HasPrefix(l.path, "/") || strings.ContainsAny(l.path, "?# \t") {
@@ -272,7 +272,11 @@ func (im *importer) forwardRules() ([][]entry, map[string]bool) {
 	for _, key := range []string{"ticket.timeout", "ticket.refresh"} {
 		im.ticketValue(key, locs, scopes)
 	}
-	slices.SortStableFunc(locs, func(a, b *apacheLoc) int { return cmp.Compare(len(b.path), len(a.path)) })
+	// A virtual host's section goes before the main server's of the same
+	// path, which Apache merges under it.
+	slices.SortStableFunc(locs, func(a, b *apacheLoc) int {
+		return cmp.Or(cmp.Compare(len(b.path), len(a.path)), cmp.Compare(min(b.vhost, 0), min(a.vhost, 0)))
+	})
 	var rules [][]entry
 	for _, l := range locs {
 		rules = append(rules, im.locRules(l)...)
@@ -330,20 +334,22 @@ func (im *importer) locRules(l *apacheLoc) [][]entry {
 		e[0].comment = comment
 		return e
 	}
-	switch {
-	case l.deny:
-		return [][]entry{append(base(from+": Require all denied"), entry{"deny", true, ""})}
-	case l.granted && !l.tkt:
-		return [][]entry{append(base(from+": Require all granted"), entry{"bypass", true, ""})}
+	if l.vhost >= 0 && len(im.conf.vhosts) > 1 && len(im.ruleHosts(l.vhost)) == 0 {
+		// A rule without hosts would hold for the other sites too.
+		l.az.unsafe = append(l.az.unsafe, "its <VirtualHost> has no ServerName or ServerAlias a rule's hosts can hold")
 	}
-	r := base(from)
+	if len(l.az.unsafe) > 0 {
+		im.conf.note(l.where.line, true, "%s", unsafeNote(from, l.az.unsafe))
+		return [][]entry{append(base(from+": cannot be reproduced, see the warning"), entry{"deny", true, ""})}
+	}
+	var settings []entry
 	add := func(key string, v any, set bool) {
 		if set {
-			r = append(r, entry{key, v, ""})
+			settings = append(settings, entry{key, v, ""})
 		}
 	}
 	add("tokens", l.tokens, len(l.tokens) > 0)
-	add("users", l.users, len(l.users) > 0)
+	tokens := len(settings) // users go after them
 	add("guest", true, l.guest != nil && *l.guest)
 	guest := l.guest != nil && *l.guest
 	add("guest_fallback", true, guest && l.fallback)
@@ -365,26 +371,81 @@ func (im *importer) locRules(l *apacheLoc) [][]entry {
 	add("post_timeout_url", l.postURL, l.postURL != "")
 	add("unauth_url", l.una, l.una != "")
 	add("require_tls", true, l.tls)
-	rules := [][]entry{r}
-	if len(l.networks) > 0 {
-		if l.all { // from there and with a ticket; from elsewhere, no one
-			rules[0] = append(rules[0], entry{"networks", l.networks, ""})
-			rules = append(rules, append(base(from+": Satisfy All, other clients"), entry{"deny", true, ""}))
-		} else { // from there, or with a ticket
-			rules = slices.Insert(rules, 0, append(base(from+": Require ip (any of)"), entry{"networks", l.networks, ""}, entry{"bypass", true, ""}))
-		}
-	}
-	if len(l.methods) > 0 {
-		if l.except { // the methods listed are open, the others protected
-			rules = slices.Insert(rules, 0, append(base(from+": <LimitExcept>"), entry{"methods", l.methods, ""}, entry{"bypass", true, ""}))
-		} else { // only the methods listed are protected
-			for i := range rules {
-				rules[i] = append(rules[i], entry{"methods", l.methods, ""})
+	// group is the rules of one set of methods (nil: every method left)
+	// whose requirements are r; open says no requirement means no check.
+	group := func(methods []string, r req, open bool, what string) [][]entry {
+		rule := func(comment string, e ...entry) []entry {
+			out := base(comment)
+			if methods != nil {
+				out = append(out, entry{"methods", methods, ""})
 			}
-			rules = append(rules, append(base(from+": other methods than <Limit>'s"), entry{"bypass", true, ""}))
+			return append(out, e...)
 		}
+		note := func(s string) string {
+			if what == "" {
+				return from + ": " + s
+			}
+			return from + ": " + what + ", " + s
+		}
+		switch {
+		case r.deny:
+			why := "Require all denied"
+			if l.az.denyAll {
+				why = "Deny from all"
+			}
+			return [][]entry{rule(note(why), entry{"deny", true, ""})}
+		case r.granted:
+			return [][]entry{rule(note("Require all granted"), entry{"bypass", true, ""})}
+		}
+		// ticket adds the settings and users to a rule asking a ticket
+		ticket := func(t []entry) []entry {
+			t = append(t, settings[:tokens]...)
+			if len(r.users) > 0 && !r.valid {
+				t = append(t, entry{"users", r.users, ""})
+			}
+			return append(t, settings[tokens:]...)
+		}
+		var out [][]entry
+		if l.az.all && len(r.network) > 0 { // without networks, all is any
+			if !r.valid && len(r.users) == 0 && (r.any || !l.tkt) {
+				out = append(out, rule(note("Require ip"), entry{"networks", r.network, ""}, entry{"bypass", true, ""}))
+			} else {
+				out = append(out, append(ticket(rule(from)), entry{"networks", r.network, ""}))
+			}
+			return append(out, rule(note("Satisfy All, other clients"), entry{"deny", true, ""}))
+		}
+		if len(r.network) > 0 {
+			out = append(out, rule(note("Require ip (any of)"), entry{"networks", r.network, ""}, entry{"bypass", true, ""}))
+		}
+		switch {
+		case r.valid || len(r.users) > 0 || !r.any && l.tkt && !open:
+			comment := from
+			if what != "" {
+				comment += ": " + what
+			}
+			out = append(out, ticket(rule(comment)))
+		case !r.any && open: // the methods <LimitExcept> names
+			out = append(out, rule(from+": "+what, entry{"bypass", true, ""}))
+		default: // only networks admit
+			out = append(out, rule(note("other clients"), entry{"deny", true, ""}))
+		}
+		return out
 	}
-	return rules
+	a := l.az
+	if len(a.limits) == 0 {
+		return group(nil, a.outer, false, "")
+	}
+	if lim := a.limits[0]; lim.except {
+		return append(group(lim.methods, a.outer, true, "<LimitExcept>"), group(nil, a.outer.or(lim.req), false, "")...)
+	}
+	var rules [][]entry
+	for _, lim := range a.limits {
+		rules = append(rules, group(lim.methods, a.outer.or(lim.req), false, "")...)
+	}
+	if !a.outer.any && l.tkt {
+		im.conf.note(l.where.line, true, "%s: the methods outside its <Limit> are open in Apache; the import asks a ticket of them (add a bypass rule by hand if they must stay open, or use <LimitExcept>)", from)
+	}
+	return append(rules, group(nil, a.outer, false, "other methods than <Limit>'s")...)
 }
 
 // sameAsTicket reports whether v is the value the ticket section got for
@@ -435,4 +496,64 @@ func (im *importer) perLocationNotes(scopes map[string]bool) {
 			im.info(d, "outside any <Location> or <Directory> that became a forward_auth rule; set it on the rules that need it by hand")
 		}
 	}
+}
+
+// inherit merges into each section what Apache and mod_auth_tkt merge into
+// it from the sections of its parent paths: the TKTAuth* settings it does
+// not set, and the access control when it has none of its own
+// (AuthMerging Off), each of mod_authz_core's and mod_access_compat's
+// apart. A parent Apache merges after it, where both set the
+// same thing, makes the section one the import cannot reproduce.
+func (im *importer) inherit(locs []*apacheLoc) {
+	byLen := slices.Clone(locs)
+	slices.SortStableFunc(byLen, func(a, b *apacheLoc) int { return cmp.Compare(len(a.path), len(b.path)) })
+	for _, c := range byLen {
+		var parents []*apacheLoc
+		for _, p := range byLen {
+			if p == c || !underPath(c.path, p.path) {
+				continue
+			}
+			if p.vhost == c.vhost || p.vhost < 0 {
+				parents = append(parents, p)
+			} else if c.vhost < 0 && (c.az.set && p.az.set || len(c.tokens) > 0 && len(p.tokens) > 0) {
+				// Apache merges p over c on p's site only: no rule
+				// without hosts can say that.
+				c.az.unsafe = append(c.az.unsafe, fmt.Sprintf("%s (line %d) is merged over it on its virtual host", lastSection(p.where), p.where.line))
+			}
+		}
+		// the last Apache merges first
+		slices.SortStableFunc(parents, func(a, b *apacheLoc) int { return cmp.Compare(b.order, a.order) })
+		for _, p := range parents {
+			if p.order > c.order && (c.az.set && p.az.set || len(c.tokens) > 0 && len(p.tokens) > 0) {
+				c.az.unsafe = append(c.az.unsafe, fmt.Sprintf("%s (line %d) is merged over it by Apache", lastSection(p.where), p.where.line))
+			}
+			c.tkt = c.tkt || p.tkt
+			c.tls = c.tls || p.tls
+			if len(c.tokens) == 0 {
+				c.tokens = p.tokens
+			}
+			if c.timeout == nil {
+				c.timeout = p.timeout
+			}
+			if c.refresh == nil {
+				c.refresh = p.refresh
+			}
+			c.az.inherit(p.az, fmt.Sprintf("%s (line %d)", lastSection(p.where), p.where.line))
+		}
+	}
+}
+
+// underPath says whether Apache's <Location p> (or <Directory>) covers
+// path c: p itself or below it on a segment boundary.
+func underPath(c, p string) bool {
+	return c == p || p == "/" || strings.HasPrefix(c, strings.TrimSuffix(p, "/")+"/")
+}
+
+// accessDirective says whether name limits access in Apache.
+func accessDirective(name string) bool {
+	switch name {
+	case "require", "allow", "deny", "satisfy", "order", "authmerging":
+		return true
+	}
+	return false
 }

@@ -116,6 +116,10 @@ func importGolden(t *testing.T, name string) (*Imported, []string) {
 func TestImportApacheRulesGolden(t *testing.T) {
 	im, notes := importGolden(t, "rules")
 	wantNotes := []string{
+		// Apache merges <Location /> over the <Directory>: its own <Limit>
+		// is replaced, which no rule order can say (the old import let GET
+		// through unchecked).
+		"line 38: warning: <Directory /srv/wiki/backup> (line 38): cannot be reproduced exactly (<Location /> (line 11) is merged over it by Apache): imported as deny: true, stricter than Apache; review and replace this deny by hand",
 		`line 53: warning: Require: "10.1": only full addresses and CIDR prefixes become forward_auth networks; skipped`,
 		"line 70: warning: TKTAuthToken: inside <LocationMatch>, which no forward_auth rule can express (rules match path prefixes); write that rule by hand",
 	}
@@ -308,6 +312,7 @@ func FuzzImportApache(f *testing.F) {
 	f.Add([]byte("TKTAuthTimeout 1h30m 2d\nTKTAuthToken a,b c\n<Location \"/x y\">\nTKTAuthDomain ..\n</Location>\n"))
 	f.Add([]byte("<VirtualHost *>\nServerName [::1]:80\nServerAlias *.x.y \\\nz\nTKTAuthCookieSecure on\n</VirtualHost>\n"))
 	f.Add([]byte("TKTAuthGuestUser 'a\\'b'\nTKTAuthBackArgName None\nTKTAuthSecret \"\"\n"))
+	f.Add([]byte("<Location />\nTKTAuthToken a\nrequire valid-user\n<LimitExcept GET>\nrequire user b\n</LimitExcept>\n<Limit POST>\nRequire ip 10.1 10.0.0.0/8\n</Limit>\n</Location>\n<Location /x>\nOrder allow,deny\nAllow from 192.0.2.1 all\nSatisfy any\n<RequireAll>\n<RequireNone>\nRequire not ip ::1\n</RequireNone>\nRequire local\n</RequireAll>\n</Location>\n<Location /x/y>\nTKTAuthTimeout 1m\n</Location>\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		im, err := ImportApache(bytes.NewReader(data), ImportOptions{SecretDir: "/s"})
 		if err != nil {
