@@ -178,9 +178,9 @@ type forwardState struct {
 	log      *slog.Logger
 	path     string
 	basic    *basicAuth // nil without ForwardAuthConfig.Basic
-	// methodRules: some rule matches by method, so the proxy must say
-	// which (originalMethod).
-	methodRules bool
+	// methodRules and networkRules: some rule matches by method, or by
+	// client network, so the proxy must say which (original).
+	methodRules, networkRules bool
 }
 
 // forwardRule is a rule with its two middlewares: one answering 401 and
@@ -225,6 +225,7 @@ func newForwardState(o ForwardAuthConfig) (*forwardState, error) {
 		}
 		st.rules = append(st.rules, fr)
 		st.methodRules = st.methodRules || len(r.Methods) > 0
+		st.networkRules = st.networkRules || len(r.Networks) > 0
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err

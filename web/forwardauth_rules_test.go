@@ -40,6 +40,10 @@ func TestForwardAuthRuleSettings(t *testing.T) {
 	}{
 		{"network bypass", "https://app.example.com/intranet/x", "", nil, 200, "", ""},
 		{"outside the network: the next rule", "https://app.example.com/intranet/x", "", []string{"X-Forwarded-For", other}, 401, login("https://app.example.com/intranet/x"), ""},
+		// Without the client's address, the asking proxy's own would be
+		// judged (found by review: a proxy in the bypassed network let
+		// everyone through).
+		{"no client address sent", "https://app.example.com/intranet/x", "", []string{"X-Forwarded-For", ""}, 400, "", ""},
 		{"outside the network, with a ticket", "https://app.example.com/intranet/x", otherTicket, []string{"X-Forwarded-For", other}, 200, "", "alice"},
 		{"deny, even with a ticket", "https://app.example.com/blocked", alice, nil, 403, "", ""},
 		{"method matched: token needed", "https://app.example.com/upload", alice, []string{"X-Original-Method", "POST"}, 403, "", ""},
