@@ -111,27 +111,12 @@ func (st *forwardState) original(r *http.Request, o *tkthttp.ClientOrigin) (*htt
 	if or.req.Method, err = st.originalMethod(h, methodKey, r.Method); err != nil {
 		return nil, 0, err
 	}
-	if st.networkRules && !namesClient(h, st.clients.ClientIPHeader) {
+	if st.networkRules && !o.AddrForwarded {
 		// Without it the client's address is the proxy's own, which a
 		// rule's networks may well hold: every client would match.
 		return nil, 0, errors.New("no client address: a rule matches by network, so the proxy must send the client's address in X-Forwarded-For")
 	}
 	return &or.req, style, nil
-}
-
-// namesClient reports whether the proxy named the client in the header
-// tkt reads it from (clientHeader: "" or X-Forwarded-For, or Forwarded).
-func namesClient(h http.Header, clientHeader string) bool {
-	key := "X-Forwarded-For"
-	if strings.EqualFold(clientHeader, "Forwarded") {
-		key = "Forwarded"
-	}
-	for _, v := range h[key] {
-		if strings.TrimSpace(v) != "" {
-			return true
-		}
-	}
-	return false
 }
 
 // originalMethod is the original request's method: the proxy's word in

@@ -47,6 +47,10 @@ type ClientOrigin struct {
 	// Proxied is true when the peer is a trusted proxy, so the forwarding
 	// headers were read.
 	Proxied bool
+	// AddrForwarded is true when a trusted proxy named the client in its
+	// header (ClientIPHeader); false when Addr is the peer's own address,
+	// as a proxy that sends no header leaves it.
+	AddrForwarded bool
 	// HTTPS is true when the client spoke TLS: to us, or to the trusted
 	// proxy that says so (the proxy's word wins over our own connection,
 	// since the client's scheme is what its browser enforces).
@@ -109,6 +113,7 @@ func (c ClientAddrConfig) Origin(r *http.Request) ClientOrigin {
 	o.Proxied = true
 	if forwarded {
 		if f := r.Header[HeaderForwarded]; !blank(f) {
+			o.AddrForwarded = true
 			c.fromForwarded(f, &o)
 		}
 		return o
@@ -116,7 +121,7 @@ func (c ClientAddrConfig) Origin(r *http.Request) ClientOrigin {
 	// Without the header the proxy itself is the client (a health check,
 	// say): the peer address stands.
 	if xff := r.Header[HeaderXForwardedFor]; len(xff) > 0 && !blank(xff) { // canonical keys: no folding on the hot path
-		o.Addr = c.walk(listFromRight(xff), o.Addr)
+		o.Addr, o.AddrForwarded = c.walk(listFromRight(xff), o.Addr), true
 	}
 	if p := lastListValue(r.Header["X-Forwarded-Proto"]); p != "" {
 		o.HTTPS = strings.EqualFold(p, "https")

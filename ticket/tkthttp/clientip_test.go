@@ -3,6 +3,7 @@ package tkthttp
 import (
 	"crypto/tls"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"strings"
 	"testing"
@@ -276,5 +277,31 @@ func BenchmarkClientOrigin(b *testing.B) {
 				b.Fatalf("client %v, want %s", o.Addr, c.want)
 			}
 		})
+	}
+}
+
+// AddrForwarded tells a client named by the trusted proxy from the
+// proxy's own address standing in for it.
+func TestClientOriginAddrForwarded(t *testing.T) {
+	c := ClientAddrConfig{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}
+	for _, tc := range []struct {
+		hdr  http.Header
+		want bool
+	}{
+		{nil, false},
+		{http.Header{"X-Forwarded-For": {" "}}, false},
+		{http.Header{"X-Forwarded-For": {"198.51.100.1"}}, true},
+	} {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.RemoteAddr, r.Header = "10.0.0.1:5", tc.hdr
+		if got := c.Origin(r).AddrForwarded; got != tc.want {
+			t.Errorf("%v: AddrForwarded %v, want %v", tc.hdr, got, tc.want)
+		}
+	}
+	c.ClientIPHeader = HeaderForwarded
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.RemoteAddr, r.Header = "10.0.0.1:5", http.Header{"Forwarded": {"for=198.51.100.1"}}
+	if !c.Origin(r).AddrForwarded {
+		t.Error("Forwarded: AddrForwarded false")
 	}
 }
