@@ -23,11 +23,18 @@ import (
 // verifyWith checks a cookie value against the secret in secretFile.
 func verifyWith(t testing.TB, secretFile string, d ticket.Digest, value string) (ticket.Result, error) {
 	t.Helper()
+	return verifyTimeout(t, secretFile, d, value, time.Hour)
+}
+
+// verifyTimeout is verifyWith for tickets of a site whose ticket.timeout
+// is timeout.
+func verifyTimeout(t testing.TB, secretFile string, d ticket.Digest, value string, timeout time.Duration) (ticket.Result, error) {
+	t.Helper()
 	b, err := os.ReadFile(secretFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := ticket.NewVerifier(ticket.Config{Digest: d, Secret: strings.TrimSuffix(string(b), "\n"), Timeout: time.Hour})
+	v, err := ticket.NewVerifier(ticket.Config{Digest: d, Secret: strings.TrimSuffix(string(b), "\n"), Timeout: timeout})
 	if err != nil {
 		t.Fatal(err)
 	}
