@@ -128,10 +128,11 @@ func (c *Client) call(ctx context.Context) (context.Context, context.CancelFunc)
 // Check tells whether Redis answers a PING within ctx and CallTimeout,
 // for a readiness probe: nil, or an error naming Redis and saying why.
 func (c *Client) Check(ctx context.Context) error {
+	sent := c.health.now()
 	ctx, cancel := c.call(ctx)
 	defer cancel()
 	err := c.rdb.Ping(ctx).Err()
-	c.health.observe(err)
+	c.health.observe(sent, err)
 	if err != nil {
 		return fmt.Errorf("%s: %w", c.name, err)
 	}

@@ -164,7 +164,9 @@ func (f *follower) receive(msg any, ch <-chan any) (resubscribed bool) {
 		}
 		break
 	}
-	f.c.health.observe(nil)
+	// No word on Redis's health: a message may have waited in the socket
+	// and the channel while Redis stopped. The resync after a
+	// (re)subscription asks Redis itself.
 	if len(payloads) > 0 {
 		f.feed.announced(payloads)
 	}

@@ -46,10 +46,13 @@ func newHealth(log *slog.Logger, name string, now func() time.Time) *health {
 	return &health{log: log, name: name, now: now, st: Status{Since: now()}}
 }
 
-// observe records the outcome of a call. A missing key (redis.Nil) is an
-// answer; a call cancelled by its caller, or made after Close, says
-// nothing of Redis.
-func (h *health) observe(err error) {
+// observe records the outcome of a call sent at start. A missing key
+// (redis.Nil) is an answer; a call cancelled by its caller, or made after
+// Close, says nothing of Redis. Nor does an answer to a call sent before
+// Redis was found away: it may have been read from the socket after
+// another call timed out on a Redis that stopped since, and would log a
+// return that did not happen. The next call, or the probe, tells.
+func (h *health) observe(start time.Time, err error) {
 	if errors.Is(err, redis.Nil) {
 		err = nil
 	}
@@ -60,6 +63,9 @@ func (h *health) observe(err error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	was := h.st
+	if err == nil && was.Known && !was.Up && start.Before(was.Since) {
+		return
+	}
 	if err == nil {
 		h.st.LastSeen, h.st.Err = now, nil
 	} else {

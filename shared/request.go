@@ -37,10 +37,11 @@ func (c *Client) request(ctx context.Context, call func(context.Context) error) 
 		c.probe()
 		return fmt.Errorf("%s: %w", c.name, ErrUnreachable)
 	}
+	sent := c.health.now()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.RequestTimeout)
 	defer cancel()
 	err := call(ctx)
-	c.health.observe(err)
+	c.health.observe(sent, err)
 	return err
 }
 

@@ -114,6 +114,7 @@ func (r *Revocations) record(ctx context.Context, m Mark) (Mark, error) {
 		return Mark{}, fmt.Errorf("%w: every ticket issued before %s has timed out already", ErrInvalidMark, m.At.UTC().Format(time.RFC3339))
 	}
 	member := m.member()
+	sent := r.c.health.now()
 	cctx, cancel := r.c.call(ctx)
 	defer cancel()
 	var score *redis.FloatCmd
@@ -132,13 +133,13 @@ func (r *Revocations) record(ctx context.Context, m Mark) (Mark, error) {
 		score = p.ZScore(cctx, r.key, member)
 		return nil
 	})
-	r.c.health.observe(err)
+	r.c.health.observe(sent, err)
 	if err != nil {
 		return Mark{}, fmt.Errorf("%s: recording the revocation: %w", r.c.name, err)
 	}
 	at = int64(score.Val())
 	if err := r.c.rdb.Publish(cctx, r.channel, payload(member, at)).Err(); err != nil {
-		r.c.health.observe(err)
+		r.c.health.observe(sent, err)
 		r.c.cfg.Logger.Warn("revocation recorded but not announced: other instances learn of it at their next resync",
 			"redis", r.c.name, "err", err)
 	}
@@ -171,6 +172,7 @@ func (r *Revocations) Marks(ctx context.Context) ([]Mark, error) {
 
 // read returns the marks in Redis that still matter.
 func (r *Revocations) read(ctx context.Context) ([]update, error) {
+	sent := r.c.health.now()
 	ctx, cancel := r.c.call(ctx)
 	defer cancel()
 	lo := "-inf"
@@ -178,7 +180,7 @@ func (r *Revocations) read(ctx context.Context) ([]update, error) {
 		lo = strconv.FormatInt(r.cutoff(r.c.cfg.Now()), 10)
 	}
 	zs, err := r.c.rdb.ZRangeByScoreWithScores(ctx, r.key, &redis.ZRangeBy{Min: lo, Max: "+inf"}).Result()
-	r.c.health.observe(err)
+	r.c.health.observe(sent, err)
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading the revocations: %w", r.c.name, err)
 	}

@@ -138,10 +138,11 @@ func (s *Sessions) announced(payloads []string) {
 // expires (as Revocations does).
 func (s *Sessions) resync(ctx context.Context) error {
 	now := s.c.cfg.Now()
+	sent := s.c.health.now()
 	cctx, cancel := s.c.call(ctx)
 	defer cancel()
 	zs, err := s.c.rdb.ZRangeByScoreWithScores(cctx, s.endedKey, &redis.ZRangeBy{Min: unix(s.cutoff(now)), Max: "+inf"}).Result()
-	s.c.health.observe(err)
+	s.c.health.observe(sent, err)
 	if err != nil {
 		return fmt.Errorf("%s: reading the ended sessions: %w", s.c.name, err)
 	}

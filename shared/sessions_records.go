@@ -131,10 +131,11 @@ func (s *Sessions) Create(ctx context.Context, in Session) (Session, error) {
 	if err != nil {
 		return Session{}, err
 	}
+	sent := s.c.health.now()
 	cctx, cancel := s.c.call(ctx)
 	defer cancel()
 	n, err := s.scripts.create.Run(cctx, s.c.rdb, s.keys(sid, rec.User), append(s.indexArgs(sid, now), js)...).Int()
-	s.c.health.observe(err)
+	s.c.health.observe(sent, err)
 	if err != nil {
 		return Session{}, fmt.Errorf("%s: recording the session: %w", s.c.name, err)
 	}
@@ -161,10 +162,11 @@ func (s *Sessions) Extend(ctx context.Context, uid, sid string) error {
 		return fmt.Errorf("%s: redis unreachable: %w", s.c.name, st.Err)
 	}
 	now := s.c.cfg.Now().Truncate(time.Second)
+	sent := s.c.health.now()
 	cctx, cancel := s.c.call(ctx)
 	defer cancel()
 	n, err := s.scripts.extend.Run(cctx, s.c.rdb, s.keys(sid, uid), append(s.indexArgs(sid, now), uid)...).Int()
-	s.c.health.observe(err)
+	s.c.health.observe(sent, err)
 	if err != nil {
 		return fmt.Errorf("%s: extending the session: %w", s.c.name, err)
 	}
@@ -209,6 +211,7 @@ func (s *Sessions) end(ctx context.Context, sids []string) ([]Session, error) {
 	}
 	now := s.c.cfg.Now()
 	at := now.Unix()
+	sent := s.c.health.now()
 	cctx, cancel := s.c.call(ctx)
 	defer cancel()
 	_, err = s.c.rdb.TxPipelined(cctx, func(p redis.Pipeliner) error {
@@ -226,12 +229,12 @@ func (s *Sessions) end(ctx context.Context, sids []string) ([]Session, error) {
 		p.ExpireGT(cctx, s.endedKey, s.ttl+time.Second)
 		return nil
 	})
-	s.c.health.observe(err)
+	s.c.health.observe(sent, err)
 	if err != nil {
 		return nil, fmt.Errorf("%s: ending sessions: %w", s.c.name, err)
 	}
 	if err := s.c.rdb.Publish(cctx, s.channel, endedPayload(at, sids)).Err(); err != nil {
-		s.c.health.observe(err)
+		s.c.health.observe(sent, err)
 		s.c.cfg.Logger.Warn("sessions ended but not announced: other instances learn of it at their next resync",
 			"redis", s.c.name, "err", err)
 	}
@@ -294,10 +297,11 @@ func (s *Sessions) List(ctx context.Context, user string) ([]Session, error) {
 
 // ids reads the ids of an index whose records have not expired.
 func (s *Sessions) ids(ctx context.Context, key string) ([]string, error) {
+	sent := s.c.health.now()
 	cctx, cancel := s.c.call(ctx)
 	defer cancel()
 	sids, err := s.c.rdb.ZRangeByScore(cctx, key, &redis.ZRangeBy{Min: unix(s.c.cfg.Now().Unix()), Max: "+inf"}).Result()
-	s.c.health.observe(err)
+	s.c.health.observe(sent, err)
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading the sessions: %w", s.c.name, err)
 	}
@@ -307,6 +311,7 @@ func (s *Sessions) ids(ctx context.Context, key string) ([]string, error) {
 // read reads the records of sids in one round trip: a Session per id, only
 // the ID for an id without a record.
 func (s *Sessions) read(ctx context.Context, sids []string) ([]Session, error) {
+	sent := s.c.health.now()
 	cctx, cancel := s.c.call(ctx)
 	defer cancel()
 	cmds := make([]*redis.StringCmd, len(sids))
@@ -319,7 +324,7 @@ func (s *Sessions) read(ctx context.Context, sids []string) ([]Session, error) {
 	if errors.Is(err, redis.Nil) { // records gone: not the pipeline's failure
 		err = nil
 	}
-	s.c.health.observe(err)
+	s.c.health.observe(sent, err)
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading the sessions: %w", s.c.name, err)
 	}
@@ -348,12 +353,13 @@ func (s *Sessions) parse(sid, js string) Session {
 // scan lists the ids of every record, on the node that holds them all
 // (they share a hash tag).
 func (s *Sessions) scan(ctx context.Context) ([]string, error) {
+	sent := s.c.health.now()
 	cctx, cancel := context.WithTimeout(ctx, 30*s.c.cfg.CallTimeout)
 	defer cancel()
 	var node redis.Cmdable = s.c.rdb
 	if cc, ok := s.c.rdb.(*redis.ClusterClient); ok {
 		n, err := cc.MasterForKey(cctx, s.records)
-		s.c.health.observe(err)
+		s.c.health.observe(sent, err)
 		if err != nil {
 			return nil, fmt.Errorf("%s: finding the sessions' node: %w", s.c.name, err)
 		}
@@ -366,7 +372,7 @@ func (s *Sessions) scan(ctx context.Context) ([]string, error) {
 			sids = append(sids, sid)
 		}
 	}
-	s.c.health.observe(iter.Err())
+	s.c.health.observe(sent, iter.Err())
 	if err := iter.Err(); err != nil {
 		return nil, fmt.Errorf("%s: listing the sessions: %w", s.c.name, err)
 	}
