@@ -71,12 +71,19 @@ type Config struct {
 // always run with the name bound, never pasted in.
 //
 // Names are matched as the database compares them: with a case-insensitive
-// MySQL collation "ALICE" finds alice's row and the ticket then says
-// "ALICE". Use a binary comparison in the query if that matters.
+// MySQL collation "ALICE" finds alice's row. A password query that returns
+// the name as stored makes that login alice's; one that returns the hash
+// alone names it "ALICE", a user apart from alice for tickets, second
+// factors, revocations and sessions (Open logs a warning for such a MySQL
+// query unless it compares exactly).
 type Queries struct {
-	// Password returns one row with one column, the password hash, e.g.
-	// SELECT password FROM users WHERE name = ?. No row means no such user;
-	// more than one is a store error.
+	// Password returns one row: the name as the database stores it and
+	// the password hash (SELECT name, password FROM users WHERE name = ?),
+	// or the hash alone, and the user is then named as typed. The name
+	// must be one a ticket can carry, and the query must find the user by
+	// it too (a refresh asks about the ticket's name). No row means no such
+	// user; more than one is a store error. Open runs it once, for the
+	// empty name, so that a query the database refuses stops it.
 	Password string
 	// Groups (optional) returns one group per row.
 	Groups string

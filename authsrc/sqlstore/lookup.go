@@ -29,5 +29,5 @@ func (s *Store) Lookup(ctx context.Context, user string) (authsrc.Identity, erro
 	if !found {
 		return authsrc.Identity{}, authsrc.ErrNoSuchUser
 	}
-	return s.identity(ctx, user, name, data)
+	return s.identity(ctx, name, data)
 }

@@ -52,7 +52,8 @@ type Store struct {
 
 // stmts are the queries Authenticate runs, in the driver's placeholder
 // style. In own-schema mode user returns name, hash and data; otherwise
-// user returns the hash alone and data is a separate, optional query.
+// user returns the hash, or the name as stored and the hash, and data is a
+// separate, optional query.
 type stmts struct {
 	user, groups, data string
 }
@@ -108,10 +109,13 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if s.own {
 		err = migrate(ctx, s.c.w, d)
 	} else {
-		err = s.c.r.PingContext(ctx)
+		err = s.probe(ctx, cfg.Queries.Password)
 	}
 	if err != nil {
 		s.Close()
+		if errors.Is(err, errColumns) {
+			return nil, fmt.Errorf("sqlstore: %w", err)
+		}
 		return nil, s.unavailable(err)
 	}
 	return s, nil
@@ -183,20 +187,23 @@ func (s *Store) Authenticate(ctx context.Context, user, password string) (authsr
 	if s.own {
 		s.rehash(ctx, name, hash, password)
 	}
-	return s.identity(ctx, user, name, data)
+	return s.identity(ctx, name, data)
 }
 
-// identity completes the Identity of user, whose row gave name and (in
-// own-schema mode) data, with the groups and data queries.
-func (s *Store) identity(ctx context.Context, user, name, data string) (authsrc.Identity, error) {
+// identity completes the Identity of the user whose row gave name (as
+// the database stores it) and, in own-schema mode, data, with the groups
+// and data queries, which are asked about that name rather than the one
+// typed: with a comparison that ignores case, "ALICE" found alice's row,
+// and alice's groups may be kept where names compare exactly.
+func (s *Store) identity(ctx context.Context, name, data string) (authsrc.Identity, error) {
 	id := authsrc.Identity{User: name, Data: data}
 	var err error
-	if id.Groups, err = s.userGroups(ctx, s.c.r, user); err != nil {
-		return authsrc.Identity{}, s.unavailable(fmt.Errorf("user %q: groups: %w", user, err))
+	if id.Groups, err = s.userGroups(ctx, s.c.r, name); err != nil {
+		return authsrc.Identity{}, s.unavailable(fmt.Errorf("user %q: groups: %w", name, err))
 	}
 	if s.q.data != "" {
-		if id.Data, err = s.existingData(ctx, user); err != nil {
-			return authsrc.Identity{}, s.unavailable(fmt.Errorf("user %q: data: %w", user, err))
+		if id.Data, err = s.existingData(ctx, name); err != nil {
+			return authsrc.Identity{}, s.unavailable(fmt.Errorf("user %q: data: %w", name, err))
 		}
 	}
 	return id, nil
@@ -221,8 +228,8 @@ func (s *Store) userRow(ctx context.Context, user string) (name, hash, data stri
 		// off the ends of stored names; this keeps them off typed ones.
 		found = err == nil && name == user
 	} else {
-		err = rows.Scan(&h)
-		name, found = user, true
+		name, err = s.scanExisting(rows, user, &h)
+		found = err == nil
 	}
 	if err != nil {
 		return "", "", "", false, err
