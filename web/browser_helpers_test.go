@@ -270,6 +270,9 @@ type site struct {
 	logs     *testenv.SyncBuffer
 }
 
+// recentLogin is how recent a login the site's /app/recent/ pages ask for.
+const recentLogin = 4 * time.Second
+
 // newSite serves the portal over a real htpasswd store (alice and bob,
 // bcrypt cost 4; alice in staff and admin); edit, if not nil, adjusts the
 // options before New.
@@ -318,11 +321,18 @@ func newSite(t *testing.T, edit func(*Config)) *site {
 			t.Errorf("app page: %v", err)
 		}
 	}))
+	// Under /app/recent/ the application asks for a login no older than
+	// recentLogin (step-up).
+	recent, err := tkthttp.New(tkthttp.Config{Ticket: s.cfg.Ticket, LoginURL: "/login", MaxAuthAge: recentLogin})
+	if err != nil {
+		t.Fatal(err)
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/app/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.appHits.Add(1)
 		app.ServeHTTP(w, r)
 	}))
+	mux.Handle("/app/recent/", recent.Wrap(app))
 	mux.Handle("/", portal)
 	srv.Config.Handler = mux
 	srv.Start()

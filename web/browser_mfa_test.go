@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/tkt-sso/tkt/authsrc/mfa"
@@ -94,5 +95,73 @@ func TestBrowserMFAEnrollment(t *testing.T) {
 	}
 	if tokens := textOf(t, ctx, "#tokens"); tokens != "mfa" {
 		t.Errorf("the application sees tokens %q, want mfa", tokens)
+	}
+}
+
+// TestBrowserStepUp: a page that asks for a recent login (tkthttp's
+// MaxAuthAge) sends bob, signed in with his password and a code a while
+// ago, to the portal in the real Chromium; the portal asks him to confirm
+// who he is with his name filled in, takes his password and a code again,
+// and returns him to the page with a ticket whose auth time is new.
+func TestBrowserStepUp(t *testing.T) {
+	m, _ := mfatest.New(t, "Example SSO", nil)
+	key, err := m.EnrollTOTP(context.Background(), "bob", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSite(t, func(c *Config) { c.MFA = &MFAConfig{Factors: m} })
+	browser := startBrowser(t, browserConfig{})
+	ctx := newTab(t, browser)
+	const page = "/app/recent/report?q=1"
+	enterCode := func(code string) *network.Response {
+		return navigateTo(t, ctx, chromedp.SendKeys(chromedp.ID("otp"), code), chromedp.Click(chromedp.CSS(`form.login button[type="submit"]`)))
+	}
+
+	navigateTo(t, ctx, chromedp.Navigate(s.url+page))
+	submitLogin(t, ctx, "bob", bobPass)
+	step := mfa.Step(time.Now())
+	code, _ := mfa.Code(key.Secret(), step)
+	if resp := enterCode(code); resp.Status != 200 || resp.URL != s.url+page {
+		t.Fatalf("first sign-in: %d at %s: %q", resp.Status, resp.URL, textOf(t, ctx, "body"))
+	}
+	first, err := s.verify(browserCookies(t, ctx, s.url)["auth_tkt"].Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signedIn, _ := first.Tokens.AuthTime()
+
+	// Auth times count whole seconds: wait until this one is older than
+	// recentLogin however the second falls.
+	time.Sleep(recentLogin + 1500*time.Millisecond)
+	resp := navigateTo(t, ctx, chromedp.Navigate(s.url+page))
+	if resp.Status != 200 || !strings.Contains(resp.URL, "/login?") || !strings.Contains(resp.URL, "reason=reauth") {
+		t.Fatalf("an older login at %s: %d at %s, want the portal asking again", page, resp.Status, resp.URL)
+	}
+	if txt := textOf(t, ctx, "main"); !strings.Contains(txt, "Please confirm it's you") {
+		t.Errorf("step-up page says %q", txt)
+	}
+	if v := run(t, ctx, chromedp.Evaluate[string](`document.getElementById("user").value`)); v != "bob" {
+		t.Errorf("user name filled in as %q, want bob", v)
+	}
+	if f := focusAfterLoad(t, ctx); f != "password" {
+		t.Errorf("focus on %q, want the password", f)
+	}
+	navigateTo(t, ctx,
+		chromedp.SendKeys(chromedp.ID("password"), bobPass),
+		chromedp.Click(chromedp.CSS(`form.login button[type="submit"]`)),
+	)
+	next, _ := mfa.Code(key.Secret(), step+1) // the first code is spent; the next step is within the skew
+	if resp := enterCode(next); resp.Status != 200 || resp.URL != s.url+page {
+		t.Fatalf("after confirming: %d at %s: %q", resp.Status, resp.URL, textOf(t, ctx, "body"))
+	}
+	if who, tokens := textOf(t, ctx, "#who"), textOf(t, ctx, "#tokens"); who != "bob" || tokens != "mfa" {
+		t.Errorf("the page sees %q with %q, want bob with mfa", who, tokens)
+	}
+	again, err := s.verify(browserCookies(t, ctx, s.url)["auth_tkt"].Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if at, ok := again.Tokens.AuthTime(); !ok || !at.After(signedIn) {
+		t.Errorf("auth time after confirming %v (%v), first %v: want a later one", at, ok, signedIn)
 	}
 }
