@@ -50,7 +50,7 @@ recovery codes. Prints the otpauth:// URI on standard output (and, on a
 terminal, a QR code for an authenticator app to scan), then the recovery codes,
 one a line: they are shown this once, only their hashes are kept.`,
 			Args: cobra.ExactArgs(1),
-			RunE: withFactors(s, db, &configPath, func(ctx context.Context, m *mfa.Manager, user string) error {
+			RunE: withFactors(s, db, &configPath, func(ctx context.Context, m *mfa.Manager, user string, _ []string) error {
 				before, err := m.Status(ctx, user)
 				if err != nil {
 					return err
@@ -85,7 +85,7 @@ one a line: they are shown this once, only their hashes are kept.`,
 			Use:   "remove USER",
 			Short: "Remove a user's TOTP factor and recovery codes (kept while passkeys remain)",
 			Args:  cobra.ExactArgs(1),
-			RunE: withFactors(s, db, &configPath, func(ctx context.Context, m *mfa.Manager, user string) error {
+			RunE: withFactors(s, db, &configPath, func(ctx context.Context, m *mfa.Manager, user string, _ []string) error {
 				st, err := m.Status(ctx, user)
 				if err != nil {
 					return err
@@ -98,7 +98,7 @@ one a line: they are shown this once, only their hashes are kept.`,
 				}
 				if st.Passkeys > 0 {
 					// The codes stand in for the passkeys now.
-					fmt.Fprintf(s.out, "removed the TOTP factor of %s (%d passkey(s) and the recovery codes stay; the user removes passkeys at /account/security)\n", printable(user), st.Passkeys)
+					fmt.Fprintf(s.out, "removed the TOTP factor of %s (%d passkey(s) and the recovery codes stay: tktctl user passkey remove %s --all, or the user at /account/security)\n", printable(user), st.Passkeys, printable(user))
 					return nil
 				}
 				fmt.Fprintf(s.out, "removed the TOTP factor and recovery codes of %s\n", printable(user))
@@ -110,8 +110,9 @@ one a line: they are shown this once, only their hashes are kept.`,
 }
 
 // withFactors opens the factor database and key, from --config or from the
-// user commands' --data-dir (--driver/--dsn), and runs fn for args[0].
-func withFactors(s *streams, db *userDB, configPath *string, fn func(context.Context, *mfa.Manager, string) error) func(*cobra.Command, []string) error {
+// user commands' --data-dir (--driver/--dsn), and runs fn for the user
+// args[0] and the rest of args.
+func withFactors(s *streams, db *userDB, configPath *string, fn func(ctx context.Context, m *mfa.Manager, user string, rest []string) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
 		user := args[0]
 		if err := sqlstore.CheckUserName(user); err != nil {
@@ -156,7 +157,7 @@ func withFactors(s *streams, db *userDB, configPath *string, fn func(context.Con
 		if err != nil {
 			return err
 		}
-		return userErr(fn(cmd.Context(), m, user))
+		return userErr(fn(cmd.Context(), m, user, args[1:]))
 	}
 }
 

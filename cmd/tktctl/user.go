@@ -153,7 +153,7 @@ as one line from standard input.`,
 	}
 	db.register(c.PersistentFlags())
 	c.AddCommand(newUserAddCmd(s, db), newUserPasswdCmd(s, db), newUserDelCmd(s, db),
-		newUserListCmd(s, db), newUserGroupCmd(s, db), newUserDataCmd(s, db), newUserTOTPCmd(s, db))
+		newUserListCmd(s, db), newUserGroupCmd(s, db), newUserDataCmd(s, db), newUserTOTPCmd(s, db), newUserPasskeyCmd(s, db))
 	return c
 }
 
