@@ -22,12 +22,7 @@ func newConfigCmd(s *streams) *cobra.Command {
 		Use:   "config",
 		Short: "Check tktd configuration files; import Apache mod_auth_tkt settings",
 		Args:  cobra.ArbitraryArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return usageError("unknown command %q for %q", args[0], cmd.CommandPath())
-			}
-			return cmd.Help()
-		},
+		RunE:  helpOrUnknown,
 	}
 	c.AddCommand(newConfigCheckCmd(s), newConfigImportCmd(s))
 	return c

@@ -37,12 +37,7 @@ factors live where tktd keeps them: --data-dir's SQLite file by default or, with
   tktctl user passkey remove alice 3f2a9c01d7e4b8aa
   tktctl user passkey remove alice --all --config /etc/tkt/tktd.yaml`,
 		Args: cobra.ArbitraryArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return usageError("unknown command %q for %q", args[0], cmd.CommandPath())
-			}
-			return cmd.Help()
-		},
+		RunE: helpOrUnknown,
 	}
 	c.PersistentFlags().StringVar(&configPath, "config", "", "the tktd configuration `FILE`: its factor database and mfa.key_file")
 	remove := &cobra.Command{

@@ -28,12 +28,7 @@ func newSecretCmd(s *streams) *cobra.Command {
 		Use:   "secret",
 		Short: "Manage the shared secrets that sign tickets",
 		Args:  cobra.ArbitraryArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return usageError("unknown command %q for %q", args[0], cmd.CommandPath())
-			}
-			return cmd.Help()
-		},
+		RunE:  helpOrUnknown,
 	}
 	c.AddCommand(newSecretNewCmd(s))
 	return c

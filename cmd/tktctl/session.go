@@ -19,12 +19,7 @@ func newSessionCmd(s *streams) *cobra.Command {
 		Use:   "session",
 		Short: "List and end the server-side sessions tktd records in Redis (sessions.enabled)",
 		Args:  cobra.ArbitraryArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return usageError("unknown command %q for %q", args[0], cmd.CommandPath())
-			}
-			return cmd.Help()
-		},
+		RunE:  helpOrUnknown,
 	}
 	c.AddCommand(newSessionListCmd(s), newSessionEndCmd(s))
 	return c

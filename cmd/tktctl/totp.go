@@ -33,12 +33,7 @@ the data directory, or mfa.key_file), created when missing.`,
   tktctl user totp enroll alice --config /etc/tkt/tktd.yaml
   tktctl user totp remove alice`,
 		Args: cobra.ArbitraryArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return usageError("unknown command %q for %q", args[0], cmd.CommandPath())
-			}
-			return cmd.Help()
-		},
+		RunE: helpOrUnknown,
 	}
 	c.PersistentFlags().StringVar(&configPath, "config", "", "the tktd configuration `FILE`: its factor database, mfa.issuer and mfa.key_file")
 	c.AddCommand(

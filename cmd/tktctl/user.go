@@ -144,12 +144,7 @@ as one line from standard input.`,
   tktctl user list --json
   TKT_DB_DRIVER=postgres TKT_DB_DSN=postgres://tkt@db/tkt tktctl user list`,
 		Args: cobra.ArbitraryArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return usageError("unknown command %q for %q", args[0], cmd.CommandPath())
-			}
-			return cmd.Help()
-		},
+		RunE: helpOrUnknown,
 	}
 	db.register(c.PersistentFlags())
 	c.AddCommand(newUserAddCmd(s, db), newUserPasswdCmd(s, db), newUserDelCmd(s, db),
