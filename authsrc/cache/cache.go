@@ -179,19 +179,32 @@ func (c *Cache) Authenticate(ctx context.Context, user, password string) (authsr
 	}
 	key := c.prefix + user
 	sum := c.mac.Load().sum(key, password)
-	now := c.cfg.Now()
-	if e, ok := c.pos.get(ctx, key); ok && e.matches(sum, now) {
-		call(c.cfg.Hooks.OnHit)
-		return cloneIdentity(e.id), nil
-	}
-	if c.neg != nil {
-		if e, ok := c.neg.get(ctx, key); ok && e.matches(sum, now) {
+	if id, ok, err := c.cached(ctx, key, sum); ok {
+		if err == nil {
+			call(c.cfg.Hooks.OnHit)
+		} else {
 			call(c.cfg.Hooks.OnNegativeHit)
-			return authsrc.Identity{}, authsrc.ErrInvalidCredentials
 		}
+		return id, err
 	}
 	call(c.cfg.Hooks.OnMiss)
 	return c.fetch(ctx, key, sum, user, password)
+}
+
+// cached is the cache's answer for key and the password whose digest is
+// sum, if it holds one: the identity, or ErrInvalidCredentials from the
+// negative cache.
+func (c *Cache) cached(ctx context.Context, key string, sum digest) (authsrc.Identity, bool, error) {
+	now := c.cfg.Now()
+	if e, ok := c.pos.get(ctx, key); ok && e.matches(sum, now) {
+		return cloneIdentity(e.id), true, nil
+	}
+	if c.neg != nil {
+		if e, ok := c.neg.get(ctx, key); ok && e.matches(sum, now) {
+			return authsrc.Identity{}, true, authsrc.ErrInvalidCredentials
+		}
+	}
+	return authsrc.Identity{}, false, nil
 }
 
 // Invalidate forgets user, e.g. after a password change, a lock-out or a

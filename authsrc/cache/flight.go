@@ -21,6 +21,12 @@ func (c *Cache) fetch(ctx context.Context, key string, sum digest, user, passwor
 	// requests after an Invalidate off a call that began before it.
 	fkey := string(binary.BigEndian.AppendUint64(sum[:], gen))
 	return c.share(ctx, &c.flights, fkey, func() (any, error) {
+		// A call for the same key that ended between this request's read
+		// of the cache and now has cached its answer before it ended:
+		// take it rather than ask the store again.
+		if id, ok, err := c.cached(ctx, key, sum); ok {
+			return id, err
+		}
 		return c.ask(ctx, gen, key, sum, user, password)
 	})
 }
