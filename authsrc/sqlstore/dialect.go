@@ -168,6 +168,16 @@ func isDuplicate(err error) bool {
 	return false
 }
 
+// ranBefore reports whether a migration statement failed only because it
+// ran before: MySQL commits DDL at once, so a migration cut short after
+// an ALTER TABLE but before its version row runs the ALTER again, which
+// finds its column (1060) or key (1061) there. Other databases roll the
+// whole migration back, or take IF NOT EXISTS.
+func (d dialect) ranBefore(err error) bool {
+	var me *mysql.MySQLError
+	return d.kind == "mysql" && errors.As(err, &me) && (me.Number == 1060 || me.Number == 1061)
+}
+
 // lockSchema keeps two processes (tktd instances starting together) from
 // migrating at once. SQLite needs nothing: its migration transaction is
 // BEGIN IMMEDIATE, which already excludes every other writer. The returned

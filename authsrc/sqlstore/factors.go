@@ -182,11 +182,12 @@ func (s *Store) FactorByID(ctx context.Context, kind, id string) (Factor, bool, 
 var ErrFactorExists = errors.New("factor already registered")
 
 // AddFactor stores one more factor of its user and kind (a passkey beside
-// the others). An id the kind has already, for any user, is refused with
-// ErrFactorExists: a credential registered twice would make FactorByID
-// answer either owner. The check and the insert share a transaction;
-// SQLite serialises it, PostgreSQL and MariaDB only make it unlikely that
-// two users register one id at the same instant.
+// the others; passkeys are the only factors added so). An id the kind has
+// already, for any user, is refused with ErrFactorExists: a credential
+// registered twice would make FactorByID answer either owner. The check
+// gives the reason for a registration made before; for two at the same
+// instant on PostgreSQL or MariaDB, the unique index on passkeys' ids
+// (schema version 3) refuses the second.
 func (s *Store) AddFactor(ctx context.Context, f Factor) error {
 	if err := checkFactor(f.User, f.Kind); err != nil {
 		return err

@@ -125,8 +125,8 @@ func TestClaimOnce(t *testing.T) {
 }
 
 // TestFactorsRace: two instances sharing the database offer the same code
-// (and passkey challenge) at once; exactly one is accepted, on every
-// backend.
+// (and passkey challenge) at once, and users register one passkey
+// credential at once; exactly one is accepted, on every backend.
 func TestFactorsRace(t *testing.T) {
 	eachKind(t, func(t *testing.T, kind string) {
 		ctx := context.Background()
@@ -135,11 +135,17 @@ func TestFactorsRace(t *testing.T) {
 		mustOK(t, a.SetFactors(ctx, "alice", "totp", []sqlstore.Factor{{User: "alice", Kind: "totp", Secret: "s"}}))
 		mustOK(t, a.SetFactors(ctx, "alice", "recovery", []sqlstore.Factor{{User: "alice", Kind: "recovery", ID: "h"}}))
 		for round := range 3 {
-			var steps, codes, claims atomic.Int32
+			var steps, codes, claims, passkeys atomic.Int32
 			var wg sync.WaitGroup
 			for i := range 8 {
 				st := []*sqlstore.Store{a, b}[i%2]
 				wg.Go(func() {
+					switch err := st.AddFactor(ctx, sqlstore.Factor{User: fmt.Sprint("user", i), Kind: "passkey", ID: fmt.Sprint("cred", round), Secret: "{}"}); {
+					case err == nil:
+						passkeys.Add(1)
+					case !errors.Is(err, sqlstore.ErrFactorExists):
+						t.Error(err)
+					}
 					if ok, err := st.AdvanceStep(ctx, "alice", "totp", int64(100+round)); err != nil {
 						t.Error(err)
 					} else if ok {
@@ -162,8 +168,9 @@ func TestFactorsRace(t *testing.T) {
 			if round == 0 {
 				want = 1
 			}
-			if steps.Load() != 1 || codes.Load() != want || claims.Load() != 1 {
-				t.Errorf("round %d: %d steps, %d codes and %d challenges accepted; want 1, %d and 1", round, steps.Load(), codes.Load(), claims.Load(), want)
+			if steps.Load() != 1 || codes.Load() != want || claims.Load() != 1 || passkeys.Load() != 1 {
+				t.Errorf("round %d: %d steps, %d codes, %d challenges and %d registrations of one passkey accepted; want 1, %d, 1 and 1",
+					round, steps.Load(), codes.Load(), claims.Load(), passkeys.Load(), want)
 			}
 		}
 	})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 
@@ -98,4 +99,63 @@ func TestExistingSQLiteUntouched(t *testing.T) {
 	if mode == "wal" || n != 0 {
 		t.Errorf("existing database changed: journal_mode %q, %d tkt tables", mode, n)
 	}
+}
+
+// TestMigratePasskeyIndex: schema version 3 comes to a version 2 database
+// that the registration race left with one credential under two users:
+// both go (neither can be told to be the rightful one), every other
+// factor stays, and from then on the database refuses a second
+// registration itself. On MariaDB a migration cut short after its ALTER
+// TABLE, which commits at once, runs again without failing on it.
+func TestMigratePasskeyIndex(t *testing.T) {
+	eachKind(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		db := newTestDB(t, kind)
+		openStore(t, db.config()).Close()
+		raw := db.raw(t)
+		undo := "DROP INDEX tkt_factors_passkey_id"
+		if kind == "mariadb" {
+			undo = "ALTER TABLE tkt_factors DROP INDEX tkt_factors_passkey_id, DROP COLUMN passkey_id"
+		}
+		mustExec(t, raw, undo)
+		mustExec(t, raw, "DELETE FROM tkt_schema_version WHERE version = 3")
+		ins := rebindFor(kind, "INSERT INTO tkt_factors (user_name, kind, id, secret, last_step, created_at) VALUES (?, ?, ?, '{}', 0, ?)")
+		for _, r := range [][3]string{
+			{"alice", "passkey", "double"}, {"mallory", "passkey", "double"}, {"alice", "passkey", "single"},
+			{"bob", "recovery", "h"}, {"carol", "recovery", "h"}, {"bob", "passkey", "other"},
+		} {
+			mustExec(t, raw, ins, r[0], r[1], r[2], "2026-01-01 00:00:00")
+		}
+
+		s := openStore(t, db.config())
+		var left []string
+		rows, err := raw.Query("SELECT user_name, kind, id FROM tkt_factors ORDER BY user_name, kind, id")
+		mustOK(t, err)
+		for rows.Next() {
+			var u, k, id string
+			mustOK(t, rows.Scan(&u, &k, &id))
+			left = append(left, u+" "+k+" "+id)
+		}
+		mustOK(t, rows.Err())
+		rows.Close()
+		if want := []string{"alice passkey single", "bob passkey other", "bob recovery h", "carol recovery h"}; !slices.Equal(left, want) {
+			t.Errorf("after the migration: %q, want %q", left, want)
+		}
+		// The index itself refuses, without AddFactor's check.
+		if _, err := raw.Exec(ins, "mallory", "passkey", "single", "2026-01-01 00:00:00"); err == nil {
+			t.Error("a second registration of a credential was inserted")
+		}
+		if err := s.AddFactor(ctx, sqlstore.Factor{User: "mallory", Kind: "passkey", ID: "single"}); !errors.Is(err, sqlstore.ErrFactorExists) {
+			t.Errorf("AddFactor of alice's credential for mallory: %v", err)
+		}
+		s.Close()
+
+		mustExec(t, raw, "DELETE FROM tkt_schema_version WHERE version = 3")
+		openStore(t, db.config()).Close()
+		var v int
+		mustOK(t, raw.QueryRow("SELECT MAX(version) FROM tkt_schema_version").Scan(&v))
+		if v != 3 {
+			t.Errorf("schema version %d after the migration ran again", v)
+		}
+	})
 }

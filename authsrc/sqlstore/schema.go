@@ -104,12 +104,33 @@ func migrations() []migration {
 			) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
 			},
 		},
+		{
+			// A passkey's credential belongs to one user (AddFactor): a
+			// unique index, so that two registrations at once on
+			// PostgreSQL or MariaDB cannot both pass AddFactor's check.
+			// A credential registered twice before it (that race) is
+			// removed from both users first: neither registration can be
+			// told to be the rightful one, and each user adds the
+			// passkey again. MySQL has no partial index: a generated
+			// column that holds only passkeys' ids carries the index.
+			"sqlite":   {dropDoublePasskeys, `CREATE UNIQUE INDEX IF NOT EXISTS tkt_factors_passkey_id ON tkt_factors (id) WHERE kind = 'passkey'`},
+			"postgres": {dropDoublePasskeys, `CREATE UNIQUE INDEX IF NOT EXISTS tkt_factors_passkey_id ON tkt_factors (id) WHERE kind = 'passkey'`},
+			"mysql": {dropDoublePasskeys, `ALTER TABLE tkt_factors
+				ADD COLUMN passkey_id VARCHAR(128) AS (CASE WHEN kind = 'passkey' THEN id END) STORED,
+				ADD UNIQUE KEY tkt_factors_passkey_id (passkey_id)`},
+		},
 	}
 }
 
+// dropDoublePasskeys removes every registration of a credential that more
+// than one row holds (the derived table lets MySQL read the table it
+// deletes from).
+const dropDoublePasskeys = `DELETE FROM tkt_factors WHERE kind = 'passkey' AND id IN (
+	SELECT id FROM (SELECT id FROM tkt_factors WHERE kind = 'passkey' GROUP BY id HAVING COUNT(*) > 1) AS doubles)`
+
 // SchemaVersion is the version of tkt's own schema this package writes:
 // len(migrations()).
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 func versionTable(kind string) string {
 	switch kind {
@@ -159,7 +180,7 @@ func migrate(ctx context.Context, db *sql.DB, d dialect) error {
 	insert := rebind("INSERT INTO tkt_schema_version (version, applied_at) VALUES (?, ?)", d.lex, d.dollar)
 	for i := have; i < len(ms); i++ {
 		for _, stmt := range ms[i][d.kind] {
-			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil && !d.ranBefore(err) {
 				return fmt.Errorf("migrate to schema version %d: %w", i+1, err)
 			}
 		}
