@@ -149,7 +149,7 @@ var ErrSchemaTooNew = errors.New("database schema is newer than this tkt")
 // migrate brings tkt's schema up to date. It is idempotent and safe to run
 // from several processes at once.
 func migrate(ctx context.Context, db *sql.DB, d dialect) error {
-	c, err := db.Conn(ctx)
+	c, err := d.conn(ctx, db)
 	if err != nil {
 		return err
 	}
