@@ -109,6 +109,10 @@ func (f *follower) follow(ctx context.Context) {
 				next = min(maxRetry, next)
 			} else {
 				f.synced.Store(true)
+				// Judged before start returns: a copy made with on_outage
+				// closed refuses until judged, and its first Check may
+				// come at once (TestReadyWhenMade).
+				f.judge()
 				f.firstOnce.Do(func() { close(f.first) })
 			}
 			resync.Reset(next)

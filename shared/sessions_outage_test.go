@@ -153,3 +153,24 @@ func TestSessionsClose(t *testing.T) {
 		t.Errorf("Revocations.Check after Close: %v", err)
 	}
 }
+
+// A copy is ready when it is made: with on_outage closed, which refuses
+// until the first full read, the first Check after Sessions or
+// Revocations returned answers from that read, not "unavailable".
+func TestReadyWhenMade(t *testing.T) {
+	d, _ := private(t)
+	closed := func(c *shared.Config) { c.OnOutage = shared.OutageClosed }
+	for i := range 100 {
+		c, s := d.sessions(t, nil, closed)
+		if got := sessionVerdict(s.Check("LIVELIVELIVELIVELIVELI")); got != "stands" {
+			t.Fatalf("made %d: a session's first check: %s", i, got)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		r := c.Revocations(ctx)
+		cancel()
+		if err := r.Check("alice", time.Now()); err != nil {
+			t.Fatalf("made %d: a ticket's first revocation check: %v", i, err)
+		}
+		c.Close()
+	}
+}
