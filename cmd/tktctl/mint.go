@@ -3,7 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -89,6 +91,7 @@ func newMintCmd(s *streams) *cobra.Command {
 		tk                     tktdSettings
 		digest                 = ticket.MD5
 		user, ip, tokens, data string
+		authTime               string
 		ts                     int64
 		raw, asJSON            bool
 		v4prefix, v6prefix     int
@@ -100,6 +103,7 @@ func newMintCmd(s *streams) *cobra.Command {
 		Example: `  TKT_SECRET=... tktctl mint --user alice
   tktctl mint --data-dir tkt-data --user alice --ip 127.0.0.1      # for tktd serve's data directory
   tktctl mint --secret-file secret --digest sha256 --user alice --ip 192.0.2.7 --tokens admin,finance --data 'uid=42'
+  tktctl mint --config /etc/tkt/tktd.yaml --user alice --auth-time now     # passes rules with max_auth_age
   tktctl mint --secret-file secret --digest hmac-sha256 --user bob --ip 2001:db8::7 --ipv6-prefix 64 --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -125,6 +129,13 @@ func newMintCmd(s *streams) *cobra.Command {
 			digest = tc.Digest
 			m := ticket.Minter{Digest: tc.Digest, Secret: tc.Secret, AllowWeakSecret: tc.AllowWeakSecret, IPv4Prefix: tc.IPv4Prefix, IPv6Prefix: tc.IPv6Prefix}
 			t := ticket.Ticket{UID: user, Tokens: normalizeTokens(tokens), Data: data, Time: time.Unix(ts, 0)}
+			if authTime != "" {
+				at, err := parseAuthTime(authTime, t.Time)
+				if err != nil {
+					return usageError("--auth-time: %w", err)
+				}
+				t = t.Authenticated(at)
+			}
 			text, err := m.Mint(t, addr)
 			if err != nil {
 				return mintError(err)
@@ -152,11 +163,33 @@ func newMintCmd(s *streams) *cobra.Command {
 	fl.Int64Var(&ts, "ts", 0, "ticket time in `UNIX` seconds (default now)")
 	fl.StringVar(&tokens, "tokens", "", "comma-separated `TOKENS` (REMOTE_USER_TOKENS)")
 	fl.StringVar(&data, "data", "", "user `DATA` (REMOTE_USER_DATA)")
+	fl.StringVar(&authTime, "auth-time", "", "the login's time, which rules with max_auth_age check: `now` (the ticket's --ts), UNIX seconds or RFC 3339")
 	fl.BoolVar(&raw, "raw", false, "print the ticket text instead of the cookie value")
 	fl.BoolVar(&asJSON, "json", false, "print cookie, ticket and inputs as JSON")
 	fl.IntVar(&v4prefix, "ipv4-prefix", 0, "hmac-sha256: bind to the IPv4 network of this prefix length (`BITS`, e.g. 24) instead of the address")
 	fl.IntVar(&v6prefix, "ipv6-prefix", 0, "hmac-sha256: bind to the IPv6 network of this prefix length (`BITS`, e.g. 64) instead of the address")
 	return c
+}
+
+// parseAuthTime reads --auth-time: "now" (the ticket's own time), UNIX
+// seconds or an RFC 3339 time, no later than the ticket: a login cannot
+// come after the ticket it gave.
+func parseAuthTime(v string, ticketTime time.Time) (time.Time, error) {
+	at := ticketTime
+	if v != "now" {
+		if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+			at = time.Unix(secs, 0)
+		} else if at, err = time.Parse(time.RFC3339, v); err != nil {
+			return time.Time{}, fmt.Errorf("%q is not now, UNIX seconds or an RFC 3339 time", v)
+		}
+	}
+	switch {
+	case at.Unix() < 0 || at.Unix() > math.MaxUint32:
+		return time.Time{}, fmt.Errorf("%q is out of a ticket's range (1970 to 2106)", v)
+	case at.After(ticketTime):
+		return time.Time{}, fmt.Errorf("%s is after the ticket's time %s", at.UTC().Format(time.RFC3339), ticketTime.UTC().Format(time.RFC3339))
+	}
+	return at, nil
 }
 
 // normalizeTokens drops blanks around commas as Apache::AuthTkt does, so

@@ -385,3 +385,32 @@ func TestPastedValue(t *testing.T) {
 		}
 	}
 }
+
+// mint --auth-time records the login's time, read back by verify: now
+// (the ticket's own time), UNIX seconds or RFC 3339, replacing one given
+// in --tokens; never after the ticket, and never a time no ticket holds.
+func TestMintAuthTime(t *testing.T) {
+	for _, c := range []struct{ arg, tokens, want string }{
+		{"now", "staff", "staff,tkt-auth:1700000000"},
+		{"1699999000", "staff", "staff,tkt-auth:1699999000"},
+		{"2023-11-14T21:56:40Z", "", "tkt-auth:1699999000"},
+		{"1699990000", "staff,tkt-auth:1699999000,tkt-sid:AAAAAAAAAAAAAAAAAAAAAA", "staff,tkt-auth:1699990000,tkt-sid:AAAAAAAAAAAAAAAAAAAAAA"},
+	} {
+		cookie := mintCookie(t, "--user", "alice", "--tokens", c.tokens, "--auth-time", c.arg)
+		r := runTktctl(t, nil, "", "verify", "--json", "--secret", testSecret, "--now", at(0), cookie)
+		if v := decodeVerdict(t, r.Out); !v.Valid || v.Tokens != c.want {
+			t.Errorf("--auth-time %s with tokens %q: %+v, want tokens %q", c.arg, c.tokens, v, c.want)
+		}
+	}
+	for arg, why := range map[string]string{
+		"1700000001":           "after the ticket's time",
+		"yesterday":            "not now, UNIX seconds or an RFC 3339 time",
+		"-5":                   "out of a ticket's range",
+		"2023-11-15T00:00:00Z": "after the ticket's time",
+	} {
+		r := runTktctl(t, nil, "", "mint", "--secret", testSecret, "--ts", strconv.Itoa(testTS), "--user", "alice", "--auth-time", arg)
+		if r.Code != exitUsage || !strings.Contains(r.Err, why) {
+			t.Errorf("--auth-time %s: %+v, want exit %d saying %q", arg, r, exitUsage, why)
+		}
+	}
+}
