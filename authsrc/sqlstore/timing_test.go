@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -41,20 +42,37 @@ func timingStore(t *testing.T) (*sqlstore.Store, testDB) {
 // with the costlier hash takes as long as for an unknown user or anyone
 // else, so the time tells neither that the name exists nor whose it is.
 // The very first failure too: the store reads which classes its table
-// holds before answering it, not after it has met the costlier hash.
+// holds before answering it, not after it has met the costlier hash. A
+// store has one first failure, so each round times that of a fresh store
+// and the costlier user's right after it, and the medians are compared:
+// one sample against a median failed on a loaded machine (0.68).
 func TestTimingCostlierUser(t *testing.T) {
+	var firsts, costlier []time.Duration
+	for range authsrctest.TimingRounds {
+		s, _ := timingStore(t)
+		pair := authsrctest.TimeAttempts(t, s, 1,
+			authsrctest.Attempt{Name: "first failure, unknown user", User: "mallory", Password: "guess", Want: authsrctest.Invalid},
+			authsrctest.Attempt{Name: "costlier user, wrong password", User: "admin", Password: "guess", Want: authsrctest.Invalid})
+		firsts, costlier = append(firsts, pair[0].Median), append(costlier, pair[1].Median)
+		s.Close()
+	}
+	first, costly := median(firsts), median(costlier)
+	if r := authsrctest.Ratio(first, costly); r < authsrctest.MinRatio {
+		t.Errorf("the first failure took %v, %.2f of the costlier user's %v: it did not know the costlier class yet", first, r, costly)
+	}
+
 	s, _ := timingStore(t)
-	first := authsrctest.TimeAttempts(t, s, 1,
-		authsrctest.Attempt{Name: "first failure, unknown user", User: "mallory", Password: "guess", Want: authsrctest.Invalid})
-	times := authsrctest.TimeAttempts(t, s, authsrctest.TimingRounds,
+	authsrctest.CheckSimilar(t, authsrctest.TimeAttempts(t, s, authsrctest.TimingRounds,
 		authsrctest.Attempt{Name: "unknown user", User: "mallory", Password: "guess", Want: authsrctest.Invalid},
 		authsrctest.Attempt{Name: "costlier user, wrong password", User: "admin", Password: "guess", Want: authsrctest.Invalid},
 		authsrctest.Attempt{Name: "common user, wrong password", User: "bob", Password: "guess", Want: authsrctest.Invalid},
-	)
-	authsrctest.CheckSimilar(t, times...)
-	if r := authsrctest.Ratio(first[0].Median, times[1].Median); r < authsrctest.MinRatio {
-		t.Errorf("the first failure took %v, %.2f of the costlier user's: it did not know the costlier class yet", first[0].Median, r)
-	}
+	)...)
+}
+
+func median(ds []time.Duration) time.Duration {
+	ds = slices.Clone(ds)
+	slices.Sort(ds)
+	return ds[len(ds)/2]
 }
 
 // TestTimingCheapUser: a {SHA} row among bcrypt rows.
