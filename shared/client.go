@@ -98,6 +98,9 @@ func newUniversal(cfg Config) (redis.UniversalClient, int, error) {
 		IsClusterMode: cfg.Cluster,
 		Username:      cfg.Username,
 		Password:      cfg.Password,
+		// The Sentinels' own credentials, apart from the master's.
+		SentinelUsername: cfg.SentinelUsername,
+		SentinelPassword: cfg.SentinelPassword,
 	}
 	if cfg.TLS {
 		opt.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}

@@ -45,6 +45,10 @@ type Config struct {
 	// to Addrs; a URL carries its own.
 	Username, Password string
 	TLS                bool
+	// SentinelUsername and SentinelPassword authenticate to the Sentinels
+	// themselves (their own requirepass or ACL user), which need not be
+	// the master's Username and Password. Empty: the Sentinels ask none.
+	SentinelUsername, SentinelPassword string
 
 	// KeyPrefix starts every key and channel name, so that several
 	// deployments (or tests) share one Redis; default DefaultKeyPrefix.
@@ -180,6 +184,9 @@ func (c Config) check() error {
 	var errs []error
 	bad := func(format string, a ...any) {
 		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrConfig}, a...)...))
+	}
+	if c.MasterName == "" && (c.SentinelUsername != "" || c.SentinelPassword != "") {
+		bad("a Sentinel user or password goes with Sentinel addresses and a master name")
 	}
 	switch {
 	case c.URL != "" && len(c.Addrs) > 0:

@@ -56,7 +56,7 @@ func newDeployment(t *testing.T, base shared.Config) deployment {
 		opt.MaxRetries = -1
 		raw = redis.NewClient(opt)
 	} else if base.MasterName != "" {
-		raw = redis.NewFailoverClient(&redis.FailoverOptions{MasterName: base.MasterName, SentinelAddrs: base.Addrs})
+		raw = redis.NewFailoverClient(&redis.FailoverOptions{MasterName: base.MasterName, SentinelAddrs: base.Addrs, SentinelPassword: base.SentinelPassword})
 	} else {
 		raw = redis.NewClusterClient(&redis.ClusterOptions{Addrs: base.Addrs})
 	}

@@ -40,6 +40,7 @@ func watchMaster(cfg Config) *masterWatch {
 	for _, addr := range cfg.Addrs {
 		opt := &redis.Options{
 			Addr: addr, DialTimeout: cfg.CallTimeout, ReadTimeout: cfg.CallTimeout, WriteTimeout: cfg.CallTimeout,
+			Username: cfg.SentinelUsername, Password: cfg.SentinelPassword,
 		}
 		if cfg.TLS {
 			opt.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}

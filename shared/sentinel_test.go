@@ -2,9 +2,11 @@ package shared_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/tkt-sso/tkt/internal/redistest"
 	"github.com/tkt-sso/tkt/shared"
 )
 
@@ -74,4 +76,53 @@ func TestSentinelFailover(t *testing.T) {
 	if got := sessionVerdict(sa.Check(before.ID)); got != "ended" {
 		t.Errorf("the session ended before the failover: %s", got)
 	}
+}
+
+// Sentinels with a password of their own (requirepass in sentinel.conf,
+// apart from the master's): with SentinelPassword an instance finds the
+// master, and follows a failover through the Sentinel's +switch-master,
+// which it must authenticate to hear. Without it Redis is down for the
+// instance (Open never fails for an outage: tktd starts), and its status
+// says why.
+func TestSentinelAuth(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a Redis Sentinel deployment")
+	}
+	s := redistest.StartSentinelAuth(t, "sentinel-secret")
+	base := shared.Config{Addrs: s.Addrs, MasterName: redistest.SentinelMaster, KeyPrefix: redistest.UniquePrefix()}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	c, err := shared.Open(ctx, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := c.Status()
+	c.Close()
+	if !st.Known || st.Up || st.Err == nil || !strings.Contains(st.Err.Error(), "NOAUTH") {
+		t.Errorf("without the Sentinel's password: %+v, want Redis down, saying the Sentinel asks for one", st)
+	}
+
+	base.SentinelPassword = "sentinel-secret"
+	d := newDeployment(t, base)
+	hourly := func(c *shared.Config) { c.ResyncInterval = time.Hour }
+	_, a := d.instance(t, nil, hourly)
+	_, b := d.instance(t, nil, hourly)
+	issued := time.Now().Add(-time.Minute)
+	if _, err := a.Revoke(context.Background(), "alice", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	waitVerdict(t, b, "alice", issued, "revoked", time.Second)
+
+	s.Failover(t)
+	start := time.Now()
+	for _, err = b.Revoke(context.Background(), "bob", time.Now()); err != nil; _, err = b.Revoke(context.Background(), "bob", time.Now()) {
+		if time.Since(start) > 10*time.Second {
+			t.Fatalf("Revoke after the failover: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// An hour between resyncs: only the new master's pub/sub, subscribed
+	// to on the Sentinel's word, brings it within a second.
+	t.Logf("bob's mark reached A %v after B wrote it, on the new master", waitVerdict(t, a, "bob", issued, "revoked", time.Second))
 }

@@ -31,6 +31,11 @@ type Redis struct {
 	Username     string `koanf:"username"`
 	PasswordFile string `koanf:"password_file"`
 	TLS          bool   `koanf:"tls"`
+	// SentinelUsername and SentinelPasswordFile authenticate to the
+	// Sentinels themselves (their requirepass or ACL user), which need
+	// not be the master's.
+	SentinelUsername     string `koanf:"sentinel_username"`
+	SentinelPasswordFile string `koanf:"sentinel_password_file"`
 	// KeyPrefix starts every key and channel tkt uses.
 	KeyPrefix string `koanf:"key_prefix"`
 	// OnOutage is open or closed: what happens once Redis has been away
@@ -67,7 +72,7 @@ func (r Redis) Describe() string {
 func (r Redis) shared() shared.Config {
 	return shared.Config{
 		URL: r.URL, Addrs: r.Addrs, MasterName: r.MasterName, Cluster: r.Cluster,
-		Username: r.Username, TLS: r.TLS, KeyPrefix: r.KeyPrefix,
+		Username: r.Username, TLS: r.TLS, KeyPrefix: r.KeyPrefix, SentinelUsername: r.SentinelUsername,
 		OnOutage:   shared.Outage(strings.ToLower(strings.TrimSpace(r.OnOutage))),
 		StaleAfter: r.StaleAfter, ResyncInterval: r.ResyncInterval,
 	}
@@ -76,7 +81,7 @@ func (r Redis) shared() shared.Config {
 func (c Config) validateRedis(p *problems) {
 	r := c.Redis
 	if !r.Enabled() {
-		if r.MasterName != "" || r.Cluster || r.Username != "" || r.PasswordFile != "" || r.TLS {
+		if r.MasterName != "" || r.Cluster || r.Username != "" || r.PasswordFile != "" || r.TLS || r.SentinelUsername != "" || r.SentinelPasswordFile != "" {
 			p.add("redis", "no server: set url (or url_file) or addrs")
 		}
 		return
@@ -105,6 +110,8 @@ func (c Config) validateRedis(p *problems) {
 		p.add("redis.cluster", "Sentinel (master_name) or Cluster, not both")
 	case len(r.Addrs) > 0 && r.MasterName == "" && !r.Cluster:
 		p.add("redis.addrs", "addresses are Sentinels (set master_name) or Cluster nodes (set cluster: true); one server goes in url")
+	case r.MasterName == "" && (r.SentinelUsername != "" || r.SentinelPasswordFile != ""):
+		p.add("redis.sentinel_password_file", "sentinel_username and sentinel_password_file are for Sentinels: set master_name and the Sentinels' addrs")
 	}
 	for i, a := range r.Addrs {
 		if _, port, err := net.SplitHostPort(a); err != nil || port == "" {
@@ -113,6 +120,9 @@ func (c Config) validateRedis(p *problems) {
 	}
 	if r.PasswordFile != "" {
 		p.wrap("redis.password_file", checkSecretFile(r.PasswordFile))
+	}
+	if r.SentinelPasswordFile != "" {
+		p.wrap("redis.sentinel_password_file", checkSecretFile(r.SentinelPasswordFile))
 	}
 	if r.KeyPrefix == "" || len(r.KeyPrefix) > 64 || strings.IndexFunc(r.KeyPrefix, func(c rune) bool { return unicode.IsSpace(c) || unicode.IsControl(c) }) >= 0 {
 		p.add("redis.key_prefix", "%q: want 1 to 64 bytes without blanks or control characters (default %q)", r.KeyPrefix, shared.DefaultKeyPrefix)
@@ -172,6 +182,11 @@ func (c Config) Shared(log *slog.Logger) (shared.Config, error) {
 	}
 	if f := c.Redis.PasswordFile; f != "" {
 		if sc.Password, err = read("redis.password_file", f); err != nil {
+			return shared.Config{}, err
+		}
+	}
+	if f := c.Redis.SentinelPasswordFile; f != "" {
+		if sc.SentinelPassword, err = read("redis.sentinel_password_file", f); err != nil {
 			return shared.Config{}, err
 		}
 	}

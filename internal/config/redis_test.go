@@ -71,6 +71,7 @@ func TestRedisSecretFiles(t *testing.T) {
 	dir := t.TempDir()
 	urlFile := testenv.WriteFile(t, filepath.Join(dir, "redis-url"), "rediss://tkt:s3cret-pw@redis.example:6380/2\n", 0o600)
 	pwFile := testenv.WriteFile(t, filepath.Join(dir, "redis-pw"), "s3cret-pw \n", 0o644)
+	sentinelFile := testenv.WriteFile(t, filepath.Join(dir, "sentinel-pw"), "sentinel-pw", 0o600)
 
 	c, err := Parse([]byte("redis: {url_file: "+urlFile+"}\n"), noEnv)
 	if err != nil {
@@ -98,6 +99,15 @@ func TestRedisSecretFiles(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "readable by group or others") || strings.Contains(logs.String(), "s3cret") {
 		t.Errorf("log: %s", logs.String())
+	}
+
+	// The Sentinels' own password, apart from the master's.
+	c, err = Parse([]byte("redis: {addrs: [h:26379], master_name: m, password_file: "+pwFile+", sentinel_username: watcher, sentinel_password_file: "+sentinelFile+"}\n"), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc, err = c.Shared(nil); err != nil || sc.SentinelPassword != "sentinel-pw" || sc.SentinelUsername != "watcher" || sc.Password != "s3cret-pw " {
+		t.Errorf("Shared: sentinel %q/%q, master password %q, %v", sc.SentinelUsername, sc.SentinelPassword, sc.Password, err)
 	}
 
 	// A bad URL in a file is reported without its content.
@@ -130,6 +140,10 @@ func TestRedisValidation(t *testing.T) {
 			"redis.password_file: open /nonexistent: no such file or directory",
 		}},
 		{"redis: {master_name: m}", []string{"redis: no server: set url (or url_file) or addrs"}},
+		{"redis: {addrs: ['h:1'], cluster: true, sentinel_password_file: " + urlFile + "}", []string{
+			"redis.sentinel_password_file: sentinel_username and sentinel_password_file are for Sentinels: set master_name and the Sentinels' addrs"}},
+		{"redis: {addrs: ['h:1'], master_name: m, sentinel_password_file: /nonexistent}", []string{
+			"redis.sentinel_password_file: open /nonexistent: no such file or directory"}},
 		{"redis: {url: 'redis://h:1', key_prefix: 'a b', on_outage: sometimes, stale_after: 0, resync_interval: -1s}", []string{
 			`redis.key_prefix: "a b": want 1 to 64 bytes without blanks or control characters (default "tkt:")`,
 			`redis.on_outage: unknown on_outage "sometimes": want open or closed`,

@@ -129,6 +129,9 @@ func (c Config) SecretWarnings() []SecretWarning {
 	if f := c.Redis.PasswordFile; f != "" {
 		add("redis.password_file", f, false)
 	}
+	if f := c.Redis.SentinelPasswordFile; f != "" {
+		add("redis.sentinel_password_file", f, false)
+	}
 	return out
 }
 

@@ -27,6 +27,8 @@ type Sentinels struct {
 	// Addrs are the Sentinels' addresses, what a failover client is
 	// given with SentinelMaster.
 	Addrs []string
+	// Password is the Sentinel's own (requirepass), "" for none.
+	Password string
 }
 
 // StartSentinel starts the master, the replica and the Sentinel, waits
@@ -34,8 +36,21 @@ type Sentinels struct {
 // stops them all when the test ends.
 func StartSentinel(tb testing.TB) *Sentinels {
 	tb.Helper()
+	return startSentinel(tb, "")
+}
+
+// StartSentinelAuth is StartSentinel with a Sentinel that asks password
+// of its clients (requirepass in sentinel.conf); the master and the
+// replica ask none.
+func StartSentinelAuth(tb testing.TB, password string) *Sentinels {
+	tb.Helper()
+	return startSentinel(tb, password)
+}
+
+func startSentinel(tb testing.TB, password string) *Sentinels {
+	tb.Helper()
 	bin := serverBinary(tb)
-	d := &Sentinels{}
+	d := &Sentinels{Password: password}
 	tb.Cleanup(d.stop)
 	start := func(s *Server, extra ...func(port int) []string) {
 		tb.Helper()
@@ -63,6 +78,9 @@ func StartSentinel(tb testing.TB) *Sentinels {
 	conf := fmt.Sprintf("sentinel monitor %s %s %s 1\n"+
 		"sentinel down-after-milliseconds %[1]s 1000\n"+
 		"sentinel failover-timeout %[1]s 5000\n", SentinelMaster, host, port)
+	if password != "" {
+		conf += "requirepass " + password + "\n"
+	}
 	if err := os.WriteFile(d.Sentinel.sentinelConf, []byte(conf), 0o600); err != nil {
 		tb.Fatal(err)
 	}
@@ -93,7 +111,7 @@ func StartSentinel(tb testing.TB) *Sentinels {
 // master becomes a replica of the new one.
 func (d *Sentinels) Failover(tb testing.TB) {
 	tb.Helper()
-	sc := redis.NewSentinelClient(&redis.Options{Addr: d.Sentinel.Addr})
+	sc := redis.NewSentinelClient(&redis.Options{Addr: d.Sentinel.Addr, Password: d.Password})
 	defer sc.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -115,7 +133,7 @@ func (d *Sentinels) Failover(tb testing.TB) {
 // waitMaster waits up to 15 s until the Sentinel names want as the
 // master and ready says yes.
 func (d *Sentinels) waitMaster(want string, ready func(context.Context, *redis.SentinelClient) (bool, error)) error {
-	sc := redis.NewSentinelClient(&redis.Options{Addr: d.Sentinel.Addr, MaxRetries: -1})
+	sc := redis.NewSentinelClient(&redis.Options{Addr: d.Sentinel.Addr, Password: d.Password, MaxRetries: -1})
 	defer sc.Close()
 	var got []string
 	var err error
