@@ -283,6 +283,8 @@ func Defaults() Config {
 			KeyPrefix:      shared.DefaultKeyPrefix,
 			StaleAfter:     shared.DefaultStaleAfter,
 			ResyncInterval: shared.DefaultResyncInterval,
+			CallTimeout:    shared.DefaultCallTimeout,
+			RequestTimeout: shared.DefaultRequestTimeout,
 		},
 		BearerTickets: true,
 		MFA:           MFA{Issuer: DefaultMFAIssuer, Token: DefaultMFAToken},

@@ -47,6 +47,12 @@ type Redis struct {
 	// ResyncInterval is how often each instance reads the shared state
 	// whole, in case it missed an announcement.
 	ResyncInterval time.Duration `koanf:"resync_interval"`
+	// CallTimeout bounds one call to Redis (dial, write, read): a Redis
+	// that hangs is found away after it.
+	CallTimeout time.Duration `koanf:"call_timeout"`
+	// RequestTimeout bounds a call a login waits for (throttle, credential
+	// cache), at most CallTimeout: a hung Redis costs a login no more.
+	RequestTimeout time.Duration `koanf:"request_timeout"`
 }
 
 // ErrNoRedis: the configuration names no Redis.
@@ -75,6 +81,7 @@ func (r Redis) shared() shared.Config {
 		Username: r.Username, TLS: r.TLS, KeyPrefix: r.KeyPrefix, SentinelUsername: r.SentinelUsername,
 		OnOutage:   shared.Outage(strings.ToLower(strings.TrimSpace(r.OnOutage))),
 		StaleAfter: r.StaleAfter, ResyncInterval: r.ResyncInterval,
+		CallTimeout: r.CallTimeout, RequestTimeout: r.RequestTimeout,
 	}
 }
 
@@ -135,6 +142,12 @@ func (c Config) validateRedis(p *problems) {
 	}
 	if r.ResyncInterval <= 0 {
 		p.add("redis.resync_interval", "must be positive (default %s)", FormatDuration(shared.DefaultResyncInterval))
+	}
+	switch {
+	case r.CallTimeout <= 0:
+		p.add("redis.call_timeout", "must be positive (default %s)", FormatDuration(shared.DefaultCallTimeout))
+	case r.RequestTimeout <= 0 || r.RequestTimeout > r.CallTimeout:
+		p.add("redis.request_timeout", "must be positive and at most call_timeout %s (default %s)", FormatDuration(r.CallTimeout), FormatDuration(shared.DefaultRequestTimeout))
 	}
 }
 

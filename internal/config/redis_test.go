@@ -31,6 +31,7 @@ redis:
   key_prefix: "site1:"
   on_outage: closed
   stale_after: 30s
+  request_timeout: 100ms
 `), noEnv)
 	if err != nil {
 		t.Fatal(err)
@@ -42,6 +43,7 @@ redis:
 	want := shared.Config{
 		URL: "redis://127.0.0.1:6379/0", KeyPrefix: "site1:", OnOutage: shared.OutageClosed,
 		StaleAfter: 30 * time.Second, ResyncInterval: shared.DefaultResyncInterval,
+		CallTimeout: shared.DefaultCallTimeout, RequestTimeout: 100 * time.Millisecond,
 		TicketTimeout: time.Hour, MaxSkew: 30 * time.Second,
 	}
 	if diff := cmp.Diff(want, sc, cmpopts.IgnoreFields(shared.Config{}, "Logger")); diff != "" {
@@ -150,6 +152,8 @@ func TestRedisValidation(t *testing.T) {
 			"redis.stale_after: must be positive (default 1m)",
 			"redis.resync_interval: must be positive (default 10s)",
 		}},
+		{"redis: {url: 'redis://h:1', call_timeout: 0s}", []string{"redis.call_timeout: must be positive (default 2s)"}},
+		{"redis: {url: 'redis://h:1', call_timeout: 1s, request_timeout: 2s}", []string{"redis.request_timeout: must be positive and at most call_timeout 1s (default 250ms)"}},
 		{"redis: {url: 'redis://h:1', stale_afterr: 1m}", []string{"redis.stale_afterr: unknown setting (did you mean redis.stale_after?)"}},
 	} {
 		_, err := Parse([]byte(c.yaml+"\n"), noEnv)
