@@ -101,7 +101,7 @@ they stood in for factors that are gone.`,
 				for _, tr := range p.Credential.Transport {
 					via = append(via, string(tr))
 				}
-				fmt.Fprintf(s.out, "%s  added %s  %s\n", p.ID[:16], p.Created.UTC().Format(time.RFC3339), cmp.Or(strings.Join(via, ","), "-"))
+				fmt.Fprintf(s.out, "%s  added %s  %s\n", p.ID[:min(16, len(p.ID))], p.Created.UTC().Format(time.RFC3339), cmp.Or(strings.Join(via, ","), "-"))
 			}
 			return nil
 		}),
