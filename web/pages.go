@@ -46,6 +46,7 @@ const (
 	reasonPasskeyStart reason = "passkey_started"
 	reasonPasskeyAdded reason = "passkey_added"
 	reasonPasskeyGone  reason = "passkey_removed"
+	reasonPasskeyHost  reason = "passkey_needs_host_name"
 )
 
 // message is the default wording of each reason, and whether it reports a
@@ -130,6 +131,8 @@ func (r reason) message() (text, kind string) {
 		return "Your passkey is set up: signing in can use it instead of a code.", "info"
 	case reasonPasskeyGone:
 		return "The passkey was removed.", "info"
+	case reasonPasskeyHost:
+		return "Passkeys work only when this site is opened by its name (such as localhost), not by an IP address.", "error"
 	case reasonNoClient:
 		return "Your network address could not be determined, so no sign-in can be bound to it. Please contact the administrator.", "error"
 	}

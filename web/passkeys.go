@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -83,11 +84,30 @@ func (s *state) relyingParty(r *http.Request, ci tkthttp.ClientOrigin) (*webauth
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		name = h
 	}
+	if _, err := netip.ParseAddr(strings.Trim(name, "[]")); err == nil {
+		return nil, errIPHost
+	}
 	scheme := "http"
 	if ci.HTTPS {
 		scheme = "https"
 	}
 	return webauthn.New(&webauthn.Config{RPID: name, RPDisplayName: s.title, RPOrigins: []string{scheme + "://" + host}})
+}
+
+// errIPHost: WebAuthn takes a domain as the relying party, never an IP
+// address, so a portal reached at one (http://127.0.0.1:8080, where the
+// README's first command serves it) offers no passkeys. That is no fault
+// to warn of on every page: the pages just leave passkeys out.
+var errIPHost = errors.New("passkeys need the portal reached by a host name, not an IP address")
+
+// noPasskeyOffer logs why a page offers no passkey sign-in: a warning,
+// unless the portal is reached at an IP address (errIPHost).
+func (s *state) noPasskeyOffer(ctx context.Context, err error, attrs ...any) {
+	level := slog.LevelWarn
+	if errors.Is(err, errIPHost) {
+		level = slog.LevelDebug
+	}
+	s.log.Log(ctx, level, "a passkey sign-in cannot be offered", append(attrs, "err", err)...)
 }
 
 // withCeremony is ms carrying a ceremony's session, signed.
@@ -131,7 +151,7 @@ func (s *state) passkeyOffer(r *http.Request, ci tkthttp.ClientOrigin, ms mfaSta
 		d.PasskeyState, err = s.withCeremony(ms, sd)
 	}
 	if err != nil {
-		s.log.WarnContext(r.Context(), "a passkey sign-in cannot be offered", "user", ms.User, "err", err)
+		s.noPasskeyOffer(r.Context(), err, "user", ms.User)
 		return
 	}
 	d.PasskeyOptions = string(raw)
@@ -350,7 +370,7 @@ func (s *state) passkeySignInOffer(r *http.Request, ci tkthttp.ClientOrigin, d *
 		d.PasskeyState, err = s.withCeremony(mfaState{Client: ci.Addr.String(), At: s.now().Unix(), Discoverable: true}, sd)
 	}
 	if err != nil {
-		s.log.WarnContext(r.Context(), "a passkey sign-in cannot be offered", "err", err)
+		s.noPasskeyOffer(r.Context(), err)
 		return false
 	}
 	d.PasskeyOptions = string(raw)

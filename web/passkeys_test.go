@@ -292,3 +292,35 @@ func TestPasskeyRegistrationOnce(t *testing.T) {
 		t.Errorf("PasskeyOwner = %q, %v; want bob", owner, err)
 	}
 }
+
+// A portal reached at an IP address (http://127.0.0.1:8080, the
+// README's first command) cannot offer passkeys, since WebAuthn takes
+// only a domain: the login page leaves them out without a warning on
+// every view, and the security page says why a passkey cannot be added
+// there instead of blaming the factor store. By its name, the same
+// portal offers them.
+func TestPasskeysAtIPAddress(t *testing.T) {
+	f := newPasskeyFixture(t)
+	for _, host := range []string{"127.0.0.1:8080", "[::1]:8080", "192.0.2.7"} {
+		w := f.do(req{target: "/login", header: map[string]string{"Host": host}})
+		if w.Code != http.StatusOK || strings.Contains(w.Body.String(), "data-passkey") {
+			t.Errorf("login page at %s: %d, passkey offered %v", host, w.Code, strings.Contains(w.Body.String(), "data-passkey"))
+		}
+	}
+	if logs := f.logs.String(); strings.Contains(logs, "level=WARN") {
+		t.Errorf("a warning for a portal at an IP address:\n%s", logs)
+	}
+	if w := f.do(req{target: "/login"}); !strings.Contains(w.Body.String(), "data-passkey") {
+		t.Errorf("login page at %s: no passkey offered", portalHost)
+	}
+
+	cookie := ticketCookie(f.ticketFor(ticket.Ticket{UID: "bob", Tokens: "mfa"}, testSecret))
+	w := f.do(req{method: http.MethodPost, target: "/account/security", header: map[string]string{"Host": "127.0.0.1:8080"},
+		form: url.Values{"action": {"passkey"}, "password": {bobPass}}, cookies: []*http.Cookie{cookie}})
+	if w.Code != http.StatusBadRequest || reasonOf(w.Body.String()) != string(reasonPasskeyHost) {
+		t.Errorf("adding a passkey at an IP address: %d, reason %q; want 400, %q", w.Code, reasonOf(w.Body.String()), reasonPasskeyHost)
+	}
+	if strings.Contains(f.logs.String(), "factor store failed") {
+		t.Errorf("blamed on the factor store:\n%s", f.logs)
+	}
+}

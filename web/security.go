@@ -154,6 +154,10 @@ func (s *state) securitySubmit(w http.ResponseWriter, r *http.Request) {
 			page(http.StatusOK, reasonPasskeyStart, func(d *pageData) { d.PasskeyOptions, d.PasskeyState = opts, state })
 			return
 		}
+		if errors.Is(err, errIPHost) { // the user's to change, not the factor store's fault
+			page(http.StatusBadRequest, reasonPasskeyHost)
+			return
+		}
 	case "passkey-remove":
 		var gone bool
 		if gone, err = s.mfa.factors.RemovePasskey(ctx, user, passkeyID); err == nil {
